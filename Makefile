@@ -1,0 +1,70 @@
+# hotconf - top-level wrapper around CMake.
+#   make          build everything into build/ (CLI: build/hotconf)
+#   make test     deps, ASan+UBSan build + every test, TSan threaded tests,
+#                 lint, fuzz smoke (when clang's fuzzer runtime is present)
+#   make demo     deps, build, run the live demo
+#   make install  install library, header, hotconf.pc and CLI (PREFIX=...)
+#   make fuzz     build the libFuzzer targets into build-fuzz/
+#   make bench    build and run the benchmarks
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 20
+
+.PHONY: all build deps deps-optional test test-asan test-tsan lint fuzz \
+        fuzz-smoke demo install bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+deps-optional:
+	@scripts/deps.sh --optional
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build build -j$(JOBS)
+
+test: deps deps-optional test-asan test-tsan lint fuzz-smoke
+	@echo "make test: all passed"
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHC_SANITIZE=address \
+	      -DHC_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS) -LE tsan-only
+
+# Threaded tests again under ThreadSanitizer. setarch -R: TSan cannot map
+# its shadow memory under the high ASLR entropy of recent kernels.
+test-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DHC_SANITIZE=thread \
+	      -DHC_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  setarch -R ctest --output-on-failure -L threaded
+
+lint:
+	@scripts/lint.sh
+
+fuzz:
+	@scripts/fuzz.sh build
+
+fuzz-smoke:
+	@scripts/fuzz.sh smoke $(FUZZ_SECONDS)
+
+demo: build
+	build/hotconf demo
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+bench: build
+	@scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

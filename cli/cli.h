@@ -1,0 +1,57 @@
+/*
+ * cli.h - shared pieces of the hotconf command line. Each verb lives in
+ * cli/<verb>.c and uses only the public API (include/hotconf.h).
+ * Exit codes: 0 success, 1 the operation failed (bad config, difference
+ * found, path missing), 2 usage error.
+ */
+#ifndef HC_CLI_H
+#define HC_CLI_H
+
+#include "hotconf.h"
+
+#include <stdio.h>
+
+#define HC_EXIT_OK    0
+#define HC_EXIT_FAIL  1
+#define HC_EXIT_USAGE 2
+
+#define HC_VERB(name, summary) int cmd_##name(int argc, char **argv);
+#include "verbs.def"
+#undef HC_VERB
+
+/* Options every parsing verb understands. */
+typedef struct cli_parse_opts {
+    hc_format format;
+    const char *env_nest;
+    int no_typing;
+} cli_parse_opts;
+
+/*
+ * If argv[*i] is one of the shared parse options (--format F, --env-nest
+ * SEP, --no-typing; also --opt=value), consumes it (advancing *i past its
+ * value) and returns 1; returns 0 when it is not one; -1 on a usage error
+ * (message printed).
+ */
+int cli_parse_opt(int argc, char **argv, int *i, cli_parse_opts *po);
+
+/* Parses a file with the shared options; prints FILE:LINE:COL: error: MSG
+ * on failure and returns NULL. */
+json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err);
+
+/* Prints "FILE:LINE:COL: error: MESSAGE" to stderr. */
+void cli_print_error(const hc_error *err);
+
+/* Prints a usage error ("hotconf VERB: MSG") and returns HC_EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Matches "--name" or "--name=value"; on match sets *value (NULL when no
+ * '=' and the next argv is taken, advancing *i) and returns 1. Returns -1
+ * when a value is required but missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name,
+                  const char **value);
+
+/* A value as one line of JSON (compact, scalars allowed); malloc'd. */
+char *cli_json_compact(const json_t *v);
+
+#endif

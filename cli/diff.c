@@ -1,0 +1,94 @@
+/*
+ * diff.c - hotconf diff OLD NEW: one line per change,
+ *   + PATH = VALUE   - PATH = VALUE   ~ PATH: OLD -> NEW
+ * Exit 0 equal, 1 different, 2 error (like diff(1)).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: hotconf diff OLD NEW [--format F] [--env-nest SEP] [--no-typing]\n"
+    "\n"
+    "Prints one line per change between two configs (formats may differ):\n"
+    "  + PATH = VALUE          added\n"
+    "  - PATH = VALUE          removed\n"
+    "  ~ PATH: OLD -> NEW      changed (values as JSON)\n"
+    "\n"
+    "Exit status: 0 equal, 1 different, 2 error (as diff(1)).\n";
+
+static const char *show_path(const char *p)
+{
+    return *p ? p : "(root)";
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    const char *files[2] = {NULL, NULL};
+    int nfiles = 0;
+    hc_error err;
+    json_t *a, *b;
+    hc_changeset *cs;
+    size_t n;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            return HC_EXIT_OK;
+        }
+        r = cli_parse_opt(argc, argv, &i, &po);
+        if (r < 0)
+            return HC_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage_error("diff", "unknown option '%s'", argv[i]);
+        if (nfiles == 2)
+            return cli_usage_error("diff", "exactly two files are needed");
+        files[nfiles++] = argv[i];
+    }
+    if (nfiles != 2)
+        return cli_usage_error("diff", "exactly two files are needed");
+
+    a = cli_load(files[0], &po, &err);
+    if (!a)
+        return HC_EXIT_USAGE;
+    b = cli_load(files[1], &po, &err);
+    if (!b) {
+        json_decref(a);
+        return HC_EXIT_USAGE;
+    }
+    cs = hc_diff(a, b);
+    if (!cs) {
+        fprintf(stderr, "hotconf diff: out of memory\n");
+        json_decref(a);
+        json_decref(b);
+        return HC_EXIT_USAGE;
+    }
+    n = hc_changeset_count(cs);
+    for (size_t i = 0; i < n; i++) {
+        const hc_change *c = hc_changeset_at(cs, i);
+        char *o = c->old_value ? cli_json_compact(c->old_value) : NULL;
+        char *nv = c->new_value ? cli_json_compact(c->new_value) : NULL;
+        switch (c->op) {
+        case HC_CHANGE_ADDED:
+            printf("+ %s = %s\n", show_path(c->path), nv);
+            break;
+        case HC_CHANGE_REMOVED:
+            printf("- %s = %s\n", show_path(c->path), o);
+            break;
+        case HC_CHANGE_CHANGED:
+            printf("~ %s: %s -> %s\n", show_path(c->path), o, nv);
+            break;
+        }
+        free(o);
+        free(nv);
+    }
+    hc_changeset_free(cs);
+    json_decref(a);
+    json_decref(b);
+    return n ? HC_EXIT_FAIL : HC_EXIT_OK;
+}

@@ -1,0 +1,256 @@
+/*
+ * diff.c - structural diff of two documents into a list of changes with
+ * hc_get-style paths. Objects are compared key by key (old's key order,
+ * then keys only in new), arrays index by index; a type change is a single
+ * "changed". The changeset keeps references to the values so the caller
+ * may drop the documents before reading it.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct change_item {
+    hc_change pub;
+    char *path;
+} change_item;
+
+struct hc_changeset {
+    change_item *items;
+    size_t count, cap;
+    int failed; /* ENOMEM while building */
+};
+
+typedef struct pathbuf {
+    char *s;
+    size_t cap, len;
+} pathbuf;
+
+static int pb_grow(pathbuf *pb)
+{
+    size_t ncap = pb->cap ? pb->cap * 2 : 256;
+    char *n = realloc(pb->s, ncap);
+    if (!n)
+        return -1;
+    pb->s = n;
+    pb->cap = ncap;
+    return 0;
+}
+
+static int pb_key(pathbuf *pb, const char *key)
+{
+    int n;
+    while ((n = hc_path_append_key(pb->s, pb->cap, pb->len, key)) < 0)
+        if (pb_grow(pb) != 0)
+            return -1;
+    pb->len = (size_t)n;
+    return 0;
+}
+
+static int pb_index(pathbuf *pb, size_t i)
+{
+    int n;
+    while ((n = hc_path_append_index(pb->s, pb->cap, pb->len, i)) < 0)
+        if (pb_grow(pb) != 0)
+            return -1;
+    pb->len = (size_t)n;
+    return 0;
+}
+
+static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
+                const json_t *o, const json_t *n)
+{
+    change_item *it;
+    if (cs->failed)
+        return;
+    if (cs->count == cs->cap) {
+        size_t ncap = cs->cap ? cs->cap * 2 : 8;
+        change_item *ni = realloc(cs->items, ncap * sizeof *ni);
+        if (!ni) {
+            cs->failed = 1;
+            return;
+        }
+        cs->items = ni;
+        cs->cap = ncap;
+    }
+    it = &cs->items[cs->count];
+    it->path = strdup(pb->len ? pb->s : "");
+    if (!it->path) {
+        cs->failed = 1;
+        return;
+    }
+    it->pub.op = op;
+    it->pub.path = it->path;
+    it->pub.old_value = json_incref((json_t *)o);
+    it->pub.new_value = json_incref((json_t *)n);
+    cs->count++;
+}
+
+static void diff_value(hc_changeset *cs, pathbuf *pb, const json_t *o,
+                       const json_t *n);
+
+static void diff_object(hc_changeset *cs, pathbuf *pb, const json_t *o,
+                        const json_t *n)
+{
+    size_t base = pb->len;
+    const char *k;
+    json_t *ov, *nv;
+    json_object_foreach((json_t *)o, k, ov)
+    {
+        nv = json_object_get(n, k);
+        if (pb_key(pb, k) != 0) {
+            cs->failed = 1;
+            return;
+        }
+        if (!nv)
+            add(cs, HC_CHANGE_REMOVED, pb, ov, NULL);
+        else
+            diff_value(cs, pb, ov, nv);
+        pb->len = base;
+        if (pb->s)
+            pb->s[base] = '\0';
+    }
+    json_object_foreach((json_t *)n, k, nv)
+    {
+        if (json_object_get(o, k))
+            continue;
+        if (pb_key(pb, k) != 0) {
+            cs->failed = 1;
+            return;
+        }
+        add(cs, HC_CHANGE_ADDED, pb, NULL, nv);
+        pb->len = base;
+        if (pb->s)
+            pb->s[base] = '\0';
+    }
+}
+
+static void diff_array(hc_changeset *cs, pathbuf *pb, const json_t *o,
+                       const json_t *n)
+{
+    size_t base = pb->len;
+    size_t no = json_array_size(o), nn = json_array_size(n);
+    size_t max = no > nn ? no : nn;
+    for (size_t i = 0; i < max && !cs->failed; i++) {
+        if (pb_index(pb, i) != 0) {
+            cs->failed = 1;
+            return;
+        }
+        if (i >= nn)
+            add(cs, HC_CHANGE_REMOVED, pb, json_array_get(o, i), NULL);
+        else if (i >= no)
+            add(cs, HC_CHANGE_ADDED, pb, NULL, json_array_get(n, i));
+        else
+            diff_value(cs, pb, json_array_get(o, i), json_array_get(n, i));
+        pb->len = base;
+        if (pb->s)
+            pb->s[base] = '\0';
+    }
+}
+
+static void diff_value(hc_changeset *cs, pathbuf *pb, const json_t *o,
+                       const json_t *n)
+{
+    if (o == n)
+        return;
+    if (json_is_object(o) && json_is_object(n))
+        diff_object(cs, pb, o, n);
+    else if (json_is_array(o) && json_is_array(n))
+        diff_array(cs, pb, o, n);
+    else if (json_typeof(o) != json_typeof(n) || !json_equal(o, n))
+        add(cs, HC_CHANGE_CHANGED, pb, o, n);
+}
+
+hc_changeset *hc_diff(const json_t *old_doc, const json_t *new_doc)
+{
+    hc_changeset *cs = calloc(1, sizeof *cs);
+    pathbuf pb = {NULL, 0, 0};
+    json_t *empty = NULL;
+    if (!cs)
+        return NULL;
+    /* "no document" against an object is an empty object, so a first load
+     * lists its top-level keys as added */
+    if (!old_doc && json_is_object(new_doc))
+        old_doc = empty = json_object();
+    else if (!new_doc && json_is_object(old_doc))
+        new_doc = empty = json_object();
+    if (pb_grow(&pb) != 0) {
+        free(cs);
+        json_decref(empty);
+        return NULL;
+    }
+    pb.s[0] = '\0';
+    if (!old_doc && new_doc)
+        add(cs, HC_CHANGE_ADDED, &pb, NULL, new_doc);
+    else if (old_doc && !new_doc)
+        add(cs, HC_CHANGE_REMOVED, &pb, old_doc, NULL);
+    else if (old_doc && new_doc)
+        diff_value(cs, &pb, old_doc, new_doc);
+    free(pb.s);
+    json_decref(empty);
+    if (cs->failed) {
+        hc_changeset_free(cs);
+        return NULL;
+    }
+    return cs;
+}
+
+size_t hc_changeset_count(const hc_changeset *cs)
+{
+    return cs ? cs->count : 0;
+}
+
+const hc_change *hc_changeset_at(const hc_changeset *cs, size_t i)
+{
+    if (!cs || i >= cs->count)
+        return NULL;
+    return &cs->items[i].pub;
+}
+
+void hc_changeset_free(hc_changeset *cs)
+{
+    if (!cs)
+        return;
+    for (size_t i = 0; i < cs->count; i++) {
+        free(cs->items[i].path);
+        json_decref((json_t *)cs->items[i].pub.old_value);
+        json_decref((json_t *)cs->items[i].pub.new_value);
+    }
+    free(cs->items);
+    free(cs);
+}
+
+const char *hc_change_op_name(hc_change_op op)
+{
+    switch (op) {
+    case HC_CHANGE_ADDED: return "added";
+    case HC_CHANGE_REMOVED: return "removed";
+    case HC_CHANGE_CHANGED:
+    default: return "changed";
+    }
+}
+
+json_t *hc_changeset_to_json(const hc_changeset *cs)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; cs && i < cs->count; i++) {
+        const hc_change *c = &cs->items[i].pub;
+        json_t *o = json_object();
+        if (!o)
+            goto fail;
+        json_object_set_new(o, "path", json_string(c->path));
+        json_object_set_new(o, "op", json_string(hc_change_op_name(c->op)));
+        if (c->old_value)
+            json_object_set(o, "old", (json_t *)c->old_value);
+        if (c->new_value)
+            json_object_set(o, "new", (json_t *)c->new_value);
+        if (json_array_append_new(arr, o) != 0)
+            goto fail;
+    }
+    return arr;
+fail:
+    json_decref(arr);
+    return NULL;
+}

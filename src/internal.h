@@ -1,0 +1,100 @@
+/*
+ * internal.h - declarations shared between the library's source files.
+ * Nothing here is public: hc__ names are internal, exported to no one
+ * (the library is built with -fvisibility=hidden).
+ */
+#ifndef HC_INTERNAL_H
+#define HC_INTERNAL_H
+
+#include "hotconf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define HC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define HC__PRINTF(a, b)
+#endif
+
+/* ---- errors (src/error.c) ------------------------------------------- */
+
+/*
+ * Fills err (when non-NULL and still empty: the first error wins).
+ * source NULL means "<string>"; a long source is shortened from the left
+ * so the file name survives. line/column 0 mean unknown.
+ */
+void hc__error_set(hc_error *err, int code, const char *source, int line,
+                   int column, size_t position, const char *fmt, ...)
+    HC__PRINTF(7, 8);
+
+/* Same, with the line and column computed from a byte offset into buf. */
+void hc__error_at(hc_error *err, int code, const char *source, const char *buf,
+                  size_t len, size_t offset, const char *fmt, ...)
+    HC__PRINTF(7, 8);
+
+/* 1-based line and column (bytes) of offset in buf. */
+void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
+                  int *column);
+
+/* ---- limits (src/parse.c) -------------------------------------------- */
+
+typedef struct hc__limits {
+    size_t max_size;
+    int max_depth;
+    size_t max_alias_nodes;
+} hc__limits;
+
+/* opts may be NULL; zero fields take the defaults. */
+hc__limits hc__limits_from(const hc_parse_options *opts);
+
+/* ---- per-format parsers ----------------------------------------------
+ * Each is called by hc_parse() after the size and NUL-byte checks, with a
+ * non-NULL source and non-NULL opts, and must return a new reference or
+ * NULL with err filled (line/column 1-based). Each enforces the depth limit
+ * and fills opts->positions when it is non-NULL.
+ */
+json_t *hc__parse_json(const char *buf, size_t len, const char *source,
+                       const hc_parse_options *opts, hc_error *err);
+json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
+                       const hc_parse_options *opts, hc_error *err);
+json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
+                      const hc_parse_options *opts, hc_error *err);
+json_t *hc__parse_env(const char *buf, size_t len, const char *source,
+                      const hc_parse_options *opts, hc_error *err);
+
+/* ---- emitters (src/emit_*.c); same contract as hc_dump ---------------- */
+char *hc__dump_json(const json_t *doc, hc_error *err);
+char *hc__dump_yaml(const json_t *doc, hc_error *err);
+char *hc__dump_ini(const json_t *doc, hc_error *err);
+char *hc__dump_env(const json_t *doc, hc_error *err);
+
+/* ---- scalar typing for INI and .env (src/scalar.c) --------------------
+ * true/false (any case) -> bool; optional sign + decimal digits that fit
+ * in 64 bits -> integer; a decimal float (1.5, -2e3) -> real; everything
+ * else (and the empty value) -> string. New reference, NULL on ENOMEM.
+ */
+json_t *hc__scalar_typed(const char *s, size_t len);
+
+/* ---- UTF-8 (src/utf8.c) -----------------------------------------------
+ * Returns true when buf[0..len) is valid UTF-8 (no overlongs, no
+ * surrogates, <= U+10FFFF); otherwise false and *bad = offset of the first
+ * invalid byte.
+ */
+bool hc__utf8_valid(const char *buf, size_t len, size_t *bad);
+/* Number of code points in a valid UTF-8 string. */
+size_t hc__utf8_length(const char *s, size_t len);
+
+/* ---- position map (src/posmap.c) -------------------------------------
+ * pointer is a JSON pointer ("" root, "/a/0/b", with ~0 ~1 escaping).
+ * Returns 0 or HC_ENOMEM. A later add for the same pointer replaces it.
+ */
+int hc__posmap_add(hc_posmap *map, const char *pointer, int line, int column);
+
+/* Appends "/" + escaped token to a growing pointer buffer. Returns the new
+ * length; the buffer is grown with realloc. *buf may start NULL. */
+size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
+                        size_t token_len);
+
+#endif /* HC_INTERNAL_H */

@@ -1,0 +1,299 @@
+/*
+ * parse_json.c - JSON through jansson. jansson does the parsing; this layer
+ * maps its error into hc_error, rejects duplicate keys, enforces our depth
+ * limit (jansson's own is a compile-time 2048) and, on request, records the
+ * position of every value by a light re-scan of the (already valid) text.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Depth of the deepest container; stops early once past limit. */
+static int depth_exceeds(const json_t *v, int depth, int limit)
+{
+    if (depth > limit)
+        return 1;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)v, k, c)
+        {
+            if (json_is_object(c) || json_is_array(c))
+                if (depth_exceeds(c, depth + 1, limit))
+                    return 1;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c)
+        {
+            if (json_is_object(c) || json_is_array(c))
+                if (depth_exceeds(c, depth + 1, limit))
+                    return 1;
+        }
+    }
+    return 0;
+}
+
+/* Offset of the bracket that opens nesting level limit+1 (outside
+ * strings), for the error position. */
+static size_t find_too_deep(const char *buf, size_t len, int limit)
+{
+    int depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (c == '"') {
+            for (i++; i < len && buf[i] != '"'; i++)
+                if (buf[i] == '\\')
+                    i++;
+        } else if (c == '{' || c == '[') {
+            if (++depth > limit)
+                return i;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* ---- position scan ------------------------------------------------------
+ * Runs only when positions are wanted, on text jansson already accepted,
+ * so it can skip validation and just follow the structure. */
+
+typedef struct frame {
+    int is_object;
+    size_t index;    /* arrays: next element index */
+    size_t base_len; /* pointer length of the container itself */
+} frame;
+
+typedef struct scan {
+    const char *buf;
+    size_t len, pos;
+    int line, col_start; /* col = pos - col_start + 1 */
+    char *ptr;
+    size_t ptr_cap, ptr_len;
+    hc_posmap *map;
+} scan;
+
+static void scan_ws(scan *s)
+{
+    while (s->pos < s->len) {
+        char c = s->buf[s->pos];
+        if (c == '\n') {
+            s->line++;
+            s->col_start = (int)s->pos + 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            break;
+        }
+        s->pos++;
+    }
+}
+
+static void scan_record(scan *s)
+{
+    hc__posmap_add(s->map, s->ptr ? s->ptr : "", s->line,
+                   (int)s->pos - s->col_start + 1);
+}
+
+/* Decodes the string at s->pos (on the opening quote) into out. */
+static char *scan_string(scan *s, size_t *out_len)
+{
+    size_t start = s->pos + 1, end = start;
+    char *out;
+    size_t o = 0;
+    while (end < s->len && s->buf[end] != '"')
+        end += (s->buf[end] == '\\') ? 2 : 1;
+    out = malloc(end - start + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = start; i < end; i++) {
+        char c = s->buf[i];
+        if (c != '\\') {
+            out[o++] = c;
+            continue;
+        }
+        c = s->buf[++i];
+        switch (c) {
+        case 'n': out[o++] = '\n'; break;
+        case 't': out[o++] = '\t'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 'b': out[o++] = '\b'; break;
+        case 'f': out[o++] = '\f'; break;
+        case 'u': {
+            unsigned cp =
+                (unsigned)strtoul((char[5]){s->buf[i + 1], s->buf[i + 2],
+                                            s->buf[i + 3], s->buf[i + 4], 0},
+                                  NULL, 16);
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < end + 1 &&
+                s->buf[i + 1] == '\\' && s->buf[i + 2] == 'u') {
+                unsigned lo = (unsigned)strtoul(
+                    (char[5]){s->buf[i + 3], s->buf[i + 4], s->buf[i + 5],
+                              s->buf[i + 6], 0},
+                    NULL, 16);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xC0 | (cp >> 6));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                out[o++] = (char)(0xE0 | (cp >> 12));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                out[o++] = (char)(0xF0 | (cp >> 18));
+                out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[o++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default: out[o++] = c; break;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    s->pos = end + 1;
+    return out;
+}
+
+static void scan_positions(const char *buf, size_t len, hc_posmap *map)
+{
+    frame *stack = NULL;
+    size_t depth = 0, cap = 0;
+    scan s = {buf, len, 0, 1, 0, NULL, 0, 0, map};
+    int expect_value = 1;
+
+    while (s.pos < s.len) {
+        char c;
+        scan_ws(&s);
+        if (s.pos >= s.len)
+            break;
+        c = buf[s.pos];
+        if (depth && stack[depth - 1].is_object && !expect_value && c == '"') {
+            /* a key: the next value's pointer is container + key */
+            size_t klen;
+            char *key = scan_string(&s, &klen);
+            if (!key)
+                break;
+            s.ptr_len = hc__pointer_push(&s.ptr, &s.ptr_cap,
+                                         stack[depth - 1].base_len, key, klen);
+            free(key);
+            scan_ws(&s);
+            s.pos++; /* ':' */
+            expect_value = 1;
+            continue;
+        }
+        if (c == ',') {
+            s.pos++;
+            if (depth && !stack[depth - 1].is_object) {
+                char idx[24];
+                int n =
+                    snprintf(idx, sizeof idx, "%zu", ++stack[depth - 1].index);
+                s.ptr_len =
+                    hc__pointer_push(&s.ptr, &s.ptr_cap,
+                                     stack[depth - 1].base_len, idx, (size_t)n);
+                expect_value = 1;
+            } else {
+                expect_value = 0;
+            }
+            continue;
+        }
+        if (c == '}' || c == ']') {
+            s.pos++;
+            depth--;
+            s.ptr_len = depth ? stack[depth].base_len : 0;
+            if (s.ptr)
+                s.ptr[s.ptr_len] = '\0';
+            expect_value = 0;
+            if (depth == 0)
+                break;
+            continue;
+        }
+        /* a value */
+        scan_record(&s);
+        if (c == '{' || c == '[') {
+            if (depth == cap) {
+                cap = cap ? cap * 2 : 16;
+                frame *ns = realloc(stack, cap * sizeof *stack);
+                if (!ns)
+                    break;
+                stack = ns;
+            }
+            stack[depth].is_object = (c == '{');
+            stack[depth].index = 0;
+            stack[depth].base_len = s.ptr_len;
+            depth++;
+            s.pos++;
+            if (c == '[') {
+                scan_ws(&s);
+                if (s.pos < s.len && buf[s.pos] != ']') {
+                    s.ptr_len =
+                        hc__pointer_push(&s.ptr, &s.ptr_cap, s.ptr_len, "0", 1);
+                    expect_value = 1;
+                } else {
+                    expect_value = 0;
+                }
+            } else {
+                expect_value = 0;
+            }
+            continue;
+        }
+        if (c == '"') {
+            size_t l;
+            free(scan_string(&s, &l));
+        } else {
+            while (s.pos < s.len && !strchr(",]} \t\r\n", buf[s.pos]))
+                s.pos++;
+        }
+        expect_value = 0;
+        if (depth == 0)
+            break;
+    }
+    free(stack);
+    free(s.ptr);
+}
+
+json_t *hc__parse_json(const char *buf, size_t len, const char *source,
+                       const hc_parse_options *opts, hc_error *err)
+{
+    hc__limits lim = hc__limits_from(opts);
+    json_error_t jerr;
+    json_t *doc;
+
+    doc = json_loadb(buf, len,
+                     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                     &jerr);
+    if (!doc) {
+        if (json_error_code(&jerr) == json_error_stack_overflow) {
+            hc__error_at(err, HC_ELIMIT, source, buf, len,
+                         find_too_deep(buf, len, lim.max_depth),
+                         "nesting depth exceeds the limit (max_depth) of %d",
+                         lim.max_depth);
+            return NULL;
+        }
+        /* jansson's line/column are 1-based; its column counts characters.
+         * An error at end of input has column 0 on some versions. */
+        hc__error_set(err, HC_EPARSE, source, jerr.line > 0 ? jerr.line : 1,
+                      jerr.column > 0 ? jerr.column : 1,
+                      jerr.position > 0 ? (size_t)jerr.position : 0, "%s",
+                      jerr.text);
+        return NULL;
+    }
+    if ((json_is_object(doc) || json_is_array(doc)) &&
+        depth_exceeds(doc, 1, lim.max_depth)) {
+        json_decref(doc);
+        hc__error_at(err, HC_ELIMIT, source, buf, len,
+                     find_too_deep(buf, len, lim.max_depth),
+                     "nesting depth exceeds the limit (max_depth) of %d",
+                     lim.max_depth);
+        return NULL;
+    }
+    if (opts && opts->positions)
+        scan_positions(buf, len, opts->positions);
+    return doc;
+}
