@@ -285,7 +285,391 @@ HC_API json_t *hc_changeset_to_json(const hc_changeset *cs);
 /* Watch engine (src/engine/)                                              */
 /* ====================================================================== */
 
-/* HC-ENGINE-API: filled in by the engine module. */
+/*
+ * The engine watches config files and keeps, per file, a live snapshot: the
+ * last version that parsed and validated. Readers take it with
+ * hc_config_get() from any thread without ever blocking; a file change runs
+ * the apply pipeline (read with the size limit -> XXH3 hash, an unchanged
+ * hash stops here -> parse -> validate -> diff -> commit the new snapshot,
+ * push it on the history, bump the version -> notify the subscribers).
+ * A version that fails to read, parse or validate never becomes live.
+ *
+ * Detection: inotify on the parent directory (not the file's inode), so
+ * in-place writes, rename-over, delete + recreate, move away and back,
+ * Kubernetes ConfigMap "..data" symlink swaps and a removed and recreated
+ * directory are all seen; IN_Q_OVERFLOW rescans every config. A polling
+ * backend (stat + hash) serves filesystems where inotify sees nothing; it
+ * is chosen per watch or automatically. Nothing wakes while nothing
+ * changes (polling aside).
+ *
+ * Threads and callbacks. Every callback (on_change, on_error, validate,
+ * log) runs on the engine's dispatch thread: the monitor thread after
+ * hc_engine_start(), or the thread calling hc_engine_dispatch() otherwise,
+ * one callback at a time, never with an engine lock held. A callback may
+ * therefore call any engine function (hc_config_get, hc_rollback,
+ * hc_watch, hc_unwatch, hc_subscribe, stats, history) without deadlock,
+ * except hc_engine_dispatch() and hc_engine_free() (both abort when called
+ * from a callback). Notifications are queued when a version is committed
+ * and delivered in commit order: per config, versions arrive in increasing
+ * order, each exactly once. Changes committed by another thread (the
+ * initial load in hc_watch, hc_rollback, hc_engine_rescan) are delivered
+ * by the dispatch thread too; in dispatch mode only when the application
+ * next calls hc_engine_dispatch().
+ */
+
+typedef struct hc_engine hc_engine;
+
+/* What made a version live (or what was being applied when it failed). */
+typedef enum hc_trigger {
+    HC_TRIGGER_INITIAL = 0, /* first load, in hc_watch */
+    HC_TRIGGER_MODIFY,      /* written in place (close, or settle timer) */
+    HC_TRIGGER_RENAME,      /* another file renamed over it / moved back */
+    HC_TRIGGER_CREATE,      /* it reappeared after being missing */
+    HC_TRIGGER_LINK,        /* a symlink on its path was swapped (..data) */
+    HC_TRIGGER_RESCAN,      /* queue overflow, hc_engine_rescan, dir events */
+    HC_TRIGGER_POLL,        /* the polling backend saw new content */
+    HC_TRIGGER_ROLLBACK     /* hc_rollback */
+} hc_trigger;
+
+/* "initial", "modify", "rename", "create", "link", "rescan", "poll",
+ * "rollback". Thread-safe. */
+HC_API const char *hc_trigger_name(hc_trigger trigger);
+
+/*
+ * The change record a subscriber receives. Everything in it is borrowed and
+ * valid only during the callback: json_incref() a document to keep it
+ * (documents are immutable; sharing them across threads is safe).
+ */
+typedef struct hc_change_record {
+    const char *path;            /* as given to hc_watch */
+    uint64_t version;            /* new version, 1 for the first load */
+    uint64_t old_version;        /* 0 when there was none */
+    const json_t *old_doc;       /* NULL on the first load */
+    const json_t *new_doc;       /* the document now live */
+    const hc_changeset *changes; /* old_doc -> new_doc (hc_diff) */
+    hc_trigger trigger;          /* what made it live */
+    uint64_t hash;               /* XXH3_64bits of the file content */
+    int64_t detected_ns;         /* CLOCK_MONOTONIC, change first seen */
+    int64_t applied_ns;          /* CLOCK_MONOTONIC, snapshot swapped */
+} hc_change_record;
+
+/*
+ * Subscriber: called once per committed version. A non-zero return counts
+ * as a failure (stats: subscriber_failures; on_error gets HC_ECALLBACK);
+ * the other subscribers are still called and the version stays live.
+ */
+typedef int (*hc_change_cb)(const hc_change_record *rec, void *user_data);
+
+/*
+ * An error about one config. error->code tells what happened:
+ *  HC_EPARSE, HC_ELIMIT, HC_EFORMAT  the new content was rejected by the
+ *                                    parser (error has file:line:col)
+ *  HC_EVALIDATE                      rejected by the validator
+ *  HC_ENOENT                         the file is missing (reported once,
+ *                                    after the settle time)
+ *  HC_EIO                            the file cannot be read
+ *  HC_ECALLBACK                      a subscriber returned non-zero
+ * In every case the live snapshot (live_version) stays what it was.
+ */
+typedef struct hc_error_record {
+    const char *path;      /* as given to hc_watch */
+    const hc_error *error; /* borrowed, valid during the callback */
+    uint64_t live_version; /* the version still live, 0 when none */
+    hc_trigger trigger;    /* what was being applied */
+} hc_error_record;
+
+typedef void (*hc_error_cb)(const hc_error_record *rec, void *user_data);
+
+/*
+ * Validator: return 0 to accept doc; non-zero to reject it, filling err
+ * (hc_error's first-error-wins rule applies; a code of 0 becomes
+ * HC_EVALIDATE). When err->line is 0 and err->pointer names a value, the
+ * engine fills line and column from the value's position in the file.
+ */
+typedef int (*hc_validate_cb)(const json_t *doc, hc_error *err,
+                              void *user_data);
+
+/* Diagnostics (fallback to polling, watch limits, ...); level is
+ * HC_LOG_WARN or HC_LOG_INFO. Runs on whichever thread met the condition. */
+#define HC_LOG_WARN 1
+#define HC_LOG_INFO 2
+typedef void (*hc_log_cb)(int level, const char *msg, void *user_data);
+
+typedef struct hc_engine_options {
+    int settle_ms;        /* quiet time after IN_MODIFY without a close,
+                             and before reporting a file missing; 0: 50 */
+    int poll_interval_ms; /* default for polling watches; 0: 1000; >= 100 */
+    int history_depth;    /* default per watch; 0: 10 */
+    int force_poll;       /* non-zero: every watch polls */
+    size_t max_size;      /* file size limit; 0: HC_DEFAULT_MAX_SIZE */
+    hc_error_cb on_error; /* engine-wide, after the watch's own */
+    void *on_error_data;
+    hc_log_cb log; /* NULL: silent */
+    void *log_data;
+} hc_engine_options;
+
+typedef enum hc_watch_mode {
+    HC_WATCH_AUTO = 0, /* inotify; polling when it cannot watch the
+                          directory or the filesystem is NFS/SMB/FUSE/9p */
+    HC_WATCH_INOTIFY,  /* inotify, else polling (with a log warning) */
+    HC_WATCH_POLL      /* stat + hash every poll_interval_ms */
+} hc_watch_mode;
+
+/* hc_watch fails instead of registering when the first load fails. */
+#define HC_WATCH_REQUIRE 0x1
+
+typedef struct hc_watch_options {
+    hc_format format;              /* HC_FORMAT_AUTO: from the name */
+    const hc_parse_options *parse; /* copied; positions ignored */
+    hc_change_cb on_change;        /* first subscriber, may be NULL */
+    void *user_data;               /* for on_change */
+    hc_error_cb on_error;          /* may be NULL */
+    void *on_error_data;
+    hc_validate_cb validate; /* may be NULL */
+    void *validate_data;
+    /* HC-ENGINE-SCHEMA: the schema module adds `hc_schema *schema;` here
+     * (validated after `validate`; see validate_doc() in apply.c). */
+    int history_depth; /* versions kept; 0: engine default */
+    hc_watch_mode mode;
+    int poll_interval_ms; /* 0: engine default */
+    int flags;            /* HC_WATCH_REQUIRE */
+} hc_watch_options;
+
+/*
+ * A new engine (opts NULL: defaults). Nothing runs until hc_engine_start()
+ * or hc_engine_dispatch(). Returns NULL on failure (out of memory, or no
+ * epoll/eventfd/timerfd); when inotify itself is unavailable the engine
+ * works and every watch polls. Thread-safe.
+ */
+HC_API hc_engine *hc_engine_new(const hc_engine_options *opts);
+
+/*
+ * Stops the monitor thread (waits for a callback in progress), drops every
+ * watch, undelivered notification and history, closes the fds and frees
+ * the engine. References returned by hc_config_get stay valid. Accepts
+ * NULL. Call it from a thread that is not inside an engine callback
+ * (aborts otherwise) and when no other thread uses the engine any more.
+ */
+HC_API void hc_engine_free(hc_engine *e);
+
+/*
+ * Starts one monitor thread that waits for changes and runs the callbacks
+ * (all signals blocked in it). Returns 0, HC_ESTATE when already started,
+ * HC_ESYS when the thread cannot be created. Any thread, once.
+ */
+HC_API int hc_engine_start(hc_engine *e);
+
+/*
+ * For embedding in your own loop instead of hc_engine_start(): an fd that
+ * becomes readable (poll/epoll/select) when hc_engine_dispatch() has work.
+ * Owned by the engine; do not close or read it. Thread-safe.
+ */
+HC_API int hc_engine_fd(hc_engine *e);
+
+/*
+ * Waits up to timeout_ms (0: do not wait; -1: forever) for work, handles
+ * the file events and timers that are due and delivers the queued
+ * notifications on the calling thread. Returns the number of callbacks
+ * run (>= 0), HC_ESTATE after hc_engine_start() or when re-entered (from a
+ * callback, or from two threads at once), HC_ESYS when epoll fails.
+ */
+HC_API int hc_engine_dispatch(hc_engine *e, int timeout_ms);
+
+/*
+ * Starts watching path and loads it now (synchronously, on the calling
+ * thread): when this returns, hc_config_get() sees version 1 if the file
+ * parsed and validated. The initial notification (trigger
+ * HC_TRIGGER_INITIAL, or an error record) is delivered by the dispatch
+ * thread. A missing or invalid file is watched anyway (it is applied when
+ * it becomes valid) unless opts->flags has HC_WATCH_REQUIRE.
+ * Returns 0; HC_EEXIST when path is already watched (add subscribers with
+ * hc_subscribe); HC_EINVAL on bad options; HC_ENOMEM; with
+ * HC_WATCH_REQUIRE the first load's error (HC_ENOENT, HC_EPARSE, ...).
+ * The message is in hc_engine_last_error(). Thread-safe; callable from a
+ * callback.
+ */
+HC_API int hc_watch(hc_engine *e, const char *path,
+                    const hc_watch_options *opts);
+
+/*
+ * Stops watching path: its snapshot, history and stats go away (the
+ * engine totals keep its counts). When it returns, none of its callbacks
+ * is running or will run, unless it was called from such a callback
+ * (then none runs after that callback returns). Returns 0 or
+ * HC_ENOTWATCHED. Thread-safe; callable from a callback.
+ */
+HC_API int hc_unwatch(hc_engine *e, const char *path);
+
+/*
+ * Adds a subscriber to a watched path. Returns an id > 0 for
+ * hc_unsubscribe, or HC_ENOTWATCHED, HC_EINVAL (cb NULL), HC_ENOMEM. The
+ * subscriber receives versions committed after this call. Thread-safe;
+ * callable from a callback.
+ */
+HC_API int hc_subscribe(hc_engine *e, const char *path, hc_change_cb cb,
+                        void *user_data);
+
+/* Removes a subscriber; same guarantee as hc_unwatch about callbacks in
+ * progress. Returns 0 or HC_ENOTWATCHED. Thread-safe. */
+HC_API int hc_unsubscribe(hc_engine *e, int id);
+
+/*
+ * The live document of path: a new reference (json_decref it), valid for
+ * as long as you hold it, never modified. NULL when path is not watched or
+ * no version of it was ever valid. Lock-free: it never blocks behind a
+ * reload, a rollback or another reader, from any thread (callbacks
+ * included). path is looked up as given to hc_watch or as the same file's
+ * absolute path.
+ */
+HC_API json_t *hc_config_get(hc_engine *e, const char *path);
+
+/* Same, also returning the snapshot's version (0 with NULL), read
+ * atomically with the document. */
+HC_API json_t *hc_config_snapshot(hc_engine *e, const char *path,
+                                  uint64_t *version);
+
+/*
+ * The last error of path's config (rejected version, missing or unreadable
+ * file) copied into out; cleared when a version is applied or the file
+ * comes back with the live content. Returns that error's code (0: none)
+ * or HC_ENOTWATCHED. Thread-safe.
+ */
+HC_API int hc_config_last_error(hc_engine *e, const char *path, hc_error *out);
+
+/*
+ * The last error returned by an engine function (code, message) copied
+ * into out; returns its code. Shared by the engine's threads: with several
+ * threads calling it, trust the return codes. Thread-safe.
+ */
+HC_API int hc_engine_last_error(hc_engine *e, hc_error *out);
+
+/*
+ * Re-resolves path (NULL: every config) and applies its content when it
+ * changed, as after an inotify queue overflow (trigger HC_TRIGGER_RESCAN).
+ * Runs on the calling thread. Returns 0 or HC_ENOTWATCHED. Thread-safe;
+ * callable from a callback.
+ */
+HC_API int hc_engine_rescan(hc_engine *e, const char *path);
+
+/* ---- history and rollback ------------------------------------------- */
+
+typedef struct hc_version_info {
+    uint64_t version;
+    int64_t time_ns; /* CLOCK_REALTIME when it became live */
+    uint64_t hash;   /* XXH3_64bits of the content */
+    size_t size;     /* content bytes */
+    hc_trigger trigger;
+} hc_version_info;
+
+/*
+ * The kept versions of path, newest (live) first, into out[0..max).
+ * Returns how many are kept (may exceed max: only max are written), or
+ * HC_ENOTWATCHED. Thread-safe.
+ */
+HC_API int hc_history(hc_engine *e, const char *path, hc_version_info *out,
+                      int max);
+
+/*
+ * One kept version: *content (malloc'd copy, NUL-terminated, free() it)
+ * and *len, and/or *doc (new reference); each out-pointer may be NULL.
+ * Returns 0, HC_ENOTWATCHED, or HC_EHISTORY when version is not kept.
+ * Thread-safe.
+ */
+HC_API int hc_history_get(hc_engine *e, const char *path, uint64_t version,
+                          char **content, size_t *len, json_t **doc);
+
+/*
+ * Makes the version versions_back steps behind the live one live at once,
+ * as a new version (trigger HC_TRIGGER_ROLLBACK; so a rollback can itself
+ * be rolled back), and rewrites the file atomically with that version's
+ * content (temp file in the same directory, fsync, rename; mode and owner
+ * kept; through a symlink, the target is rewritten) so that disk and
+ * memory agree and the watcher does not flip back. Subscribers are
+ * notified by the dispatch thread. Nothing changes when it fails:
+ * HC_EINVAL (versions_back < 1), HC_ENOTWATCHED, HC_EHISTORY (fewer
+ * versions kept), HC_ESYS (the file cannot be written; message in
+ * hc_engine_last_error). Thread-safe; callable from a callback.
+ */
+HC_API int hc_rollback(hc_engine *e, const char *path, int versions_back);
+
+/* ---- statistics ------------------------------------------------------- */
+
+/* Latency histogram: bucket 0 counts < 1 us, bucket i (1..N-2) counts
+ * [2^(i-1), 2^i) us, the last one everything above. */
+#define HC_STATS_BUCKETS 24
+
+typedef struct hc_stats {
+    uint64_t files;          /* configs watched (per config: 1) */
+    uint64_t files_polled;   /* of which polled */
+    uint64_t loads;          /* first loads applied */
+    uint64_t reloads;        /* later versions applied from the file */
+    uint64_t rollbacks;      /* versions applied by hc_rollback */
+    uint64_t unchanged;      /* events whose content hash was the same */
+    uint64_t parse_failures; /* rejected by the parser or size limit */
+    uint64_t validation_failures;
+    uint64_t read_failures; /* unreadable file */
+    uint64_t missing;       /* times the file went missing */
+    uint64_t subscriber_failures;
+    uint64_t rescans; /* overflow / requested rescans */
+    /* detection-to-apply latency of reloads (not loads or rollbacks) */
+    uint64_t latency_count;
+    uint64_t latency_last_ns, latency_max_ns, latency_mean_ns;
+    uint64_t latency_hist[HC_STATS_BUCKETS];
+} hc_stats;
+
+/* The engine's totals (configs since unwatched included). Thread-safe. */
+HC_API void hc_engine_stats(hc_engine *e, hc_stats *out);
+
+/* One config's counters. Returns 0 or HC_ENOTWATCHED. Thread-safe. */
+HC_API int hc_config_stats(hc_engine *e, const char *path, hc_stats *out);
+
+/*
+ * {"total":{...},"configs":{PATH:{... ,"version":N,"mode":"inotify"},...}}
+ * with the hc_stats fields (latencies in microseconds, the histogram as
+ * {"<1us":n,"<2us":n,...} without empty buckets). New reference, NULL on
+ * ENOMEM. Thread-safe.
+ */
+HC_API json_t *hc_engine_stats_json(hc_engine *e);
+
+/* ---- service integration (the convenience layer) ---------------------- */
+
+/* Receives a service's new document (borrowed, valid during the call). */
+typedef int (*hc_service_cb)(const char *service, const json_t *doc,
+                             void *user_data);
+
+/*
+ * Registers a named service: watches path on e (NULL: the default engine,
+ * started on first use), or subscribes when path is already watched, and
+ * calls cb with the document of every version, the first included.
+ * Returns 0; HC_EEXIST (name taken), HC_EINVAL, HC_ENOMEM, or hc_watch's
+ * error. Thread-safe.
+ */
+HC_API int hc_service_register(hc_engine *e, const char *name, const char *path,
+                               hc_service_cb cb, void *user_data);
+/* The service's live document (new reference) or NULL. Lock-free. */
+HC_API json_t *hc_service_config(const char *name);
+/* Unsubscribes the service (the watch stays while others use it).
+ * Returns 0 or HC_ENOTWATCHED. Thread-safe. */
+HC_API int hc_service_unregister(const char *name);
+
+/*
+ * The process-wide default engine, created and started on first use;
+ * NULL when it cannot be created. Thread-safe.
+ */
+HC_API hc_engine *hc_default_engine(void);
+
+/*
+ * One line for programs: watch path on the default engine (or subscribe
+ * when it is already watched) and call cb on every version, the first
+ * included, on the default engine's monitor thread. Returns a subscription
+ * id > 0 (for hc_unsubscribe(hc_default_engine(), id)) or a negative
+ * error. Thread-safe.
+ */
+HC_API int hc_watch_config(const char *path, hc_change_cb cb, void *user_data);
+
+/* Frees the default engine and the services (at exit, if you want a
+ * valgrind-clean process). Not from a callback. */
+HC_API void hc_default_engine_shutdown(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,1072 @@
+/*
+ * engine.c - the engine's registry, lifecycle and dispatch loop.
+ *
+ * One epoll fd holds the inotify fd, a timerfd and an eventfd; it is
+ * hc_engine_fd(), so the engine runs either on its own monitor thread
+ * (hc_engine_start) or inside the application's loop (hc_engine_dispatch).
+ * A dispatch round reads the file events into a batch of work (coalesced:
+ * one check per config per batch), runs the apply pipeline for each, then
+ * delivers the notification queue. Commits on any thread only enqueue
+ * records; the dispatcher calls the subscribers with no lock held, so a
+ * callback may call back into the engine (see engine_internal.h for the
+ * lock order).
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t hc__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t hc__realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *hc_trigger_name(hc_trigger trigger)
+{
+    switch (trigger) {
+    case HC_TRIGGER_INITIAL: return "initial";
+    case HC_TRIGGER_MODIFY: return "modify";
+    case HC_TRIGGER_RENAME: return "rename";
+    case HC_TRIGGER_CREATE: return "create";
+    case HC_TRIGGER_LINK: return "link";
+    case HC_TRIGGER_RESCAN: return "rescan";
+    case HC_TRIGGER_POLL: return "poll";
+    case HC_TRIGGER_ROLLBACK: return "rollback";
+    default: return "unknown";
+    }
+}
+
+/* ====================================================================== */
+/* Errors and logging                                                      */
+/* ====================================================================== */
+
+static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
+{
+    hc_error_init(&e->last_error);
+    e->last_error.code = code;
+    snprintf(e->last_error.source, sizeof e->last_error.source, "hotconf");
+    vsnprintf(e->last_error.text, sizeof e->last_error.text, fmt, ap);
+    return code;
+}
+
+/* Caller does not hold e->lock. */
+int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    if (!e)
+        return code;
+    pthread_mutex_lock(&e->lock);
+    va_start(ap, fmt);
+    vfail(e, code, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&e->lock);
+    return code;
+}
+
+static int fail_locked(hc_engine *e, int code, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+static int fail_locked(hc_engine *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int hc_engine_last_error(hc_engine *e, hc_error *out)
+{
+    int code;
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    code = e->last_error.code;
+    if (out)
+        *out = e->last_error;
+    pthread_mutex_unlock(&e->lock);
+    return code;
+}
+
+void hc__log(hc_engine *e, int level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    if (!e->opts.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    e->opts.log(level, msg, e->opts.log_data);
+}
+
+/* ====================================================================== */
+/* Configs                                                                  */
+/* ====================================================================== */
+
+void hc__config_destroy(void *p)
+{
+    hc__config *c = p;
+    hc__snapshot *s;
+    hc__sub *sub, *next;
+    if (!c)
+        return;
+    s = atomic_load(&c->live);
+    if (s) {
+        json_decref(s->doc);
+        free(s);
+    }
+    for (sub = c->subs; sub; sub = next) {
+        next = sub->next;
+        free(sub);
+    }
+    hc__history_free(&c->hist);
+    pthread_mutex_destroy(&c->apply_lock);
+    free(c->path);
+    free(c->abspath);
+    free(c->env_nest);
+    free(c);
+}
+
+void hc__config_unref(hc_engine *e, hc__config *c)
+{
+    (void)e;
+    c->refs--;
+}
+
+static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
+                              const hc_watch_options *o)
+{
+    hc__config *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(abspath);
+        return NULL;
+    }
+    c->abspath = abspath;
+    c->path = strdup(path);
+    if (!c->path || pthread_mutex_init(&c->apply_lock, NULL) != 0) {
+        free(c->path);
+        free(c->abspath);
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->live, NULL);
+    c->timed_idx = -1;
+    /* Resolved once: errors then name the file as the user wrote it. */
+    c->format = o->format ? o->format : hc_format_from_name(path);
+    if (o->parse) {
+        c->popts = *o->parse;
+        c->popts.positions = NULL;
+        if (o->parse->env_nest && !(c->env_nest = strdup(o->parse->env_nest)))
+            goto fail;
+        c->popts.env_nest = c->env_nest;
+    }
+    c->max_size = c->popts.max_size ? c->popts.max_size : e->opts.max_size;
+    c->popts.max_size = c->max_size;
+    c->validate = o->validate;
+    c->validate_data = o->validate_data;
+    c->on_error = o->on_error;
+    c->on_error_data = o->on_error_data;
+    c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;
+    c->poll_ms = o->poll_interval_ms > 0 ? o->poll_interval_ms
+                                         : e->opts.poll_interval_ms;
+    if (c->poll_ms < HC__MIN_POLL_MS)
+        c->poll_ms = HC__MIN_POLL_MS;
+    c->hist.depth =
+        o->history_depth > 0 ? o->history_depth : e->opts.history_depth;
+    if (c->hist.depth > HC__MAX_HISTORY)
+        c->hist.depth = HC__MAX_HISTORY;
+    c->keys[0].key = c->path;
+    c->keys[0].hash = hc__hash_str(c->path);
+    c->keys[0].config = c;
+    c->nkeys = 1;
+    if (strcmp(c->path, c->abspath) != 0) {
+        c->keys[1].key = c->abspath;
+        c->keys[1].hash = hc__hash_str(c->abspath);
+        c->keys[1].config = c;
+        c->nkeys = 2;
+    }
+    return c;
+fail:
+    hc__config_destroy(c);
+    return NULL;
+}
+
+/* Under e->lock. */
+static hc__config *lookup_locked(hc_engine *e, const char *path)
+{
+    hc__config *c = hc__index_find(e, path);
+    char *abs;
+    if (c)
+        return c;
+    abs = hc__path_absolute(path);
+    if (abs)
+        c = hc__index_find(e, abs);
+    free(abs);
+    return c;
+}
+
+hc__config *hc__config_lookup(hc_engine *e, const char *path)
+{
+    return lookup_locked(e, path);
+}
+
+const hc__backend *hc__backend_of(const hc__config *c)
+{
+    return c->mode == HC__MODE_POLL ? &hc__backend_poll : &hc__backend_inotify;
+}
+
+/* ====================================================================== */
+/* Work list and notification queue                                        */
+/* ====================================================================== */
+
+static int trigger_rank(hc_trigger t)
+{
+    switch (t) {
+    case HC_TRIGGER_LINK: return 6;
+    case HC_TRIGGER_RENAME: return 5;
+    case HC_TRIGGER_CREATE: return 4;
+    case HC_TRIGGER_MODIFY: return 3;
+    case HC_TRIGGER_POLL: return 2;
+    case HC_TRIGGER_RESCAN: return 1;
+    default: return 0;
+    }
+}
+
+void hc__work_add(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
+                  int64_t detect_ns)
+{
+    if (c->dead)
+        return;
+    if (!c->pend) {
+        if (e->nwork == e->capwork) {
+            size_t n = e->capwork ? e->capwork * 2 : 16;
+            hc__config **nw = realloc(e->work, n * sizeof *nw);
+            if (!nw)
+                return; /* the next event or rescan catches up */
+            e->work = nw;
+            e->capwork = n;
+        }
+        e->work[e->nwork++] = c;
+        c->refs++;
+        c->pend_trigger = trigger;
+        c->pend_detect = detect_ns;
+    } else {
+        if (trigger_rank(trigger) > trigger_rank(c->pend_trigger))
+            c->pend_trigger = trigger;
+        if (detect_ns && (!c->pend_detect || detect_ns < c->pend_detect))
+            c->pend_detect = detect_ns;
+    }
+    c->pend |= pend;
+}
+
+void hc__wake(hc_engine *e)
+{
+    uint64_t one = 1;
+    ssize_t r = write(e->evfd, &one, sizeof one);
+    (void)r; /* EAGAIN: the counter is already non-zero, it will wake */
+}
+
+void hc__enqueue(hc_engine *e, hc__record *r)
+{
+    r->next = NULL;
+    r->max_sub = e->next_sub_id;
+    r->config->refs++;
+    if (e->qtail)
+        e->qtail->next = r;
+    else
+        e->qhead = r;
+    e->qtail = r;
+    e->qlen++;
+    hc__wake(e);
+}
+
+static void record_free(hc__record *r)
+{
+    json_decref(r->old_doc);
+    json_decref(r->new_doc);
+    hc_changeset_free(r->changes);
+    free(r);
+}
+
+/* One config's work from a batch: c->apply_lock serialises it with
+ * rollbacks and rescans on other threads. */
+static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
+                    int64_t detect)
+{
+    int dead;
+    pthread_mutex_lock(&c->apply_lock);
+    pthread_mutex_lock(&e->lock);
+    dead = c->dead;
+    pthread_mutex_unlock(&e->lock);
+    if (dead)
+        goto out;
+    if ((pend & HC__P_RESOLVE) && hc__backend_of(c)->resolve(e, c) != 0) {
+        hc__log(e, HC_LOG_WARN, "%s: falling back to polling", c->path);
+        hc__backend_poll.attach(e, c);
+    }
+    if (pend & HC__P_POLL) {
+        hc__poll_check(e, c, hc__now_ns());
+        goto out;
+    }
+    if ((pend & HC__P_CREATED) && !(pend & HC__P_CHECK)) {
+        /* A new regular file is being written: its close (or the settle
+         * timer) applies it. A symlink or hard link is complete now. */
+        struct stat st;
+        if (lstat(c->abspath, &st) != 0 || S_ISREG(st.st_mode))
+            goto out;
+        pthread_mutex_lock(&e->lock);
+        c->settle_at = 0;
+        hc__timer_changed(e, c);
+        pthread_mutex_unlock(&e->lock);
+        pend |= HC__P_CHECK | HC__P_CLOSED;
+    }
+    if (pend & HC__P_CHECK)
+        hc__apply_check(e, c, trigger, detect,
+                        ((pend & HC__P_CONFIRM)
+                             ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
+                             : 0) |
+                            ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
+out:
+    pthread_mutex_unlock(&c->apply_lock);
+}
+
+typedef struct work_item {
+    hc__config *c;
+    int pend;
+    hc_trigger trigger;
+    int64_t detect;
+} work_item;
+
+/* Runs the batch; called with e->lock held, returns with it held. */
+static void process_work(hc_engine *e)
+{
+    while (e->nwork) {
+        size_t n = e->nwork;
+        work_item *items = malloc(n * sizeof *items);
+        if (!items) {
+            /* Drop the batch; the configs stay watched. */
+            for (size_t i = 0; i < n; i++) {
+                e->work[i]->pend = 0;
+                hc__config_unref(e, e->work[i]);
+            }
+            e->nwork = 0;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            hc__config *c = e->work[i];
+            items[i].c = c;
+            items[i].pend = c->pend;
+            items[i].trigger = c->pend_trigger;
+            items[i].detect = c->pend_detect;
+            c->pend = 0;
+        }
+        e->nwork = 0;
+        pthread_mutex_unlock(&e->lock);
+        for (size_t i = 0; i < n; i++)
+            refresh(e, items[i].c, items[i].pend, items[i].trigger,
+                    items[i].detect);
+        pthread_mutex_lock(&e->lock);
+        for (size_t i = 0; i < n; i++)
+            hc__config_unref(e, items[i].c);
+        free(items);
+    }
+    hc__timer_rearm(e);
+}
+
+/* Under e->lock: is subscriber id of c still there? */
+static int subscribed(const hc__config *c, int id)
+{
+    if (c->dead)
+        return 0;
+    for (const hc__sub *s = c->subs; s; s = s->next)
+        if (s->id == id)
+            return 1;
+    return 0;
+}
+
+static void call_error_cbs(hc_engine *e, hc__config *c, hc_error_cb own,
+                           void *own_data, const hc_error_record *er)
+{
+    int alive;
+    if (own) {
+        pthread_mutex_lock(&e->lock);
+        alive = !c->dead;
+        pthread_mutex_unlock(&e->lock);
+        if (alive)
+            own(er, own_data);
+    }
+    if (e->opts.on_error)
+        e->opts.on_error(er, e->opts.on_error_data);
+}
+
+static void subscriber_failed(hc_engine *e, hc__config *c, const hc__record *r,
+                              int id, int rc)
+{
+    hc_error err;
+    hc_error_record er;
+    hc_error_init(&err);
+    hc__error_set(&err, HC_ECALLBACK, c->path, 0, 0, 0,
+                  "subscriber %d returned %d for version %llu", id, rc,
+                  (unsigned long long)r->rec.version);
+    pthread_mutex_lock(&e->lock);
+    hc__stats_count(e, c, HC__C_SUBSCRIBER);
+    pthread_mutex_unlock(&e->lock);
+    hc__log(e, HC_LOG_WARN, "%s: %s", err.source, err.text);
+    er.path = c->path;
+    er.error = &err;
+    er.live_version = r->rec.version;
+    er.trigger = r->rec.trigger;
+    call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
+}
+
+typedef struct sub_copy {
+    int id;
+    hc_change_cb cb;
+    void *ud;
+} sub_copy;
+
+/* Delivers the queue; called without e->lock. Returns callbacks run. */
+static int deliver(hc_engine *e)
+{
+    int calls = 0;
+    pthread_mutex_lock(&e->lock);
+    while (e->qhead) {
+        hc__record *r = e->qhead;
+        hc__config *c = r->config;
+        sub_copy local[8], *subs = local;
+        size_t nsubs = 0, cap = 8;
+
+        e->qhead = r->next;
+        if (!e->qhead)
+            e->qtail = NULL;
+        e->qlen--;
+        if (!c->dead && !r->is_error) {
+            for (hc__sub *s = c->subs; s; s = s->next) {
+                if (r->only_sub ? s->id != r->only_sub : s->id >= r->max_sub)
+                    continue;
+                if (nsubs == cap) {
+                    sub_copy *ns = malloc(cap * 2 * sizeof *ns);
+                    if (!ns)
+                        break;
+                    memcpy(ns, subs, nsubs * sizeof *ns);
+                    if (subs != local)
+                        free(subs);
+                    subs = ns;
+                    cap *= 2;
+                }
+                subs[nsubs].id = s->id;
+                subs[nsubs].cb = s->cb;
+                subs[nsubs].ud = s->user_data;
+                nsubs++;
+            }
+        }
+        e->delivering = 1;
+        e->deliver_thread = pthread_self();
+        pthread_mutex_unlock(&e->lock);
+
+        if (r->is_error) {
+            hc_error_record er;
+            er.path = c->path;
+            er.error = &r->error;
+            er.live_version = r->live_version;
+            er.trigger = r->rec.trigger;
+            call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
+            calls++;
+        } else {
+            for (size_t i = 0; i < nsubs; i++) {
+                int ok, rc;
+                pthread_mutex_lock(&e->lock);
+                ok = subscribed(c, subs[i].id);
+                pthread_mutex_unlock(&e->lock);
+                if (!ok)
+                    continue;
+                rc = subs[i].cb(&r->rec, subs[i].ud);
+                calls++;
+                if (rc != 0)
+                    subscriber_failed(e, c, r, subs[i].id, rc);
+            }
+        }
+        if (subs != local)
+            free(subs);
+        record_free(r);
+
+        pthread_mutex_lock(&e->lock);
+        e->delivering = 0;
+        e->deliver_seq++;
+        hc__config_unref(e, c);
+        pthread_cond_broadcast(&e->cond);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return calls;
+}
+
+/* Under e->lock: a caller on another thread waits for the callback in
+ * progress, so that after hc_unwatch/hc_unsubscribe none runs. */
+static void wait_delivery(hc_engine *e)
+{
+    uint64_t seq = e->deliver_seq;
+    if (!e->delivering || pthread_equal(e->deliver_thread, pthread_self()))
+        return;
+    while (e->delivering && e->deliver_seq == seq)
+        pthread_cond_wait(&e->cond, &e->lock);
+}
+
+/* ====================================================================== */
+/* The dispatch loop                                                       */
+/* ====================================================================== */
+
+static void rescan_all_locked(hc_engine *e, int64_t now)
+{
+    for (size_t i = 0; i < e->nall; i++) {
+        hc__stats_count(e, e->all[i], HC__C_RESCANS);
+        hc__work_add(e, e->all[i], HC__P_RESOLVE | HC__P_CHECK,
+                     HC_TRIGGER_RESCAN, now);
+    }
+}
+
+static int run_once(hc_engine *e, int timeout_ms)
+{
+    struct epoll_event evs[4];
+    int n = epoll_wait(e->epfd, evs, 4, timeout_ms);
+    uint64_t u;
+
+    if (n < 0) {
+        if (errno != EINTR)
+            return HC_ESYS;
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        if (fd == e->ifd) {
+            hc__inotify_read(e, hc__now_ns());
+        } else if (fd == e->tfd) {
+            ssize_t r = read(e->tfd, &u, sizeof u);
+            (void)r;
+            pthread_mutex_lock(&e->lock);
+            e->timer_at = 0; /* fired: rearm computes afresh */
+            hc__timer_expire(e, hc__now_ns());
+            pthread_mutex_unlock(&e->lock);
+        } else if (fd == e->evfd) {
+            ssize_t r = read(e->evfd, &u, sizeof u);
+            (void)r;
+        }
+    }
+    pthread_mutex_lock(&e->lock);
+    if (atomic_exchange(&e->overflow_pending, 0))
+        rescan_all_locked(e, hc__now_ns());
+    process_work(e);
+    pthread_mutex_unlock(&e->lock);
+    return deliver(e);
+}
+
+static void *monitor_main(void *arg)
+{
+    hc_engine *e = arg;
+    while (!atomic_load(&e->stop))
+        if (run_once(e, -1) == HC_ESYS) {
+            hc__log(e, HC_LOG_WARN, "epoll_wait failed: %s; monitor stops",
+                    strerror(errno));
+            break;
+        }
+    return NULL;
+}
+
+int hc_engine_dispatch(hc_engine *e, int timeout_ms)
+{
+    int r;
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    if (e->started || e->dispatching) {
+        pthread_mutex_unlock(&e->lock);
+        return HC_ESTATE;
+    }
+    e->dispatching = 1;
+    pthread_mutex_unlock(&e->lock);
+    r = run_once(e, timeout_ms);
+    pthread_mutex_lock(&e->lock);
+    e->dispatching = 0;
+    pthread_mutex_unlock(&e->lock);
+    if (r == HC_ESYS)
+        hc__engine_fail(e, HC_ESYS, "epoll_wait: %s", strerror(errno));
+    return r;
+}
+
+int hc_engine_fd(hc_engine *e)
+{
+    return e ? e->epfd : HC_EINVAL;
+}
+
+int hc_engine_start(hc_engine *e)
+{
+    sigset_t all, old;
+    int rc;
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    if (e->started || e->dispatching) {
+        pthread_mutex_unlock(&e->lock);
+        return hc__engine_fail(e, HC_ESTATE, "engine already running");
+    }
+    /* The monitor takes no signals: they belong to the application. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&e->thread, NULL, monitor_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        e->started = 1;
+    pthread_mutex_unlock(&e->lock);
+    if (rc != 0)
+        return hc__engine_fail(e, HC_ESYS, "pthread_create: %s", strerror(rc));
+    return 0;
+}
+
+/* ====================================================================== */
+/* Lifecycle                                                               */
+/* ====================================================================== */
+
+static int epoll_add(int epfd, int fd)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+hc_engine *hc_engine_new(const hc_engine_options *opts)
+{
+    hc_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    if (opts)
+        e->opts = *opts;
+    if (e->opts.settle_ms <= 0)
+        e->opts.settle_ms = HC__DEFAULT_SETTLE_MS;
+    if (e->opts.poll_interval_ms <= 0)
+        e->opts.poll_interval_ms = HC__DEFAULT_POLL_MS;
+    if (e->opts.poll_interval_ms < HC__MIN_POLL_MS)
+        e->opts.poll_interval_ms = HC__MIN_POLL_MS;
+    if (e->opts.history_depth <= 0)
+        e->opts.history_depth = HC__DEFAULT_HISTORY;
+    if (!e->opts.max_size)
+        e->opts.max_size = HC_DEFAULT_MAX_SIZE;
+    e->epfd = e->evfd = e->tfd = e->ifd = -1;
+    atomic_init(&e->index, NULL);
+    atomic_init(&e->stop, 0);
+    atomic_init(&e->drop_events, 0);
+    atomic_init(&e->overflow_pending, 0);
+    e->next_sub_id = 1;
+    if (pthread_mutex_init(&e->lock, NULL) != 0) {
+        free(e);
+        return NULL;
+    }
+    if (pthread_cond_init(&e->cond, NULL) != 0) {
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return NULL;
+    }
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (e->epfd < 0 || e->evfd < 0 || e->tfd < 0 ||
+        epoll_add(e->epfd, e->evfd) != 0 || epoll_add(e->epfd, e->tfd) != 0)
+        goto fail;
+    if (!e->opts.force_poll && hc__inotify_init(e) == 0 &&
+        epoll_add(e->epfd, e->ifd) != 0)
+        goto fail;
+    return e;
+fail:
+    hc_engine_free(e);
+    return NULL;
+}
+
+void hc_engine_free(hc_engine *e)
+{
+    hc__record *r, *next;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    if (e->delivering && pthread_equal(e->deliver_thread, pthread_self())) {
+        fprintf(stderr, "hotconf: hc_engine_free called from an engine "
+                        "callback; aborting\n");
+        abort();
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (e->started) {
+        atomic_store(&e->stop, 1);
+        hc__wake(e);
+        pthread_join(e->thread, NULL);
+        e->started = 0;
+    }
+    /* From here on we are alone. */
+    for (r = e->qhead; r; r = next) {
+        next = r->next;
+        r->config->refs--;
+        record_free(r);
+    }
+    e->qhead = e->qtail = NULL;
+    for (size_t i = 0; i < e->nall; i++) {
+        hc__config *c = e->all[i];
+        hc__backend_of(c)->detach(e, c);
+    }
+    hc__inotify_free(e);
+    hc__reclaim(&e->retired, 1);
+    hc__index_free_all(e);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    if (e->evfd >= 0)
+        close(e->evfd);
+    if (e->tfd >= 0)
+        close(e->tfd);
+    free(e->all);
+    free(e->timed);
+    free(e->work);
+    pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+/* ====================================================================== */
+/* Watching                                                                */
+/* ====================================================================== */
+
+static int add_sub_locked(hc_engine *e, hc__config *c, hc_change_cb cb,
+                          void *ud)
+{
+    hc__sub *s = calloc(1, sizeof *s), **pp;
+    if (!s)
+        return HC_ENOMEM;
+    s->id = e->next_sub_id++;
+    if (e->next_sub_id <= 0)
+        e->next_sub_id = 1;
+    s->cb = cb;
+    s->user_data = ud;
+    /* Appended: subscribers are called in the order they subscribed. */
+    for (pp = &c->subs; *pp; pp = &(*pp)->next)
+        ;
+    *pp = s;
+    return s->id;
+}
+
+static int all_add(hc_engine *e, hc__config *c)
+{
+    if (e->nall == e->capall) {
+        size_t n = e->capall ? e->capall * 2 : 16;
+        hc__config **na = realloc(e->all, n * sizeof *na);
+        if (!na)
+            return -1;
+        e->all = na;
+        e->capall = n;
+    }
+    c->all_idx = e->nall;
+    e->all[e->nall++] = c;
+    return 0;
+}
+
+static void all_remove(hc_engine *e, hc__config *c)
+{
+    e->all[c->all_idx] = e->all[--e->nall];
+    e->all[c->all_idx]->all_idx = c->all_idx;
+}
+
+/* Under e->lock: takes c out of service (readers, backend, timers,
+ * subscribers); the struct itself goes with a later index rebuild. */
+static void kill_locked(hc_engine *e, hc__config *c)
+{
+    hc__sub *s, *next;
+    c->dead = 1;
+    hc__backend_of(c)->detach(e, c);
+    c->settle_at = c->confirm_at = c->poll_at = 0;
+    hc__timer_remove(e, c);
+    all_remove(e, c);
+    for (s = c->subs; s; s = next) {
+        next = s->next;
+        free(s);
+    }
+    c->subs = NULL;
+    hc__history_free(&c->hist);
+    hc__snapshot_publish(e, c, NULL);
+}
+
+static const hc_watch_options default_watch;
+
+int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
+{
+    hc__config *c;
+    char *abs;
+    int rc = 0;
+
+    if (!e)
+        return HC_EINVAL;
+    if (!path || !*path)
+        return hc__engine_fail(e, HC_EINVAL, "no path to watch");
+    if (!opts)
+        opts = &default_watch;
+    if (opts->history_depth < 0 || opts->poll_interval_ms < 0 ||
+        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_ENV)
+        return hc__engine_fail(e, HC_EINVAL, "%s: invalid watch options", path);
+    if ((opts->format == HC_FORMAT_AUTO &&
+         hc_format_from_name(path) == HC_FORMAT_AUTO))
+        return hc__engine_fail(e, HC_EINVAL,
+                               "%s: cannot tell the format from the file "
+                               "name; name it .json, .yaml, .ini or .env, "
+                               "or set the format",
+                               path);
+    abs = hc__path_absolute(path);
+    if (!abs)
+        return hc__engine_fail(e, HC_EINVAL, "%s: cannot make it absolute",
+                               path);
+    c = config_new(e, path, abs, opts);
+    if (!c)
+        return hc__engine_fail(e, HC_ENOMEM, "out of memory");
+
+    /* Held from before anyone can see c until the first load is done, so
+     * that the first version is this one (trigger "initial"). */
+    pthread_mutex_lock(&c->apply_lock);
+    pthread_mutex_lock(&e->lock);
+    if (lookup_locked(e, c->path) || hc__index_find(e, c->abspath)) {
+        rc = fail_locked(e, HC_EEXIST, "%s: already watched", path);
+    } else if (opts->on_change && (rc = add_sub_locked(e, c, opts->on_change,
+                                                       opts->user_data)) < 0) {
+        fail_locked(e, rc, "out of memory");
+    } else if (all_add(e, c) != 0) {
+        rc = fail_locked(e, HC_ENOMEM, "out of memory");
+    } else if (hc__index_insert(e, c) != 0) {
+        all_remove(e, c);
+        rc = fail_locked(e, HC_ENOMEM, "out of memory");
+    } else {
+        rc = 0;
+    }
+    pthread_mutex_unlock(&e->lock);
+    if (rc < 0) {
+        pthread_mutex_unlock(&c->apply_lock);
+        hc__config_destroy(c);
+        return rc;
+    }
+
+    if (c->mode_req == HC_WATCH_POLL) {
+        hc__backend_poll.attach(e, c);
+    } else if (hc__backend_inotify.attach(e, c) != 0) {
+        if (e->ifd >= 0)
+            hc__log(e, HC_LOG_WARN, "%s: polling every %d ms instead", path,
+                    c->poll_ms);
+        hc__backend_poll.attach(e, c);
+    }
+    hc__apply_check(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
+                    HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
+
+    if (opts->flags & HC_WATCH_REQUIRE) {
+        hc_error first;
+        pthread_mutex_lock(&e->lock);
+        first = c->last_error;
+        if (first.code != 0) {
+            kill_locked(e, c);
+            e->last_error = first;
+        }
+        pthread_mutex_unlock(&e->lock);
+        rc = first.code;
+    }
+    pthread_mutex_unlock(&c->apply_lock);
+    return rc;
+}
+
+int hc_unwatch(hc_engine *e, const char *path)
+{
+    hc__config *c;
+    if (!e || !path)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    c = lookup_locked(e, path);
+    if (!c) {
+        int rc = fail_locked(e, HC_ENOTWATCHED, "%s: not watched", path);
+        pthread_mutex_unlock(&e->lock);
+        return rc;
+    }
+    kill_locked(e, c);
+    wait_delivery(e);
+    pthread_mutex_unlock(&e->lock);
+    return 0;
+}
+
+int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
+                  void *user_data, int replay)
+{
+    hc__config *c;
+    int id;
+    if (!e || !path || !cb)
+        return e ? hc__engine_fail(e, HC_EINVAL, "no path or callback")
+                 : HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    c = lookup_locked(e, path);
+    if (!c) {
+        id = fail_locked(e, HC_ENOTWATCHED, "%s: not watched", path);
+    } else if ((id = add_sub_locked(e, c, cb, user_data)) < 0) {
+        fail_locked(e, id, "out of memory");
+    } else if (replay) {
+        /* The current version, to this subscriber only. */
+        const hc__version *v = hc__history_at(&c->hist, 0);
+        hc__record *r = v ? calloc(1, sizeof *r) : NULL;
+        if (r) {
+            r->config = c;
+            r->only_sub = id;
+            r->new_doc = json_incref(v->doc);
+            r->changes = hc_diff(NULL, v->doc);
+            r->rec.path = c->path;
+            r->rec.version = v->version;
+            r->rec.new_doc = r->new_doc;
+            r->rec.changes = r->changes;
+            r->rec.trigger = HC_TRIGGER_INITIAL;
+            r->rec.hash = v->hash;
+            r->rec.detected_ns = r->rec.applied_ns = hc__now_ns();
+            hc__enqueue(e, r);
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    return id;
+}
+
+int hc_subscribe(hc_engine *e, const char *path, hc_change_cb cb,
+                 void *user_data)
+{
+    return hc__subscribe(e, path, cb, user_data, 0);
+}
+
+int hc_unsubscribe(hc_engine *e, int id)
+{
+    if (!e || id <= 0)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->nall; i++) {
+        hc__sub **pp;
+        for (pp = &e->all[i]->subs; *pp; pp = &(*pp)->next) {
+            if ((*pp)->id == id) {
+                hc__sub *s = *pp;
+                *pp = s->next;
+                free(s);
+                wait_delivery(e);
+                pthread_mutex_unlock(&e->lock);
+                return 0;
+            }
+        }
+    }
+    fail_locked(e, HC_ENOTWATCHED, "no subscriber %d", id);
+    pthread_mutex_unlock(&e->lock);
+    return HC_ENOTWATCHED;
+}
+
+int hc__subscriber_count(hc_engine *e, const char *path)
+{
+    hc__config *c;
+    int n = 0;
+    pthread_mutex_lock(&e->lock);
+    c = lookup_locked(e, path);
+    if (c)
+        for (hc__sub *s = c->subs; s; s = s->next)
+            n++;
+    pthread_mutex_unlock(&e->lock);
+    return c ? n : HC_ENOTWATCHED;
+}
+
+int hc_config_last_error(hc_engine *e, const char *path, hc_error *out)
+{
+    hc__config *c;
+    int code;
+    if (!e || !path)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    c = lookup_locked(e, path);
+    if (!c) {
+        pthread_mutex_unlock(&e->lock);
+        return HC_ENOTWATCHED;
+    }
+    code = c->last_error.code;
+    if (out)
+        *out = c->last_error;
+    pthread_mutex_unlock(&e->lock);
+    return code;
+}
+
+int hc_engine_rescan(hc_engine *e, const char *path)
+{
+    hc__config **list = NULL;
+    size_t n = 0;
+    int64_t now = hc__now_ns();
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    if (path) {
+        hc__config *c = lookup_locked(e, path);
+        if (!c) {
+            int rc = fail_locked(e, HC_ENOTWATCHED, "%s: not watched", path);
+            pthread_mutex_unlock(&e->lock);
+            return rc;
+        }
+        list = malloc(sizeof *list);
+        if (list)
+            list[n++] = c;
+    } else if (e->nall) {
+        list = malloc(e->nall * sizeof *list);
+        if (list)
+            for (size_t i = 0; i < e->nall; i++)
+                list[n++] = e->all[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        list[i]->refs++;
+        hc__stats_count(e, list[i], HC__C_RESCANS);
+    }
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; i < n; i++)
+        refresh(e, list[i], HC__P_RESOLVE | HC__P_CHECK, HC_TRIGGER_RESCAN,
+                now);
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < n; i++)
+        hc__config_unref(e, list[i]);
+    hc__timer_rearm(e);
+    pthread_mutex_unlock(&e->lock);
+    free(list);
+    return 0;
+}
+
+/* ====================================================================== */
+/* Test hooks                                                              */
+/* ====================================================================== */
+
+void hc__engine_inject_overflow(hc_engine *e)
+{
+    atomic_store(&e->overflow_pending, 1);
+    hc__wake(e);
+}
+
+void hc__engine_drop_events(hc_engine *e, int on)
+{
+    atomic_store(&e->drop_events, on);
+}
+
+int hc__engine_watch_count(hc_engine *e)
+{
+    int n;
+    pthread_mutex_lock(&e->lock);
+    n = (int)e->dw_by_wd.count;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}

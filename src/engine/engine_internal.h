@@ -1,0 +1,417 @@
+/*
+ * engine_internal.h - what the engine's files share (src/engine/).
+ *
+ * Locks, in the only order they are ever taken:
+ *   c->apply_lock (one per config: serialises its apply pipeline, rollback
+ *                  and re-resolution; held across file I/O and parsing)
+ *   -> e->lock    (the engine: registry, dir watches, timers, queue,
+ *                  history, stats; held only for short bookkeeping)
+ * Readers (hc_config_get) take neither: they find the config in a
+ * lock-free index and the snapshot through hazard pointers (hazard.c).
+ * Callbacks run with no lock held (engine.c delivers a queue of records).
+ */
+#ifndef HC_ENGINE_INTERNAL_H
+#define HC_ENGINE_INTERNAL_H
+
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HC__DEFAULT_SETTLE_MS 50
+#define HC__DEFAULT_POLL_MS   1000
+#define HC__MIN_POLL_MS       100
+#define HC__DEFAULT_HISTORY   10
+#define HC__MAX_HISTORY       100000
+#define HC__MAX_SYMLINK_HOPS  40
+
+typedef struct hc__config hc__config;
+typedef struct hc__dirwatch hc__dirwatch;
+typedef struct hc__interest hc__interest;
+
+int64_t hc__now_ns(void);      /* CLOCK_MONOTONIC */
+int64_t hc__realtime_ns(void); /* CLOCK_REALTIME */
+
+/* ---- map.c: chained hash table, string or integer keys ---------------
+ * Values are void *; duplicate keys are allowed (hc__map_next walks them).
+ * Not thread-safe (callers hold e->lock). */
+typedef struct hc__map_node {
+    struct hc__map_node *next;
+    uint64_t hash;
+    const char *skey; /* borrowed: the value owns the key string */
+    intptr_t ikey;
+    void *value;
+} hc__map_node;
+
+typedef struct hc__map {
+    hc__map_node **buckets;
+    size_t nbuckets, count;
+} hc__map;
+
+uint64_t hc__hash_str(const char *s);
+int hc__map_put_str(hc__map *m, const char *key, void *value);
+int hc__map_put_int(hc__map *m, intptr_t key, void *value);
+/* First value with key, or NULL; *it continues with hc__map_next. */
+void *hc__map_get_str(const hc__map *m, const char *key, hc__map_node **it);
+void *hc__map_next_str(hc__map_node **it, const char *key);
+void *hc__map_get_int(const hc__map *m, intptr_t key);
+/* Removes the entry with this key and value. Returns 1 when found. */
+int hc__map_del_str(hc__map *m, const char *key, const void *value);
+int hc__map_del_int(hc__map *m, intptr_t key);
+void hc__map_free(hc__map *m);
+
+/* ---- hazard.c: hazard pointers and deferred reclamation --------------- */
+#define HC__HP_SLOTS 2
+typedef struct hc__hprec {
+    _Atomic(void *) hp[HC__HP_SLOTS];
+    atomic_int active;
+    struct hc__hprec *next;
+} hc__hprec;
+
+/* This thread's record (allocated on first use, recycled at thread exit);
+ * NULL only when out of memory. */
+hc__hprec *hc__hp_self(void);
+
+typedef struct hc__retired {
+    struct hc__retired *next;
+    void *ptr;
+    void (*destroy)(void *ptr);
+} hc__retired;
+
+/* Queue ptr for destroy() once no hazard pointer holds it; reclaims what
+ * it can. Returns -1 when out of memory after destroying synchronously
+ * when safe... callers pass pre-allocated nodes instead: see snapshot.c. */
+void hc__retire(hc__retired **list, hc__retired *node, void *ptr,
+                void (*destroy)(void *));
+/* Destroys the retired pointers no hazard holds; wait: spin until all. */
+void hc__reclaim(hc__retired **list, int wait);
+
+/* ---- snapshot.c: live snapshots and the lock-free path index ----------- */
+typedef struct hc__snapshot {
+    json_t *doc; /* one reference */
+    uint64_t version;
+    uint64_t hash;
+    hc__retired retire; /* preallocated, so retiring never fails */
+} hc__snapshot;
+
+hc__snapshot *hc__snapshot_new(json_t *doc, uint64_t version, uint64_t hash);
+/* Swaps c's live snapshot (NULL to clear it) and retires the old one.
+ * Caller holds e->lock. */
+void hc__snapshot_publish(hc_engine *e, hc__config *c, hc__snapshot *s);
+
+typedef struct hc__inode {
+    const char *key; /* c->path or c->abspath */
+    uint64_t hash;
+    hc__config *config;
+} hc__inode;
+
+typedef struct hc__index {
+    size_t mask; /* capacity - 1 */
+    size_t used; /* slots filled (live + dead configs); writer only */
+    hc__retired retire;
+    hc__config **dead; /* dead configs dropped by the rebuild that */
+    size_t ndead;      /* retired this table: freed with it */
+    _Atomic(hc__inode *) slots[];
+} hc__index;
+
+/* Under e->lock. */
+int hc__index_insert(hc_engine *e, hc__config *c);
+/* The config for path (given or absolute form), dead ones skipped.
+ * Writer side, under e->lock. */
+hc__config *hc__index_find(hc_engine *e, const char *path);
+void hc__index_free_all(hc_engine *e);
+
+/* ---- fspath.c ---------------------------------------------------------- */
+/* Absolute, lexically clean path (//, /./, /../ folded); malloc'd. */
+char *hc__path_absolute(const char *path);
+/* Lexically clean an absolute path in place. */
+void hc__path_clean(char *p);
+/* Directory and base name of an absolute path; malloc'd. */
+char *hc__path_dirname(const char *abspath);
+const char *hc__path_basename(const char *abspath);
+char *hc__path_join(const char *dir, const char *name);
+
+/* ---- history.c ---------------------------------------------------------- */
+typedef struct hc__version {
+    uint64_t version;
+    int64_t time_ns;
+    uint64_t hash;
+    hc_trigger trigger;
+    char *content;
+    size_t len;
+    json_t *doc;
+} hc__version;
+
+typedef struct hc__history {
+    hc__version *ring;
+    int cap;   /* allocated entries, grows up to depth */
+    int depth; /* versions kept */
+    int count;
+    int head; /* index of the newest */
+} hc__history;
+
+/* Pushes a version (takes content and one doc reference). Under e->lock. */
+int hc__history_push(hc__history *h, const hc__version *v);
+/* n steps back from the newest (0: newest); NULL when not kept. */
+const hc__version *hc__history_at(const hc__history *h, int n);
+const hc__version *hc__history_find(const hc__history *h, uint64_t version);
+void hc__history_free(hc__history *h);
+
+/* ---- stats.c -------------------------------------------------------------
+ * Counters are updated and read under e->lock. */
+typedef struct hc__counters {
+    uint64_t loads, reloads, rollbacks, unchanged, parse_failures,
+        validation_failures, read_failures, missing, subscriber_failures,
+        rescans;
+    uint64_t lat_count, lat_last, lat_max, lat_sum;
+    uint64_t lat_hist[HC_STATS_BUCKETS];
+} hc__counters;
+
+enum hc__counter {
+    HC__C_LOADS,
+    HC__C_RELOADS,
+    HC__C_ROLLBACKS,
+    HC__C_UNCHANGED,
+    HC__C_PARSE,
+    HC__C_VALIDATE,
+    HC__C_READ,
+    HC__C_MISSING,
+    HC__C_SUBSCRIBER,
+    HC__C_RESCANS
+};
+
+/* Counts on c (may be NULL) and on the engine total. Under e->lock. */
+void hc__stats_count(hc_engine *e, hc__config *c, enum hc__counter which);
+void hc__stats_latency(hc_engine *e, hc__config *c, int64_t ns);
+
+/* ---- the config ---------------------------------------------------------- */
+typedef struct hc__sub {
+    struct hc__sub *next;
+    int id;
+    hc_change_cb cb;
+    void *user_data;
+} hc__sub;
+
+enum hc__mode_used { HC__MODE_INOTIFY, HC__MODE_POLL };
+
+/* Pending work found by the dispatcher for one config (one batch). */
+enum {
+    HC__P_CHECK = 1,   /* read, hash and maybe apply */
+    HC__P_RESOLVE = 2, /* re-resolve the path (dirs, symlinks) first */
+    HC__P_CREATED = 4, /* created: apply at once if it is not a regular file,
+                          else wait for its close (or the settle time) */
+    HC__P_CONFIRM = 8, /* the settle time passed: a missing file is missing,
+                          an empty one is empty */
+    HC__P_POLL = 16,   /* polling: stat, then check when it looks changed */
+    HC__P_CLOSED = 32  /* closed after writing or renamed in: complete */
+};
+
+/* hc__apply_check flags */
+#define HC__CHECK_CONFIRM  1 /* report a missing file now */
+#define HC__CHECK_COMPLETE 2 /* the content is complete, even if empty */
+
+struct hc__config {
+    /* Immutable from creation to destruction; readers use these. */
+    char *path;    /* as given */
+    char *abspath; /* absolute, clean */
+    hc__inode keys[2];
+    int nkeys;
+    _Atomic(hc__snapshot *) live;
+
+    /* Set at creation, read-only after. */
+    hc_format format;
+    hc_parse_options popts;
+    char *env_nest;
+    hc_validate_cb validate;
+    void *validate_data;
+    hc_error_cb on_error;
+    void *on_error_data;
+    hc_watch_mode mode_req;
+    int poll_ms;
+    size_t max_size;
+
+    pthread_mutex_t apply_lock;
+
+    /* Under e->lock. */
+    int dead;
+    int refs; /* dispatcher work items and queued records */
+    size_t all_idx;
+    hc__sub *subs;
+    uint64_t version;
+    uint64_t seen_hash; /* last content applied, rejected or written */
+    int have_seen;
+    int missing_reported;
+    hc_error last_error;
+    hc__history hist;
+    hc__counters stats;
+    enum hc__mode_used mode;
+
+    /* inotify backend (under e->lock) */
+    hc__interest *interests;
+
+    /* timers (under e->lock); 0 = not armed */
+    int64_t settle_at;  /* apply when no close comes */
+    int64_t confirm_at; /* report missing when still missing */
+    int64_t poll_at;    /* next poll */
+    int64_t settle_detect;
+    hc_trigger settle_trigger;
+    ssize_t timed_idx; /* in e->timed, -1 when no deadline */
+
+    /* polling (dispatcher / apply_lock) */
+    int poll_have;
+    dev_t poll_dev;
+    ino_t poll_ino;
+    off_t poll_size;
+    int64_t poll_mtime, poll_ctime;
+
+    /* dispatcher scratch, one batch (under e->lock) */
+    int pend;
+    hc_trigger pend_trigger;
+    int64_t pend_detect;
+};
+
+/* ---- queued notifications ------------------------------------------------ */
+typedef struct hc__record {
+    struct hc__record *next;
+    hc__config *config; /* holds a ref */
+    int is_error;
+    int only_sub; /* deliver to this subscriber id only (0: all) */
+    int max_sub;  /* else to ids below this: those subscribed before */
+    hc_change_record rec;
+    json_t *old_doc, *new_doc;
+    hc_changeset *changes;
+    hc_error error;
+    uint64_t live_version;
+} hc__record;
+
+/* ---- the engine ------------------------------------------------------------
+ */
+struct hc_engine {
+    hc_engine_options opts; /* defaults filled in */
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* delivery finished */
+
+    int epfd, evfd, tfd, ifd; /* ifd -1: no inotify */
+
+    _Atomic(hc__index *) index;
+    hc__retired *retired;
+
+    hc__config **all;
+    size_t nall, capall;
+
+    /* inotify backend */
+    hc__map dw_by_wd, dw_by_path;
+
+    /* timers */
+    hc__config **timed;
+    size_t ntimed, captimed;
+    int64_t timer_at; /* what the timerfd is armed for, 0 none */
+
+    /* the dispatcher's work list for one batch */
+    hc__config **work;
+    size_t nwork, capwork;
+
+    /* notification queue */
+    hc__record *qhead, *qtail;
+    size_t qlen;
+
+    /* threads */
+    int started;
+    pthread_t thread;
+    atomic_int stop;
+    int dispatching;
+    int delivering;
+    pthread_t deliver_thread;
+    uint64_t deliver_seq;
+    int next_sub_id;
+
+    hc_error last_error;
+    hc__counters total;
+
+    /* test hooks */
+    atomic_int drop_events;
+    atomic_int overflow_pending;
+};
+
+/* engine.c */
+/* Records an API error on e (and returns code). */
+int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+void hc__log(hc_engine *e, int level, const char *fmt, ...) HC__PRINTF(3, 4);
+/* Appends a record (takes it) and wakes the dispatcher. Under e->lock. */
+void hc__enqueue(hc_engine *e, hc__record *r);
+void hc__wake(hc_engine *e);
+/* Adds c to the batch work list with pending bits (ref taken once).
+ * Under e->lock. */
+void hc__work_add(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
+                  int64_t detect_ns);
+void hc__config_unref(hc_engine *e, hc__config *c); /* under e->lock */
+hc__config *hc__config_lookup(hc_engine *e, const char *path);
+void hc__config_destroy(void *config);
+/* replay: also deliver the live version (if any) to this subscriber. */
+int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
+                  void *user_data, int replay);
+/* Subscribers of path, or HC_ENOTWATCHED. */
+int hc__subscriber_count(hc_engine *e, const char *path);
+
+/* apply.c */
+/* The apply pipeline for c; caller holds c->apply_lock, not e->lock.
+ * Without HC__CHECK_CONFIRM a missing file is reported after the settle
+ * time; without HC__CHECK_COMPLETE an empty file (created, not yet
+ * written) is looked at again after the settle time. */
+void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
+                     int64_t detect_ns, int flags);
+/* Commits doc (one reference taken) as a new version of c. Caller holds
+ * c->apply_lock, not e->lock. content is taken. Returns the new version, 0
+ * when c died meanwhile. */
+uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
+                          char *content, size_t len, uint64_t hash,
+                          hc_trigger trigger, int64_t detect_ns);
+/* Records a config error: last error, counter, queued error record.
+ * Under e->lock. */
+void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
+                      hc_trigger trigger, enum hc__counter counter);
+
+/* timer.c (under e->lock) */
+void hc__timer_changed(hc_engine *e, hc__config *c);
+void hc__timer_rearm(hc_engine *e);
+void hc__timer_expire(hc_engine *e, int64_t now);
+void hc__timer_remove(hc_engine *e, hc__config *c);
+
+/* The two detection backends behind one small interface. */
+typedef struct hc__backend {
+    const char *name;
+    /* Start watching c (c->apply_lock held; takes e->lock itself).
+     * Returns 0, or -1 when this backend cannot watch c. */
+    int (*attach)(hc_engine *e, hc__config *c);
+    /* Stop watching c. Under e->lock. */
+    void (*detach)(hc_engine *e, hc__config *c);
+    /* Re-resolve (dirs, symlinks) after a structural change; c->apply_lock
+     * held. Returns 0 or -1 when it must fall back to polling. */
+    int (*resolve)(hc_engine *e, hc__config *c);
+} hc__backend;
+
+extern const hc__backend hc__backend_inotify;
+extern const hc__backend hc__backend_poll;
+const hc__backend *hc__backend_of(const hc__config *c);
+
+/* watch_inotify.c */
+int hc__inotify_init(hc_engine *e);
+/* Reads and maps the pending events (batch into e->work). Takes e->lock. */
+void hc__inotify_read(hc_engine *e, int64_t now);
+void hc__inotify_free(hc_engine *e);
+/* Is path on a filesystem where inotify misses remote changes? */
+int hc__fs_needs_polling(const char *dir);
+
+/* watch_poll.c: stat, then check when the file looks changed (or its mtime
+ * is too recent to trust). c->apply_lock held. */
+void hc__poll_check(hc_engine *e, hc__config *c, int64_t now);
+
+/* test hooks (tests only) */
+void hc__engine_inject_overflow(hc_engine *e);
+void hc__engine_drop_events(hc_engine *e, int on);
+int hc__engine_watch_count(hc_engine *e);
+
+#endif /* HC_ENGINE_INTERNAL_H */

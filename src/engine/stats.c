@@ -1,0 +1,205 @@
+/*
+ * stats.c - counters and detection-to-apply latency, per config and for
+ * the whole engine (totals outlive unwatched configs), and their JSON
+ * form. Updated under e->lock by the code that commits or rejects, so a
+ * reader of the stats takes the same short lock and sees consistent sums.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void count(hc__counters *k, enum hc__counter which)
+{
+    switch (which) {
+    case HC__C_LOADS: k->loads++; break;
+    case HC__C_RELOADS: k->reloads++; break;
+    case HC__C_ROLLBACKS: k->rollbacks++; break;
+    case HC__C_UNCHANGED: k->unchanged++; break;
+    case HC__C_PARSE: k->parse_failures++; break;
+    case HC__C_VALIDATE: k->validation_failures++; break;
+    case HC__C_READ: k->read_failures++; break;
+    case HC__C_MISSING: k->missing++; break;
+    case HC__C_SUBSCRIBER: k->subscriber_failures++; break;
+    case HC__C_RESCANS: k->rescans++; break;
+    }
+}
+
+void hc__stats_count(hc_engine *e, hc__config *c, enum hc__counter which)
+{
+    if (c)
+        count(&c->stats, which);
+    count(&e->total, which);
+}
+
+static int bucket(uint64_t ns)
+{
+    uint64_t us = ns / 1000;
+    int b = 0;
+    while (us && b < HC_STATS_BUCKETS - 1) {
+        us >>= 1;
+        b++;
+    }
+    return b;
+}
+
+static void latency(hc__counters *k, uint64_t ns)
+{
+    k->lat_count++;
+    k->lat_last = ns;
+    k->lat_sum += ns;
+    if (ns > k->lat_max)
+        k->lat_max = ns;
+    k->lat_hist[bucket(ns)]++;
+}
+
+void hc__stats_latency(hc_engine *e, hc__config *c, int64_t ns)
+{
+    uint64_t u = ns > 0 ? (uint64_t)ns : 0;
+    if (c)
+        latency(&c->stats, u);
+    latency(&e->total, u);
+}
+
+static void export(const hc__counters *k, hc_stats *out)
+{
+    out->loads = k->loads;
+    out->reloads = k->reloads;
+    out->rollbacks = k->rollbacks;
+    out->unchanged = k->unchanged;
+    out->parse_failures = k->parse_failures;
+    out->validation_failures = k->validation_failures;
+    out->read_failures = k->read_failures;
+    out->missing = k->missing;
+    out->subscriber_failures = k->subscriber_failures;
+    out->rescans = k->rescans;
+    out->latency_count = k->lat_count;
+    out->latency_last_ns = k->lat_last;
+    out->latency_max_ns = k->lat_max;
+    out->latency_mean_ns = k->lat_count ? k->lat_sum / k->lat_count : 0;
+    memcpy(out->latency_hist, k->lat_hist, sizeof out->latency_hist);
+}
+
+static void total_locked(hc_engine *e, hc_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    export(&e->total, out);
+    out->files = e->nall;
+    for (size_t i = 0; i < e->nall; i++)
+        if (e->all[i]->mode == HC__MODE_POLL)
+            out->files_polled++;
+}
+
+void hc_engine_stats(hc_engine *e, hc_stats *out)
+{
+    if (!out)
+        return;
+    if (!e) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    total_locked(e, out);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void config_locked(const hc__config *c, hc_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    export(&c->stats, out);
+    out->files = 1;
+    out->files_polled = c->mode == HC__MODE_POLL;
+}
+
+int hc_config_stats(hc_engine *e, const char *path, hc_stats *out)
+{
+    hc__config *c;
+    if (!e || !path || !out)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    c = hc__config_lookup(e, path);
+    if (c)
+        config_locked(c, out);
+    pthread_mutex_unlock(&e->lock);
+    return c ? 0 : HC_ENOTWATCHED;
+}
+
+static json_t *stats_json(const hc_stats *s)
+{
+    json_t *o = json_object(), *hist = json_object();
+    if (!o || !hist) {
+        json_decref(o);
+        json_decref(hist);
+        return NULL;
+    }
+#define PUT(name)                                                              \
+    json_object_set_new(o, #name, json_integer((json_int_t)s->name))
+    PUT(files);
+    PUT(files_polled);
+    PUT(loads);
+    PUT(reloads);
+    PUT(rollbacks);
+    PUT(unchanged);
+    PUT(parse_failures);
+    PUT(validation_failures);
+    PUT(read_failures);
+    PUT(missing);
+    PUT(subscriber_failures);
+    PUT(rescans);
+    PUT(latency_count);
+#undef PUT
+    json_object_set_new(o, "latency_last_us",
+                        json_real((double)s->latency_last_ns / 1e3));
+    json_object_set_new(o, "latency_mean_us",
+                        json_real((double)s->latency_mean_ns / 1e3));
+    json_object_set_new(o, "latency_max_us",
+                        json_real((double)s->latency_max_ns / 1e3));
+    for (int i = 0; i < HC_STATS_BUCKETS; i++) {
+        char name[32];
+        if (!s->latency_hist[i])
+            continue;
+        if (i == HC_STATS_BUCKETS - 1)
+            snprintf(name, sizeof name, ">=%lluus", 1ULL << (i - 1));
+        else
+            snprintf(name, sizeof name, "<%lluus", 1ULL << i);
+        json_object_set_new(hist, name,
+                            json_integer((json_int_t)s->latency_hist[i]));
+    }
+    json_object_set_new(o, "latency_histogram", hist);
+    return o;
+}
+
+json_t *hc_engine_stats_json(hc_engine *e)
+{
+    json_t *root, *configs;
+    hc_stats s;
+    if (!e)
+        return NULL;
+    root = json_object();
+    configs = json_object();
+    if (!root || !configs)
+        goto nomem;
+    pthread_mutex_lock(&e->lock);
+    total_locked(e, &s);
+    json_object_set_new(root, "total", stats_json(&s));
+    for (size_t i = 0; i < e->nall; i++) {
+        hc__config *c = e->all[i];
+        json_t *cj;
+        config_locked(c, &s);
+        cj = stats_json(&s);
+        if (!cj)
+            continue;
+        json_object_set_new(cj, "version",
+                            json_integer((json_int_t)c->version));
+        json_object_set_new(cj, "mode", json_string(hc__backend_of(c)->name));
+        json_object_set_new(cj, "healthy", json_boolean(!c->last_error.code));
+        json_object_set_new(configs, c->path, cj);
+    }
+    pthread_mutex_unlock(&e->lock);
+    json_object_set_new(root, "configs", configs);
+    return root;
+nomem:
+    json_decref(root);
+    json_decref(configs);
+    return NULL;
+}

@@ -1,0 +1,7 @@
+# Engine: detection, apply pipeline, snapshots, history, stats, service
+# layer, and the watch/demo verbs end to end. Tests labelled "threaded"
+# are re-run under ThreadSanitizer by `make test`.
+set(HC_ENGINE_TEST_COMMON ${CMAKE_SOURCE_DIR}/tests/test_engine_common.c)
+
+hc_unit_test(test_engine_patterns SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_patterns.c ${HC_ENGINE_TEST_COMMON})
