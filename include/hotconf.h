@@ -302,19 +302,23 @@ HC_API json_t *hc_changeset_to_json(const hc_changeset *cs);
  * is chosen per watch or automatically. Nothing wakes while nothing
  * changes (polling aside).
  *
- * Threads and callbacks. Every callback (on_change, on_error, validate,
- * log) runs on the engine's dispatch thread: the monitor thread after
- * hc_engine_start(), or the thread calling hc_engine_dispatch() otherwise,
- * one callback at a time, never with an engine lock held. A callback may
- * therefore call any engine function (hc_config_get, hc_rollback,
- * hc_watch, hc_unwatch, hc_subscribe, stats, history) without deadlock,
- * except hc_engine_dispatch() and hc_engine_free() (both abort when called
- * from a callback). Notifications are queued when a version is committed
- * and delivered in commit order: per config, versions arrive in increasing
- * order, each exactly once. Changes committed by another thread (the
- * initial load in hc_watch, hc_rollback, hc_engine_rescan) are delivered
- * by the dispatch thread too; in dispatch mode only when the application
- * next calls hc_engine_dispatch().
+ * Threads and callbacks. The subscriber and on-error callbacks run on the
+ * engine's dispatch thread: the monitor thread after hc_engine_start(), or
+ * the thread calling hc_engine_dispatch() otherwise, one callback at a
+ * time, never with an engine lock held. Such a callback may therefore call
+ * any engine function (hc_config_get, hc_rollback, hc_watch, hc_unwatch,
+ * hc_subscribe, hc_engine_rescan, stats, history) without deadlock, except
+ * hc_engine_dispatch() (returns HC_ESTATE) and hc_engine_free() (aborts).
+ * Notifications are queued when a version is committed and delivered in
+ * commit order: per config, versions arrive in increasing order, each
+ * exactly once. Changes committed on another thread (the first load in
+ * hc_watch, hc_rollback, hc_engine_rescan) are delivered by the dispatch
+ * thread too; in dispatch mode when the application next calls
+ * hc_engine_dispatch(). The validator runs wherever the file is applied
+ * (the dispatch thread, or the thread in hc_watch / hc_engine_rescan) with
+ * that config's apply lock held: it must be thread-safe and may call
+ * hc_config_get, nothing else of the engine. The log callback runs on the
+ * thread that met the condition and must not call the engine.
  */
 
 typedef struct hc_engine hc_engine;
@@ -389,8 +393,9 @@ typedef void (*hc_error_cb)(const hc_error_record *rec, void *user_data);
 typedef int (*hc_validate_cb)(const json_t *doc, hc_error *err,
                               void *user_data);
 
-/* Diagnostics (fallback to polling, watch limits, ...); level is
- * HC_LOG_WARN or HC_LOG_INFO. Runs on whichever thread met the condition. */
+/* Diagnostics (fallback to polling, queue overflow, subscriber failures);
+ * level is HC_LOG_WARN or HC_LOG_INFO. Runs on whichever thread met the
+ * condition, possibly with an engine lock held: do not call the engine. */
 #define HC_LOG_WARN 1
 #define HC_LOG_INFO 2
 typedef void (*hc_log_cb)(int level, const char *msg, void *user_data);
@@ -529,6 +534,17 @@ HC_API json_t *hc_config_snapshot(hc_engine *e, const char *path,
                                   uint64_t *version);
 
 /*
+ * json_incref / json_decref for documents shared between threads, done
+ * with atomic loads as well as atomic updates. jansson's inline versions
+ * read the count with a plain load first, which is harmless on real
+ * hardware but a data race to ThreadSanitizer (jansson issue #648); the
+ * engine uses these, and so should code checked with TSan. Accept NULL.
+ * Thread-safe.
+ */
+HC_API json_t *hc_doc_retain(json_t *doc);
+HC_API void hc_doc_release(json_t *doc);
+
+/*
  * The last error of path's config (rejected version, missing or unreadable
  * file) copied into out; cleared when a version is applied or the file
  * comes back with the live content. Returns that error's code (0: none)
@@ -646,7 +662,8 @@ typedef int (*hc_service_cb)(const char *service, const json_t *doc,
  */
 HC_API int hc_service_register(hc_engine *e, const char *name, const char *path,
                                hc_service_cb cb, void *user_data);
-/* The service's live document (new reference) or NULL. Lock-free. */
+/* The service's live document (new reference) or NULL. Thread-safe (a
+ * short lock on the service table, then the lock-free hc_config_get). */
 HC_API json_t *hc_service_config(const char *name);
 /* Unsubscribes the service (the watch stays while others use it).
  * Returns 0 or HC_ENOTWATCHED. Thread-safe. */

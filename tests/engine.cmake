@@ -5,3 +5,8 @@ set(HC_ENGINE_TEST_COMMON ${CMAKE_SOURCE_DIR}/tests/test_engine_common.c)
 
 hc_unit_test(test_engine_patterns SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_patterns.c ${HC_ENGINE_TEST_COMMON})
+hc_unit_test(test_engine_apply SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_apply.c ${HC_ENGINE_TEST_COMMON})
+hc_unit_test(test_engine_threads SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_threads.c ${HC_ENGINE_TEST_COMMON}
+  LABELS threaded)

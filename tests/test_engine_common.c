@@ -23,7 +23,7 @@ void te_rec_init(te_recorder *r)
 void te_rec_free(te_recorder *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        json_decref(r->v[i].doc);
+        hc_doc_release(r->v[i].doc);
     free(r->v);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -91,7 +91,7 @@ int te_on_change(const hc_change_record *rec, void *ud)
     snprintf(e.path, sizeof e.path, "%s", rec->path);
     e.version = rec->version;
     e.trigger = rec->trigger;
-    e.doc = json_incref((json_t *)rec->new_doc);
+    e.doc = hc_doc_retain((json_t *)rec->new_doc);
     e.nchanges = hc_changeset_count(rec->changes);
     push(r, &e);
     return r->fail_rc;
@@ -166,7 +166,7 @@ long long te_live_v(hc_engine *e, const char *path)
     long long v = -1;
     if (doc) {
         v = (long long)hc_get_int(doc, "v", -1, NULL);
-        json_decref(doc);
+        hc_doc_release(doc);
     }
     return v;
 }

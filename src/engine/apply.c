@@ -269,15 +269,15 @@ uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
     v.trigger = trigger;
     v.content = content;
     v.len = len;
-    v.doc = json_incref(doc);
+    v.doc = hc_doc_retain(doc);
     if (hc__history_push(&c->hist, &v) != 0) {
-        json_decref(v.doc);
+        hc_doc_release(v.doc);
         free(content);
     }
 
     r->config = c;
-    r->old_doc = old ? json_incref(old->doc) : NULL;
-    r->new_doc = json_incref(doc);
+    r->old_doc = old ? hc_doc_retain(old->doc) : NULL;
+    r->new_doc = hc_doc_retain(doc);
     r->changes = cs;
     r->rec.path = c->path;
     r->rec.version = version;

@@ -131,7 +131,7 @@ void hc__config_destroy(void *p)
         return;
     s = atomic_load(&c->live);
     if (s) {
-        json_decref(s->doc);
+        hc_doc_release(s->doc);
         free(s);
     }
     for (sub = c->subs; sub; sub = next) {
@@ -301,9 +301,11 @@ void hc__enqueue(hc_engine *e, hc__record *r)
 
 static void record_free(hc__record *r)
 {
-    json_decref(r->old_doc);
-    json_decref(r->new_doc);
+    /* The changeset holds references into the documents: drop it first,
+     * so whichever thread frees a document last sees those drops too. */
     hc_changeset_free(r->changes);
+    hc_doc_release(r->old_doc);
+    hc_doc_release(r->new_doc);
     free(r);
 }
 
@@ -323,7 +325,9 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         hc__log(e, HC_LOG_WARN, "%s: falling back to polling", c->path);
         hc__backend_poll.attach(e, c);
     }
-    if (pend & HC__P_POLL) {
+    if ((pend & HC__P_POLL) && !(pend & HC__P_CHECK)) {
+        /* A due check (a settle or missing confirmation) in the same batch
+         * reads the file anyway, with its own flags. */
         hc__poll_check(e, c, hc__now_ns());
         goto out;
     }
@@ -929,7 +933,7 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
         if (r) {
             r->config = c;
             r->only_sub = id;
-            r->new_doc = json_incref(v->doc);
+            r->new_doc = hc_doc_retain(v->doc);
             r->changes = hc_diff(NULL, v->doc);
             r->rec.path = c->path;
             r->rec.version = v->version;

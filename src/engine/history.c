@@ -23,7 +23,7 @@
 static void version_clear(hc__version *v)
 {
     free(v->content);
-    json_decref(v->doc);
+    hc_doc_release(v->doc);
     memset(v, 0, sizeof *v);
 }
 
@@ -151,7 +151,7 @@ int hc_history_get(hc_engine *e, const char *path, uint64_t version,
         if (len)
             *len = v->len;
         if (doc && rc == 0)
-            *doc = json_incref(v->doc);
+            *doc = hc_doc_retain(v->doc);
     }
     pthread_mutex_unlock(&e->lock);
     return rc;
@@ -294,7 +294,7 @@ int hc_rollback(hc_engine *e, const char *path, int versions_back)
         content[v->len] = '\0';
         len = v->len;
         hash = v->hash;
-        doc = json_incref(v->doc);
+        doc = hc_doc_retain(v->doc);
     }
     pthread_mutex_unlock(&e->lock);
 
@@ -306,7 +306,7 @@ int hc_rollback(hc_engine *e, const char *path, int versions_back)
                          sizeof msg) != 0) {
             rc = HC_ESYS;
             free(content);
-            json_decref(doc);
+            hc_doc_release(doc);
         } else if (hc__apply_commit(e, c, doc, content, len, hash,
                                     HC_TRIGGER_ROLLBACK, hc__now_ns()) == 0) {
             rc = HC_ENOTWATCHED;

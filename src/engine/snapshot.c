@@ -19,10 +19,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+json_t *hc_doc_retain(json_t *doc)
+{
+    /* (size_t)-1 marks jansson's static true/false/null. */
+    if (doc && __atomic_load_n(&doc->refcount, __ATOMIC_RELAXED) != (size_t)-1)
+        __atomic_add_fetch(&doc->refcount, 1, __ATOMIC_RELAXED);
+    return doc;
+}
+
+void hc_doc_release(json_t *doc)
+{
+    /* acq_rel: the thread that frees sees every other thread's last use
+     * (jansson's own decrement is release only). */
+    if (doc &&
+        __atomic_load_n(&doc->refcount, __ATOMIC_RELAXED) != (size_t)-1 &&
+        __atomic_sub_fetch(&doc->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+        json_delete(doc);
+}
+
 static void snapshot_destroy(void *p)
 {
     hc__snapshot *s = p;
-    json_decref(s->doc);
+    hc_doc_release(s->doc);
     free(s);
 }
 
@@ -211,7 +229,7 @@ static json_t *lookup(hc_engine *e, hc__hprec *r, const char *path,
         }
         if (!s)
             continue; /* unwatched, or never valid: a later key may match */
-        doc = json_incref(s->doc);
+        doc = hc_doc_retain(s->doc);
         if (version)
             *version = s->version;
         break;
