@@ -8,8 +8,10 @@
  *
  * Conventions (read once, they hold everywhere):
  *  - Errors: functions that can fail return a negative HC_E* code (or NULL)
- *    and, when given a non-NULL hc_error *, fill it. hc_strerror() names a
- *    code. Positions are 1-based; 0 means "unknown".
+ *    and, when given a non-NULL hc_error *, fill it (a public function
+ *    resets the hc_error it is given on entry, as jansson does, so it need
+ *    not be initialised). hc_strerror() names a code. Positions are
+ *    1-based; 0 means "unknown".
  *  - Ownership: "new reference" means the caller must json_decref() it;
  *    "borrowed" means it lives as long as its container. Destructors accept
  *    NULL.
@@ -89,8 +91,8 @@ HC_API const char *hc_err_name(int code);
 
 /*
  * An error with its position, in the spirit of jansson's json_error_t.
- * The first error wins: once code != 0, library functions do not overwrite
- * it. Initialise with hc_error_init() (or zero it) before use.
+ * Public functions reset it on entry; within one call the first error
+ * found wins (later, consequential errors do not overwrite it).
  */
 typedef struct hc_error {
     int code;        /* HC_E*, 0 when no error */

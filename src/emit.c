@@ -32,6 +32,7 @@ char *hc__dump_json(const json_t *doc, hc_error *err)
 
 char *hc_dump(const json_t *doc, hc_format format, hc_error *err)
 {
+    hc_error_init(err);
     if (!doc) {
         hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0, "no document");
         return NULL;
