@@ -236,6 +236,15 @@ char *hc__dump_ini(const json_t *doc, hc_error *err)
     }
     if (!out.data)
         hc__sbuf_append(&out, "", 0);
+    if (out.len >= 3 && memcmp(out.data, "\xEF\xBB\xBF", 3) == 0) {
+        /* a first name starting with U+FEFF would be read as a BOM and
+         * dropped: a real BOM in front keeps it */
+        hc__sbuf lead = {0};
+        hc__sbuf_append(&lead, "\xEF\xBB\xBF", 3);
+        hc__sbuf_append(&lead, out.data, out.len);
+        hc__sbuf_free(&out);
+        out = lead;
+    }
     {
         char *s = hc__sbuf_take(&out);
         if (!s)

@@ -645,6 +645,12 @@ static void test_dump_of_number_like_string_comes_back_typed(void **state)
     free(s);
 }
 
+static void test_dump_keeps_a_leading_bom_character_in_a_name(void **state)
+{
+    (void)state;
+    round_trip("{\"\\ufeffk\":1,\"s\":{\"\\ufeffk\":2}}", NULL);
+}
+
 static void test_dump_refuses_what_ini_cannot_hold(void **state)
 {
     (void)state;
@@ -745,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_dump_writes_shortest_reals),
         cmocka_unit_test(test_dump_round_trips),
         cmocka_unit_test(test_dump_of_number_like_string_comes_back_typed),
+        cmocka_unit_test(test_dump_keeps_a_leading_bom_character_in_a_name),
         cmocka_unit_test(test_dump_refuses_what_ini_cannot_hold),
         cmocka_unit_test(test_dump_refuses_text_ini_would_change),
         cmocka_unit_test(test_dump_refuses_names_ini_cannot_hold),
