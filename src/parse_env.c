@@ -4,14 +4,16 @@
  * reused buffer, expanded on the way, then typed (unquoted only) and stored
  * flat or nested on opts->env_nest.
  *
- * The dialect (decided once, see README "The .env format"):
+ * The dialect (decided once; test_env_conformance.c lists where the three
+ * dotenv projects we test against differ from it):
  *  - "KEY=VALUE", blanks around '=' allowed, optional "export " prefix;
  *    KEY matches [A-Za-z_][A-Za-z0-9_.-]*. Blank lines and lines whose first
  *    non-blank character is '#' are comments. "export KEY" alone is allowed
  *    (a no-op) when KEY was assigned earlier in the file, as in shells.
  *  - Unquoted values end at the line end or at a '#' preceded by a blank
- *    (an inline comment) and are trimmed. The only escape is "\$"; every
- *    other backslash is literal ("a\nb" stays four characters).
+ *    (an inline comment) and are trimmed; that cut comes before anything
+ *    else, even inside "${...}". The only escape is "\$"; every other
+ *    backslash is literal ("a\nb" stays four characters).
  *  - '...' is literal: no escapes, no expansion; it may span lines.
  *  - "..." may span lines and decodes \n \t \r \" \\ \$; any other
  *    backslash stays as written ("\a" is two characters).
@@ -156,8 +158,8 @@ static int lookup(env_parser *p, const char *name, size_t nlen,
     }
     memcpy(tmp, name, nlen);
     tmp[nlen] = '\0';
-    /* getenv is safe as long as nobody calls setenv concurrently; the
-     * documentation of hc_parse says so. */
+    /* getenv races only with a concurrent setenv/putenv: an application
+     * that changes its environment must not parse .env files meanwhile. */
     env = getenv(tmp);
     if (tmp != small)
         free(tmp);
