@@ -727,6 +727,33 @@ static void test_dump_refuses_what_env_cannot_hold(void **state)
     expect_dump_error("{\"A\":\"x\\u0000y\"}", "NUL byte");
 }
 
+static void test_binary_garbage_is_a_clean_error(void **state)
+{
+    /* deterministic pseudo-random bytes, NULs removed: must fail with a
+     * position, never crash */
+    unsigned char buf[4096];
+    unsigned x = 12345;
+    hc_error err;
+    (void)state;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)((x >> 16) | 1);
+    }
+    hc_error_init(&err);
+    assert_null(hc_parse((const char *)buf, sizeof buf, HC_FORMAT_ENV, "bin",
+                         NULL, &err));
+    assert_int_equal(err.code, HC_EPARSE);
+    assert_true(err.line >= 1 && err.column >= 1);
+}
+
+static void test_size_limit_names_max_size(void **state)
+{
+    hc_parse_options o = {0};
+    (void)state;
+    o.max_size = 4;
+    expect_error_opts("A=12345\n", 8, &o, HC_ELIMIT, 0, 0, "max_size");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -799,6 +826,8 @@ int main(void)
         cmocka_unit_test(test_dump_round_trips_awkward_strings),
         cmocka_unit_test(test_dump_round_trips_scalars),
         cmocka_unit_test(test_dump_refuses_what_env_cannot_hold),
+        cmocka_unit_test(test_binary_garbage_is_a_clean_error),
+        cmocka_unit_test(test_size_limit_names_max_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -690,6 +690,25 @@ static void test_dump_refuses_names_ini_cannot_hold(void **state)
     expect_dump_error("{\"s\":{\"k\\nx\":1}}", "line break");
 }
 
+static void test_binary_garbage_is_a_clean_error(void **state)
+{
+    /* deterministic pseudo-random bytes, NULs removed: must fail with a
+     * position, never crash */
+    unsigned char buf[4096];
+    unsigned x = 12345;
+    hc_error err;
+    (void)state;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)((x >> 16) | 1);
+    }
+    hc_error_init(&err);
+    assert_null(hc_parse((const char *)buf, sizeof buf, HC_FORMAT_INI, "bin",
+                         NULL, &err));
+    assert_int_equal(err.code, HC_EPARSE);
+    assert_true(err.line >= 1 && err.column >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -755,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_dump_refuses_what_ini_cannot_hold),
         cmocka_unit_test(test_dump_refuses_text_ini_would_change),
         cmocka_unit_test(test_dump_refuses_names_ini_cannot_hold),
+        cmocka_unit_test(test_binary_garbage_is_a_clean_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
