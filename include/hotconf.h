@@ -158,7 +158,9 @@ typedef struct hc_parse_options {
  * NULL for "<string>") and, with HC_FORMAT_AUTO, decides the format.
  * opts may be NULL (defaults).
  * Returns a new reference, or NULL with err filled (code, line, column,
- * message). Thread-safe (no shared state).
+ * message). Thread-safe (no shared state), with one caveat: .env expansion
+ * reads the process environment with getenv(), which races with a
+ * concurrent setenv()/putenv() in another thread.
  */
 HC_API json_t *hc_parse(const char *buf, size_t len, hc_format format,
                         const char *source, const hc_parse_options *opts,
