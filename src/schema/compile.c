@@ -109,6 +109,7 @@ int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
 {
     json_t *doc, *id;
     int rc;
+    hc_error_init(err);
     if (!reg || !path) {
         hc__error_set(err, HC_EINVAL, path, 0, 0, 0, "no registry or path");
         return HC_EINVAL;
@@ -1454,6 +1455,7 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
 
     if (!opts)
         opts = &defaults;
+    hc_error_init(err);
     if (!schema) {
         hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no schema");
         return NULL;
@@ -1545,6 +1547,7 @@ hc_schema *hc_schema_load_ex(const char *path, const hc_schema_options *opts,
     hc_posmap *pos = hc_posmap_new();
     json_t *doc;
     hc_schema *s = NULL;
+    hc_error_init(err);
     if (!pos) {
         hc__error_set(err, HC_ENOMEM, path, 0, 0, 0, "out of memory");
         return NULL;

@@ -99,9 +99,10 @@ const char *hc_schema_report_filled_at(const hc_schema_report *r, size_t i)
 int hc_schema_report_error(const hc_schema_report *r, size_t i, hc_error *err)
 {
     const hc_schema_error *e = hc_schema_report_at(r, i);
+    hc_error_init(err);
     if (!e)
         return HC_ENOTFOUND;
-    if (err && err->code == 0) {
+    if (err) {
         hc__error_set(err, HC_EVALIDATE, r->source, e->line, e->column, 0,
                       "%s: %s",
                       e->instance_location[0] ? e->instance_location : "(root)",

@@ -1183,6 +1183,7 @@ int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
 {
     hc_schema_report *rep;
     int rc;
+    hc_error_init(err);
     if (!schema || !doc) {
         hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no schema or document");
         return HC_EINVAL;
