@@ -497,7 +497,9 @@ static void test_unknown_keywords_are_ignored(void **state)
 static int yaml_missing(void)
 {
     hc_error err;
-    json_t *d = hc_parse("a: 1\n", 5, HC_FORMAT_YAML, NULL, NULL, &err);
+    json_t *d;
+    hc_error_init(&err);
+    d = hc_parse("a: 1\n", 5, HC_FORMAT_YAML, NULL, NULL, &err);
     json_decref(d);
     return !d && err.code == HC_EFORMAT &&
            strstr(err.text, "yaml parser missing") != NULL;
@@ -839,6 +841,7 @@ static void test_errors_carry_file_line_from_posmap(void **state)
     hc_error err;
     json_t *doc;
     (void)state;
+    hc_error_init(&err);
     tu_write(path, port80_config, (size_t)-1);
     po.positions = pos;
     doc = hc_parse_file(path, HC_FORMAT_AUTO, &po, &err);

@@ -1065,14 +1065,32 @@ static void compile_node(comp *c, hc__node *n)
             ok = compile_type(c, n, v, k);
         } else if (!strcmp(key, "enum")) {
             k->kind = HC__K_ENUM;
-            k->u.value = v;
+            k->u.en.value = v;
             if (!json_is_array(v)) {
                 cerr(c, n, key, NULL, "enum must be an array");
                 ok = false;
+            } else {
+                size_t cnt = json_array_size(v), i;
+                for (i = 0; i < cnt; i++)
+                    if (!json_is_string(json_array_get(v, i)))
+                        break;
+                if (i == cnt && cnt > 0) {
+                    k->u.en.strs = hc__arena_alloc(&c->s->arena,
+                                                   cnt * sizeof *k->u.en.strs);
+                    if (!k->u.en.strs)
+                        return oom(c);
+                    for (i = 0; i < cnt; i++) {
+                        k->u.en.strs[i].s =
+                            json_string_value(json_array_get(v, i));
+                        k->u.en.strs[i].len =
+                            json_string_length(json_array_get(v, i));
+                    }
+                    k->u.en.nstrs = cnt;
+                }
             }
         } else if (!strcmp(key, "const")) {
             k->kind = HC__K_CONST;
-            k->u.value = v;
+            k->u.en.value = v;
         } else if (!strcmp(key, "multipleOf")) {
             k->kind = HC__K_MULTIPLE_OF;
             ok = get_num(c, n, key, v, &k->u.num);
@@ -1318,6 +1336,12 @@ static void compile_node(comp *c, hc__node *n)
         }
         kws[k] = t;
     }
+    /* "type" leaves the array: a mask test on entry, no dispatch */
+    if (nk && kws[0].kind == HC__K_TYPE) {
+        n->types = kws[0].u.types;
+        memmove(kws, kws + 1, (nk - 1) * sizeof *kws);
+        nk--;
+    }
     n->kw = kws;
     n->nkw = (uint32_t)nk;
 }
@@ -1512,6 +1536,13 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         compile_node(&c, c.queue[q]);
     if (!c.failed)
         check_cycles(&c);
+    /* a node that is only a $ref can be skipped when nothing tracks paths
+     * or the dynamic scope (cycles of such nodes were rejected above) */
+    for (size_t q = 0; q < c.nq && !c.failed && !s->has_dynamic; q++) {
+        hc__node *n = c.queue[q];
+        if (n->nkw == 1 && n->kw[0].kind == HC__K_REF && !n->types && !n->flags)
+            n->alias = n->kw[0].u.ref.node;
+    }
 done:
     free(c.res);
     free(c.res_json);

@@ -43,9 +43,23 @@ bool hc__uri_valid(const char *s, size_t len, bool absolute);
 
 /* ---- regexes (regex.c) ------------------------------------------------ */
 
+/* A run of one ASCII character class, repeated min..max times. */
+typedef struct hc__fast_atom {
+    uint64_t set[2];
+    uint32_t min, max;
+} hc__fast_atom;
+
 typedef struct hc__regex {
     pcre2_code *code;
     const char *src; /* the pattern as written, for messages */
+    bool jit;
+    /* Anchored patterns made only of ASCII classes/literals with
+     * quantifiers, where greedy matching cannot be wrong (each variable run
+     * is followed by a disjoint mandatory run or the end): matched by a
+     * loop over the bytes instead of PCRE2. NULL when not that simple. */
+    hc__fast_atom *fast;
+    uint32_t nfast;
+    bool fast_end; /* "$" at the end */
 } hc__regex;
 
 /*
@@ -195,7 +209,11 @@ typedef struct hc__kw {
         hc__num num;
         size_t count;
         bool flag;
-        const json_t *value; /* const; enum (an array) */
+        struct {
+            const json_t *value; /* const; enum (an array) */
+            hc__name *strs;      /* enum of strings only: fast path */
+            size_t nstrs;
+        } en;
         hc__regex re;
         hc__format format;
         hc__node *node;
@@ -247,6 +265,9 @@ struct hc__node {
     hc__kw *kw;
     uint32_t nkw;
     uint32_t flags;
+    unsigned types;        /* "type", checked before the keywords; 0: any */
+    const hc__node *alias; /* a node that is only a "$ref": its target, for
+                              verdict-only runs (no paths to keep) */
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

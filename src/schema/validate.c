@@ -102,9 +102,9 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
-static bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
-                 const char *kw, const char *sub, size_t sublen, bool sub_index,
-                 const hc__seg *ikey)
+static bool v_at_slow(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
+                      const char *kw, const char *sub, size_t sublen,
+                      bool sub_index, const hc__seg *ikey)
 {
     hc__seg k1 = {c->kpath, kw, NUL_TERMINATED};
     hc__seg k2 = {&k1, sub_index ? NULL : sub, sublen};
@@ -117,6 +117,16 @@ static bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
     c->kpath = kp;
     c->ipath = ip;
     return r;
+}
+
+/* Without a report nobody reads the paths: skip the frames. */
+static inline bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
+                        const char *kw, const char *sub, size_t sublen,
+                        bool sub_index, const hc__seg *ikey)
+{
+    if (!c->rep)
+        return v_node(c, n, inst, e);
+    return v_at_slow(c, n, inst, e, kw, sub, sublen, sub_index, ikey);
 }
 
 static unsigned inst_type(const json_t *v)
@@ -248,11 +258,22 @@ static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
 /* ---- objects
  * --------------------------------------------------------------------- */
 
+/* Property names are short: a byte loop beats a call to memcmp. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 24)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
 {
     if (!p->slots) {
         for (size_t i = 0; i < p->n; i++)
-            if (p->v[i].name.len == kl && !memcmp(p->v[i].name.s, k, kl))
+            if (p->v[i].name.len == kl && same_bytes(p->v[i].name.s, k, kl))
                 return &p->v[i];
         return NULL;
     } else {
@@ -261,7 +282,7 @@ static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
         while (p->slots[s]) {
             const hc__prop *pr = &p->v[p->slots[s] - 1];
             if (pr->hash == h && pr->name.len == kl &&
-                !memcmp(pr->name.s, k, kl))
+                same_bytes(pr->name.s, k, kl))
                 return pr;
             s = (s + 1) & p->mask;
         }
@@ -776,13 +797,24 @@ static const hc__node *dynamic_target(const hc__vctx *c, const hc__kw *k)
 
 static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    const json_t *vals = k->u.value;
+    const json_t *vals = k->u.en.value;
     size_t n = json_array_size(vals);
     char what[96], list[200];
     size_t o = 0;
-    for (size_t i = 0; i < n; i++)
-        if (hc__json_equal(inst, json_array_get(vals, i)))
-            return true;
+    if (k->u.en.strs) {
+        if (json_is_string(inst)) {
+            const char *s = json_string_value(inst);
+            size_t len = json_string_length(inst);
+            for (size_t i = 0; i < k->u.en.nstrs; i++)
+                if (k->u.en.strs[i].len == len &&
+                    same_bytes(k->u.en.strs[i].s, s, len))
+                    return true;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (hc__json_equal(inst, json_array_get(vals, i)))
+                return true;
+    }
     if (!collecting(c))
         return false;
     hc__brief(inst, what, sizeof what);
@@ -914,25 +946,17 @@ static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
 static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     switch (k->kind) {
-    case HC__K_TYPE: {
-        char want[96], what[96];
-        if (inst_type(inst) & k->u.types)
-            return true;
-        if (!collecting(c))
-            return false;
-        types_text(k->u.types, want, sizeof want);
-        hc__brief(inst, what, sizeof what);
-        return FAIL(c, "type", NULL, "%s is not of type %s", what, want);
-    }
+    case HC__K_TYPE: /* moved into hc__node.types at compile time */
+        return (inst_type(inst) & k->u.types) != 0;
     case HC__K_ENUM: return v_enum(c, k, inst);
     case HC__K_CONST: {
         char a[96], b[96];
-        if (hc__json_equal(inst, k->u.value))
+        if (hc__json_equal(inst, k->u.en.value))
             return true;
         if (!collecting(c))
             return false;
         hc__brief(inst, a, sizeof a);
-        hc__brief(k->u.value, b, sizeof b);
+        hc__brief(k->u.en.value, b, sizeof b);
         return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a,
                     b);
     }
@@ -1073,7 +1097,7 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 }
 
 /* The message for a false schema depends on where it sits. */
-static bool v_false(hc__vctx *c, json_t *inst)
+static __attribute__((noinline, cold)) bool v_false(hc__vctx *c, json_t *inst)
 {
     const hc__seg *k = c->kpath, *i = c->ipath;
     const char *kw = k && k->key ? k->key : "";
@@ -1097,6 +1121,21 @@ static bool v_false(hc__vctx *c, json_t *inst)
                 "no value is allowed here (the schema is false)");
 }
 
+static __attribute__((noinline, cold)) bool
+type_fail(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const hc__node *saved = c->node;
+    char want[96], what[96];
+    if (!collecting(c))
+        return false;
+    c->node = n;
+    types_text(n->types, want, sizeof want);
+    hc__brief(inst, what, sizeof what);
+    hc__report_add(c, "type", NULL, "%s is not of type %s", what, want);
+    c->node = saved;
+    return false;
+}
+
 static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
 {
     const hc__node *saved_node = c->node;
@@ -1105,7 +1144,26 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     ev local;
     ev *use = e;
     bool ok = true;
+    int hops = 0;
 
+    if (!c->rep && n->alias) {
+        /* each skipped $ref still counts toward the depth limit, so both
+         * modes give the same verdict */
+        while (n->alias) {
+            n = n->alias;
+            hops++;
+        }
+        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+            c->limit_hit = true;
+            return false;
+        }
+        c->depth += hops;
+        ok = v_node(c, n, inst, e);
+        c->depth -= hops;
+        return ok;
+    }
+    if (n->types && !(inst_type(inst) & n->types))
+        return type_fail(c, n, inst);
     if (n->nkw == 0) {
         if (!(n->flags & HC__N_FALSE))
             return true;
@@ -1127,6 +1185,8 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     if (c->s->has_dynamic && (!c->scope || c->scope->res != n->res)) {
         sc.up = c->scope;
         sc.res = n->res;
+        /* a stack frame of the dynamic scope, popped before returning */
+        // cppcheck-suppress autoVariables
         c->scope = &sc;
     }
     if (n->flags & HC__N_UNEVAL) {
