@@ -313,10 +313,11 @@ typedef struct hc_schema_registry hc_schema_registry;
 HC_API hc_schema_registry *hc_schema_registry_new(void);
 HC_API void hc_schema_registry_free(hc_schema_registry *reg);
 /*
- * Registers doc under uri (absolute, e.g. "https://example.com/common.json";
- * a fragment is not allowed). The registry takes its own reference to doc
- * (the caller keeps its own). Returns 0, HC_EEXIST when uri is taken,
- * HC_EINVAL, or HC_ENOMEM.
+ * Registers doc (an object or a boolean) under uri: what a $ref resolves to
+ * without its fragment, e.g. "https://example.com/common.json", or a plain
+ * "common.json" for schemas without "$id" (no fragment allowed). The
+ * registry takes its own reference to doc. Returns 0, HC_EEXIST when uri
+ * is taken, HC_EINVAL, or HC_ENOMEM.
  */
 HC_API int hc_schema_registry_add(hc_schema_registry *reg, const char *uri,
                                   json_t *doc);
@@ -432,8 +433,10 @@ HC_API const hc_schema_error *
 hc_schema_report_at(const hc_schema_report *report, size_t i);
 /*
  * Error i as an hc_error: code HC_EVALIDATE, source, line/column (0 when
- * unknown), pointer = instance location, text = message. Returns 0 or
- * HC_ENOTFOUND when there is no error i.
+ * unknown), pointer = instance location, text = "POINTER: message"
+ * ("(root): message" for the document itself), so hc_error_format() gives
+ * "file.yaml:4:9: /service/port: 80 is less than the minimum of 1024".
+ * Returns 0 or HC_ENOTFOUND when there is no error i.
  */
 HC_API int hc_schema_report_error(const hc_schema_report *report, size_t i,
                                   hc_error *err);
@@ -450,7 +453,10 @@ HC_API json_t *hc_schema_report_to_json(const hc_schema_report *report);
 /*
  * Validates doc against schema. report may be NULL: the verdict only,
  * stopping at the first failure (the fastest; no allocation). With a
- * report, every error is collected.
+ * report, every error is collected (a value of the wrong "type" gets that
+ * one error, not one per keyword that cannot apply to it). Strings in doc
+ * must be valid UTF-8, as every hotconf parser and jansson guarantee
+ * (patterns run without re-checking it).
  * Returns 0 when valid, HC_EVALIDATE when not, or another negative code
  * (HC_EINVAL, HC_ENOMEM). doc is modified only when the schema was
  * compiled with fill_defaults. Thread-safe for a shared schema.
@@ -460,8 +466,8 @@ HC_API int hc_schema_validate(const hc_schema *schema, json_t *doc,
 
 /*
  * For pipelines: validates doc and, when it is invalid, fills err with the
- * first error (code HC_EVALIDATE, err->pointer its instance location,
- * err->text its message, line/column from positions when given). source
+ * first error as hc_schema_report_error does (code HC_EVALIDATE,
+ * err->pointer its instance location, line/column from positions). source
  * names the document in err (NULL: "<string>"); positions may be NULL.
  * Allocates only when the document is invalid. Returns like
  * hc_schema_validate. Thread-safe for a shared schema.

@@ -240,8 +240,9 @@ static const char *false_keyword(const hc__seg *k)
     return k->key ? k->key : "false";
 }
 
-static void add_error(hc__vctx *c, const char *kw, const hc__seg *ikey,
-                      const char *fmt, va_list ap)
+static void HC__PRINTF(4, 0)
+    add_error(hc__vctx *c, const char *kw, const hc__seg *ikey, const char *fmt,
+              va_list ap)
 {
     hc_schema_report *r = c->rep;
     sbuf b = {0};
