@@ -198,6 +198,17 @@ HC_API int hc_posmap_lookup(const hc_posmap *map, const char *pointer,
  */
 HC_API char *hc_dump(const json_t *doc, hc_format format, hc_error *err);
 
+typedef struct hc_dump_options {
+    /* .env: write nested objects as flat names joined by this separator
+     * ({"SERVICE":{"PORT":1}} with "__" -> SERVICE__PORT=1), the inverse
+     * of hc_parse_options.env_nest. NULL: only top-level values. */
+    const char *env_nest;
+} hc_dump_options;
+
+/* hc_dump with options (opts may be NULL). Thread-safe. */
+HC_API char *hc_dump_ex(const json_t *doc, hc_format format,
+                        const hc_dump_options *opts, hc_error *err);
+
 /* ====================================================================== */
 /* Path access                                                             */
 /* ====================================================================== */

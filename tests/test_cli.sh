@@ -87,6 +87,36 @@ expect "convert needs --to" 2 "" "--to" -- "$H" convert "$T/a.json"
 expect "convert bad --to" 2 "" "--to" -- "$H" convert "$T/a.json" --to toml
 expect "convert bad file" 1 "" "bad.json:3:" -- "$H" convert "$T/bad.json" --to json
 
+# ---- INI and .env through the CLI
+printf '; c\nname = svc\n[server]\nport = 8080\nratio = 0.5\n' >"$T/s.ini"
+printf 'SERVICE__PORT=8080\nexport SERVICE__HOST=h\nNAME="a b"\n' >"$T/s.env"
+printf '[server\nport=1\n' >"$T/bad.ini"
+printf 'A=1\nB C\n' >"$T/bad.env"
+expect "ini to json" 0 '{
+  "name": "svc",
+  "server": {
+    "port": 8080,
+    "ratio": 0.5
+  }
+}' "" -- "$H" convert "$T/s.ini" --to json
+expect "env nested with --env-nest" 0 '{
+  "SERVICE": {
+    "PORT": 8080,
+    "HOST": "h"
+  },
+  "NAME": "a b"
+}' "" -- "$H" convert "$T/s.env" --env-nest __ --to json
+expect "env flat by default" 0 "8080" "" -- "$H" get "$T/s.env" SERVICE__PORT
+expect "ini parse error has line and column" 1 "" "$T/bad.ini:1:1: error:" -- "$H" check "$T/bad.ini"
+expect "env parse error has line and column" 1 "" "$T/bad.env:2:3: error:" -- "$H" check "$T/bad.env"
+expect "nested document to ini is exit 1" 1 "" "cannot" -- "$H" convert "$T/a.json" --to ini
+expect "nested document to env is exit 1" 1 "" "cannot" -- "$H" convert "$T/s.ini" --to env
+"$H" convert "$T/s.ini" --to env --env-nest __ >"$T/back.env" 2>"$T/err"
+expect "ini -> env (--env-nest) -> back is equal" 0 "" "" -- "$H" diff --env-nest __ "$T/s.ini" "$T/back.env"
+"$H" convert "$T/s.ini" --to ini >"$T/back.ini"
+expect "ini -> ini round trip is equal" 0 "" "" -- "$H" diff "$T/s.ini" "$T/back.ini"
+expect "diff across formats" 1 '~ server.port: 8080 -> 9090' "" -- sh -c "printf 'name=svc\n[server]\nport=9090\nratio=0.5\n' >'$T/t.ini'; '$H' diff '$T/s.ini' '$T/t.ini'"
+
 # ---- top level
 expect "--version" 0 "*" "" -- "$H" --version
 grep -Eq '^hotconf [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || { echo "FAIL: --version output"; fails=$((fails + 1)); }
