@@ -554,6 +554,38 @@ static void test_dump_json_two_space_indent_keeps_order(void **state)
     json_decref(d);
 }
 
+static void test_dump_env_nest_flattens_and_refuses_ambiguity(void **state)
+{
+    hc_error err;
+    hc_dump_options o = {"__"};
+    json_t *d = parse_json("{\"S\":{\"PORT\":1,\"T\":{\"X\":\"a b\"}},"
+                           "\"N\":true}",
+                           &err);
+    char *s = hc_dump_ex(d, HC_FORMAT_ENV, &o, &err);
+    json_t *back;
+    (void)state;
+    assert_non_null(s);
+    assert_non_null(strstr(s, "S__PORT=1\n"));
+    assert_non_null(strstr(s, "S__T__X="));
+    {
+        hc_parse_options po = {0};
+        po.env_nest = "__";
+        back = hc_parse(s, strlen(s), HC_FORMAT_ENV, "x.env", &po, &err);
+    }
+    assert_non_null(back);
+    assert_true(json_equal(back, d));
+    json_decref(back);
+    free(s);
+    json_decref(d);
+    /* a name holding the separator would nest differently when read back */
+    d = parse_json("{\"A__B\":{\"C\":1}}", &err);
+    assert_null(hc_dump_ex(d, HC_FORMAT_ENV, &o, &err));
+    assert_int_equal(err.code, HC_EFORMAT);
+    assert_null(hc_dump(d, HC_FORMAT_ENV, &err));
+    assert_int_equal(err.code, HC_EFORMAT);
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_diff_type_change_is_one_change),
         cmocka_unit_test(test_diff_against_null_lists_top_level_added),
         cmocka_unit_test(test_dump_json_two_space_indent_keeps_order),
+        cmocka_unit_test(test_dump_env_nest_flattens_and_refuses_ambiguity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
