@@ -58,7 +58,7 @@ fuzz-smoke:
 	@scripts/fuzz.sh smoke $(FUZZ_SECONDS)
 
 demo: build
-	build/hotconf demo
+	@scripts/demo.sh
 
 install: build
 	cmake --install build --prefix $(PREFIX)

@@ -1,28 +1,77 @@
 /*
- * check.c - hotconf check FILE... : parse each file, print errors as
- * FILE:LINE:COL: error: MESSAGE. Exit 0 all good, 1 any bad, 2 usage.
+ * check.c - hotconf check FILE... [--schema SCHEMA]: parse each file, print
+ * parse errors as FILE:LINE:COL: error: MESSAGE and, with a schema, every
+ * validation error as FILE:LINE: /pointer: message. Exit 0 all good, 1 any
+ * bad, 2 usage error or an invalid schema.
  */
 #include "cli.h"
 
 #include <string.h>
 
 static const char help[] =
-    "usage: hotconf check FILE... [--format F] [--env-nest SEP] [-v]\n"
+    "usage: hotconf check FILE... [--schema SCHEMA] [--format F]\n"
+    "                     [--env-nest SEP] [-v]\n"
     "\n"
     "Parses each FILE and reports the first error of each as\n"
     "FILE:LINE:COL: error: MESSAGE on stderr.\n"
     "\n"
+    "With --schema, each parsed FILE is also validated against SCHEMA (JSON\n"
+    "Schema draft 2020-12, written in JSON or YAML), and every validation\n"
+    "error is reported on stderr as\n"
+    "  FILE:LINE: POINTER: MESSAGE   (FILE: POINTER: MESSAGE when the line\n"
+    "                                 is unknown)\n"
+    "where POINTER is the JSON pointer of the offending value (/service/port;\n"
+    "(root) for the document itself).\n"
+    "\n"
+    "  --schema SCHEMA validate against this schema file\n"
     "  --format F      json, yaml, ini or env (default: from the file name)\n"
     "  --env-nest SEP  .env: nest keys on SEP (SERVICE__PORT -> SERVICE.PORT)\n"
     "  --no-typing     INI/.env: keep every value a string\n"
     "  -v, --verbose   print a summary line per valid file\n"
     "\n"
-    "Exit status: 0 all files valid, 1 a file is invalid, 2 usage error.\n";
+    "Exit status: 0 all files valid, 1 a file is invalid (parse or schema\n"
+    "error), 2 usage error or the schema itself is invalid.\n";
+
+/* Parses path like cli_load, recording value positions for the report. */
+static json_t *load_with_positions(const char *path, const cli_parse_opts *po,
+                                   hc_posmap *pos)
+{
+    hc_parse_options opts = {0};
+    hc_error err;
+    json_t *doc;
+    opts.env_nest = po->env_nest;
+    opts.no_typing = po->no_typing;
+    opts.positions = pos;
+    hc_error_init(&err);
+    doc = hc_parse_file(path, po->format, &opts, &err);
+    if (!doc)
+        cli_print_error(&err);
+    return doc;
+}
+
+/* Prints every error of a failed validation; returns HC_EXIT_FAIL. */
+static int print_report(const char *file, const hc_schema_report *rep)
+{
+    for (size_t i = 0; i < hc_schema_report_count(rep); i++) {
+        const hc_schema_error *e = hc_schema_report_at(rep, i);
+        const char *ptr =
+            e->instance_location[0] ? e->instance_location : "(root)";
+        if (e->line > 0)
+            fprintf(stderr, "%s:%d: %s: %s\n", file, e->line, ptr, e->message);
+        else
+            fprintf(stderr, "%s: %s: %s\n", file, ptr, e->message);
+    }
+    return HC_EXIT_FAIL;
+}
 
 int cmd_check(int argc, char **argv)
 {
     cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
     const char *files[argc > 0 ? argc : 1];
+    const char *schema_path = NULL;
+    hc_schema *schema = NULL;
+    hc_schema_report *rep = NULL;
+    hc_posmap *pos = NULL;
     int nfiles = 0, verbose = 0, status = HC_EXIT_OK;
 
     for (int i = 1; i < argc; i++) {
@@ -35,6 +84,11 @@ int cmd_check(int argc, char **argv)
             verbose = 1;
             continue;
         }
+        r = cli_opt_value(argc, argv, &i, "--schema", &schema_path);
+        if (r < 0 || (r > 0 && !*schema_path))
+            return cli_usage_error("check", "--schema needs a file");
+        if (r > 0)
+            continue;
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             return HC_EXIT_USAGE;
@@ -46,13 +100,53 @@ int cmd_check(int argc, char **argv)
     }
     if (nfiles == 0)
         return cli_usage_error("check", "no FILE given");
+    if (schema_path) {
+        hc_error err;
+        hc_error_init(&err);
+        schema = hc_schema_load(schema_path, &err);
+        if (!schema) {
+            cli_print_error(&err);
+            return HC_EXIT_USAGE;
+        }
+        rep = hc_schema_report_new();
+        pos = hc_posmap_new();
+        if (!rep || !pos) {
+            fprintf(stderr, "hotconf check: out of memory\n");
+            hc_schema_free(schema);
+            hc_schema_report_free(rep);
+            hc_posmap_free(pos);
+            return HC_EXIT_FAIL;
+        }
+    }
 
     for (int f = 0; f < nfiles; f++) {
         hc_error err;
-        json_t *doc = cli_load(files[f], &po, &err);
+        json_t *doc;
+        if (schema) {
+            hc_posmap_clear(pos);
+            doc = load_with_positions(files[f], &po, pos);
+        } else {
+            doc = cli_load(files[f], &po, &err);
+        }
         if (!doc) {
             status = HC_EXIT_FAIL;
             continue;
+        }
+        if (schema) {
+            int rc;
+            hc_schema_report_set_source(rep, files[f], pos);
+            rc = hc_schema_validate(schema, doc, rep);
+            if (rc == HC_EVALIDATE) {
+                status = print_report(files[f], rep);
+                json_decref(doc);
+                continue;
+            }
+            if (rc != 0) {
+                fprintf(stderr, "%s: error: %s\n", files[f], hc_strerror(rc));
+                status = HC_EXIT_FAIL;
+                json_decref(doc);
+                continue;
+            }
         }
         if (verbose) {
             hc_format fmt = po.format != HC_FORMAT_AUTO
@@ -69,5 +163,8 @@ int cmd_check(int argc, char **argv)
         }
         json_decref(doc);
     }
+    hc_schema_free(schema);
+    hc_schema_report_free(rep);
+    hc_posmap_free(pos);
     return status;
 }

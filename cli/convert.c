@@ -11,6 +11,8 @@ static const char help[] =
     "Prints FILE in the target format (JSON: 2-space indent, key order\n"
     "kept). INI holds top-level scalars and one level of sections; .env\n"
     "holds top-level scalars: a document they cannot express is an error.\n"
+    "With --env-nest SEP, nested objects are written to .env as names\n"
+    "joined by SEP (and read from .env input the same way).\n"
     "\n"
     "Exit status: 0 printed, 1 parse error or not expressible, 2 usage.\n";
 
@@ -19,6 +21,7 @@ int cmd_convert(int argc, char **argv)
     cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
     const char *file = NULL, *to = NULL;
     hc_format target;
+    hc_dump_options dopts = {NULL};
     hc_error err;
     json_t *doc;
     char *out;
@@ -56,7 +59,8 @@ int cmd_convert(int argc, char **argv)
     if (!doc)
         return HC_EXIT_FAIL;
     hc_error_init(&err);
-    out = hc_dump(doc, target, &err);
+    dopts.env_nest = po.env_nest;
+    out = hc_dump_ex(doc, target, &dopts, &err);
     json_decref(doc);
     if (!out) {
         fprintf(stderr, "%s: error: cannot convert to %s: %s\n", file,

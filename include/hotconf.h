@@ -8,8 +8,10 @@
  *
  * Conventions (read once, they hold everywhere):
  *  - Errors: functions that can fail return a negative HC_E* code (or NULL)
- *    and, when given a non-NULL hc_error *, fill it. hc_strerror() names a
- *    code. Positions are 1-based; 0 means "unknown".
+ *    and, when given a non-NULL hc_error *, fill it (a public function
+ *    resets the hc_error it is given on entry, as jansson does, so it need
+ *    not be initialised). hc_strerror() names a code. Positions are
+ *    1-based; 0 means "unknown".
  *  - Ownership: "new reference" means the caller must json_decref() it;
  *    "borrowed" means it lives as long as its container. Destructors accept
  *    NULL.
@@ -89,8 +91,8 @@ HC_API const char *hc_err_name(int code);
 
 /*
  * An error with its position, in the spirit of jansson's json_error_t.
- * The first error wins: once code != 0, library functions do not overwrite
- * it. Initialise with hc_error_init() (or zero it) before use.
+ * Public functions reset it on entry; within one call the first error
+ * found wins (later, consequential errors do not overwrite it).
  */
 typedef struct hc_error {
     int code;        /* HC_E*, 0 when no error */
@@ -156,7 +158,9 @@ typedef struct hc_parse_options {
  * NULL for "<string>") and, with HC_FORMAT_AUTO, decides the format.
  * opts may be NULL (defaults).
  * Returns a new reference, or NULL with err filled (code, line, column,
- * message). Thread-safe (no shared state).
+ * message). Thread-safe (no shared state), with one caveat: .env expansion
+ * reads the process environment with getenv(), which races with a
+ * concurrent setenv()/putenv() in another thread.
  */
 HC_API json_t *hc_parse(const char *buf, size_t len, hc_format format,
                         const char *source, const hc_parse_options *opts,
@@ -193,6 +197,17 @@ HC_API int hc_posmap_lookup(const hc_posmap *map, const char *pointer,
  * cannot express the document). Thread-safe.
  */
 HC_API char *hc_dump(const json_t *doc, hc_format format, hc_error *err);
+
+typedef struct hc_dump_options {
+    /* .env: write nested objects as flat names joined by this separator
+     * ({"SERVICE":{"PORT":1}} with "__" -> SERVICE__PORT=1), the inverse
+     * of hc_parse_options.env_nest. NULL: only top-level values. */
+    const char *env_nest;
+} hc_dump_options;
+
+/* hc_dump with options (opts may be NULL). Thread-safe. */
+HC_API char *hc_dump_ex(const json_t *doc, hc_format format,
+                        const hc_dump_options *opts, hc_error *err);
 
 /* ====================================================================== */
 /* Path access                                                             */
@@ -279,7 +294,202 @@ HC_API json_t *hc_changeset_to_json(const hc_changeset *cs);
 /* Schema validation (src/schema/)                                         */
 /* ====================================================================== */
 
-/* HC-SCHEMA-API: filled in by the schema module. */
+/*
+ * JSON Schema draft 2020-12, compiled once and validated many times.
+ *
+ * All of the core, applicator, unevaluated, validation and format-annotation
+ * vocabularies: $ref/$defs/$anchor/$id/$dynamicRef/$dynamicAnchor, boolean
+ * schemas, type/enum/const, numeric, string (lengths in code points;
+ * pattern and patternProperties through PCRE2 in UTF mode, unanchored),
+ * array, object, allOf/anyOf/oneOf/not/if-then-else, dependentRequired,
+ * dependentSchemas, unevaluatedProperties/Items. Unknown keywords are
+ * ignored; "$schema" is not consulted (every schema is read as 2020-12).
+ *
+ * References are resolved when the schema is compiled, never fetched: a
+ * $ref to a document outside the schema fails compilation with an error
+ * naming it unless that document was registered (hc_schema_registry).
+ *
+ * Threads: a compiled hc_schema is immutable; hc_schema_validate may be
+ * called on the same schema from any number of threads at once (each with
+ * its own document and report). Registries and reports are not
+ * thread-safe: one thread at a time per object.
+ */
+
+/* A compiled schema (opaque). */
+typedef struct hc_schema hc_schema;
+
+/*
+ * Documents that $ref may point into, keyed by absolute URI (the URI a
+ * reference resolves to, without fragment). A document that declares its
+ * own "$id" is also reachable under that id.
+ */
+typedef struct hc_schema_registry hc_schema_registry;
+
+HC_API hc_schema_registry *hc_schema_registry_new(void);
+HC_API void hc_schema_registry_free(hc_schema_registry *reg);
+/*
+ * Registers doc (an object or a boolean) under uri: what a $ref resolves to
+ * without its fragment, e.g. "https://example.com/common.json", or a plain
+ * "common.json" for schemas without "$id" (no fragment allowed). The
+ * registry takes its own reference to doc. Returns 0, HC_EEXIST when uri
+ * is taken, HC_EINVAL, or HC_ENOMEM.
+ */
+HC_API int hc_schema_registry_add(hc_schema_registry *reg, const char *uri,
+                                  json_t *doc);
+/*
+ * Parses a schema file (JSON or YAML, by its name) and registers it under
+ * uri, or, when uri is NULL, under the document's "$id", or else under the
+ * file's base name ("common.json"). Returns 0 or a negative code with err
+ * filled.
+ */
+HC_API int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
+                                   const char *path, hc_error *err);
+
+/* Default PCRE2 budgets per pattern match (see hc_schema_options). */
+#define HC_SCHEMA_DEFAULT_REGEX_MATCH_LIMIT 1000000u
+#define HC_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT 10000u
+
+typedef struct hc_schema_options {
+    /* Documents $ref may resolve into; NULL for none. Only read during
+     * compilation: it may be freed afterwards. */
+    const hc_schema_registry *registry;
+    /* Base URI of the root schema when it has no "$id". NULL: none, so a
+     * relative $ref ("common.json#/$defs/port") resolves as written and
+     * must match a registry URI exactly. */
+    const char *base_uri;
+    /* Nonzero: "format" asserts (date-time, date, time, duration, email,
+     * hostname, ipv4, ipv6, uri, uri-reference, uuid, regex, json-pointer;
+     * other formats stay annotations). Zero (the default, as the
+     * specification says): "format" only annotates. */
+    int format_assert;
+    /*
+     * Nonzero: hc_schema_validate fills in defaults. When an object lacks a
+     * property whose subschema under "properties" has a "default" (directly
+     * or as the target of the subschema's "$ref"), a deep copy of the
+     * default is inserted into the document before the object is validated,
+     * and is then validated like any other value (so nested defaults fill
+     * in too). Defaults are taken only from schemas that must hold for the
+     * value (the root, properties, items, allOf, $ref, then/else), never
+     * from anyOf, oneOf, not, if or contains. The document is modified in
+     * place: pass a document you own exclusively (e.g. a freshly parsed
+     * candidate config, or a json_deep_copy), and discard it when
+     * validation fails, since it may have been filled partially.
+     */
+    int fill_defaults;
+    /* PCRE2 budgets per match (0: the defaults above). A match that runs
+     * out is a validation error that says so, so a catastrophic pattern
+     * cannot hang a reload. */
+    uint32_t regex_match_limit;
+    uint32_t regex_depth_limit;
+} hc_schema_options;
+
+/*
+ * Compiles a schema (an object or a boolean). schema is borrowed: the
+ * compiled schema keeps its own reference, and the caller must not modify
+ * schema afterwards. Returns the schema, or NULL with err filled: code
+ * HC_ESCHEMA, err->pointer the JSON pointer of the offending keyword in the
+ * schema, err->text what is wrong (a bad keyword value, an unresolvable or
+ * unregistered $ref, an invalid regex with its offset, an in-place $ref
+ * cycle that could never finish). Thread-safe.
+ */
+HC_API hc_schema *hc_schema_compile(json_t *schema, hc_error *err);
+/* Same with options (opts may be NULL). */
+HC_API hc_schema *hc_schema_compile_ex(json_t *schema,
+                                       const hc_schema_options *opts,
+                                       hc_error *err);
+/*
+ * Loads and compiles a schema file, JSON or YAML (format from the name).
+ * Compile errors carry the file's line and column of the offending keyword.
+ */
+HC_API hc_schema *hc_schema_load(const char *path, hc_error *err);
+HC_API hc_schema *hc_schema_load_ex(const char *path,
+                                    const hc_schema_options *opts,
+                                    hc_error *err);
+HC_API void hc_schema_free(hc_schema *schema);
+
+/*
+ * The errors of one validation (opaque, reusable: each hc_schema_validate
+ * clears it first). Not thread-safe: one report per validating thread.
+ */
+typedef struct hc_schema_report hc_schema_report;
+
+/* One validation error. Strings are owned by the report and live until
+ * the next validation with it, hc_schema_report_clear or _free. */
+typedef struct hc_schema_error {
+    const char *instance_location; /* JSON pointer in the document: "/a/0" */
+    const char *keyword_location;  /* evaluation path in the schema, through
+                                      $refs: "/properties/a/minimum" */
+    const char *absolute_location; /* schema URI + "#" + pointer of the
+                                      keyword: "#/$defs/port/minimum" */
+    const char *keyword;           /* "minimum" */
+    const char *message;           /* "80 is less than the minimum of 1024" */
+    int line, column; /* of the value in its file (see _set_source); 0 */
+} hc_schema_error;
+
+HC_API hc_schema_report *hc_schema_report_new(void);
+HC_API void hc_schema_report_free(hc_schema_report *report);
+HC_API void hc_schema_report_clear(hc_schema_report *report);
+/*
+ * Names the document the next validations are about: source (copied) is
+ * the file name used by hc_schema_report_error, positions (borrowed; NULL
+ * for none) the map filled while parsing it (hc_parse_options.positions).
+ * Positions are looked up only for failing values. positions must outlive
+ * the validations that use it.
+ */
+HC_API void hc_schema_report_set_source(hc_schema_report *report,
+                                        const char *source,
+                                        const hc_posmap *positions);
+/* Stops collecting after max errors (0: no limit, the default). */
+HC_API void hc_schema_report_set_max_errors(hc_schema_report *report,
+                                            size_t max);
+HC_API size_t hc_schema_report_count(const hc_schema_report *report);
+/* Borrowed; NULL when i is out of range. Errors come in evaluation order. */
+HC_API const hc_schema_error *
+hc_schema_report_at(const hc_schema_report *report, size_t i);
+/*
+ * Error i as an hc_error: code HC_EVALIDATE, source, line/column (0 when
+ * unknown), pointer = instance location, text = "POINTER: message"
+ * ("(root): message" for the document itself), so hc_error_format() gives
+ * "file.yaml:4:9: /service/port: 80 is less than the minimum of 1024".
+ * Returns 0 or HC_ENOTFOUND when there is no error i.
+ */
+HC_API int hc_schema_report_error(const hc_schema_report *report, size_t i,
+                                  hc_error *err);
+/* Defaults filled in by the last validation (fill_defaults): how many, and
+ * the JSON pointer of each (borrowed, like the errors). */
+HC_API size_t hc_schema_report_filled_count(const hc_schema_report *report);
+HC_API const char *hc_schema_report_filled_at(const hc_schema_report *report,
+                                              size_t i);
+/* The report as JSON: {"valid":B,"errors":[{"instanceLocation",
+ * "keywordLocation","absoluteKeywordLocation","keyword","error","line",
+ * "column"}...]} (new reference; NULL on ENOMEM). */
+HC_API json_t *hc_schema_report_to_json(const hc_schema_report *report);
+
+/*
+ * Validates doc against schema. report may be NULL: the verdict only,
+ * stopping at the first failure (the fastest; no allocation). With a
+ * report, every error is collected (a value of the wrong "type" gets that
+ * one error, not one per keyword that cannot apply to it). Strings in doc
+ * must be valid UTF-8, as every hotconf parser and jansson guarantee
+ * (patterns run without re-checking it).
+ * Returns 0 when valid, HC_EVALIDATE when not, or another negative code
+ * (HC_EINVAL, HC_ENOMEM). doc is modified only when the schema was
+ * compiled with fill_defaults. Thread-safe for a shared schema.
+ */
+HC_API int hc_schema_validate(const hc_schema *schema, json_t *doc,
+                              hc_schema_report *report);
+
+/*
+ * For pipelines: validates doc and, when it is invalid, fills err with the
+ * first error as hc_schema_report_error does (code HC_EVALIDATE,
+ * err->pointer its instance location, line/column from positions). source
+ * names the document in err (NULL: "<string>"); positions may be NULL.
+ * Allocates only when the document is invalid. Returns like
+ * hc_schema_validate. Thread-safe for a shared schema.
+ */
+HC_API int hc_schema_check(const hc_schema *schema, json_t *doc,
+                           const char *source, const hc_posmap *positions,
+                           hc_error *err);
 
 /* ====================================================================== */
 /* Watch engine (src/engine/)                                              */

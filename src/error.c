@@ -62,6 +62,10 @@ static void set_source(hc_error *err, const char *source)
 
 static void error_vset(hc_error *err, int code, const char *source, int line,
                        int column, size_t position, const char *fmt, va_list ap)
+    HC__PRINTF(7, 0);
+
+static void error_vset(hc_error *err, int code, const char *source, int line,
+                       int column, size_t position, const char *fmt, va_list ap)
 {
     if (!err || err->code != 0)
         return;

@@ -97,4 +97,28 @@ int hc__posmap_add(hc_posmap *map, const char *pointer, int line, int column);
 size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
                         size_t token_len);
 
+/* ---- growable byte buffer (src/sbuf.c), used by the INI/.env parsers and
+ * emitters. An allocation failure is sticky: appends after it do nothing
+ * and hc__sbuf_failed() reports it, so callers check once at the end. The
+ * data is always NUL-terminated once anything was appended. */
+typedef struct hc__sbuf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} hc__sbuf;
+
+void hc__sbuf_append(hc__sbuf *b, const char *s, size_t n);
+void hc__sbuf_putc(hc__sbuf *b, char c);
+void hc__sbuf_puts(hc__sbuf *b, const char *s);
+int hc__sbuf_failed(const hc__sbuf *b);
+/* Hands the NUL-terminated data to the caller (free() it); the buffer is
+ * left empty. NULL after an allocation failure (the data is freed). */
+char *hc__sbuf_take(hc__sbuf *b);
+void hc__sbuf_free(hc__sbuf *b);
+
+/* The shortest text (%.15g..%.17g, "C" locale, ".0" added when needed) that
+ * hc__scalar_typed reads back as exactly d. Returns its length, or -1 when d
+ * is not finite or size < 32. (src/scalar.c) */
+int hc__real_text(double d, char *buf, size_t size);
+
 #endif /* HC_INTERNAL_H */

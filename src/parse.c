@@ -96,6 +96,7 @@ json_t *hc_parse(const char *buf, size_t len, hc_format format,
     hc__limits lim = hc__limits_from(opts);
     const char *nul;
 
+    hc_error_init(err);
     if (!source)
         source = "<string>";
     if (!opts)
@@ -150,6 +151,7 @@ char *hc_read_file(const char *path, size_t max_size, size_t *len,
     size_t cap, n = 0;
     int fd;
 
+    hc_error_init(err);
     if (!path) {
         hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0, "no file name");
         return NULL;
@@ -236,7 +238,7 @@ json_t *hc_parse_file(const char *path, hc_format format,
 {
     hc__limits lim = hc__limits_from(opts);
     size_t len = 0;
-    char *buf = hc_read_file(path, lim.max_size, &len, err);
+    char *buf = hc_read_file(path, lim.max_size, &len, err); /* resets err */
     json_t *doc;
     if (!buf)
         return NULL;

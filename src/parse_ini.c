@@ -1,12 +1,316 @@
-/* parse_ini.c - placeholder until the ini parser lands (helper branch). */
+/*
+ * parse_ini.c - INI files, following inih's rules (its fixtures are our
+ * conformance suite) without its limits: no cap on line or name length, and
+ * every error has a line and column. One pass over the buffer, line by line;
+ * a key's value stays open (in a buffer) until the next line that is not a
+ * continuation, because indented lines may still extend it.
+ *
+ * Rules, and where we differ from inih on purpose:
+ *  - "[section]" opens an object; keys before any section are top-level.
+ *    Section names are trimmed ("[ a ]" is "a"; inih keeps the spaces).
+ *    A repeated section merges into the first. An empty section is {}.
+ *  - "key = value" or "key: value" (the first '=' or ':' splits); names and
+ *    values are trimmed; a repeated key: the last one wins.
+ *  - ';' or '#' as the first non-blank character starts a comment line;
+ *    ';' after whitespace starts an inline comment (in values, section
+ *    lines and continuation lines). '#' is never an inline comment.
+ *  - A line indented deeper than the line of the open key continues its
+ *    value (joined with "\n"). inih treats any indented line as a
+ *    continuation; we follow Python's configparser and compare with the
+ *    key's own indentation, so indented "key = value" blocks under a
+ *    section work. Both agree whenever keys start in column 1. Blank and
+ *    comment lines do not close the open key (as in inih).
+ *  - Errors, where inih would go on: a section line without ']' (or with
+ *    text after it other than a comment), an empty section or key name, a
+ *    line that is none of the above, invalid UTF-8, and a section named
+ *    like a top-level key ("a = 1" then "[a]": the document could hold
+ *    only one of them, and silently dropping either loses data).
+ *  - A UTF-8 BOM at the start, and LF, CRLF or lone CR line ends.
+ *  - Values are typed by hc__scalar_typed() unless opts->no_typing.
+ */
 #include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ini_parser {
+    const char *buf;
+    size_t len;
+    size_t bom; /* 3 when the input starts with a BOM, else 0 */
+    const char *source;
+    const hc_parse_options *opts;
+    hc__limits lim;
+    hc_error *err;
+    json_t *root;
+    json_t *target; /* borrowed: root or the current section */
+    /* JSON pointer of the current section ("" at the top level) */
+    char *ptr;
+    size_t ptr_cap, sect_ptr_len;
+    /* the open key: name is a slice of buf, value is buffered */
+    int key_open;
+    size_t key_off, key_len, key_indent;
+    int val_line, val_col;
+    hc__sbuf val;
+} ini_parser;
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+/* Error at a byte offset; the column does not count a leading BOM. */
+static void ini_error(ini_parser *p, int code, size_t off, const char *fmt, ...)
+    HC__PRINTF(4, 5);
+static void ini_error(ini_parser *p, int code, size_t off, const char *fmt, ...)
+{
+    char msg[HC_ERROR_TEXT_LENGTH];
+    int line, col;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hc__line_col(p->buf, p->len, off, &line, &col);
+    if (line == 1 && p->bom && col > (int)p->bom)
+        col -= (int)p->bom;
+    hc__error_set(p->err, code, p->source, line, col, off, "%s", msg);
+}
+
+/* First ';' preceded by whitespace in [s, e), or e. prev_blank says
+ * whether the character before s counts as whitespace. */
+static const char *find_inline_comment(const char *s, const char *e,
+                                       int prev_blank)
+{
+    for (; s < e; s++) {
+        if (*s == ';' && prev_blank)
+            return s;
+        prev_blank = is_blank(*s);
+    }
+    return e;
+}
+
+static const char *rtrim(const char *s, const char *e)
+{
+    while (e > s && is_blank(e[-1]))
+        e--;
+    return e;
+}
+
+static const char *ltrim(const char *s, const char *e)
+{
+    while (s < e && is_blank(*s))
+        s++;
+    return s;
+}
+
+/* Stores the open key's value into the current target. */
+static int close_key(ini_parser *p)
+{
+    json_t *v;
+    if (!p->key_open)
+        return 0;
+    p->key_open = 0;
+    if (hc__sbuf_failed(&p->val)) {
+        ini_error(p, HC_ENOMEM, p->key_off, "out of memory");
+        return -1;
+    }
+    v = p->opts->no_typing
+            ? json_stringn(p->val.data ? p->val.data : "", p->val.len)
+            : hc__scalar_typed(p->val.data ? p->val.data : "", p->val.len);
+    if (!v || json_object_setn_new(p->target, p->buf + p->key_off, p->key_len,
+                                   v) != 0) {
+        ini_error(p, HC_ENOMEM, p->key_off, "out of memory");
+        return -1;
+    }
+    if (p->opts->positions) {
+        hc__pointer_push(&p->ptr, &p->ptr_cap, p->sect_ptr_len,
+                         p->buf + p->key_off, p->key_len);
+        if (hc__posmap_add(p->opts->positions, p->ptr, p->val_line,
+                           p->val_col) != 0) {
+            ini_error(p, HC_ENOMEM, p->key_off, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* "[name]" at s (the '['), line content up to e. */
+static int section_line(ini_parser *p, const char *s, const char *e, int line,
+                        size_t line_start)
+{
+    const char *close = s + 1, *name, *name_end, *rest;
+    json_t *sect;
+
+    while (close < e && *close != ']') {
+        if (*close == ';' && is_blank(close[-1]))
+            break;
+        close++;
+    }
+    if (close >= e || *close != ']') {
+        ini_error(p, HC_EPARSE, (size_t)(s - p->buf),
+                  "section header has no closing ']'");
+        return -1;
+    }
+    rest = ltrim(close + 1, e);
+    if (rest < e && *rest != ';' && *rest != '#') {
+        ini_error(p, HC_EPARSE, (size_t)(rest - p->buf),
+                  "unexpected text after the section header (a comment "
+                  "starts with ';' or '#')");
+        return -1;
+    }
+    name = ltrim(s + 1, close);
+    name_end = rtrim(name, close);
+    if (name == name_end) {
+        ini_error(p, HC_EPARSE, (size_t)(s - p->buf), "empty section name");
+        return -1;
+    }
+    if (p->lim.max_depth < 2) {
+        ini_error(p, HC_ELIMIT, (size_t)(s - p->buf),
+                  "a section needs nesting depth 2, over the limit "
+                  "(max_depth) of %d",
+                  p->lim.max_depth);
+        return -1;
+    }
+    sect = json_object_getn(p->root, name, (size_t)(name_end - name));
+    if (sect && !json_is_object(sect)) {
+        ini_error(p, HC_EPARSE, (size_t)(name - p->buf),
+                  "section [%.*s] has the same name as a top-level key",
+                  (int)(name_end - name > 200 ? 200 : name_end - name), name);
+        return -1;
+    }
+    p->sect_ptr_len = 0;
+    if (p->opts->positions)
+        p->sect_ptr_len = hc__pointer_push(&p->ptr, &p->ptr_cap, 0, name,
+                                           (size_t)(name_end - name));
+    if (!sect) {
+        sect = json_object();
+        if (!sect || json_object_setn_new(
+                         p->root, name, (size_t)(name_end - name), sect) != 0) {
+            ini_error(p, HC_ENOMEM, (size_t)(s - p->buf), "out of memory");
+            return -1;
+        }
+        if (p->opts->positions &&
+            hc__posmap_add(p->opts->positions, p->ptr, line,
+                           (int)((size_t)(s - p->buf) - line_start) + 1) != 0) {
+            ini_error(p, HC_ENOMEM, (size_t)(s - p->buf), "out of memory");
+            return -1;
+        }
+    }
+    p->target = sect;
+    return 0;
+}
+
+/* "name = value" or "name: value" at s, line content up to e. */
+static int key_line(ini_parser *p, const char *s, const char *e, int line,
+                    size_t line_start, size_t indent)
+{
+    const char *sep = s, *name_end, *v, *v_end;
+    while (sep < e && *sep != '=' && *sep != ':') {
+        if (*sep == ';' && sep > s && is_blank(sep[-1]))
+            break;
+        sep++;
+    }
+    if (sep >= e || (*sep != '=' && *sep != ':')) {
+        ini_error(p, HC_EPARSE, (size_t)(s - p->buf),
+                  "expected 'name = value', '[section]' or a comment");
+        return -1;
+    }
+    name_end = rtrim(s, sep);
+    if (name_end == s) {
+        ini_error(p, HC_EPARSE, (size_t)(sep - p->buf),
+                  "missing name before '%c'", *sep);
+        return -1;
+    }
+    v_end = find_inline_comment(sep + 1, e, 0);
+    v = ltrim(sep + 1, v_end);
+    v_end = rtrim(v, v_end);
+
+    p->key_open = 1;
+    p->key_off = (size_t)(s - p->buf);
+    p->key_len = (size_t)(name_end - s);
+    p->key_indent = indent;
+    p->val_line = line;
+    p->val_col = (int)((size_t)(v - p->buf) - line_start) + 1;
+    p->val.len = 0;
+    hc__sbuf_append(&p->val, v, (size_t)(v_end - v));
+    return 0;
+}
 
 json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
                       const hc_parse_options *opts, hc_error *err)
 {
-    (void)buf;
-    (void)len;
-    (void)opts;
-    hc__error_set(err, HC_EFORMAT, source, 0, 0, 0, "ini parser missing");
+    ini_parser p;
+    size_t pos, bad;
+    int line = 0;
+
+    memset(&p, 0, sizeof p);
+    p.buf = buf;
+    p.len = len;
+    p.source = source;
+    p.opts = opts;
+    p.lim = hc__limits_from(opts);
+    p.err = err;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        p.bom = 3;
+    if (!hc__utf8_valid(buf, len, &bad)) {
+        ini_error(&p, HC_EPARSE, bad, "invalid UTF-8 (byte 0x%02X)",
+                  (unsigned)(unsigned char)buf[bad]);
+        return NULL;
+    }
+    p.root = json_object();
+    if (!p.root) {
+        hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
+        return NULL;
+    }
+    p.target = p.root;
+
+    pos = p.bom; /* columns on line 1 do not count the BOM */
+    while (pos < len) {
+        size_t line_start = pos, eol = pos, next;
+        const char *s, *e;
+
+        while (eol < len && buf[eol] != '\n' && buf[eol] != '\r')
+            eol++;
+        next = eol;
+        if (next < len)
+            next +=
+                (buf[next] == '\r' && next + 1 < len && buf[next + 1] == '\n')
+                    ? 2
+                    : 1;
+        line++;
+        s = ltrim(buf + pos, buf + eol);
+        e = rtrim(s, buf + eol);
+        pos = next;
+        if (s == e || *s == ';' || *s == '#')
+            continue;
+        {
+            size_t indent = (size_t)(s - buf) - line_start;
+            if (p.key_open && indent > p.key_indent) {
+                const char *c_end = rtrim(s, find_inline_comment(s, e, 1));
+                hc__sbuf_putc(&p.val, '\n');
+                hc__sbuf_append(&p.val, s, (size_t)(c_end - s));
+                continue;
+            }
+            if (close_key(&p) != 0)
+                goto fail;
+            if (*s == '[') {
+                if (section_line(&p, s, e, line, line_start) != 0)
+                    goto fail;
+            } else if (key_line(&p, s, e, line, line_start, indent) != 0) {
+                goto fail;
+            }
+        }
+    }
+    if (close_key(&p) != 0)
+        goto fail;
+    hc__sbuf_free(&p.val);
+    free(p.ptr);
+    return p.root;
+
+fail:
+    hc__sbuf_free(&p.val);
+    free(p.ptr);
+    json_decref(p.root);
     return NULL;
 }

@@ -150,14 +150,12 @@ int hc_lookup(const json_t *doc, const char *path, json_t **out)
             }
             cur = step_key(cur, key, n);
         }
-        if (!cur) {
-            /* keep checking the syntax of the rest? No: a missing key is
-             * the common case and needs no further work. */
-            rc = HC_ENOTFOUND;
-            goto done;
-        }
+        /* a missing step leaves cur NULL; the rest is still parsed so a
+         * malformed path is always HC_EPATH, whatever the document */
     }
-    if (out)
+    if (!cur)
+        rc = HC_ENOTFOUND;
+    else if (out)
         *out = cur;
 done:
     if (key != small)

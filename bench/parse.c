@@ -1,0 +1,204 @@
+/*
+ * parse.c - parse throughput (MB/s) per format on generated small (~1 KB),
+ * medium (~100 KB) and large (~5 MB) configs, next to the bare library on
+ * the same input (jansson's json_loadb; libfyaml's event loop alone), so
+ * the cost of our layer shows as a ratio. INI and .env are our own parsers
+ * and have no bare baseline.
+ * Usage: bench_parse [seconds-per-measurement (default 0.5)]
+ */
+#include "hotconf.h"
+
+#include <libfyaml.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < b->cap - b->len)
+            break;
+        b->cap = b->cap ? b->cap * 2 : 4096;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s)
+            abort();
+    }
+    b->len += (size_t)n;
+}
+
+/* One "service" block per section: a realistic mix of ints, strings,
+ * bools, reals, and (JSON/YAML) a nested object and a list. */
+static sbuf generate(hc_format f, size_t target)
+{
+    sbuf b = {NULL, 0, 0};
+    sb_printf(&b, "%s", f == HC_FORMAT_JSON ? "{\n" : "");
+    for (int i = 0; b.len < target; i++) {
+        switch (f) {
+        case HC_FORMAT_JSON:
+            sb_printf(&b,
+                      "%s  \"service%d\": {\"host\": \"svc%d.internal\", "
+                      "\"port\": %d, \"debug\": %s, \"ratio\": %d.25, "
+                      "\"tags\": [\"a\", \"b\", \"c\"], \"limits\": "
+                      "{\"cpu\": %d, \"memory\": \"512Mi\"}}",
+                      i ? ",\n" : "", i, i, 1024 + i, i % 2 ? "true" : "false",
+                      i, i % 8);
+            break;
+        case HC_FORMAT_YAML:
+            sb_printf(&b,
+                      "service%d:\n  host: svc%d.internal\n  port: %d\n"
+                      "  debug: %s\n  ratio: %d.25\n  tags: [a, b, c]\n"
+                      "  limits:\n    cpu: %d\n    memory: 512Mi\n",
+                      i, i, 1024 + i, i % 2 ? "true" : "false", i, i % 8);
+            break;
+        case HC_FORMAT_INI:
+            sb_printf(&b,
+                      "[service%d]\nhost = svc%d.internal\nport = %d\n"
+                      "debug = %s\nratio = %d.25\ntags = a,b,c ; list\n"
+                      "memory = 512Mi\n\n",
+                      i, i, 1024 + i, i % 2 ? "true" : "false", i);
+            break;
+        default:
+            sb_printf(&b,
+                      "SERVICE%d_HOST=svc%d.internal\nSERVICE%d_PORT=%d\n"
+                      "export SERVICE%d_DEBUG=%s\nSERVICE%d_NAME=\"svc "
+                      "%d\" # comment\nSERVICE%d_RATIO=%d.25\n",
+                      i, i, i, 1024 + i, i, i % 2 ? "true" : "false", i, i, i,
+                      i);
+            break;
+        }
+    }
+    sb_printf(&b, "%s", f == HC_FORMAT_JSON ? "\n}\n" : "");
+    return b;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef int (*parse_fn)(const char *buf, size_t len, hc_format f);
+
+static int ours(const char *buf, size_t len, hc_format f)
+{
+    hc_error err;
+    json_t *d = hc_parse(buf, len, f, "bench", NULL, &err);
+    if (!d) {
+        fprintf(stderr, "parse failed: %s:%d:%d: %s\n", err.source, err.line,
+                err.column, err.text);
+        return -1;
+    }
+    json_decref(d);
+    return 0;
+}
+
+static int bare_jansson(const char *buf, size_t len, hc_format f)
+{
+    json_error_t e;
+    json_t *d = json_loadb(buf, len, 0, &e);
+    (void)f;
+    if (!d)
+        return -1;
+    json_decref(d);
+    return 0;
+}
+
+static int bare_fyaml(const char *buf, size_t len, hc_format f)
+{
+    struct fy_parse_cfg cfg;
+    struct fy_parser *p;
+    struct fy_event *ev;
+    int rc = 0;
+    (void)f;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = FYPCF_QUIET;
+    p = fy_parser_create(&cfg);
+    if (!p || fy_parser_set_string(p, buf, len) != 0)
+        return -1;
+    while ((ev = fy_parser_parse(p)) != NULL)
+        fy_parser_event_free(p, ev);
+    if (fy_parser_get_stream_error(p))
+        rc = -1;
+    fy_parser_destroy(p);
+    return rc;
+}
+
+/* MB/s: the median of 5 rounds, each running for about secs/5. */
+static double measure(parse_fn fn, const sbuf *in, hc_format f, double secs)
+{
+    double rates[5];
+    for (int r = 0; r < 5; r++) {
+        double t0 = now(), t;
+        size_t bytes = 0;
+        do {
+            if (fn(in->s, in->len, f) != 0)
+                return -1;
+            bytes += in->len;
+            t = now();
+        } while (t - t0 < secs / 5);
+        rates[r] = (double)bytes / (t - t0) / 1e6;
+    }
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            if (rates[j] < rates[i]) {
+                double x = rates[i];
+                rates[i] = rates[j];
+                rates[j] = x;
+            }
+    return rates[2];
+}
+
+int main(int argc, char **argv)
+{
+    double secs = argc > 1 ? atof(argv[1]) : 0.5;
+    const size_t sizes[] = {1024, 100 * 1024, 5 * 1024 * 1024};
+    const char *size_names[] = {"small", "medium", "large"};
+    const hc_format formats[] = {HC_FORMAT_JSON, HC_FORMAT_YAML, HC_FORMAT_INI,
+                                 HC_FORMAT_ENV};
+
+    printf("%-5s %-7s %10s %12s %12s %7s\n", "fmt", "size", "bytes",
+           "hotconf MB/s", "bare MB/s", "ratio");
+    for (size_t fi = 0; fi < 4; fi++) {
+        hc_format f = formats[fi];
+        parse_fn bare = f == HC_FORMAT_JSON   ? bare_jansson
+                        : f == HC_FORMAT_YAML ? bare_fyaml
+                                              : NULL;
+        for (size_t si = 0; si < 3; si++) {
+            sbuf in = generate(f, sizes[si]);
+            double a = measure(ours, &in, f, secs);
+            double b = bare ? measure(bare, &in, f, secs) : 0;
+            if (a < 0) {
+                printf("%-5s %-7s %10zu %12s\n", hc_format_name(f),
+                       size_names[si], in.len, "FAILED");
+            } else if (bare) {
+                printf("%-5s %-7s %10zu %12.1f %12.1f %6.2fx\n",
+                       hc_format_name(f), size_names[si], in.len, a, b, b / a);
+            } else {
+                printf("%-5s %-7s %10zu %12.1f %12s %7s\n", hc_format_name(f),
+                       size_names[si], in.len, a, "-", "-");
+            }
+            fflush(stdout);
+            free(in.s);
+        }
+    }
+    printf("ratio = bare throughput / hotconf throughput (1.00x: no "
+           "overhead)\n");
+    return 0;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# schema.sh - validations/s of hotconf's JSON Schema validator and of Ajv
+# (npm, draft 2020-12 build) on the same schema and documents, in one run:
+# bench/schema/service.json (a ~5 KB service config) and a ~1 MB document
+# generated from it. Needs a build with bench/schema.cmake (BUILD_DIR,
+# default build/) and node + npm (Ajv is installed into bench/ajv/).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+bin=$build/bench/bench_schema
+if [ ! -x "$bin" ]; then
+  echo "schema.sh: $bin not found; build first (make)" >&2
+  exit 1
+fi
+if [ ! -d "$root/bench/ajv/node_modules/ajv" ]; then
+  npm install --prefix "$root/bench/ajv" --no-audit --no-fund --silent
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+schema=$root/bench/schema/service.schema.json
+"$bin" --generate "$root/bench/schema/service.json" "$tmp/large-1mb.json" 1048576
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m), $(nproc) cpus, node $(node --version)"
+"$bin" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
+node "$root/bench/ajv/bench.js" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"

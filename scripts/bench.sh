@@ -1,0 +1,14 @@
+#!/bin/sh
+# bench.sh - run every benchmark program (make bench); paste the output into
+# bench/RESULTS.md with the date and machine. BENCH_ONLY=name runs one.
+set -eu
+B=build/bench
+machine="$(uname -srm), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "# $(date -u +%Y-%m-%d) on $machine"
+run() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
+if run parse; then echo "## parse"; "$B/bench_parse"; fi
+if run schema && [ -x bench/schema.sh ]; then echo "## schema"; sh bench/schema.sh; fi
+for s in bench/engine*.sh; do
+  [ -f "$s" ] || continue
+  if run engine; then echo "## $(basename "$s" .sh)"; sh "$s"; fi
+done

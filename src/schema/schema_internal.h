@@ -1,0 +1,363 @@
+/*
+ * schema_internal.h - the compiled form of a JSON Schema and the pieces
+ * shared by src/schema/ (one file per concern). A schema compiles into a graph
+ * of nodes; each node holds an array of tagged keyword structs, with $refs
+ * already resolved to node pointers and regexes compiled, so validation is one
+ * switch per keyword and never looks at the schema's JSON again.
+ */
+#ifndef HC_SCHEMA_INTERNAL_H
+#define HC_SCHEMA_INTERNAL_H
+
+#include "internal.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdint.h>
+
+/* Nested node evaluations allowed before validation gives up: bounds the
+ * C stack for hostile documents and $dynamicRef loops. */
+#define HC__SCHEMA_MAX_DEPTH 1000
+/* Nesting of the schema document itself. */
+#define HC__SCHEMA_MAX_NESTING 512
+
+/* ---- arena: everything a compiled schema owns, freed at once ---------- */
+
+typedef struct hc__chunk hc__chunk;
+typedef struct hc__arena {
+    hc__chunk *head;
+} hc__arena;
+
+void *hc__arena_alloc(hc__arena *a, size_t size); /* zeroed; NULL: ENOMEM */
+char *hc__arena_strndup(hc__arena *a, const char *s, size_t len);
+void hc__arena_free(hc__arena *a);
+
+/* ---- URIs (uri.c) -------------------------------------------------------
+ * RFC 3986 reference resolution, enough for $id and $ref. */
+
+/* ref resolved against base (both may be relative/absolute); malloc'd. */
+char *hc__uri_resolve(const char *base, const char *ref);
+/* Percent-decodes a fragment into a malloc'd string (NULL on bad %XX). */
+char *hc__uri_unescape(const char *s, size_t len, size_t *out_len);
+/* Syntax checks used by the uri / uri-reference formats. */
+bool hc__uri_valid(const char *s, size_t len, bool absolute);
+
+/* ---- regexes (regex.c) ------------------------------------------------ */
+
+/* A run of one ASCII character class, repeated min..max times. */
+typedef struct hc__fast_atom {
+    uint64_t set[2];
+    uint32_t min, max;
+} hc__fast_atom;
+
+typedef struct hc__regex {
+    pcre2_code *code;
+    const char *src; /* the pattern as written, for messages */
+    bool jit;
+    /* Anchored patterns made only of ASCII classes/literals with
+     * quantifiers, where greedy matching cannot be wrong (each variable run
+     * is followed by a disjoint mandatory run or the end): matched by a
+     * loop over the bytes instead of PCRE2. NULL when not that simple. */
+    hc__fast_atom *fast;
+    uint32_t nfast;
+    bool fast_end; /* "$" at the end */
+} hc__regex;
+
+/*
+ * Compiles an ECMA-262 style pattern with PCRE2 (UTF, $ only at the end,
+ * \u escapes, long Unicode property names). On failure returns a negative
+ * code with msg filled and *offset the byte offset in the pattern.
+ */
+int hc__regex_compile(hc__regex *re, const char *pat, size_t len, char *msg,
+                      size_t msg_size, size_t *offset);
+/* 1 match, 0 no match, negative: a PCRE2 error (limit hit) */
+int hc__regex_match(const hc__regex *re, const pcre2_match_context *mctx,
+                    const char *s, size_t len);
+void hc__regex_free(hc__regex *re);
+
+/* ---- JSON value equality and hashing (equal.c) -------------------------
+ * JSON Schema equality: numbers compare by value (1 == 1.0), objects
+ * ignore key order. */
+bool hc__json_equal(const json_t *a, const json_t *b);
+uint64_t hc__json_hash(const json_t *v);
+
+/* ---- formats (format.c) ------------------------------------------------ */
+
+typedef enum hc__format {
+    HC__FMT_UNKNOWN = -1,
+    HC__FMT_DATE_TIME,
+    HC__FMT_DATE,
+    HC__FMT_TIME,
+    HC__FMT_DURATION,
+    HC__FMT_EMAIL,
+    HC__FMT_HOSTNAME,
+    HC__FMT_IPV4,
+    HC__FMT_IPV6,
+    HC__FMT_URI,
+    HC__FMT_URI_REFERENCE,
+    HC__FMT_UUID,
+    HC__FMT_REGEX,
+    HC__FMT_JSON_POINTER
+} hc__format;
+
+hc__format hc__format_lookup(const char *name);
+const char *hc__format_name(hc__format f);
+bool hc__format_check(hc__format f, const char *s, size_t len);
+
+/* ---- the compiled schema ----------------------------------------------- */
+
+typedef struct hc__node hc__node;
+typedef struct hc__resource hc__resource;
+
+typedef enum hc__kind {
+    HC__K_TYPE,
+    HC__K_ENUM,
+    HC__K_CONST,
+    HC__K_MULTIPLE_OF,
+    HC__K_MAXIMUM,
+    HC__K_EXCL_MAXIMUM,
+    HC__K_MINIMUM,
+    HC__K_EXCL_MINIMUM,
+    HC__K_MAX_LENGTH,
+    HC__K_MIN_LENGTH,
+    HC__K_PATTERN,
+    HC__K_FORMAT,
+    HC__K_MAX_ITEMS,
+    HC__K_MIN_ITEMS,
+    HC__K_UNIQUE_ITEMS,
+    HC__K_CONTAINS,
+    HC__K_MAX_PROPS,
+    HC__K_MIN_PROPS,
+    HC__K_REQUIRED,
+    HC__K_DEP_REQUIRED,
+    HC__K_PROPS, /* properties + patternProperties + additionalProperties */
+    HC__K_PROPERTY_NAMES,
+    HC__K_DEP_SCHEMAS,
+    HC__K_ITEMS, /* prefixItems + items */
+    HC__K_ALL_OF,
+    HC__K_ANY_OF,
+    HC__K_ONE_OF,
+    HC__K_NOT,
+    HC__K_IF, /* if + then + else */
+    HC__K_REF,
+    HC__K_DYNAMIC_REF,
+    HC__K_UNEVAL_PROPS,
+    HC__K_UNEVAL_ITEMS
+} hc__kind;
+
+/* type bits */
+enum {
+    HC__T_NULL = 1,
+    HC__T_BOOLEAN = 2,
+    HC__T_OBJECT = 4,
+    HC__T_ARRAY = 8,
+    HC__T_NUMBER = 16,
+    HC__T_STRING = 32,
+    HC__T_INTEGER = 64
+};
+
+typedef struct hc__num {
+    double d;
+    json_int_t i;
+    bool is_int; /* the limit is an integer (exact comparisons) */
+    const json_t *json;
+} hc__num;
+
+typedef struct hc__name {
+    const char *s;
+    size_t len;
+} hc__name;
+
+typedef struct hc__prop {
+    hc__name name;
+    uint64_t hash;
+    hc__node *node;
+    const json_t *def; /* "default" of the subschema, for fill_defaults */
+} hc__prop;
+
+typedef struct hc__pattern_prop {
+    hc__regex re;
+    hc__node *node;
+} hc__pattern_prop;
+
+typedef struct hc__props {
+    hc__prop *v;
+    size_t n;
+    uint32_t *slots; /* hash index (i + 1, 0 empty); NULL when n is small */
+    uint32_t mask;
+    hc__pattern_prop *pat;
+    size_t npat;
+    hc__node *additional; /* NULL: none */
+    bool has_props, has_defaults;
+} hc__props;
+
+typedef struct hc__dep_req {
+    hc__name prop;
+    hc__name *req;
+    size_t nreq;
+} hc__dep_req;
+
+typedef struct hc__dep_schema {
+    hc__name prop;
+    hc__node *node;
+} hc__dep_schema;
+
+typedef struct hc__kw {
+    hc__kind kind;
+    const char *name; /* keyword as written: "minimum" */
+    union {
+        unsigned types;
+        hc__num num;
+        size_t count;
+        bool flag;
+        struct {
+            const json_t *value; /* const; enum (an array) */
+            hc__name *strs;      /* enum of strings only: fast path */
+            size_t nstrs;
+        } en;
+        hc__regex re;
+        hc__format format;
+        hc__node *node;
+        struct {
+            hc__node **v;
+            size_t n;
+        } list;
+        struct {
+            hc__name *v;
+            size_t n;
+        } names;
+        struct {
+            hc__dep_req *v;
+            size_t n;
+        } dep_req;
+        struct {
+            hc__dep_schema *v;
+            size_t n;
+        } dep_schemas;
+        hc__props props;
+        struct {
+            hc__node **prefix;
+            size_t nprefix;
+            hc__node *items; /* NULL: none */
+        } items;
+        struct {
+            hc__node *node;
+            size_t min, max; /* max SIZE_MAX: none */
+            bool has_min, has_max;
+        } contains;
+        struct {
+            hc__node *if_, *then_, *else_;
+        } cond;
+        struct {
+            hc__node *node;      /* static target */
+            const char *dynamic; /* $dynamicAnchor name looked up in the
+                                    dynamic scope, or NULL */
+        } ref;
+    } u;
+} hc__kw;
+
+enum {
+    HC__N_FALSE = 1,    /* the boolean schema false */
+    HC__N_UNEVAL = 2,   /* has unevaluated*: tracks annotations */
+    HC__N_DEFAULTS = 4, /* properties with defaults to fill */
+};
+
+struct hc__node {
+    hc__kw *kw;
+    uint32_t nkw;
+    uint32_t flags;
+    unsigned types;        /* "type", checked before the keywords; 0: any */
+    const hc__node *alias; /* a node that is only a "$ref": its target, for
+                              verdict-only runs (no paths to keep) */
+    hc__resource *res;
+    const char *loc; /* absolute location: "uri#/pointer" */
+    /* compile-time only */
+    const json_t *json;
+    const char *doc_ptr; /* pointer inside its document, for errors */
+    const char *base;
+    int doc;
+    int compiled;
+    int mark; /* cycle check */
+};
+
+typedef struct hc__dyn_anchor {
+    const char *name;
+    hc__node *node;
+} hc__dyn_anchor;
+
+struct hc__resource {
+    const char *uri;
+    hc__dyn_anchor *dyn;
+    size_t ndyn;
+};
+
+struct hc_schema {
+    hc__arena arena;
+    hc__node *root;
+    json_t *docs; /* array: the documents the nodes point into */
+    hc__regex **regexes;
+    size_t nregex, capregex;
+    pcre2_match_context *mctx;
+    bool has_dynamic;
+    bool fill_defaults;
+};
+
+struct hc_schema_registry {
+    json_t *docs; /* uri -> document */
+};
+
+/* ---- validation context (validate.c) ----------------------------------- */
+
+/* A path segment, linked upwards on the C stack: free to push. */
+typedef struct hc__seg {
+    const struct hc__seg *up;
+    const char *key; /* NULL: index */
+    size_t n;        /* key length or index */
+} hc__seg;
+
+typedef struct hc__scope {
+    const struct hc__scope *up;
+    const hc__resource *res;
+} hc__scope;
+
+typedef struct hc__vctx {
+    const hc_schema *s;
+    hc_schema_report *rep;
+    int quiet;  /* >0: inside a branch whose errors are not reported */
+    int nofill; /* >0: inside a branch that must not fill defaults */
+    int depth;
+    bool limit_hit; /* a regex budget or the depth limit ran out */
+    bool nomem;
+    bool fill;
+    bool stopped; /* the report is full: stop collecting */
+    const hc__seg *ipath, *kpath;
+    const hc__scope *scope;
+    const hc__node *node; /* node being evaluated (absolute locations) */
+} hc__vctx;
+
+/* ---- report (report.c) -------------------------------------------------- */
+
+void hc__report_reset(hc_schema_report *r);
+/* Number of errors so far; dropping errors back to a mark; keeping only
+ * the errors [from, to) after mark (for the best anyOf/oneOf branch). */
+size_t hc__report_mark(const hc_schema_report *r);
+void hc__report_keep(hc_schema_report *r, size_t mark, size_t from, size_t to);
+/* max_errors reached */
+bool hc__report_full(const hc_schema_report *r);
+/* Instance depth of error i (number of pointer tokens). */
+int hc__report_depth(const hc_schema_report *r, size_t i);
+/*
+ * Records an error at the current paths: the keyword location is the
+ * context's path + kw (+ "/" + sub when sub is non-NULL), the instance
+ * location the context's instance path (+ key / index when given).
+ */
+void hc__report_add(hc__vctx *c, const char *kw, const hc__seg *ikey,
+                    const char *fmt, ...) HC__PRINTF(4, 5);
+/* Same, even inside a quiet branch (limit errors must surface). */
+void hc__report_force(hc__vctx *c, const char *kw, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+void hc__report_filled(hc__vctx *c, const char *key, size_t len);
+/* A short rendering of a value for messages: "80", "\"abc\"", "an object" */
+void hc__brief(const json_t *v, char *buf, size_t size);
+const char *hc__type_name(const json_t *v);
+
+#endif /* HC_SCHEMA_INTERNAL_H */

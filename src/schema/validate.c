@@ -1,0 +1,1274 @@
+/*
+ * validate.c - evaluates a compiled schema against a document: one switch
+ * over each node's keyword array. Without a report it stops at the first
+ * failure and allocates nothing; with one it keeps going and records every
+ * error. Paths and the dynamic scope are linked frames on the C stack.
+ * Annotations for unevaluated* (which properties/items were evaluated) are
+ * only tracked below nodes that use unevaluated*, as bitmaps indexed by
+ * the instance's member order.
+ */
+#include "schema_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define NUL_TERMINATED ((size_t)-1)
+
+/* ---- annotations -----------------------------------------------------------
+ */
+
+typedef struct ev {
+    bool all;       /* every property / item evaluated */
+    size_t upto;    /* items [0, upto) evaluated (prefixItems) */
+    uint64_t *bits; /* by member index (object order) or item index */
+    size_t nwords;
+    uint64_t inl[4];
+} ev;
+
+static void ev_init(ev *e)
+{
+    e->all = false;
+    e->upto = 0;
+    e->bits = e->inl;
+    e->nwords = sizeof e->inl / sizeof e->inl[0];
+    memset(e->inl, 0, sizeof e->inl);
+}
+
+static void ev_free(ev *e)
+{
+    if (e->bits != e->inl)
+        free(e->bits);
+    e->bits = e->inl;
+}
+
+static bool ev_grow(hc__vctx *c, ev *e, size_t words)
+{
+    uint64_t *nb;
+    if (words <= e->nwords)
+        return true;
+    nb = calloc(words, sizeof *nb);
+    if (!nb) {
+        c->nomem = true;
+        return false;
+    }
+    memcpy(nb, e->bits, e->nwords * sizeof *nb);
+    ev_free(e);
+    e->bits = nb;
+    e->nwords = words;
+    return true;
+}
+
+static void ev_set(hc__vctx *c, ev *e, size_t i)
+{
+    if (i / 64 >= e->nwords && !ev_grow(c, e, i / 64 + 1))
+        return;
+    e->bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool ev_has(const ev *e, size_t i)
+{
+    if (e->all || i < e->upto)
+        return true;
+    return i / 64 < e->nwords && (e->bits[i / 64] >> (i % 64)) & 1;
+}
+
+static void ev_merge(hc__vctx *c, ev *dst, const ev *src)
+{
+    dst->all |= src->all;
+    if (src->upto > dst->upto)
+        dst->upto = src->upto;
+    if (!ev_grow(c, dst, src->nwords))
+        return;
+    for (size_t i = 0; i < src->nwords; i++)
+        dst->bits[i] |= src->bits[i];
+}
+
+/* ---- helpers
+ * ------------------------------------------------------------------ */
+
+static inline bool collecting(const hc__vctx *c)
+{
+    return c->rep && !c->quiet && !c->stopped;
+}
+
+/* Records an error when collecting; always evaluates to false. */
+#define FAIL(c, kw, ikey, ...)                                                 \
+    (collecting(c) ? (hc__report_add((c), (kw), (ikey), __VA_ARGS__), false)   \
+                   : false)
+
+static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e);
+
+/* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
+ * at a member of the instance. */
+static bool v_at_slow(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
+                      const char *kw, const char *sub, size_t sublen,
+                      bool sub_index, const hc__seg *ikey)
+{
+    hc__seg k1 = {c->kpath, kw, NUL_TERMINATED};
+    hc__seg k2 = {&k1, sub_index ? NULL : sub, sublen};
+    const hc__seg *kp = c->kpath, *ip = c->ipath;
+    bool r;
+    c->kpath = (sub || sub_index) ? &k2 : &k1;
+    if (ikey)
+        c->ipath = ikey;
+    r = v_node(c, n, inst, e);
+    c->kpath = kp;
+    c->ipath = ip;
+    return r;
+}
+
+/* Without a report nobody reads the paths: skip the frames. */
+static inline bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
+                        const char *kw, const char *sub, size_t sublen,
+                        bool sub_index, const hc__seg *ikey)
+{
+    if (!c->rep)
+        return v_node(c, n, inst, e);
+    return v_at_slow(c, n, inst, e, kw, sub, sublen, sub_index, ikey);
+}
+
+static unsigned inst_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return HC__T_OBJECT;
+    case JSON_ARRAY: return HC__T_ARRAY;
+    case JSON_STRING: return HC__T_STRING;
+    case JSON_INTEGER: return HC__T_INTEGER | HC__T_NUMBER;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        return HC__T_NUMBER |
+               (isfinite(d) && floor(d) == d ? HC__T_INTEGER : 0);
+    }
+    case JSON_TRUE:
+    case JSON_FALSE: return HC__T_BOOLEAN;
+    case JSON_NULL:
+    default: return HC__T_NULL;
+    }
+}
+
+/* -1, 0, 1 comparing an integer with a double, exactly */
+static int cmp_int_double(json_int_t i, double d)
+{
+    double fl;
+    json_int_t di;
+    if (d >= 9223372036854775808.0)
+        return -1;
+    if (d < -9223372036854775808.0)
+        return 1;
+    if (isnan(d))
+        return 0;
+    fl = floor(d);
+    di = (json_int_t)fl;
+    if (i < di)
+        return -1;
+    if (i > di)
+        return 1;
+    return fl < d ? -1 : 0;
+}
+
+static int num_cmp(const json_t *v, const hc__num *lim)
+{
+    if (json_is_integer(v)) {
+        json_int_t a = json_integer_value(v);
+        if (lim->is_int)
+            return a < lim->i ? -1 : a > lim->i;
+        return cmp_int_double(a, lim->d);
+    } else {
+        double a = json_real_value(v);
+        if (lim->is_int)
+            return -cmp_int_double(lim->i, a);
+        return a < lim->d ? -1 : a > lim->d;
+    }
+}
+
+static bool is_multiple(const json_t *v, const hc__num *m)
+{
+    double q;
+    if (json_is_integer(v) && m->is_int)
+        return json_integer_value(v) % m->i == 0;
+    q = json_number_value(v) / m->d;
+    if (!isfinite(q))
+        return false;
+    /* the quotient of two doubles is off by rounding: 0.0075 / 0.0001 is
+     * 74.99999999999999 */
+    return fabs(q - nearbyint(q)) < 1e-9;
+}
+
+static size_t utf8_count(const char *s, size_t n)
+{
+    size_t cps = 0;
+    for (size_t i = 0; i < n; i++)
+        cps += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return cps;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static void types_text(unsigned t, char *buf, size_t size)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{HC__T_OBJECT, "object"}, {HC__T_ARRAY, "array"},
+                 {HC__T_STRING, "string"}, {HC__T_INTEGER, "integer"},
+                 {HC__T_NUMBER, "number"}, {HC__T_BOOLEAN, "boolean"},
+                 {HC__T_NULL, "null"}};
+    size_t cnt = 0, total = 0, o = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        total += (t & names[i].bit) != 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(t & names[i].bit))
+            continue;
+        cnt++;
+        o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%s",
+                              cnt == 1       ? ""
+                              : cnt == total ? " or "
+                                             : ", ",
+                              names[i].name);
+        if (o >= size)
+            break;
+    }
+}
+
+static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
+                        int rc)
+{
+    const char *what;
+    c->limit_hit = true;
+    switch (rc) {
+    case PCRE2_ERROR_MATCHLIMIT: what = "match limit"; break;
+    case PCRE2_ERROR_DEPTHLIMIT: what = "depth limit"; break;
+    case PCRE2_ERROR_HEAPLIMIT: what = "heap limit"; break;
+    case PCRE2_ERROR_JIT_STACKLIMIT: what = "JIT stack limit"; break;
+    case PCRE2_ERROR_NOMEMORY: what = "memory"; break;
+    default: what = "regex engine error"; break;
+    }
+    hc__report_force(c, kw,
+                     "the pattern \"%s\" gave up on this value: PCRE2 %s "
+                     "exceeded (the pattern backtracks too much)",
+                     re->src, what);
+}
+
+/* ---- objects
+ * --------------------------------------------------------------------- */
+
+/* Property names are short: a byte loop beats a call to memcmp. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 24)
+        return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
+{
+    if (!p->slots) {
+        for (size_t i = 0; i < p->n; i++)
+            if (p->v[i].name.len == kl && same_bytes(p->v[i].name.s, k, kl))
+                return &p->v[i];
+        return NULL;
+    } else {
+        uint64_t h = XXH3_64bits(k, kl);
+        uint32_t s = (uint32_t)h & p->mask;
+        while (p->slots[s]) {
+            const hc__prop *pr = &p->v[p->slots[s] - 1];
+            if (pr->hash == h && pr->name.len == kl &&
+                same_bytes(pr->name.s, k, kl))
+                return pr;
+            s = (s + 1) & p->mask;
+        }
+        return NULL;
+    }
+}
+
+static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    const hc__props *p = &k->u.props;
+    bool ok = true;
+    size_t idx = 0;
+
+    if (!e && !p->npat && !p->additional) {
+        /* only "properties": look the schema's names up in the instance */
+        for (size_t i = 0; i < p->n; i++) {
+            const hc__prop *pr = &p->v[i];
+            json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
+            hc__seg ik;
+            if (!v)
+                continue;
+            ik = (hc__seg){c->ipath, pr->name.s, pr->name.len};
+            if (!v_at(c, pr->node, v, NULL, "properties", pr->name.s,
+                      pr->name.len, false, &ik)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        return ok;
+    }
+    for (void *it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it), idx++) {
+        const char *key = json_object_iter_key(it);
+        size_t kl = json_object_iter_key_len(it);
+        json_t *v = json_object_iter_value(it);
+        hc__seg ik = {c->ipath, key, kl};
+        bool matched = false;
+        if (p->n) {
+            const hc__prop *pr = props_find(p, key, kl);
+            if (pr) {
+                matched = true;
+                if (!v_at(c, pr->node, v, NULL, "properties", key, kl, false,
+                          &ik)) {
+                    ok = false;
+                    if (!collecting(c))
+                        return false;
+                }
+            }
+        }
+        for (size_t i = 0; i < p->npat; i++) {
+            int rc = hc__regex_match(&p->pat[i].re, c->s->mctx, key, kl);
+            if (rc < 0) {
+                const hc__seg *ip = c->ipath;
+                c->ipath = &ik;
+                limit_error(c, "patternProperties", &p->pat[i].re, rc);
+                c->ipath = ip;
+                return false;
+            }
+            if (rc == 0)
+                continue;
+            matched = true;
+            if (!v_at(c, p->pat[i].node, v, NULL, "patternProperties",
+                      p->pat[i].re.src, NUL_TERMINATED, false, &ik)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        if (!matched && p->additional) {
+            matched = true;
+            if (!v_at(c, p->additional, v, NULL, "additionalProperties", NULL,
+                      0, false, &ik)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        if (matched && e)
+            ev_set(c, e, idx);
+    }
+    return ok;
+}
+
+static bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    bool ok = true;
+    size_t idx = 0;
+    if (e->all)
+        return true;
+    for (void *it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it), idx++) {
+        hc__seg ik;
+        if (ev_has(e, idx))
+            continue;
+        ik = (hc__seg){c->ipath, json_object_iter_key(it),
+                       json_object_iter_key_len(it)};
+        if (!v_at(c, k->u.node, json_object_iter_value(it), NULL,
+                  "unevaluatedProperties", NULL, 0, false, &ik)) {
+            ok = false;
+            if (!collecting(c))
+                return false;
+        }
+    }
+    if (ok)
+        e->all = true;
+    return ok;
+}
+
+static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    bool ok = true;
+    for (void *it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t kl = json_object_iter_key_len(it);
+        hc__seg ik = {c->ipath, key, kl};
+        json_t *name = json_stringn_nocheck(key, kl);
+        bool r;
+        if (!name) {
+            c->nomem = true;
+            return false;
+        }
+        c->nofill++;
+        r = v_at(c, k->u.node, name, NULL, "propertyNames", NULL, 0, false,
+                 &ik);
+        c->nofill--;
+        json_decref(name);
+        if (!r) {
+            ok = false;
+            if (!collecting(c))
+                return false;
+        }
+    }
+    return ok;
+}
+
+static void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    for (uint32_t i = 0; i < n->nkw; i++) {
+        const hc__kw *k = &n->kw[i];
+        if (k->kind != HC__K_PROPS || !k->u.props.has_defaults)
+            continue;
+        for (size_t p = 0; p < k->u.props.n; p++) {
+            const hc__prop *pr = &k->u.props.v[p];
+            json_t *copy;
+            if (!pr->def || json_object_getn(inst, pr->name.s, pr->name.len))
+                continue;
+            copy = json_deep_copy(pr->def);
+            if (!copy ||
+                json_object_setn_new(inst, pr->name.s, pr->name.len, copy)) {
+                c->nomem = true;
+                return;
+            }
+            if (c->rep)
+                hc__report_filled(c, pr->name.s, pr->name.len);
+        }
+    }
+}
+
+/* ---- arrays
+ * ------------------------------------------------------------------------ */
+
+static bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    size_t n = json_array_size(inst), np = k->u.items.nprefix;
+    bool ok = true;
+    for (size_t i = 0; i < n && i < np; i++) {
+        hc__seg ik = {c->ipath, NULL, i};
+        if (!v_at(c, k->u.items.prefix[i], json_array_get(inst, i), NULL,
+                  "prefixItems", NULL, i, true, &ik)) {
+            ok = false;
+            if (!collecting(c))
+                return false;
+        }
+    }
+    if (e && e->upto < (n < np ? n : np))
+        e->upto = n < np ? n : np;
+    if (k->u.items.items) {
+        for (size_t i = np; i < n; i++) {
+            hc__seg ik = {c->ipath, NULL, i};
+            if (!v_at(c, k->u.items.items, json_array_get(inst, i), NULL,
+                      "items", NULL, 0, false, &ik)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        if (e)
+            e->all = true;
+    }
+    return ok;
+}
+
+static bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    size_t n = json_array_size(inst), count = 0;
+    size_t min = k->u.contains.min, max = k->u.contains.max;
+    if (!e && min == 0 && max == SIZE_MAX)
+        return true;
+    c->quiet++;
+    c->nofill++;
+    for (size_t i = 0; i < n; i++) {
+        if (v_node(c, k->u.contains.node, json_array_get(inst, i), NULL)) {
+            count++;
+            if (e)
+                ev_set(c, e, i);
+            else if (count >= min && max == SIZE_MAX)
+                break;
+            else if (count > max)
+                break;
+        }
+        if (c->limit_hit)
+            break;
+    }
+    c->quiet--;
+    c->nofill--;
+    if (count < min) {
+        if (min == 1 && !k->u.contains.has_min)
+            return FAIL(c, "contains", NULL,
+                        "no item matches the \"contains\" schema");
+        return FAIL(c, "minContains", NULL,
+                    "%zu %s the \"contains\" schema, fewer than the minimum "
+                    "of %zu",
+                    count, plural(count, "item matches", "items match"), min);
+    }
+    if (count > max)
+        return FAIL(c, "maxContains", NULL,
+                    "%zu %s the \"contains\" schema, more than the maximum "
+                    "of %zu",
+                    count, plural(count, "item matches", "items match"), max);
+    return true;
+}
+
+static bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    size_t n = json_array_size(inst);
+    bool ok = true;
+    if (e->all)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        hc__seg ik = {c->ipath, NULL, i};
+        if (ev_has(e, i))
+            continue;
+        if (!v_at(c, k->u.node, json_array_get(inst, i), NULL,
+                  "unevaluatedItems", NULL, 0, false, &ik)) {
+            ok = false;
+            if (!collecting(c))
+                return false;
+        }
+    }
+    if (ok)
+        e->all = true;
+    return ok;
+}
+
+static bool v_unique(hc__vctx *c, json_t *inst)
+{
+    size_t n = json_array_size(inst);
+    uint64_t stack_h[128], *h = stack_h;
+    size_t dup_a = 0, dup_b = 0;
+    bool found = false;
+    if (n < 2)
+        return true;
+    if (n <= 16) {
+        for (size_t i = 0; i < n && !found; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (hc__json_equal(json_array_get(inst, i),
+                                   json_array_get(inst, j))) {
+                    dup_a = i;
+                    dup_b = j;
+                    found = true;
+                    break;
+                }
+    } else {
+        /* hash every item; compare only items whose hashes collide, found
+         * by sorting (index, hash) pairs by hash */
+        size_t *order;
+        if (n > sizeof stack_h / sizeof stack_h[0]) {
+            h = malloc(n * sizeof *h);
+            if (!h) {
+                c->nomem = true;
+                return false;
+            }
+        }
+        order = malloc(n * sizeof *order);
+        if (!order) {
+            if (h != stack_h)
+                free(h);
+            c->nomem = true;
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            h[i] = hc__json_hash(json_array_get(inst, i));
+            order[i] = i;
+        }
+        /* insertion sort is fine for the sizes configs have; fall back to
+         * qsort via a comparator on a global would not be thread-safe */
+        for (size_t i = 1; i < n; i++) {
+            size_t t = order[i], j = i;
+            while (j > 0 && (h[order[j - 1]] > h[t] ||
+                             (h[order[j - 1]] == h[t] && order[j - 1] > t))) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = t;
+        }
+        for (size_t i = 0; i + 1 < n && !found; i++) {
+            for (size_t j = i + 1; j < n && h[order[j]] == h[order[i]]; j++)
+                if (hc__json_equal(json_array_get(inst, order[i]),
+                                   json_array_get(inst, order[j]))) {
+                    dup_a = order[i] < order[j] ? order[i] : order[j];
+                    dup_b = order[i] < order[j] ? order[j] : order[i];
+                    found = true;
+                    break;
+                }
+        }
+        free(order);
+        if (h != stack_h)
+            free(h);
+    }
+    if (!found)
+        return true;
+    return FAIL(c, "uniqueItems", NULL,
+                "items %zu and %zu are equal, but items must be unique", dup_a,
+                dup_b);
+}
+
+/* ---- applicators
+ * ------------------------------------------------------------------ */
+
+/* When a branch list fails, re-run each branch collecting its errors and
+ * keep those of the single branch that got furthest into the document
+ * (deepest errors, then fewest): that is usually the one the author meant. */
+static void branch_details(hc__vctx *c, const hc__kw *k, json_t *inst,
+                           const char *kw)
+{
+    size_t mark = hc__report_mark(c->rep), best_from = 0, best_to = 0;
+    int best_depth = -1, ties = 0;
+    size_t best_count = 0;
+    c->nofill++;
+    for (size_t i = 0; i < k->u.list.n && !c->stopped; i++) {
+        size_t from = hc__report_mark(c->rep), to;
+        int depth = 1 << 30;
+        (void)v_at(c, k->u.list.v[i], inst, NULL, kw, NULL, i, true, NULL);
+        to = hc__report_mark(c->rep);
+        if (to == from)
+            continue;
+        for (size_t e = from; e < to; e++) {
+            int d = hc__report_depth(c->rep, e);
+            if (d < depth)
+                depth = d;
+        }
+        if (depth > best_depth ||
+            (depth == best_depth && to - from < best_count)) {
+            best_depth = depth;
+            best_count = to - from;
+            best_from = from;
+            best_to = to;
+            ties = 0;
+        } else if (depth == best_depth && to - from == best_count) {
+            ties++;
+        }
+    }
+    c->nofill--;
+    {
+        /* errors at the branch's own level mean a wrong branch, not a
+         * near miss: details would only add noise */
+        int here = 0;
+        for (const hc__seg *s = c->ipath; s; s = s->up)
+            here++;
+        if (ties || best_depth <= here)
+            best_from = best_to = 0;
+    }
+    hc__report_keep(c->rep, mark, best_from, best_to);
+    c->stopped = hc__report_full(c->rep);
+}
+
+static bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < k->u.list.n; i++) {
+        ev te;
+        bool r;
+        if (e)
+            ev_init(&te);
+        c->quiet++;
+        c->nofill++;
+        r = v_at(c, k->u.list.v[i], inst, e ? &te : NULL, "anyOf", NULL, i,
+                 true, NULL);
+        c->quiet--;
+        c->nofill--;
+        if (r) {
+            any = true;
+            if (e)
+                ev_merge(c, e, &te);
+        }
+        if (e)
+            ev_free(&te);
+        if ((r && !e) || c->limit_hit)
+            break;
+    }
+    if (any)
+        return true;
+    if (collecting(c)) {
+        hc__report_add(c, "anyOf", NULL,
+                       "the value matches none of the %zu schemas in anyOf",
+                       k->u.list.n);
+        branch_details(c, k, inst, "anyOf");
+    }
+    return false;
+}
+
+static bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    size_t count = 0, first = 0, second = 0;
+    ev keep;
+    if (e)
+        ev_init(&keep);
+    for (size_t i = 0; i < k->u.list.n; i++) {
+        ev te;
+        bool r;
+        if (e)
+            ev_init(&te);
+        c->quiet++;
+        c->nofill++;
+        r = v_at(c, k->u.list.v[i], inst, e ? &te : NULL, "oneOf", NULL, i,
+                 true, NULL);
+        c->quiet--;
+        c->nofill--;
+        if (r) {
+            if (count == 0) {
+                first = i;
+                if (e)
+                    ev_merge(c, &keep, &te);
+            } else if (count == 1) {
+                second = i;
+            }
+            count++;
+        }
+        if (e)
+            ev_free(&te);
+        if (count > 1 || c->limit_hit)
+            break;
+    }
+    if (count == 1) {
+        if (e)
+            ev_merge(c, e, &keep);
+        if (e)
+            ev_free(&keep);
+        return true;
+    }
+    if (e)
+        ev_free(&keep);
+    if (!collecting(c))
+        return false;
+    if (count == 0) {
+        hc__report_add(c, "oneOf", NULL,
+                       "the value matches none of the %zu schemas in oneOf",
+                       k->u.list.n);
+        branch_details(c, k, inst, "oneOf");
+    } else {
+        hc__report_add(c, "oneOf", NULL,
+                       "the value matches more than one schema in oneOf "
+                       "(%zu and %zu), but must match exactly one",
+                       first, second);
+    }
+    return false;
+}
+
+static bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    ev te;
+    bool r;
+    if (e)
+        ev_init(&te);
+    c->quiet++;
+    c->nofill++;
+    r = v_at(c, k->u.cond.if_, inst, e ? &te : NULL, "if", NULL, 0, false,
+             NULL);
+    c->quiet--;
+    c->nofill--;
+    if (r && e)
+        ev_merge(c, e, &te);
+    if (e)
+        ev_free(&te);
+    if (r && k->u.cond.then_)
+        return v_at(c, k->u.cond.then_, inst, e, "then", NULL, 0, false, NULL);
+    if (!r && k->u.cond.else_)
+        return v_at(c, k->u.cond.else_, inst, e, "else", NULL, 0, false, NULL);
+    return true;
+}
+
+static const hc__node *dynamic_target(const hc__vctx *c, const hc__kw *k)
+{
+    const hc__node *t = k->u.ref.node;
+    const char *name = k->u.ref.dynamic;
+    if (!name)
+        return t;
+    /* the outermost resource in the dynamic scope that has the anchor */
+    for (const hc__scope *s = c->scope; s; s = s->up)
+        for (size_t i = 0; i < s->res->ndyn; i++)
+            if (!strcmp(s->res->dyn[i].name, name)) {
+                t = s->res->dyn[i].node;
+                break;
+            }
+    return t;
+}
+
+/* ---- scalars
+ * ---------------------------------------------------------------------- */
+
+static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    const json_t *vals = k->u.en.value;
+    size_t n = json_array_size(vals);
+    char what[96], list[200];
+    size_t o = 0;
+    if (k->u.en.strs) {
+        if (json_is_string(inst)) {
+            const char *s = json_string_value(inst);
+            size_t len = json_string_length(inst);
+            for (size_t i = 0; i < k->u.en.nstrs; i++)
+                if (k->u.en.strs[i].len == len &&
+                    same_bytes(k->u.en.strs[i].s, s, len))
+                    return true;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (hc__json_equal(inst, json_array_get(vals, i)))
+                return true;
+    }
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, what, sizeof what);
+    list[0] = '\0';
+    for (size_t i = 0; i < n && o < sizeof list; i++) {
+        char one[64];
+        hc__brief(json_array_get(vals, i), one, sizeof one);
+        if (o + strlen(one) + 8 >= sizeof list) {
+            snprintf(list + o, sizeof list - o, ", ...");
+            break;
+        }
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
+                              one);
+    }
+    return FAIL(c, "enum", NULL, "%s is not one of the allowed values: %s",
+                what, n ? list : "(none)");
+}
+
+static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    int cmp;
+    char a[64], b[64];
+    if (k->kind == HC__K_MULTIPLE_OF) {
+        if (is_multiple(inst, &k->u.num))
+            return true;
+        if (!collecting(c))
+            return false;
+        hc__brief(inst, a, sizeof a);
+        hc__brief(k->u.num.json, b, sizeof b);
+        return FAIL(c, k->name, NULL, "%s is not a multiple of %s", a, b);
+    }
+    cmp = num_cmp(inst, &k->u.num);
+    switch (k->kind) {
+    case HC__K_MAXIMUM:
+        if (cmp <= 0)
+            return true;
+        break;
+    case HC__K_EXCL_MAXIMUM:
+        if (cmp < 0)
+            return true;
+        break;
+    case HC__K_MINIMUM:
+        if (cmp >= 0)
+            return true;
+        break;
+    default:
+        if (cmp > 0)
+            return true;
+        break;
+    }
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, a, sizeof a);
+    hc__brief(k->u.num.json, b, sizeof b);
+    switch (k->kind) {
+    case HC__K_MAXIMUM:
+        return FAIL(c, k->name, NULL, "%s is greater than the maximum of %s", a,
+                    b);
+    case HC__K_EXCL_MAXIMUM:
+        return FAIL(c, k->name, NULL,
+                    "%s is not less than the exclusive maximum of %s", a, b);
+    case HC__K_MINIMUM:
+        return FAIL(c, k->name, NULL, "%s is less than the minimum of %s", a,
+                    b);
+    default:
+        return FAIL(c, k->name, NULL,
+                    "%s is not greater than the exclusive minimum of %s", a, b);
+    }
+}
+
+static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    const char *s = json_string_value(inst);
+    size_t len = json_string_length(inst), cps;
+    char a[96];
+    switch (k->kind) {
+    case HC__K_MAX_LENGTH:
+        if (len <= k->u.count || (cps = utf8_count(s, len)) <= k->u.count)
+            return true;
+        if (!collecting(c))
+            return false;
+        hc__brief(inst, a, sizeof a);
+        return FAIL(c, k->name, NULL,
+                    "%s is longer than the maximum length of %zu %s (it has "
+                    "%zu)",
+                    a, k->u.count,
+                    plural(k->u.count, "character", "characters"), cps);
+    case HC__K_MIN_LENGTH:
+        if (len / 4 >= k->u.count ||
+            (len >= k->u.count && (cps = utf8_count(s, len)) >= k->u.count))
+            return true;
+        if (!collecting(c))
+            return false;
+        cps = utf8_count(s, len);
+        hc__brief(inst, a, sizeof a);
+        return FAIL(c, k->name, NULL,
+                    "%s is shorter than the minimum length of %zu %s (it has "
+                    "%zu)",
+                    a, k->u.count,
+                    plural(k->u.count, "character", "characters"), cps);
+    case HC__K_PATTERN: {
+        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
+        if (rc == 1)
+            return true;
+        if (rc < 0) {
+            limit_error(c, k->name, &k->u.re, rc);
+            return false;
+        }
+        if (!collecting(c))
+            return false;
+        hc__brief(inst, a, sizeof a);
+        return FAIL(c, k->name, NULL, "%s does not match the pattern %s", a,
+                    k->u.re.src);
+    }
+    default: /* format */
+        if (hc__format_check(k->u.format, s, len))
+            return true;
+        if (!collecting(c))
+            return false;
+        hc__brief(inst, a, sizeof a);
+        return FAIL(c, k->name, NULL, "%s is not a valid %s", a,
+                    hc__format_name(k->u.format));
+    }
+}
+
+/* ---- the keyword switch
+ * -------------------------------------------------------------- */
+
+static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+{
+    switch (k->kind) {
+    case HC__K_TYPE: /* moved into hc__node.types at compile time */
+        return (inst_type(inst) & k->u.types) != 0;
+    case HC__K_ENUM: return v_enum(c, k, inst);
+    case HC__K_CONST: {
+        char a[96], b[96];
+        if (hc__json_equal(inst, k->u.en.value))
+            return true;
+        if (!collecting(c))
+            return false;
+        hc__brief(inst, a, sizeof a);
+        hc__brief(k->u.en.value, b, sizeof b);
+        return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a,
+                    b);
+    }
+    case HC__K_MULTIPLE_OF:
+    case HC__K_MAXIMUM:
+    case HC__K_EXCL_MAXIMUM:
+    case HC__K_MINIMUM:
+    case HC__K_EXCL_MINIMUM:
+        return !json_is_number(inst) || v_number(c, k, inst);
+    case HC__K_MAX_LENGTH:
+    case HC__K_MIN_LENGTH:
+    case HC__K_PATTERN:
+    case HC__K_FORMAT: return !json_is_string(inst) || v_string(c, k, inst);
+    case HC__K_MAX_ITEMS:
+    case HC__K_MIN_ITEMS: {
+        size_t n;
+        bool max = k->kind == HC__K_MAX_ITEMS;
+        if (!json_is_array(inst))
+            return true;
+        n = json_array_size(inst);
+        if (max ? n <= k->u.count : n >= k->u.count)
+            return true;
+        return FAIL(c, k->name, NULL,
+                    "the array has %zu %s, %s than the %s of %zu", n,
+                    plural(n, "item", "items"), max ? "more" : "fewer",
+                    max ? "maximum" : "minimum", k->u.count);
+    }
+    case HC__K_UNIQUE_ITEMS: return !json_is_array(inst) || v_unique(c, inst);
+    case HC__K_CONTAINS:
+        return !json_is_array(inst) || v_contains(c, k, inst, e);
+    case HC__K_MAX_PROPS:
+    case HC__K_MIN_PROPS: {
+        size_t n;
+        bool max = k->kind == HC__K_MAX_PROPS;
+        if (!json_is_object(inst))
+            return true;
+        n = json_object_size(inst);
+        if (max ? n <= k->u.count : n >= k->u.count)
+            return true;
+        return FAIL(c, k->name, NULL,
+                    "the object has %zu %s, %s than the %s of %zu", n,
+                    plural(n, "property", "properties"), max ? "more" : "fewer",
+                    max ? "maximum" : "minimum", k->u.count);
+    }
+    case HC__K_REQUIRED: {
+        bool ok = true;
+        if (!json_is_object(inst))
+            return true;
+        for (size_t i = 0; i < k->u.names.n; i++) {
+            const hc__name *nm = &k->u.names.v[i];
+            if (json_object_getn(inst, nm->s, nm->len))
+                continue;
+            ok = FAIL(c, "required", NULL, "missing required property \"%s\"",
+                      nm->s);
+            if (!collecting(c))
+                return false;
+        }
+        return ok;
+    }
+    case HC__K_DEP_REQUIRED: {
+        bool ok = true;
+        if (!json_is_object(inst))
+            return true;
+        for (size_t i = 0; i < k->u.dep_req.n; i++) {
+            const hc__dep_req *d = &k->u.dep_req.v[i];
+            if (!json_object_getn(inst, d->prop.s, d->prop.len))
+                continue;
+            for (size_t r = 0; r < d->nreq; r++) {
+                if (json_object_getn(inst, d->req[r].s, d->req[r].len))
+                    continue;
+                ok = FAIL(c, "dependentRequired", NULL,
+                          "property \"%s\" is required when \"%s\" is present",
+                          d->req[r].s, d->prop.s);
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        return ok;
+    }
+    case HC__K_PROPS: return !json_is_object(inst) || v_props(c, k, inst, e);
+    case HC__K_PROPERTY_NAMES:
+        return !json_is_object(inst) || v_property_names(c, k, inst);
+    case HC__K_DEP_SCHEMAS: {
+        bool ok = true;
+        if (!json_is_object(inst))
+            return true;
+        for (size_t i = 0; i < k->u.dep_schemas.n; i++) {
+            const hc__dep_schema *d = &k->u.dep_schemas.v[i];
+            if (!json_object_getn(inst, d->prop.s, d->prop.len))
+                continue;
+            if (!v_at(c, d->node, inst, e, "dependentSchemas", d->prop.s,
+                      d->prop.len, false, NULL)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        }
+        return ok;
+    }
+    case HC__K_ITEMS: return !json_is_array(inst) || v_items(c, k, inst, e);
+    case HC__K_ALL_OF: {
+        bool ok = true;
+        for (size_t i = 0; i < k->u.list.n; i++)
+            if (!v_at(c, k->u.list.v[i], inst, e, "allOf", NULL, i, true,
+                      NULL)) {
+                ok = false;
+                if (!collecting(c))
+                    return false;
+            }
+        return ok;
+    }
+    case HC__K_ANY_OF: return v_any_of(c, k, inst, e);
+    case HC__K_ONE_OF: return v_one_of(c, k, inst, e);
+    case HC__K_NOT: {
+        bool r;
+        c->quiet++;
+        c->nofill++;
+        r = v_at(c, k->u.node, inst, NULL, "not", NULL, 0, false, NULL);
+        c->quiet--;
+        c->nofill--;
+        if (!r)
+            return true;
+        return FAIL(c, "not", NULL,
+                    "the value must not match the schema in \"not\"");
+    }
+    case HC__K_IF: return v_if(c, k, inst, e);
+    case HC__K_REF:
+        return v_at(c, k->u.ref.node, inst, e, "$ref", NULL, 0, false, NULL);
+    case HC__K_DYNAMIC_REF:
+        return v_at(c, dynamic_target(c, k), inst, e, "$dynamicRef", NULL, 0,
+                    false, NULL);
+    case HC__K_UNEVAL_PROPS:
+        return !json_is_object(inst) || v_uneval_props(c, k, inst, e);
+    case HC__K_UNEVAL_ITEMS:
+        return !json_is_array(inst) || v_uneval_items(c, k, inst, e);
+    }
+    return true;
+}
+
+/* The message for a false schema depends on where it sits. */
+static __attribute__((noinline, cold)) bool v_false(hc__vctx *c, json_t *inst)
+{
+    const hc__seg *k = c->kpath, *i = c->ipath;
+    const char *kw = k && k->key ? k->key : "";
+    if (!collecting(c))
+        return false;
+    if (i && i->key &&
+        (!strcmp(kw, "additionalProperties") ||
+         !strcmp(kw, "unevaluatedProperties") ||
+         (k->up && k->up->key &&
+          (!strcmp(k->up->key, "properties") ||
+           !strcmp(k->up->key, "patternProperties")))))
+        return FAIL(c, NULL, NULL, "property \"%.*s\" is not allowed",
+                    (int)(i->n == NUL_TERMINATED ? strlen(i->key) : i->n),
+                    i->key);
+    if (i && !i->key &&
+        (!strcmp(kw, "items") || !strcmp(kw, "unevaluatedItems") ||
+         (k->up && k->up->key && !strcmp(k->up->key, "prefixItems"))))
+        return FAIL(c, NULL, NULL, "item %zu is not allowed", i->n);
+    (void)inst;
+    return FAIL(c, NULL, NULL,
+                "no value is allowed here (the schema is false)");
+}
+
+static __attribute__((noinline, cold)) bool
+type_fail(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const hc__node *saved = c->node;
+    char want[96], what[96];
+    if (!collecting(c))
+        return false;
+    c->node = n;
+    types_text(n->types, want, sizeof want);
+    hc__brief(inst, what, sizeof what);
+    hc__report_add(c, "type", NULL, "%s is not of type %s", what, want);
+    c->node = saved;
+    return false;
+}
+
+static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
+{
+    const hc__node *saved_node = c->node;
+    const hc__scope *saved_scope = c->scope;
+    hc__scope sc;
+    ev local;
+    ev *use = e;
+    bool ok = true;
+    int hops = 0;
+
+    if (!c->rep && n->alias) {
+        /* each skipped $ref still counts toward the depth limit, so both
+         * modes give the same verdict */
+        while (n->alias) {
+            n = n->alias;
+            hops++;
+        }
+        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+            c->limit_hit = true;
+            return false;
+        }
+        c->depth += hops;
+        ok = v_node(c, n, inst, e);
+        c->depth -= hops;
+        return ok;
+    }
+    if (n->types && !(inst_type(inst) & n->types))
+        return type_fail(c, n, inst);
+    if (n->nkw == 0) {
+        if (!(n->flags & HC__N_FALSE))
+            return true;
+        c->node = n;
+        ok = v_false(c, inst);
+        c->node = saved_node;
+        return ok;
+    }
+    if (c->depth >= HC__SCHEMA_MAX_DEPTH) {
+        c->limit_hit = true;
+        hc__report_force(c, NULL,
+                         "evaluation nested deeper than %d schemas (a "
+                         "$dynamicRef loop or a very deep document)",
+                         HC__SCHEMA_MAX_DEPTH);
+        return false;
+    }
+    c->depth++;
+    c->node = n;
+    if (c->s->has_dynamic && (!c->scope || c->scope->res != n->res)) {
+        sc.up = c->scope;
+        sc.res = n->res;
+        /* a stack frame of the dynamic scope, popped before returning */
+        // cppcheck-suppress autoVariables
+        c->scope = &sc;
+    }
+    if (n->flags & HC__N_UNEVAL) {
+        ev_init(&local);
+        use = &local;
+    }
+    if ((n->flags & HC__N_DEFAULTS) && c->fill && !c->nofill &&
+        json_is_object(inst))
+        fill_defaults(c, n, inst);
+    for (uint32_t i = 0; i < n->nkw; i++) {
+        if (!v_kw(c, &n->kw[i], inst, use)) {
+            ok = false;
+            if (!collecting(c) || c->limit_hit)
+                break;
+        }
+    }
+    if (use == &local) {
+        if (ok && e)
+            ev_merge(c, e, &local);
+        ev_free(&local);
+    }
+    c->node = saved_node;
+    c->scope = saved_scope;
+    c->depth--;
+    return ok;
+}
+
+/* ---- public entry points
+ * ------------------------------------------------------------- */
+
+int hc_schema_validate(const hc_schema *schema, json_t *doc,
+                       hc_schema_report *report)
+{
+    hc__vctx c;
+    bool ok;
+    if (!schema || !doc)
+        return HC_EINVAL;
+    memset(&c, 0, sizeof c);
+    c.s = schema;
+    c.rep = report;
+    c.fill = schema->fill_defaults;
+    if (report)
+        hc__report_reset(report);
+    ok = v_node(&c, schema->root, doc, NULL);
+    if (c.nomem)
+        return HC_ENOMEM;
+    if (c.limit_hit)
+        ok = false;
+    return ok ? 0 : HC_EVALIDATE;
+}
+
+int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
+                    const hc_posmap *positions, hc_error *err)
+{
+    hc_schema_report *rep;
+    int rc;
+    hc_error_init(err);
+    if (!schema || !doc) {
+        hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no schema or document");
+        return HC_EINVAL;
+    }
+    /* the verdict first, without a report: a valid document (the common
+     * case on reload) costs no allocation */
+    if (!schema->fill_defaults) {
+        rc = hc_schema_validate(schema, doc, NULL);
+        if (rc != HC_EVALIDATE) {
+            if (rc)
+                hc__error_set(err, rc, source, 0, 0, 0, "%s", hc_strerror(rc));
+            return rc;
+        }
+    }
+    rep = hc_schema_report_new();
+    if (!rep) {
+        hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
+        return HC_ENOMEM;
+    }
+    hc_schema_report_set_source(rep, source, positions);
+    rc = hc_schema_validate(schema, doc, rep);
+    if (rc == HC_EVALIDATE)
+        hc_schema_report_error(rep, 0, err);
+    else if (rc)
+        hc__error_set(err, rc, source, 0, 0, 0, "%s", hc_strerror(rc));
+    hc_schema_report_free(rep);
+    return rc;
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# test_install.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS] - `cmake --install`
+# into a temp prefix, then build examples/embed.c against the installed
+# header, library and hotconf.pc, and run it: the pkg-config contract.
+set -eu
+B=$1; S=$2; EXTRA=${3:-}
+P=$(mktemp -d)
+trap 'rm -rf "$P"' EXIT
+cmake --install "$B" --prefix "$P" >/dev/null
+for f in include/hotconf.h bin/hotconf; do
+  [ -e "$P/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+pc=$(find "$P" -name hotconf.pc | head -n 1)
+[ -n "$pc" ] || { echo "FAIL: hotconf.pc not installed"; exit 1; }
+libdir=$(dirname "$(dirname "$pc")")
+ls "$libdir"/libhotconf.so* "$libdir"/libhotconf.a >/dev/null
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+# the .pc holds the configured prefix; point it at the temp one
+sed -i "s|^prefix=.*|prefix=$P|" "$pc"
+cc -std=c11 -Wall -Werror $EXTRA -o "$P/embed" "$S/examples/embed.c" \
+   $(pkg-config --cflags --libs hotconf)
+out=$(LD_LIBRARY_PATH="$libdir" "$P/embed" "$S/examples/service.json" "$S/examples/service.json")
+[ "$out" = "port 8080" ] || { echo "FAIL: embed printed '$out'"; exit 1; }
+echo "test_install: installed and linked through pkg-config: ok"
