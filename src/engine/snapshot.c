@@ -178,13 +178,20 @@ hc__config *hc__index_find(hc_engine *e, const char *path)
 void hc__index_free_all(hc_engine *e)
 {
     hc__index *t = atomic_exchange(&e->index, NULL);
+    hc__config **list;
+    size_t n = 0;
     if (!t)
         return;
-    for (size_t i = 0; i <= t->mask; i++) {
-        hc__inode *n = atomic_load(&t->slots[i]);
-        if (n && n == &n->config->keys[0])
-            hc__config_destroy(n->config);
+    /* Collect first: a config holds both of its key nodes. */
+    list = malloc((t->mask + 1) * sizeof *list);
+    for (size_t i = 0; list && i <= t->mask; i++) {
+        hc__inode *node = atomic_load(&t->slots[i]);
+        if (node && node == &node->config->keys[0])
+            list[n++] = node->config;
     }
+    for (size_t i = 0; i < n; i++)
+        hc__config_destroy(list[i]);
+    free(list);
     free(t);
 }
 

@@ -1,0 +1,726 @@
+/*
+ * watch.c - hotconf watch FILE...: the engine as a daemon for other
+ * processes. Runs the engine in dispatch mode on the main thread, next to a
+ * signalfd (SIGINT/SIGTERM stop, SIGHUP rescans, SIGCHLD reaps --exec
+ * children), so there is one thread and no async-signal hazards. Reports
+ * every outcome as a line (JSON with --events, flushed at once); after
+ * each applied change runs --exec (fork + execvp, words split once at
+ * start, no shell; one run at a time per file, a change during a run
+ * queues one more) and/or sends --signal.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char help[] =
+    "usage: hotconf watch FILE... [--events] [--exec CMD]\n"
+    "                     [--signal SIG (--pid N | --pidfile F)]\n"
+    "                     [--poll MS] [--history N] [--format F]\n"
+    "                     [--env-nest SEP] [--no-typing]\n"
+    "\n"
+    "Watches config files and reports every change: applied versions with\n"
+    "their diff, rejected versions (FILE:LINE:COL: message; the previous\n"
+    "version stays live), missing files. Runs until SIGINT or SIGTERM;\n"
+    "SIGHUP rescans every file.\n"
+    "\n"
+    "  --events        one JSON object per line on stdout, flushed at once:\n"
+    "                  {\"event\":\"applied\",\"file\":F,\"version\":N,"
+    "\"trigger\":T,\n"
+    "                   "
+    "\"changes\":[{\"path\":P,\"op\":O,\"old\":V,\"new\":V}],"
+    "\"latency_us\":N}\n"
+    "                  {\"event\":\"rejected\",\"file\":F,\"error\":\"F:L:C: "
+    "...\"}\n"
+    "                  {\"event\":\"missing\",\"file\":F}\n"
+    "                  {\"event\":\"ready\",\"files\":[F,...]} once every "
+    "watch is in place\n"
+    "                  {\"event\":\"exec_failed\"|\"signal_failed\",...}\n"
+    "                  The first load of each file is \"applied\", version 1.\n"
+    "  --exec CMD      run CMD after each applied change (not the first "
+    "load),\n"
+    "                  split into words once ('...' and \"...\" group, no "
+    "shell:\n"
+    "                  write sh -c '...' for one), with HOTCONF_FILE,\n"
+    "                  HOTCONF_VERSION and HOTCONF_CHANGED (comma-separated "
+    "paths)\n"
+    "                  in its environment; one run at a time per file; a "
+    "failure\n"
+    "                  is reported, never fatal. With --events its stdout "
+    "goes\n"
+    "                  to stderr, so the event stream stays clean.\n"
+    "  --signal SIG    send SIG (HUP, USR1, 10, ...) after each applied "
+    "change\n"
+    "  --pid N         ... to this process\n"
+    "  --pidfile F     ... to the pid in F (read each time)\n"
+    "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
+    "  --history N     versions kept per file (default 10)\n";
+
+typedef struct watched {
+    const char *file;
+    pid_t running; /* --exec child, 0 when none */
+    uint64_t running_version;
+    int pending; /* a change arrived during the run */
+    uint64_t pending_version;
+    char *pending_changed;
+} watched;
+
+typedef struct ctx {
+    int events;
+    char **exec_argv; /* NULL: no --exec */
+    int sig;          /* 0: no --signal */
+    pid_t pid;
+    const char *pidfile;
+    watched *w;
+    int nw;
+} ctx;
+
+/* ---- output ---------------------------------------------------------- */
+
+static void emit(json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!s)
+        return;
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    free(s);
+}
+
+static json_t *event(const char *name, const char *file)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "event", json_string(name));
+    if (file)
+        json_object_set_new(o, "file", json_string(file));
+    return o;
+}
+
+static void human(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void human(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+
+static watched *find_watched(ctx *c, const char *file)
+{
+    for (int i = 0; i < c->nw; i++)
+        if (strcmp(c->w[i].file, file) == 0)
+            return &c->w[i];
+    return NULL;
+}
+
+static watched *find_pid(ctx *c, pid_t pid)
+{
+    for (int i = 0; i < c->nw; i++)
+        if (c->w[i].running == pid)
+            return &c->w[i];
+    return NULL;
+}
+
+/* ---- --exec ------------------------------------------------------------- */
+
+/* Splits CMD into words: blanks separate, '...' is literal, "..." keeps
+ * \" and \\ escapes, \ escapes one char outside quotes. NULL on an
+ * unterminated quote. */
+static char **split_words(const char *s)
+{
+    size_t n = 0, cap = 8, len = strlen(s);
+    char **argv = calloc(cap, sizeof *argv);
+    char *buf = malloc(len + 1);
+    if (!argv || !buf)
+        goto fail;
+    while (*s) {
+        size_t o = 0;
+        int word = 0;
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+            word = 1;
+            if (*s == '\'') {
+                const char *end = strchr(s + 1, '\'');
+                if (!end)
+                    goto fail;
+                memcpy(buf + o, s + 1, (size_t)(end - s - 1));
+                o += (size_t)(end - s - 1);
+                s = end + 1;
+            } else if (*s == '"') {
+                for (s++; *s && *s != '"'; s++) {
+                    if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+                        s++;
+                    buf[o++] = *s;
+                }
+                if (*s != '"')
+                    goto fail;
+                s++;
+            } else if (*s == '\\' && s[1]) {
+                buf[o++] = s[1];
+                s += 2;
+            } else {
+                buf[o++] = *s++;
+            }
+        }
+        if (!word)
+            break;
+        if (n + 2 > cap) {
+            char **na = realloc(argv, (cap *= 2) * sizeof *na);
+            if (!na)
+                goto fail;
+            argv = na;
+        }
+        argv[n] = strndup(buf, o);
+        if (!argv[n++])
+            goto fail;
+        argv[n] = NULL;
+    }
+    free(buf);
+    if (n == 0) {
+        free(argv);
+        return NULL;
+    }
+    return argv;
+fail:
+    if (argv)
+        for (size_t i = 0; i < n; i++)
+            free(argv[i]);
+    free(argv);
+    free(buf);
+    return NULL;
+}
+
+static void free_words(char **argv)
+{
+    if (!argv)
+        return;
+    for (size_t i = 0; argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+static char *changed_paths(const hc_changeset *cs)
+{
+    size_t n = hc_changeset_count(cs), len = 1;
+    char *s;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(hc_changeset_at(cs, i)->path) + 1;
+    s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, ",");
+        strcat(s, hc_changeset_at(cs, i)->path);
+    }
+    return s;
+}
+
+static void report_failure(ctx *c, const char *what, watched *w,
+                           uint64_t version, const char *detail)
+{
+    if (c->events) {
+        json_t *o = event(what, w->file);
+        json_object_set_new(o, "version", json_integer((json_int_t)version));
+        json_object_set_new(o, "error", json_string(detail));
+        emit(o);
+    } else {
+        human("%s: %s for version %llu: %s\n", w->file,
+              strcmp(what, "exec_failed") == 0 ? "--exec failed"
+                                               : "--signal failed",
+              (unsigned long long)version, detail);
+    }
+}
+
+static void run_exec(ctx *c, watched *w, uint64_t version, const char *changed)
+{
+    size_t n = 0, k = 0;
+    char **envp, vbuf[32];
+    int pfd[2];
+    pid_t pid;
+
+    while (environ[n])
+        n++;
+    envp = calloc(n + 4, sizeof *envp);
+    if (!envp || pipe2(pfd, O_CLOEXEC) != 0) {
+        free(envp);
+        report_failure(c, "exec_failed", w, version, strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "HOTCONF_", 8) != 0)
+            envp[k++] = environ[i];
+    snprintf(vbuf, sizeof vbuf, "%llu", (unsigned long long)version);
+    /* Built before fork: the child only execs. */
+    {
+        size_t lf = strlen(w->file) + 14, lv = strlen(vbuf) + 17,
+               lc = strlen(changed) + 17;
+        char *ef = malloc(lf), *ev = malloc(lv), *ec = malloc(lc);
+        if (!ef || !ev || !ec) {
+            free(ef);
+            free(ev);
+            free(ec);
+            free(envp);
+            close(pfd[0]);
+            close(pfd[1]);
+            report_failure(c, "exec_failed", w, version, "out of memory");
+            return;
+        }
+        snprintf(ef, lf, "HOTCONF_FILE=%s", w->file);
+        snprintf(ev, lv, "HOTCONF_VERSION=%s", vbuf);
+        snprintf(ec, lc, "HOTCONF_CHANGED=%s", changed);
+        envp[k++] = ef;
+        envp[k++] = ev;
+        envp[k++] = ec;
+        envp[k] = NULL;
+        pid = fork();
+        if (pid == 0) {
+            sigset_t none;
+            int e;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            signal(SIGPIPE, SIG_DFL);
+            if (c->events)
+                dup2(STDERR_FILENO, STDOUT_FILENO);
+            execvpe(c->exec_argv[0], c->exec_argv, envp);
+            e = errno;
+            if (write(pfd[1], &e, sizeof e) < 0) {
+                /* nothing more we can do */
+            }
+            _exit(127);
+        }
+        free(ef);
+        free(ev);
+        free(ec);
+    }
+    free(envp);
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        report_failure(c, "exec_failed", w, version, strerror(errno));
+        return;
+    }
+    {
+        /* EOF at exec (CLOEXEC); an errno when exec failed. */
+        int e = 0;
+        ssize_t got;
+        do
+            got = read(pfd[0], &e, sizeof e);
+        while (got < 0 && errno == EINTR);
+        close(pfd[0]);
+        if (got == (ssize_t)sizeof e) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "cannot run '%s': %s", c->exec_argv[0],
+                     strerror(e));
+            report_failure(c, "exec_failed", w, version, msg);
+            waitpid(pid, NULL, 0);
+            return;
+        }
+    }
+    w->running = pid;
+    w->running_version = version;
+}
+
+static void reap(ctx *c)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        watched *w;
+        if (pid <= 0)
+            return;
+        w = find_pid(c, pid);
+        if (!w)
+            continue;
+        w->running = 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            char msg[128];
+            if (WIFSIGNALED(status))
+                snprintf(msg, sizeof msg, "killed by signal %d",
+                         WTERMSIG(status));
+            else
+                snprintf(msg, sizeof msg, "exit status %d",
+                         WEXITSTATUS(status));
+            report_failure(c, "exec_failed", w, w->running_version, msg);
+        }
+        if (w->pending) {
+            w->pending = 0;
+            run_exec(c, w, w->pending_version,
+                     w->pending_changed ? w->pending_changed : "");
+            free(w->pending_changed);
+            w->pending_changed = NULL;
+        }
+    }
+}
+
+static void send_signal(ctx *c, watched *w, uint64_t version)
+{
+    pid_t pid = c->pid;
+    char msg[512];
+    if (c->pidfile) {
+        FILE *f = fopen(c->pidfile, "r");
+        long v = 0;
+        if (!f || fscanf(f, "%ld", &v) != 1 || v <= 0) {
+            snprintf(msg, sizeof msg, "no pid in %s%s%s", c->pidfile,
+                     f ? "" : ": ", f ? "" : strerror(errno));
+            if (f)
+                fclose(f);
+            report_failure(c, "signal_failed", w, version, msg);
+            return;
+        }
+        fclose(f);
+        pid = (pid_t)v;
+    }
+    if (kill(pid, c->sig) != 0) {
+        snprintf(msg, sizeof msg, "kill %ld: %s", (long)pid, strerror(errno));
+        report_failure(c, "signal_failed", w, version, msg);
+    }
+}
+
+/* ---- engine callbacks ------------------------------------------------- */
+
+static int on_change(const hc_change_record *rec, void *ud)
+{
+    ctx *c = ud;
+    watched *w = find_watched(c, rec->path);
+    size_t n = hc_changeset_count(rec->changes);
+    int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
+
+    if (c->events) {
+        json_t *o = event("applied", rec->path);
+        json_object_set_new(o, "version",
+                            json_integer((json_int_t)rec->version));
+        json_object_set_new(o, "trigger",
+                            json_string(hc_trigger_name(rec->trigger)));
+        json_object_set_new(o, "changes", hc_changeset_to_json(rec->changes));
+        json_object_set_new(o, "latency_us", json_integer(lat));
+        emit(o);
+    } else {
+        human("%s: version %llu applied (%s, %zu change%s, %lld us)\n",
+              rec->path, (unsigned long long)rec->version,
+              hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
+              (long long)lat);
+        for (size_t i = 0; i < n && rec->trigger != HC_TRIGGER_INITIAL; i++) {
+            const hc_change *ch = hc_changeset_at(rec->changes, i);
+            char *o = ch->old_value ? cli_json_compact(ch->old_value) : NULL;
+            char *nv = ch->new_value ? cli_json_compact(ch->new_value) : NULL;
+            const char *p = *ch->path ? ch->path : "(root)";
+            if (ch->op == HC_CHANGE_ADDED)
+                human("  + %s = %s\n", p, nv);
+            else if (ch->op == HC_CHANGE_REMOVED)
+                human("  - %s = %s\n", p, o);
+            else
+                human("  ~ %s: %s -> %s\n", p, o, nv);
+            free(o);
+            free(nv);
+        }
+    }
+    if (!w || rec->trigger == HC_TRIGGER_INITIAL)
+        return 0;
+    if (c->exec_argv) {
+        char *changed = changed_paths(rec->changes);
+        if (w->running) {
+            /* One run at a time: run once more, with the latest. */
+            w->pending = 1;
+            w->pending_version = rec->version;
+            free(w->pending_changed);
+            w->pending_changed = changed;
+        } else {
+            run_exec(c, w, rec->version, changed ? changed : "");
+            free(changed);
+        }
+    }
+    if (c->sig)
+        send_signal(c, w, rec->version);
+    return 0;
+}
+
+static void on_error(const hc_error_record *rec, void *ud)
+{
+    ctx *c = ud;
+    char msg[1024];
+    if (rec->error->code == HC_ECALLBACK)
+        return;
+    hc_error_format(rec->error, msg, sizeof msg);
+    if (rec->error->code == HC_ENOENT) {
+        if (c->events)
+            emit(event("missing", rec->path));
+        else if (rec->live_version)
+            human("%s: missing; version %llu stays live\n", rec->path,
+                  (unsigned long long)rec->live_version);
+        else
+            human("%s: missing; waiting for it\n", rec->path);
+        return;
+    }
+    if (c->events) {
+        json_t *o = event("rejected", rec->path);
+        json_object_set_new(o, "error", json_string(msg));
+        emit(o);
+    } else if (rec->live_version) {
+        human("%s: rejected: %s (version %llu stays live)\n", rec->path, msg,
+              (unsigned long long)rec->live_version);
+    } else {
+        human("%s: rejected: %s\n", rec->path, msg);
+    }
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+static int parse_signal(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+                 {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},
+                 {"ALRM", SIGALRM}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH},
+                 {"KILL", SIGKILL}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}};
+    char *end;
+    long v;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(s, names[i].name) == 0)
+            return names[i].sig;
+    v = strtol(s, &end, 10);
+    return (*s && !*end && v > 0 && v < NSIG) ? (int)v : -1;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    ctx c;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    const char *exec_cmd = NULL;
+    long poll_ms = 0, history = 0, pid = 0;
+    hc_parse_options popts;
+    hc_engine *e = NULL;
+    sigset_t mask, old;
+    int sfd = -1, nfiles = 0, rc = HC_EXIT_OK;
+
+    memset(&c, 0, sizeof c);
+    if (!files)
+        return HC_EXIT_FAIL;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            free(files);
+            return HC_EXIT_OK;
+        }
+        r = cli_parse_opt(argc, argv, &i, &po);
+        if (r < 0)
+            goto usage;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--events")) {
+            c.events = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--exec", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--exec needs a command");
+                goto out;
+            }
+            exec_cmd = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--signal", &v)) != 0) {
+            if (r < 0 || (c.sig = parse_signal(v)) <= 0) {
+                rc = cli_usage_error("watch", "--signal needs a signal name "
+                                              "or number (HUP, USR1, 10)");
+                goto out;
+            }
+        } else if ((r = cli_opt_value(argc, argv, &i, "--pid", &v)) != 0) {
+            if (r < 0 || parse_int(v, 1, 0x7fffffff, &pid) != 0) {
+                rc = cli_usage_error("watch", "--pid needs a process id");
+                goto out;
+            }
+            c.pid = (pid_t)pid;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--pidfile", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--pidfile needs a file");
+                goto out;
+            }
+            c.pidfile = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--poll", &v)) != 0) {
+            if (r < 0 || parse_int(v, 100, 86400000, &poll_ms) != 0) {
+                rc = cli_usage_error("watch", "--poll needs milliseconds "
+                                              "(>= 100)");
+                goto out;
+            }
+        } else if ((r = cli_opt_value(argc, argv, &i, "--history", &v)) != 0) {
+            if (r < 0 || parse_int(v, 1, 100000, &history) != 0) {
+                rc = cli_usage_error("watch", "--history needs a count >= 1");
+                goto out;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            rc = cli_usage_error("watch", "unknown option '%s'", argv[i]);
+            goto out;
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (nfiles == 0) {
+        rc = cli_usage_error("watch", "no file to watch");
+        goto out;
+    }
+    if (c.sig && !c.pid && !c.pidfile) {
+        rc = cli_usage_error("watch", "--signal needs --pid or --pidfile");
+        goto out;
+    }
+    if ((c.pid || c.pidfile) && !c.sig) {
+        rc = cli_usage_error("watch", "--pid/--pidfile need --signal");
+        goto out;
+    }
+    if (c.pid && c.pidfile) {
+        rc = cli_usage_error("watch", "give --pid or --pidfile, not both");
+        goto out;
+    }
+    if (exec_cmd && !(c.exec_argv = split_words(exec_cmd))) {
+        rc = cli_usage_error("watch", "--exec: empty command or unterminated "
+                                      "quote");
+        goto out;
+    }
+
+    c.w = calloc((size_t)nfiles, sizeof *c.w);
+    e = hc_engine_new(NULL);
+    if (!c.w || !e) {
+        fprintf(stderr, "hotconf watch: cannot start the engine\n");
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
+    /* Signals arrive on an fd, handled between dispatches. */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        fprintf(stderr, "hotconf watch: signalfd: %s\n", strerror(errno));
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
+
+    memset(&popts, 0, sizeof popts);
+    popts.env_nest = po.env_nest;
+    popts.no_typing = po.no_typing;
+    for (int i = 0; i < nfiles; i++) {
+        hc_watch_options wo;
+        int r;
+        memset(&wo, 0, sizeof wo);
+        wo.format = po.format;
+        wo.parse = &popts;
+        wo.on_change = on_change;
+        wo.user_data = &c;
+        wo.on_error = on_error;
+        wo.on_error_data = &c;
+        wo.history_depth = (int)history;
+        if (poll_ms) {
+            wo.mode = HC_WATCH_POLL;
+            wo.poll_interval_ms = (int)poll_ms;
+        }
+        c.w[c.nw].file = files[i];
+        c.nw++;
+        r = hc_watch(e, files[i], &wo);
+        if (r == HC_EEXIST) {
+            c.nw--;
+            continue;
+        }
+        if (r < 0) {
+            hc_error err;
+            hc_engine_last_error(e, &err);
+            fprintf(stderr, "hotconf watch: %s\n", err.text);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
+    }
+    /* Deliver the first loads, then say we are ready. */
+    while (hc_engine_dispatch(e, 0) > 0)
+        ;
+    if (c.events) {
+        json_t *o = event("ready", NULL), *arr = json_array();
+        for (int i = 0; i < c.nw; i++)
+            json_array_append_new(arr, json_string(c.w[i].file));
+        json_object_set_new(o, "files", arr);
+        emit(o);
+    } else {
+        human("watching %d file%s (Ctrl-C to stop)\n", c.nw,
+              c.nw == 1 ? "" : "s");
+    }
+
+    for (;;) {
+        struct pollfd pfd[2];
+        struct signalfd_siginfo si;
+        int stop = 0;
+        pfd[0].fd = hc_engine_fd(e);
+        pfd[0].events = POLLIN;
+        pfd[1].fd = sfd;
+        pfd[1].events = POLLIN;
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "hotconf watch: poll: %s\n", strerror(errno));
+            rc = HC_EXIT_FAIL;
+            break;
+        }
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+                stop = 1;
+            else if (si.ssi_signo == SIGHUP)
+                hc_engine_rescan(e, NULL);
+            else if (si.ssi_signo == SIGCHLD)
+                reap(&c);
+        }
+        if (stop)
+            break;
+        if (hc_engine_dispatch(e, 0) < 0) {
+            fprintf(stderr, "hotconf watch: engine failed\n");
+            rc = HC_EXIT_FAIL;
+            break;
+        }
+    }
+
+out:
+    hc_engine_free(e);
+    if (sfd >= 0) {
+        close(sfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    for (int i = 0; i < c.nw; i++)
+        free(c.w[i].pending_changed);
+    free(c.w);
+    free_words(c.exec_argv);
+    free(files);
+    return rc;
+usage:
+    free(files);
+    return HC_EXIT_USAGE;
+}
