@@ -10,3 +10,8 @@ hc_unit_test(test_engine_apply SOURCES
 hc_unit_test(test_engine_threads SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_threads.c ${HC_ENGINE_TEST_COMMON}
   LABELS threaded)
+# The CLI end to end: `hotconf watch` and `hotconf demo` as child processes.
+hc_unit_test(test_engine_cli SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_cli.c ${HC_ENGINE_TEST_COMMON}
+  LABELS cli ARGS $<TARGET_FILE:hotconf_cli>)
+add_dependencies(test_engine_cli hotconf_cli)
