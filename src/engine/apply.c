@@ -15,12 +15,30 @@
 #include <string.h>
 #include <xxhash.h>
 
+void hc__config_set_error(hc__config *c, const hc_error *err)
+{
+    if (!c->last_error && !(c->last_error = malloc(sizeof *c->last_error)))
+        return; /* out of memory: the counter and callback still tell */
+    *c->last_error = *err;
+}
+
+void hc__config_clear_error(hc__config *c)
+{
+    free(c->last_error);
+    c->last_error = NULL;
+}
+
+int hc__config_error_code(const hc__config *c)
+{
+    return c->last_error ? c->last_error->code : 0;
+}
+
 /* Under e->lock. */
 void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
                       hc_trigger trigger, enum hc__counter counter)
 {
     hc__record *r;
-    c->last_error = *err;
+    hc__config_set_error(c, err);
     hc__stats_count(e, c, counter);
     r = calloc(1, sizeof *r);
     if (!r)
@@ -77,7 +95,7 @@ static void read_failed(hc_engine *e, hc__config *c, hc_error *err,
     }
     /* Unreadable or over the size limit: report each new reason once. */
     snprintf(err->source, sizeof err->source, "%s", c->path);
-    if (same_error(err, &c->last_error))
+    if (c->last_error && same_error(err, c->last_error))
         goto out;
     c->have_seen = 0;
     hc__config_error(e, c, err, trigger,
@@ -176,7 +194,7 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
          * also have come back to the live content (a missing file
          * restored). */
         if (live && live->hash == h)
-            hc_error_init(&c->last_error);
+            hc__config_clear_error(c);
         hc__stats_count(e, c, HC__C_UNCHANGED);
         pthread_mutex_unlock(&e->lock);
         free(buf);
@@ -207,7 +225,7 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
         pthread_mutex_lock(&e->lock);
         c->seen_hash = h;
         c->have_seen = 1;
-        hc_error_init(&c->last_error);
+        hc__config_clear_error(c);
         hc__stats_count(e, c, HC__C_UNCHANGED);
         pthread_mutex_unlock(&e->lock);
         json_decref(doc);
@@ -295,7 +313,7 @@ uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
     c->seen_hash = hash;
     c->have_seen = 1;
     c->missing_reported = 0;
-    hc_error_init(&c->last_error);
+    hc__config_clear_error(c);
     if (trigger == HC_TRIGGER_INITIAL) {
         hc__stats_count(e, c, HC__C_LOADS);
     } else if (trigger == HC_TRIGGER_ROLLBACK) {

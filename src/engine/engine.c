@@ -139,6 +139,7 @@ void hc__config_destroy(void *p)
         free(sub);
     }
     hc__history_free(&c->hist);
+    free(c->last_error);
     pthread_mutex_destroy(&c->apply_lock);
     free(c->path);
     free(c->abspath);
@@ -296,7 +297,9 @@ void hc__enqueue(hc_engine *e, hc__record *r)
         e->qhead = r;
     e->qtail = r;
     e->qlen++;
-    hc__wake(e);
+    /* The round in progress delivers it; anyone else must wake it. */
+    if (!e->in_run || !pthread_equal(e->runner, pthread_self()))
+        hc__wake(e);
 }
 
 static void record_free(hc__record *r)
@@ -519,6 +522,7 @@ static int deliver(hc_engine *e)
         hc__config_unref(e, c);
         pthread_cond_broadcast(&e->cond);
     }
+    e->in_run = 0;
     pthread_mutex_unlock(&e->lock);
     return calls;
 }
@@ -558,6 +562,10 @@ static int run_once(hc_engine *e, int timeout_ms)
             return HC_ESYS;
         n = 0;
     }
+    pthread_mutex_lock(&e->lock);
+    e->runner = pthread_self();
+    e->in_run = 1;
+    pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->ifd) {
@@ -579,7 +587,8 @@ static int run_once(hc_engine *e, int timeout_ms)
         rescan_all_locked(e, hc__now_ns());
     process_work(e);
     pthread_mutex_unlock(&e->lock);
-    return deliver(e);
+    n = deliver(e); /* clears in_run, under the lock, once the queue is empty */
+    return n;
 }
 
 static void *monitor_main(void *arg)
@@ -882,7 +891,9 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
     if (opts->flags & HC_WATCH_REQUIRE) {
         hc_error first;
         pthread_mutex_lock(&e->lock);
-        first = c->last_error;
+        hc_error_init(&first);
+        if (c->last_error)
+            first = *c->last_error;
         if (first.code != 0) {
             kill_locked(e, c);
             e->last_error = first;
@@ -1003,9 +1014,13 @@ int hc_config_last_error(hc_engine *e, const char *path, hc_error *out)
         pthread_mutex_unlock(&e->lock);
         return HC_ENOTWATCHED;
     }
-    code = c->last_error.code;
-    if (out)
-        *out = c->last_error;
+    code = hc__config_error_code(c);
+    if (out) {
+        if (c->last_error)
+            *out = *c->last_error;
+        else
+            hc_error_init(out);
+    }
     pthread_mutex_unlock(&e->lock);
     return code;
 }

@@ -243,7 +243,7 @@ struct hc__config {
     uint64_t seen_hash; /* last content applied, rejected or written */
     int have_seen;
     int missing_reported;
-    hc_error last_error;
+    hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
     hc__history hist;
     hc__counters stats;
     enum hc__mode_used mode;
@@ -322,6 +322,8 @@ struct hc_engine {
     pthread_t thread;
     atomic_int stop;
     int dispatching;
+    int in_run;       /* a dispatch round is running on runner */
+    pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
     int delivering;
     pthread_t deliver_thread;
     uint64_t deliver_seq;
@@ -369,6 +371,11 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
 uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
                           char *content, size_t len, uint64_t hash,
                           hc_trigger trigger, int64_t detect_ns);
+/* The config's last error: set (copied), cleared, read. Under e->lock. */
+void hc__config_set_error(hc__config *c, const hc_error *err);
+void hc__config_clear_error(hc__config *c);
+int hc__config_error_code(const hc__config *c);
+
 /* Records a config error: last error, counter, queued error record.
  * Under e->lock. */
 void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,

@@ -192,7 +192,8 @@ json_t *hc_engine_stats_json(hc_engine *e)
         json_object_set_new(cj, "version",
                             json_integer((json_int_t)c->version));
         json_object_set_new(cj, "mode", json_string(hc__backend_of(c)->name));
-        json_object_set_new(cj, "healthy", json_boolean(!c->last_error.code));
+        json_object_set_new(cj, "healthy",
+                            json_boolean(!hc__config_error_code(c)));
         json_object_set_new(configs, c->path, cj);
     }
     pthread_mutex_unlock(&e->lock);
