@@ -15,6 +15,7 @@
 #include "test_engine_common.h"
 #include "testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -276,6 +277,54 @@ static void test_deleted_file_keeps_config_and_is_reported(void **state)
     assert_int_equal(hc_config_last_error(f->e, f->path, NULL), 0);
     hc_engine_stats(f->e, &st);
     assert_int_equal(st.missing, 1);
+}
+
+static void test_file_under_missing_directories_is_applied(void **state)
+{
+    fixture *f = *state;
+    char *a = tu_join(f->tmp, "a"), *b = tu_join(a, "b");
+    free(f->path);
+    f->path = tu_join(b, "app.json");
+    assert_int_equal(hc_watch(f->e, f->path, &f->wo), 0);
+    assert_true(wait_count(f, 1)); /* missing */
+    assert_int_equal(mkdir(a, 0755), 0);
+    te_idle(f->e, 0, 50);
+    assert_int_equal(mkdir(b, 0755), 0);
+    write_v(f->path, HC_FORMAT_JSON, 1);
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 1));
+    write_v(f->path, HC_FORMAT_JSON, 2); /* and it keeps watching there */
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 2));
+    free(a);
+    free(b);
+}
+
+static void test_directory_swapped_by_rename_is_followed(void **state)
+{
+    fixture *f = *state;
+    char *conf = tu_join(f->tmp, "conf"), *next = tu_join(f->tmp, "conf.new");
+    char *old = tu_join(f->tmp, "conf.old"), *p;
+    free(f->path);
+    f->path = tu_join(conf, "app.json");
+    assert_int_equal(mkdir(conf, 0755), 0);
+    start_v1(f);
+    for (int v = 2; v <= 4; v++) {
+        /* Deploy a whole new directory: conf -> conf.old, conf.new -> conf */
+        assert_int_equal(mkdir(next, 0755), 0);
+        p = tu_join(next, "app.json");
+        write_v(p, HC_FORMAT_JSON, v);
+        free(p);
+        assert_int_equal(rename(conf, old), 0);
+        assert_int_equal(rename(next, conf), 0);
+        tu_rmtree(old);
+        assert_true(te_wait_v(f->e, 0, &f->r, f->path, v));
+    }
+    /* The engine watches the new directory, not the renamed one. */
+    write_v(f->path, HC_FORMAT_JSON, 5);
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 5));
+    assert_int_equal(te_rec_count_errors(&f->r, 0), 0);
+    free(conf);
+    free(next);
+    free(old);
 }
 
 /* ---- history and rollback --------------------------------------------- */
@@ -612,6 +661,42 @@ static void test_force_poll_engine_polls_every_watch(void **state)
     assert_true(te_wait_v(f->e, 0, &f->r, f->path, 2));
 }
 
+typedef struct logbuf {
+    char text[2048];
+} logbuf;
+
+static void log_to(int level, const char *msg, void *ud)
+{
+    logbuf *l = ud;
+    size_t n = strlen(l->text);
+    (void)level;
+    snprintf(l->text + n, sizeof l->text - n, "%s\n", msg);
+}
+
+static void test_auto_mode_polls_what_inotify_cannot_watch(void **state)
+{
+    fixture *f = *state;
+    hc_engine_options eo;
+    logbuf log;
+    hc_stats st;
+    memset(&log, 0, sizeof log);
+    hc_engine_free(f->e);
+    memset(&eo, 0, sizeof eo);
+    eo.poll_interval_ms = 100;
+    eo.log = log_to;
+    eo.log_data = &log;
+    f->e = hc_engine_new(&eo);
+    hc__engine_refuse_watches(f->e, ENOSPC); /* as at the watch limit */
+    start_v1(f);
+    hc_engine_stats(f->e, &st);
+    assert_int_equal(st.files_polled, 1);
+    assert_non_null(strstr(log.text, "No space left on device"));
+    assert_non_null(strstr(log.text, "polling every 100 ms"));
+    write_v(f->path, HC_FORMAT_JSON, 2);
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 2));
+    assert_int_equal(te_rec_at(&f->r, 1).trigger, HC_TRIGGER_POLL);
+}
+
 /* ---- registry ------------------------------------------------------------ */
 
 static void test_unwatch_stops_everything_and_rewatch_starts_over(void **state)
@@ -742,6 +827,8 @@ int main(void)
         T(test_missing_file_is_watched_and_applied_when_created),
         T(test_require_flag_refuses_a_missing_file),
         T(test_deleted_file_keeps_config_and_is_reported),
+        T(test_file_under_missing_directories_is_applied),
+        T(test_directory_swapped_by_rename_is_followed),
         T(test_rollback_restores_and_rewrites_the_file),
         T(test_rollback_beyond_history_is_an_error),
         T(test_rollback_through_symlink_rewrites_the_target),
@@ -754,6 +841,7 @@ int main(void)
         T(test_rescan_applies_a_change_nobody_reported),
         T(test_polling_mode_sees_changes_and_missing_files),
         T(test_force_poll_engine_polls_every_watch),
+        T(test_auto_mode_polls_what_inotify_cannot_watch),
         T(test_unwatch_stops_everything_and_rewatch_starts_over),
         T(test_watch_argument_errors),
         T(test_config_is_found_by_relative_and_absolute_path),

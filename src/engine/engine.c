@@ -688,6 +688,7 @@ hc_engine *hc_engine_new(const hc_engine_options *opts)
     atomic_init(&e->stop, 0);
     atomic_init(&e->drop_events, 0);
     atomic_init(&e->overflow_pending, 0);
+    atomic_init(&e->refuse_watches, 0);
     e->next_sub_id = 1;
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e);
@@ -1079,6 +1080,11 @@ void hc__engine_inject_overflow(hc_engine *e)
 void hc__engine_drop_events(hc_engine *e, int on)
 {
     atomic_store(&e->drop_events, on);
+}
+
+void hc__engine_refuse_watches(hc_engine *e, int err)
+{
+    atomic_store(&e->refuse_watches, err);
 }
 
 int hc__engine_watch_count(hc_engine *e)

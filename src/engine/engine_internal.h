@@ -80,9 +80,9 @@ typedef struct hc__retired {
     void (*destroy)(void *ptr);
 } hc__retired;
 
-/* Queue ptr for destroy() once no hazard pointer holds it; reclaims what
- * it can. Returns -1 when out of memory after destroying synchronously
- * when safe... callers pass pre-allocated nodes instead: see snapshot.c. */
+/* Queues ptr for destroy() once no hazard pointer holds it, and reclaims
+ * what it can. node is preallocated by the caller (usually inside *ptr),
+ * so retiring never fails. Caller holds e->lock. */
 void hc__retire(hc__retired **list, hc__retired *node, void *ptr,
                 void (*destroy)(void *));
 /* Destroys the retired pointers no hazard holds; wait: spin until all. */
@@ -335,6 +335,7 @@ struct hc_engine {
     /* test hooks */
     atomic_int drop_events;
     atomic_int overflow_pending;
+    atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
 };
 
 /* engine.c */
@@ -419,6 +420,8 @@ void hc__poll_check(hc_engine *e, hc__config *c, int64_t now);
 /* test hooks (tests only) */
 void hc__engine_inject_overflow(hc_engine *e);
 void hc__engine_drop_events(hc_engine *e, int on);
+/* Every later inotify_add_watch fails with err (0: stop). */
+void hc__engine_refuse_watches(hc_engine *e, int err);
 int hc__engine_watch_count(hc_engine *e);
 
 #endif /* HC_ENGINE_INTERNAL_H */

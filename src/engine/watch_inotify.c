@@ -101,7 +101,12 @@ static void dw_release(hc_engine *e, hc__dirwatch *dw)
 static hc__dirwatch *dw_get(hc_engine *e, const char *dir)
 {
     hc__dirwatch *dw;
-    int wd = inotify_add_watch(e->ifd, dir, WATCH_MASK);
+    int wd, refuse = atomic_load(&e->refuse_watches);
+    if (refuse) {
+        errno = refuse;
+        return NULL;
+    }
+    wd = inotify_add_watch(e->ifd, dir, WATCH_MASK);
     if (wd < 0)
         return NULL;
     dw = hc__map_get_int(&e->dw_by_wd, wd);
@@ -335,21 +340,26 @@ static int install(hc_engine *e, hc__config *c, const specs *s, int *err)
 static int resolve(hc_engine *e, hc__config *c)
 {
     specs s = {NULL, 0, 0};
-    int rc = 0, err = 0, dead;
+    int rc = 0, err = 0;
 
-    if (compute_specs(c->abspath, &s) != 0) {
+    /* A directory can vanish between the walk and inotify_add_watch
+     * (ENOENT, ENOTDIR): walk again. Any other refusal (the watch limit,
+     * permissions) means this path cannot be watched: poll it. */
+    for (int attempt = 0; attempt < 5; attempt++) {
         specs_free(&s);
-        return 0; /* out of memory: keep the old interests */
+        if (compute_specs(c->abspath, &s) != 0) {
+            specs_free(&s);
+            return 0; /* out of memory: keep the old interests */
+        }
+        pthread_mutex_lock(&e->lock);
+        rc = (c->dead || same_interests(c, &s)) ? 0 : install(e, c, &s, &err);
+        pthread_mutex_unlock(&e->lock);
+        if (rc == 0 || (err != ENOENT && err != ENOTDIR))
+            break;
     }
-    pthread_mutex_lock(&e->lock);
-    dead = c->dead;
-    if (!dead && !same_interests(c, &s))
-        rc = install(e, c, &s, &err);
-    pthread_mutex_unlock(&e->lock);
-    if (rc != 0) {
+    if (rc != 0)
         hc__log(e, HC_LOG_WARN, "%s: inotify cannot watch %s (%s)", c->path,
                 s.n ? s.v[0].dir : "?", strerror(err));
-    }
     specs_free(&s);
     return rc;
 }
