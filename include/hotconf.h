@@ -537,8 +537,9 @@ typedef struct hc_engine hc_engine;
 typedef enum hc_trigger {
     HC_TRIGGER_INITIAL = 0, /* first load, in hc_watch */
     HC_TRIGGER_MODIFY,      /* written in place (close, or settle timer) */
-    HC_TRIGGER_RENAME,      /* another file renamed over it / moved back */
-    HC_TRIGGER_CREATE,      /* it reappeared after being missing */
+    HC_TRIGGER_RENAME,      /* a file renamed over it (editors, mv back) */
+    HC_TRIGGER_CREATE,      /* created anew (deleted and recreated, or it
+                               appeared after being missing) */
     HC_TRIGGER_LINK,        /* a symlink on its path was swapped (..data) */
     HC_TRIGGER_RESCAN,      /* queue overflow, hc_engine_rescan, dir events */
     HC_TRIGGER_POLL,        /* the polling backend saw new content */
@@ -551,8 +552,9 @@ HC_API const char *hc_trigger_name(hc_trigger trigger);
 
 /*
  * The change record a subscriber receives. Everything in it is borrowed and
- * valid only during the callback: json_incref() a document to keep it
- * (documents are immutable; sharing them across threads is safe).
+ * valid only during the callback: hc_doc_retain() (or json_incref) a
+ * document to keep it (documents are immutable; sharing them across
+ * threads is safe).
  */
 typedef struct hc_change_record {
     const char *path;            /* as given to hc_watch */
@@ -729,12 +731,14 @@ HC_API int hc_subscribe(hc_engine *e, const char *path, hc_change_cb cb,
 HC_API int hc_unsubscribe(hc_engine *e, int id);
 
 /*
- * The live document of path: a new reference (json_decref it), valid for
- * as long as you hold it, never modified. NULL when path is not watched or
- * no version of it was ever valid. Lock-free: it never blocks behind a
- * reload, a rollback or another reader, from any thread (callbacks
- * included). path is looked up as given to hc_watch or as the same file's
- * absolute path.
+ * The live document of path: a new reference (hc_doc_release or
+ * json_decref it), valid for as long as you hold it, never modified. NULL
+ * when path is not watched or no version of it was ever valid. Lock-free
+ * (hazard pointers): it never blocks behind a reload, a rollback or
+ * another reader, from any thread (callbacks included); a thread's first
+ * call allocates its 32-byte hazard record, kept for the thread's next
+ * owner. path is found as given to hc_watch or as the file's absolute
+ * path (another spelling costs a getcwd).
  */
 HC_API json_t *hc_config_get(hc_engine *e, const char *path);
 

@@ -31,6 +31,9 @@ static void hp_release(void *p)
     hc__hprec *r = p;
     for (int i = 0; i < HC__HP_SLOTS; i++)
         atomic_store(&r->hp[i], NULL);
+    /* A later destructor of this thread that reads a config takes a new
+     * record rather than sharing this one with its next owner. */
+    tl_rec = NULL;
     atomic_store(&r->active, 0);
 }
 
