@@ -334,11 +334,12 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         hc__poll_check(e, c, hc__now_ns());
         goto out;
     }
-    if ((pend & HC__P_CREATED) && !(pend & HC__P_CHECK)) {
+    if ((pend & HC__P_CREATED) && !(pend & HC__P_CLOSED)) {
         /* A new regular file is being written: its close (or the settle
-         * timer) applies it. A symlink or hard link is complete now. */
+         * timer) applies it, even when a delete in the same batch asked
+         * for a check. A symlink (or a file gone again) is complete now. */
         struct stat st;
-        if (lstat(c->abspath, &st) != 0 || S_ISREG(st.st_mode))
+        if (lstat(c->abspath, &st) == 0 && S_ISREG(st.st_mode))
             goto out;
         pthread_mutex_lock(&e->lock);
         c->settle_at = 0;
