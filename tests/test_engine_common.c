@@ -246,7 +246,7 @@ char *te_content(hc_format f, long long v)
 const char *te_broken(hc_format f)
 {
     switch (f) {
-    case HC_FORMAT_YAML: return "v: 1\nname: [unclosed\n";
+    case HC_FORMAT_YAML: return "v: 1\nv: 2\n"; /* duplicate key */
     case HC_FORMAT_INI: return "v = 1\n[unclosed section\n";
     case HC_FORMAT_ENV: return "v=1\nthis is not a key value line\n";
     default: return "{\"v\": 1,\n  \"name\": }\n";
