@@ -97,4 +97,15 @@ int hc__posmap_add(hc_posmap *map, const char *pointer, int line, int column);
 size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
                         size_t token_len);
 
+/* ---- YAML scalars (src/parse_yaml.c), shared with src/emit_yaml.c ------
+ * True when the plain scalar s[0..len) reads back as a string under the
+ * YAML typing rules (YAML 1.2 core schema): the emitter may leave it
+ * unquoted only then.
+ */
+bool hc__yaml_plain_is_string(const char *s, size_t len);
+/* A "C" LC_NUMERIC locale for strtod_l()/uselocale(), so that a program's
+ * setlocale() never changes how numbers read or print. Created once. */
+#include <locale.h>
+locale_t hc__c_locale(void);
+
 #endif /* HC_INTERNAL_H */
