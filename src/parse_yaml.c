@@ -392,6 +392,13 @@ static size_t event_off(yparser *p, struct fy_event *ev)
     return p->last_off;
 }
 
+/* libfyaml marks a quoted scalar after its opening quote and an alias
+ * after its '*'; we point at the node itself. */
+static size_t back_over(yparser *p, size_t off, char c)
+{
+    return (off > 0 && off <= p->len && p->buf[off - 1] == c) ? off - 1 : off;
+}
+
 static size_t token_off(yparser *p, struct fy_token *t, size_t fallback)
 {
     const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
@@ -587,19 +594,46 @@ static char *anchor_name(yparser *p, struct fy_token *t)
 
 /* ---- building --------------------------------------------------------- */
 
+/* "a mapping", "an integer": for messages. */
 static const char *type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "mapping";
-    case JSON_ARRAY: return "sequence";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "float";
+    case JSON_OBJECT: return "a mapping";
+    case JSON_ARRAY: return "a sequence";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a float";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
+    case JSON_FALSE: return "a boolean";
     case JSON_NULL:
     default: return "null";
     }
+}
+
+/* YAML streams hold printable characters only (c-printable); libfyaml
+ * lets C0 controls through. Returns the offset of the first other one, or
+ * len. buf is valid UTF-8. */
+static size_t find_nonprintable(const char *buf, size_t len, unsigned *cp)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+            *cp = c;
+            return i;
+        }
+        if (c == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F &&
+            s[i + 1] != 0x85) {
+            *cp = s[i + 1];
+            return i;
+        }
+        if (c == 0xEF && i + 2 < len && s[i + 1] == 0xBF &&
+            (s[i + 2] == 0xBE || s[i + 2] == 0xBF)) {
+            *cp = 0xFFFE + (s[i + 2] - 0xBE);
+            return i;
+        }
+    }
+    return len;
 }
 
 static void note_child(frame *f, size_t nodes, int height)
@@ -639,7 +673,7 @@ static void add_value(yparser *p, json_t *v, size_t nodes, int height,
                 if (!json_is_object(m)) {
                     fail_at(p, HC_EPARSE, off,
                             "merge key '<<' takes a mapping or a sequence of "
-                            "mappings, but element %zu is a %s",
+                            "mappings, but element %zu is %s",
                             i, type_name(m));
                     json_decref(v);
                     return;
@@ -653,7 +687,7 @@ static void add_value(yparser *p, json_t *v, size_t nodes, int height,
         } else {
             fail_at(p, HC_EPARSE, off,
                     "merge key '<<' takes a mapping or a sequence of "
-                    "mappings, not a %s",
+                    "mappings, not %s",
                     type_name(v));
             json_decref(v);
         }
@@ -836,8 +870,8 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
         return NULL;
     default:
         if (!quiet)
-            fail_at(p, HC_EPARSE, off, "'%s' cannot be read as %s",
-                    show(s, n, t1, sizeof t1),
+            fail_at(p, HC_EPARSE, token_off(p, ev->scalar.tag, off),
+                    "'%s' cannot be read as %s", show(s, n, t1, sizeof t1),
                     tag_display(ev->scalar.tag, t2, sizeof t2));
         return NULL;
     }
@@ -883,6 +917,7 @@ static int set_key(yparser *p, frame *f, const char *s, size_t n, size_t off)
 static void on_scalar(yparser *p, struct fy_event *ev)
 {
     size_t off = event_off(p, ev), n = 0;
+    enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
     const char *s = fy_token_get_text(ev->scalar.value, &n);
     frame *f = top(p);
     char *aname = NULL;
@@ -893,6 +928,10 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         fail_nomem(p);
         return;
     }
+    if (style == FYSS_SINGLE_QUOTED)
+        off = back_over(p, off, '\'');
+    else if (style == FYSS_DOUBLE_QUOTED)
+        off = back_over(p, off, '"');
     if (ev->scalar.anchor && !(aname = anchor_name(p, ev->scalar.anchor)))
         return;
     if (f && f->is_map && f->want_key) {
@@ -901,8 +940,7 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         if (set_key(p, f, s, n, off) != 0)
             goto out;
         f->key_unmarked = fy_event_start_mark(ev) == NULL;
-        if (n == 2 && s[0] == '<' && s[1] == '<' &&
-            fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN &&
+        if (n == 2 && s[0] == '<' && s[1] == '<' && style == FYSS_PLAIN &&
             (tk == TAG_NONE || tk == TAG_MERGE)) {
             if (f->has_merge) {
                 fail_at(p, HC_EPARSE, off, "duplicate merge key '<<'");
@@ -942,6 +980,7 @@ static void on_alias(yparser *p, struct fy_event *ev)
     char shown[72];
     json_t *copy;
 
+    off = back_over(p, off, '*');
     if (!name) {
         fail_nomem(p);
         return;
@@ -964,7 +1003,7 @@ static void on_alias(yparser *p, struct fy_event *ev)
     if (f && f->is_map && f->want_key) {
         if (!a->text) {
             fail_at(p, HC_EPARSE, off,
-                    "alias *%s refers to a %s, which cannot be a mapping key: "
+                    "alias *%s refers to %s, which cannot be a mapping key: "
                     "keys must be scalars",
                     shown, type_name(a->value));
             return;
@@ -1276,6 +1315,17 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
     if (!hc__utf8_valid(p.buf, len, &bad)) {
         fail_at(&p, HC_EPARSE, bad, "invalid UTF-8 byte sequence");
         return NULL;
+    }
+    {
+        unsigned cp = 0;
+        size_t at = find_nonprintable(p.buf, len, &cp);
+        if (at < len) {
+            fail_at(&p, HC_EPARSE, at,
+                    "control character U+%04X is not allowed in YAML "
+                    "(write it as an escape in a double-quoted string)",
+                    cp);
+            return NULL;
+        }
     }
     if (p.positions && build_lines(&p) != 0) {
         fail_nomem(&p);
