@@ -27,9 +27,10 @@ enum {
     SC_BOOL,
     SC_INT,
     SC_FLOAT,
-    SC_NONFINITE,  /* .inf / .nan: not representable */
-    SC_INT_RANGE,  /* an integer that does not fit in 64 bits */
-    SC_FLOAT_RANGE /* a float beyond the range of a double */
+    SC_NONFINITE,   /* .inf / .nan: not representable */
+    SC_INT_RANGE,   /* an integer that does not fit in 64 bits */
+    SC_FLOAT_RANGE, /* a float beyond the range of a double */
+    SC_NOMEM
 };
 
 typedef struct scalar_val {
@@ -132,12 +133,14 @@ static int parse_float(const char *s, size_t n, double *out)
     char *end;
     double d;
     if (!tmp)
-        return SC_STR; /* cannot happen in practice; caller sees a string */
+        return SC_NOMEM;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     errno = 0;
-    /* strtod_l: a program that set LC_NUMERIC must not change our reading */
-    d = strtod_l(tmp, &end, hc__c_locale());
+    /* strtod_l: a program that set LC_NUMERIC must not change our reading
+     * (newlocale can only fail for want of memory) */
+    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
+                       : strtod(tmp, &end);
     if (tmp != small)
         free(tmp);
     if (errno == ERANGE && (d > 1.0 || d < -1.0))
@@ -340,6 +343,9 @@ typedef struct yparser {
     size_t ptr_cap;
     size_t *line_starts; /* lazily built line index (positions only) */
     size_t n_lines;
+
+    char *sq; /* single-quoted text decoded by us (see scalar_text) */
+    size_t sq_cap;
 
     char diag_text[HC_ERROR_TEXT_LENGTH]; /* fallback: first diag output */
 } yparser;
@@ -868,6 +874,10 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
                     "keep it as a string)",
                     show(s, n, t1, sizeof t1));
         return NULL;
+    case SC_NOMEM:
+        if (!quiet)
+            fail_nomem(p);
+        return NULL;
     default:
         if (!quiet)
             fail_at(p, HC_EPARSE, token_off(p, ev->scalar.tag, off),
@@ -914,11 +924,91 @@ static int set_key(yparser *p, frame *f, const char *s, size_t n, size_t off)
     return 0;
 }
 
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * Decodes the raw content of a single-quoted scalar (between its quotes):
+ * '' is a quote, and lines fold as YAML 1.2 says (one break is a space,
+ * each further empty line a newline, white space around breaks dropped).
+ */
+static char *decode_single_quoted(yparser *p, const char *raw, size_t n,
+                                  size_t *out_len)
+{
+    size_t o = 0, i = 0, breaks = 0;
+    int first = 1;
+    if (n + 1 > p->sq_cap) {
+        char *nb = realloc(p->sq, n + 1);
+        if (!nb)
+            return NULL;
+        p->sq = nb;
+        p->sq_cap = n + 1;
+    }
+    while (i <= n) {
+        size_t start = i, end, next;
+        int last;
+        while (i < n && raw[i] != '\n' && raw[i] != '\r')
+            i++;
+        end = i;
+        last = i >= n;
+        next =
+            i + ((i + 1 < n && raw[i] == '\r' && raw[i + 1] == '\n') ? 2 : 1);
+        if (!first)
+            while (start < end && is_blank(raw[start]))
+                start++;
+        if (!last)
+            while (end > start && is_blank(raw[end - 1]))
+                end--;
+        if (!first) {
+            if (start == end && !last) {
+                breaks++;
+                i = next;
+                continue;
+            }
+            if (breaks == 0)
+                p->sq[o++] = ' ';
+            for (; breaks; breaks--)
+                p->sq[o++] = '\n';
+        }
+        for (size_t k = start; k < end; k++) {
+            p->sq[o++] = raw[k];
+            if (raw[k] == '\'' && k + 1 < end && raw[k + 1] == '\'')
+                k++;
+        }
+        first = 0;
+        i = next;
+    }
+    *out_len = o;
+    return p->sq;
+}
+
+/*
+ * The text of a scalar. libfyaml 0.7.12 garbles single-quoted scalars
+ * with two or more '' escapes in a row (it reads 'a''''b' as "a'''") and
+ * leaks memory on them, so we decode those from the source ourselves.
+ */
+static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
+{
+    struct fy_token *t = ev->scalar.value;
+    if (fy_token_scalar_style(t) == FYSS_SINGLE_QUOTED) {
+        const struct fy_mark *a = fy_token_start_mark(t);
+        const struct fy_mark *b = fy_token_end_mark(t);
+        if (a && b && a->input_pos <= b->input_pos && b->input_pos <= p->len &&
+            memmem(p->buf + a->input_pos, b->input_pos - a->input_pos, "''''",
+                   4))
+            return decode_single_quoted(p, p->buf + a->input_pos,
+                                        b->input_pos - a->input_pos, n);
+    }
+    return fy_token_get_text(t, n);
+}
+
 static void on_scalar(yparser *p, struct fy_event *ev)
 {
     size_t off = event_off(p, ev), n = 0;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
-    const char *s = fy_token_get_text(ev->scalar.value, &n);
+    const char *s = scalar_text(p, ev, &n);
     frame *f = top(p);
     char *aname = NULL;
     json_t *v;
@@ -1238,6 +1328,7 @@ static void cleanup(yparser *p)
     json_decref(p->anchor_index);
     free(p->ptr);
     free(p->line_starts);
+    free(p->sq);
 }
 
 static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)

@@ -276,6 +276,23 @@ static void test_double_quoted_escapes(void **state)
                 "{\"a\": \"t\\tn\\nu\\u00e9xA\\\"\"}");
 }
 
+static void test_single_quoted_escapes(void **state)
+{
+    (void)state;
+    assert_yaml("a: 'it''s'\nb: ''''\nc: ''''''\n",
+                "{\"a\": \"it's\", \"b\": \"'\", \"c\": \"''\"}");
+}
+
+/* libfyaml 0.7.12 reads 'a''''b' as "a'''" (and leaks); we must not */
+static void test_single_quoted_runs_of_escapes(void **state)
+{
+    (void)state;
+    assert_yaml("a: 'a''''b'\nb: 'x''''''x'\n'k''''k': 1\n",
+                "{\"a\": \"a''b\", \"b\": \"x'''x\", \"k''k\": 1}");
+    assert_yaml("a: 'one''''  \n  two''''\n\n  three  '\n",
+                "{\"a\": \"one'' two''\\nthree  \"}");
+}
+
 /* ---- collections and keys ----------------------------------------------- */
 
 static void test_flow_and_block_collections(void **state)
@@ -1296,6 +1313,8 @@ int main(void)
         cmocka_unit_test(test_folded_block_chomping),
         cmocka_unit_test(test_multiline_plain_scalar_folds),
         cmocka_unit_test(test_double_quoted_escapes),
+        cmocka_unit_test(test_single_quoted_escapes),
+        cmocka_unit_test(test_single_quoted_runs_of_escapes),
         cmocka_unit_test(test_flow_and_block_collections),
         cmocka_unit_test(test_mapping_key_order_is_kept),
         cmocka_unit_test(test_scalar_keys_become_string_keys),
