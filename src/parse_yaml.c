@@ -6,6 +6,34 @@
  * rejects what our document model cannot hold (several documents,
  * non-scalar or duplicate keys, .inf/.nan). libfyaml runs quiet with its
  * errors collected on our own diag object, so it never prints.
+ *
+ * Rules where YAML leaves a choice (tests/test_yaml.c holds one test each):
+ *  - Typing is the YAML 1.2 core schema, whatever a %YAML directive says.
+ *    An integer beyond 64 bits and a float beyond a double are errors that
+ *    name the problem (never a silent string or a rounded value); a float
+ *    that underflows reads as the nearest double (0.0).
+ *  - No document (empty input, only comments) is {}, like an empty INI or
+ *    .env file; an explicit empty document ("---") is null.
+ *  - Keys are text: the plain key 1 or true is the key "1" or "true"; a
+ *    tag on a key is not applied. A key may not contain NUL.
+ *  - Tags: !!str !!int !!float !!bool !!null convert (an impossible
+ *    conversion is an error); !!map/!!set on mappings and !!seq/!!omap/
+ *    !!pairs on sequences are accepted as they are; !!binary, !!timestamp
+ *    and other yaml.org scalar tags keep the text as a string; "!" makes
+ *    a string; local and foreign tags (!foo, !<tag:x.com,2000:y>) are
+ *    ignored and the node is read as if untagged.
+ *  - An alias is a deep copy, so the document stays a tree that callers
+ *    may modify safely. Each expansion charges the node count of the
+ *    anchored value to max_alias_nodes, and the copy counts toward
+ *    max_depth where it lands. An anchor may be redefined (the latest
+ *    wins); an alias inside its own anchored node is an error.
+ *  - Merge keys: a plain "<<" (or !!merge) takes a mapping or a sequence
+ *    of mappings; explicit keys win wherever they are written, earlier
+ *    mappings of the list win over later ones, and the merged keys take
+ *    the place of the << entry in the key order. A quoted "<<" is an
+ *    ordinary key; a second << in one mapping is a duplicate key.
+ *  - Positions (opts->positions): every value, at its first character; a
+ *    value copied by an alias or a merge, at the alias or the << key.
  */
 #include "internal.h"
 
