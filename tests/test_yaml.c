@@ -293,6 +293,22 @@ static void test_single_quoted_runs_of_escapes(void **state)
                 "{\"a\": \"one'' two''\\nthree  \"}");
 }
 
+/* libfyaml 0.7.12 leaks on this one (found by fuzz_yaml); LSan watches */
+static void test_single_quoted_with_many_crlf_breaks(void **state)
+{
+    char doc[256], want[128];
+    (void)state;
+    strcpy(doc, "a: 'e");
+    for (int i = 0; i < 50; i++)
+        strcat(doc, "\r\n");
+    strcat(doc, " f'\r\n");
+    strcpy(want, "{\"a\": \"e");
+    for (int i = 0; i < 49; i++)
+        strcat(want, "\\n");
+    strcat(want, "f\"}");
+    assert_yaml(doc, want);
+}
+
 /* ---- collections and keys ----------------------------------------------- */
 
 static void test_flow_and_block_collections(void **state)
@@ -1315,6 +1331,7 @@ int main(void)
         cmocka_unit_test(test_double_quoted_escapes),
         cmocka_unit_test(test_single_quoted_escapes),
         cmocka_unit_test(test_single_quoted_runs_of_escapes),
+        cmocka_unit_test(test_single_quoted_with_many_crlf_breaks),
         cmocka_unit_test(test_flow_and_block_collections),
         cmocka_unit_test(test_mapping_key_order_is_kept),
         cmocka_unit_test(test_scalar_keys_become_string_keys),
