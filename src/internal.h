@@ -8,6 +8,7 @@
 
 #include "hotconf.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -120,5 +121,15 @@ void hc__sbuf_free(hc__sbuf *b);
  * hc__scalar_typed reads back as exactly d. Returns its length, or -1 when d
  * is not finite or size < 32. (src/scalar.c) */
 int hc__real_text(double d, char *buf, size_t size);
+
+/* ---- YAML scalars (src/parse_yaml.c), shared with src/emit_yaml.c ------
+ * True when the plain scalar s[0..len) reads back as a string under the
+ * YAML typing rules (YAML 1.2 core schema): the emitter may leave it
+ * unquoted only then.
+ */
+bool hc__yaml_plain_is_string(const char *s, size_t len);
+/* A "C" LC_NUMERIC locale for strtod_l()/uselocale(), so that a program's
+ * setlocale() never changes how numbers read or print. Created once. */
+locale_t hc__c_locale(void);
 
 #endif /* HC_INTERNAL_H */

@@ -1,12 +1,1518 @@
-/* parse_yaml.c - placeholder until the yaml parser lands (helper branch). */
+/*
+ * parse_yaml.c - YAML through libfyaml's event API, built straight into
+ * json_t (no fy_document in between). libfyaml does the syntax; this layer
+ * types plain scalars by the YAML 1.2 core schema, expands aliases as deep
+ * copies bounded by the max_alias_nodes budget, applies merge keys, and
+ * rejects what our document model cannot hold (several documents,
+ * non-scalar or duplicate keys, .inf/.nan). libfyaml runs quiet with its
+ * errors collected on our own diag object, so it never prints.
+ *
+ * Rules where YAML leaves a choice (tests/test_yaml.c holds one test each):
+ *  - Typing is the YAML 1.2 core schema, whatever a %YAML directive says.
+ *    An integer beyond 64 bits and a float beyond a double are errors that
+ *    name the problem (never a silent string or a rounded value); a float
+ *    that underflows reads as the nearest double (0.0).
+ *  - No document (empty input, only comments) is {}, like an empty INI or
+ *    .env file; an explicit empty document ("---") is null.
+ *  - Keys are text: the plain key 1 or true is the key "1" or "true"; a
+ *    tag on a key is not applied. A key may not contain NUL.
+ *  - Tags: !!str !!int !!float !!bool !!null convert (an impossible
+ *    conversion is an error); !!map/!!set on mappings and !!seq/!!omap/
+ *    !!pairs on sequences are accepted as they are; !!binary, !!timestamp
+ *    and other yaml.org scalar tags keep the text as a string; "!" makes
+ *    a string; local and foreign tags (!foo, !<tag:x.com,2000:y>) are
+ *    ignored and the node is read as if untagged.
+ *  - An alias is a deep copy, so the document stays a tree that callers
+ *    may modify safely. Each expansion charges the node count of the
+ *    anchored value to max_alias_nodes, and the copy counts toward
+ *    max_depth where it lands. An anchor may be redefined (the latest
+ *    wins); an alias inside its own anchored node is an error.
+ *  - Merge keys: a plain "<<" (or !!merge) takes a mapping or a sequence
+ *    of mappings; explicit keys win wherever they are written, earlier
+ *    mappings of the list win over later ones, and the merged keys take
+ *    the place of the << entry in the key order. A quoted "<<" is an
+ *    ordinary key; a second << in one mapping is a duplicate key.
+ *  - Positions (opts->positions): every value, at its first character; a
+ *    value copied by an alias or a merge, at the alias or the << key.
+ */
 #include "internal.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ====================================================================== */
+/* Scalars: the YAML 1.2 core schema                                       */
+/* ====================================================================== */
+
+enum {
+    SC_STR,
+    SC_NULL,
+    SC_BOOL,
+    SC_INT,
+    SC_FLOAT,
+    SC_NONFINITE,   /* .inf / .nan: not representable */
+    SC_INT_RANGE,   /* an integer that does not fit in 64 bits */
+    SC_FLOAT_RANGE, /* a float beyond the range of a double */
+    SC_NOMEM
+};
+
+typedef struct scalar_val {
+    json_int_t i;
+    double d;
+    int b;
+} scalar_val;
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+locale_t hc__c_locale(void)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int eq(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/* Unsigned magnitude of digits in base; 0 on overflow past limit. */
+static int parse_magnitude(const char *s, size_t n, unsigned base,
+                           uint64_t limit, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d;
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else
+            d = (unsigned)(c - 'A' + 10);
+        if (v > (limit - d) / base)
+            return 0;
+        v = v * base + d;
+    }
+    *out = v;
+    return 1;
+}
+
+static int all_in(const char *s, size_t n, const char *set)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(set, s[i]))
+            return 0;
+    return 1;
+}
+
+/* [-+]? ( \.[0-9]+ | [0-9]+ ( \.[0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
+static int is_core_float(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    while (i < n && is_digit(s[i]))
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        size_t frac = 0;
+        i++;
+        while (i < n && is_digit(s[i]))
+            i++, frac++;
+        if (digits == 0 && frac == 0)
+            return 0;
+    } else if (digits == 0) {
+        return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t exp = 0;
+        i++;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        while (i < n && is_digit(s[i]))
+            i++, exp++;
+        if (exp == 0)
+            return 0;
+    }
+    return i == n;
+}
+
+static int parse_float(const char *s, size_t n, double *out)
+{
+    char small[64];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    char *end;
+    double d;
+    if (!tmp)
+        return SC_NOMEM;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    errno = 0;
+    /* strtod_l: a program that set LC_NUMERIC must not change our reading
+     * (newlocale can only fail for want of memory) */
+    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
+                       : strtod(tmp, &end);
+    if (tmp != small)
+        free(tmp);
+    if (errno == ERANGE && (d > 1.0 || d < -1.0))
+        return SC_FLOAT_RANGE;
+    *out = d; /* an underflow reads as the nearest representable value */
+    return SC_FLOAT;
+}
+
+/* Integers of the core schema: [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+ */
+static int parse_core_int(const char *s, size_t n, json_int_t *out)
+{
+    uint64_t mag;
+    if (n > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
+        unsigned base = s[1] == 'o' ? 8 : 16;
+        if (!all_in(s + 2, n - 2,
+                    base == 8 ? "01234567" : "0123456789abcdefABCDEF"))
+            return -1;
+        if (!parse_magnitude(s + 2, n - 2, base, INT64_MAX, &mag))
+            return SC_INT_RANGE;
+        *out = (json_int_t)mag;
+        return SC_INT;
+    }
+    {
+        int neg = 0;
+        size_t i = 0;
+        if (n && (s[0] == '-' || s[0] == '+')) {
+            neg = s[0] == '-';
+            i = 1;
+        }
+        if (!all_in(s + i, n - i, "0123456789"))
+            return -1;
+        if (!parse_magnitude(s + i, n - i, 10,
+                             neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &mag))
+            return SC_INT_RANGE;
+        *out = neg ? (json_int_t)(0 - mag) : (json_int_t)mag;
+        return SC_INT;
+    }
+}
+
+static int is_null_text(const char *s, size_t n)
+{
+    return n == 0 || eq(s, n, "~") || eq(s, n, "null") || eq(s, n, "Null") ||
+           eq(s, n, "NULL");
+}
+
+static int bool_text(const char *s, size_t n)
+{
+    if (eq(s, n, "true") || eq(s, n, "True") || eq(s, n, "TRUE"))
+        return 1;
+    if (eq(s, n, "false") || eq(s, n, "False") || eq(s, n, "FALSE"))
+        return 0;
+    return -1;
+}
+
+static int is_nonfinite_text(const char *s, size_t n)
+{
+    const char *t = s;
+    size_t m = n;
+    if (eq(s, n, ".nan") || eq(s, n, ".NaN") || eq(s, n, ".NAN"))
+        return 1;
+    if (m && (t[0] == '-' || t[0] == '+'))
+        t++, m--;
+    return eq(t, m, ".inf") || eq(t, m, ".Inf") || eq(t, m, ".INF");
+}
+
+/* Resolves a plain, untagged scalar. Returns an SC_* kind. */
+static int resolve_plain(const char *s, size_t n, scalar_val *v)
+{
+    int k;
+    if (n == 0)
+        return SC_NULL;
+    /* Fast exit: nothing but a string starts with another character. */
+    if (!strchr("0123456789+-.~nNtTfF", s[0]))
+        return SC_STR;
+    if (is_null_text(s, n))
+        return SC_NULL;
+    if ((v->b = bool_text(s, n)) >= 0)
+        return SC_BOOL;
+    k = parse_core_int(s, n, &v->i);
+    if (k >= 0)
+        return k;
+    if (is_core_float(s, n))
+        return parse_float(s, n, &v->d);
+    if (is_nonfinite_text(s, n))
+        return SC_NONFINITE;
+    return SC_STR;
+}
+
+bool hc__yaml_plain_is_string(const char *s, size_t len)
+{
+    scalar_val v;
+    return resolve_plain(s, len, &v) == SC_STR;
+}
+
+/* ====================================================================== */
+/* Tags                                                                    */
+/* ====================================================================== */
+
+enum {
+    TAG_NONE,    /* untagged: plain scalars are resolved */
+    TAG_NONSPEC, /* "!": a string */
+    TAG_STR,
+    TAG_INT,
+    TAG_FLOAT,
+    TAG_BOOL,
+    TAG_NULL,
+    TAG_MAP, /* also !!set, a mapping */
+    TAG_SEQ, /* also !!omap, !!pairs: sequences of mappings */
+    TAG_MERGE,
+    TAG_TEXT,   /* !!binary, !!timestamp, ...: kept as their text */
+    TAG_IGNORED /* local and foreign tags: the node as if untagged */
+};
+
+#define YAML_TAG_PREFIX "tag:yaml.org,2002:"
+
+static int classify_tag(struct fy_token *tag)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } core[] = {{"str", TAG_STR},   {"int", TAG_INT},    {"float", TAG_FLOAT},
+                {"bool", TAG_BOOL}, {"null", TAG_NULL},  {"map", TAG_MAP},
+                {"set", TAG_MAP},   {"seq", TAG_SEQ},    {"omap", TAG_SEQ},
+                {"pairs", TAG_SEQ}, {"merge", TAG_MERGE}};
+    const size_t plen = sizeof YAML_TAG_PREFIX - 1;
+    size_t n = 0;
+    const char *t;
+    if (!tag)
+        return TAG_NONE;
+    t = fy_token_get_text(tag, &n);
+    if (!t)
+        return TAG_IGNORED;
+    if (n == 1 && t[0] == '!')
+        return TAG_NONSPEC;
+    if (n > plen && memcmp(t, YAML_TAG_PREFIX, plen) == 0) {
+        for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+            if (eq(t + plen, n - plen, core[i].name))
+                return core[i].kind;
+        return TAG_TEXT;
+    }
+    return TAG_IGNORED;
+}
+
+/* ====================================================================== */
+/* Parser state                                                            */
+/* ====================================================================== */
+
+typedef struct anchor {
+    char *name;
+    json_t *value; /* NULL: an anchored key whose text is no valid value */
+    char *text;    /* scalars: their text, for use as a key; else NULL */
+    size_t text_len;
+    size_t nodes; /* node count of value, charged per alias expansion */
+    int height;   /* nesting levels inside value (0 for a scalar) */
+} anchor;
+
+typedef struct frame {
+    json_t *node; /* the object or array being built (owned) */
+    int is_map;
+    int want_key;
+    char *key; /* current key (maps), NUL-terminated */
+    size_t key_len, key_cap;
+    size_t key_off;   /* byte offset of the current key */
+    int key_unmarked; /* an empty key has no mark: use its value's */
+    int key_merge;    /* the current key is the merge key << */
+    int has_merge;    /* this map already had a << key */
+    size_t merge_at;  /* explicit keys before the << entry */
+    size_t merge_off;
+    json_t *merges; /* array of mappings to merge, or NULL */
+    char *anchor;   /* to register when the node is complete */
+    size_t off;     /* byte offset of the node's start */
+    size_t nodes;
+    int height;
+    size_t ptr_len; /* length of this node's JSON pointer */
+    size_t index;   /* sequences: index of the next element */
+    int no_pos;     /* inside a << value: record no positions */
+} frame;
+
+typedef struct yparser {
+    const char *buf;
+    size_t len;
+    const char *source;
+    hc_error *err;
+    hc__limits lim;
+    hc_posmap *positions;
+
+    frame *stack;
+    int depth, stack_cap;
+    json_t *root;
+    int docs;
+    int failed;
+    size_t last_off; /* offset of the latest event with a mark */
+
+    anchor *anchors;
+    size_t n_anchors, cap_anchors;
+    json_t *anchor_index; /* name -> index into anchors (an integer) */
+    size_t alias_nodes;   /* nodes copied by alias expansion so far */
+
+    char *ptr; /* JSON pointer scratch (positions only) */
+    size_t ptr_cap;
+    size_t *line_starts; /* lazily built line index (positions only) */
+    size_t n_lines;
+
+    char *sq; /* single-quoted text decoded by us (see scalar_text) */
+    size_t sq_cap;
+
+    char diag_text[HC_ERROR_TEXT_LENGTH]; /* fallback: first diag output */
+} yparser;
+
+/* ---- errors and positions --------------------------------------------- */
+
+static void fail_at(yparser *p, int code, size_t off, const char *fmt, ...)
+    HC__PRINTF(4, 5);
+
+static void fail_at(yparser *p, int code, size_t off, const char *fmt, ...)
+{
+    char text[HC_ERROR_TEXT_LENGTH];
+    va_list ap;
+    if (p->failed)
+        return;
+    p->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    hc__error_at(p->err, code, p->source, p->buf, p->len, off, "%s", text);
+}
+
+static void fail_nomem(yparser *p)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    hc__error_set(p->err, HC_ENOMEM, p->source, 0, 0, 0, "out of memory");
+}
+
+/* A short, printable rendering of user text for messages. */
+static const char *show(const char *s, size_t n, char *out, size_t size)
+{
+    size_t o = 0, max = size - 4;
+    for (size_t i = 0; i < n && o < max; i++)
+        out[o++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    if (o == max && n > max) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static size_t event_off(yparser *p, struct fy_event *ev)
+{
+    const struct fy_mark *m = fy_event_start_mark(ev);
+    if (m && m->input_pos <= p->len)
+        p->last_off = m->input_pos;
+    return p->last_off;
+}
+
+/* libfyaml marks a quoted scalar after its opening quote and an alias
+ * after its '*'; we point at the node itself. */
+static size_t back_over(yparser *p, size_t off, char c)
+{
+    return (off > 0 && off <= p->len && p->buf[off - 1] == c) ? off - 1 : off;
+}
+
+static size_t token_off(yparser *p, struct fy_token *t, size_t fallback)
+{
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    return (m && m->input_pos <= p->len) ? m->input_pos : fallback;
+}
+
+/* Line starts, with the line breaks hc__line_col counts (LF, CRLF, CR). */
+static int build_lines(yparser *p)
+{
+    size_t cap = 64, n = 1;
+    size_t *ls = malloc(cap * sizeof *ls);
+    if (!ls)
+        return -1;
+    ls[0] = 0;
+    for (size_t i = 0; i < p->len; i++) {
+        char c = p->buf[i];
+        if (c == '\n' ||
+            (c == '\r' && (i + 1 >= p->len || p->buf[i + 1] != '\n'))) {
+            if (n == cap) {
+                size_t *nl = realloc(ls, 2 * cap * sizeof *ls);
+                if (!nl) {
+                    free(ls);
+                    return -1;
+                }
+                ls = nl;
+                cap *= 2;
+            }
+            ls[n++] = i + 1;
+        }
+    }
+    p->line_starts = ls;
+    p->n_lines = n;
+    return 0;
+}
+
+static void off_line_col(yparser *p, size_t off, int *line, int *col)
+{
+    size_t lo = 0, hi = p->n_lines;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->line_starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = (int)lo + 1;
+    *col = (int)(off - p->line_starts[lo]) + 1;
+}
+
+static void record(yparser *p, size_t ptr_len, size_t off)
+{
+    int line, col;
+    if (!p->positions)
+        return;
+    off_line_col(p, off, &line, &col);
+    if (hc__posmap_add(p->positions, ptr_len ? p->ptr : "", line, col) != 0)
+        fail_nomem(p);
+}
+
+/* Records every value under v (an alias copy, merged keys) at one place. */
+static void record_tree(yparser *p, size_t ptr_len, const json_t *v, size_t off)
+{
+    record(p, ptr_len, off);
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)v, k, c)
+        {
+            size_t l =
+                hc__pointer_push(&p->ptr, &p->ptr_cap, ptr_len, k, strlen(k));
+            record_tree(p, l, c, off);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c)
+        {
+            char idx[24];
+            int n = snprintf(idx, sizeof idx, "%zu", i);
+            size_t l =
+                hc__pointer_push(&p->ptr, &p->ptr_cap, ptr_len, idx, (size_t)n);
+            record_tree(p, l, c, off);
+        }
+    }
+    if (p->ptr)
+        p->ptr[ptr_len] = '\0';
+}
+
+/* Pointer of the value about to be added to the top frame; its length,
+ * or (size_t)-1 when positions are not wanted there. */
+static size_t child_pointer(yparser *p)
+{
+    frame *f;
+    if (!p->positions)
+        return (size_t)-1;
+    if (p->depth == 0)
+        return 0;
+    f = &p->stack[p->depth - 1];
+    if (f->no_pos || (f->is_map && f->key_merge))
+        return (size_t)-1;
+    if (f->is_map)
+        return hc__pointer_push(&p->ptr, &p->ptr_cap, f->ptr_len, f->key,
+                                f->key_len);
+    {
+        char idx[24];
+        int n = snprintf(idx, sizeof idx, "%zu", f->index);
+        return hc__pointer_push(&p->ptr, &p->ptr_cap, f->ptr_len, idx,
+                                (size_t)n);
+    }
+}
+
+/* ---- anchors ---------------------------------------------------------- */
+
+static anchor *find_anchor(yparser *p, const char *name, size_t n)
+{
+    json_t *ix;
+    if (!p->anchor_index)
+        return NULL;
+    ix = json_object_getn(p->anchor_index, name, n);
+    return ix ? &p->anchors[json_integer_value(ix)] : NULL;
+}
+
+/* Registers (or redefines: the latest definition wins) an anchor. Takes a
+ * new reference to value. */
+static void add_anchor(yparser *p, const char *name, json_t *value,
+                       const char *text, size_t text_len, size_t nodes,
+                       int height)
+{
+    size_t n = strlen(name);
+    anchor *a = find_anchor(p, name, n);
+    if (!a) {
+        if (!p->anchor_index && !(p->anchor_index = json_object())) {
+            fail_nomem(p);
+            return;
+        }
+        if (p->n_anchors == p->cap_anchors) {
+            size_t cap = p->cap_anchors ? 2 * p->cap_anchors : 16;
+            anchor *na = realloc(p->anchors, cap * sizeof *na);
+            if (!na) {
+                fail_nomem(p);
+                return;
+            }
+            p->anchors = na;
+            p->cap_anchors = cap;
+        }
+        a = &p->anchors[p->n_anchors];
+        memset(a, 0, sizeof *a);
+        a->name = strdup(name);
+        if (!a->name || json_object_setn_new_nocheck(
+                            p->anchor_index, name, n,
+                            json_integer((json_int_t)p->n_anchors)) != 0) {
+            free(a->name);
+            fail_nomem(p);
+            return;
+        }
+        p->n_anchors++;
+    } else {
+        json_decref(a->value);
+        free(a->text);
+        a->text = NULL;
+    }
+    a->value = json_incref(value);
+    a->nodes = nodes;
+    a->height = height;
+    a->text_len = text_len;
+    if (text) {
+        a->text = malloc(text_len + 1);
+        if (!a->text) {
+            fail_nomem(p);
+            return;
+        }
+        memcpy(a->text, text, text_len);
+        a->text[text_len] = '\0';
+    }
+}
+
+static char *anchor_name(yparser *p, struct fy_token *t)
+{
+    size_t n;
+    const char *s;
+    char *out;
+    if (!t)
+        return NULL;
+    s = fy_token_get_text(t, &n);
+    if (!s || !(out = malloc(n + 1))) {
+        fail_nomem(p);
+        return NULL;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+/* "a mapping", "an integer": for messages. */
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "a mapping";
+    case JSON_ARRAY: return "a sequence";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a float";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL:
+    default: return "null";
+    }
+}
+
+/* YAML streams hold printable characters only (c-printable); libfyaml
+ * lets C0 controls through. Returns the offset of the first other one, or
+ * len. buf is valid UTF-8. */
+static size_t find_nonprintable(const char *buf, size_t len, unsigned *cp)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+            *cp = c;
+            return i;
+        }
+        if (c == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F &&
+            s[i + 1] != 0x85) {
+            *cp = s[i + 1];
+            return i;
+        }
+        if (c == 0xEF && i + 2 < len && s[i + 1] == 0xBF &&
+            (s[i + 2] == 0xBE || s[i + 2] == 0xBF)) {
+            *cp = 0xFFFE + (s[i + 2] - 0xBE);
+            return i;
+        }
+    }
+    return len;
+}
+
+static void note_child(frame *f, size_t nodes, int height)
+{
+    f->nodes += nodes;
+    if (height + 1 > f->height)
+        f->height = height + 1;
+}
+
+/* Adds a complete value (stolen) to the top frame, or makes it the root. */
+static void add_value(yparser *p, json_t *v, size_t nodes, int height,
+                      size_t off)
+{
+    frame *f;
+    if (p->depth == 0) {
+        p->root = v;
+        return;
+    }
+    f = &p->stack[p->depth - 1];
+    note_child(f, nodes, height);
+    if (!f->is_map) {
+        if (json_array_append_new(f->node, v) != 0)
+            fail_nomem(p);
+        f->index++;
+        return;
+    }
+    f->want_key = 1;
+    if (f->key_unmarked)
+        f->key_off = off;
+    if (f->key_merge) {
+        f->key_merge = 0;
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *m;
+            json_array_foreach(v, i, m)
+            {
+                if (!json_is_object(m)) {
+                    fail_at(p, HC_EPARSE, off,
+                            "merge key '<<' takes a mapping or a sequence of "
+                            "mappings, but element %zu is %s",
+                            i, type_name(m));
+                    json_decref(v);
+                    return;
+                }
+            }
+            f->merges = v;
+        } else if (json_is_object(v)) {
+            if (!(f->merges = json_array()) ||
+                json_array_append_new(f->merges, v) != 0)
+                fail_nomem(p);
+        } else {
+            fail_at(p, HC_EPARSE, off,
+                    "merge key '<<' takes a mapping or a sequence of "
+                    "mappings, not %s",
+                    type_name(v));
+            json_decref(v);
+        }
+        return;
+    }
+    {
+        /* One hash lookup: a set that does not grow the object replaced a
+         * duplicate, and the document is abandoned anyway. */
+        size_t before = json_object_size(f->node);
+        if (json_object_setn_new_nocheck(f->node, f->key, f->key_len, v) != 0) {
+            fail_nomem(p);
+            return;
+        }
+        if (json_object_size(f->node) == before) {
+            char k[72];
+            fail_at(p, HC_EPARSE, f->key_off, "duplicate key '%s'",
+                    show(f->key, f->key_len, k, sizeof k));
+        }
+    }
+}
+
+/* Inserts into out the merged keys that are neither explicit keys of the
+ * map nor already merged: explicit keys win over merged ones, and earlier
+ * mappings of a << list over later ones. */
+static int merge_into(yparser *p, frame *f, json_t *out)
+{
+    size_t mi;
+    json_t *m;
+    json_array_foreach(f->merges, mi, m)
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(m, k, v)
+        {
+            if (json_object_get(f->node, k) || json_object_get(out, k))
+                continue;
+            if (json_object_set_nocheck(out, k, v) != 0)
+                return -1;
+            if (p->positions && !f->no_pos)
+                record_tree(p,
+                            hc__pointer_push(&p->ptr, &p->ptr_cap, f->ptr_len,
+                                             k, strlen(k)),
+                            v, f->merge_off);
+        }
+    }
+    return 0;
+}
+
+/* The finished map with its << entry replaced by the merged keys, in
+ * place: keys keep their written order. */
+static json_t *apply_merges(yparser *p, frame *f)
+{
+    json_t *out = json_object();
+    size_t j = 0;
+    const char *k;
+    json_t *v;
+    if (!out)
+        return NULL;
+    json_object_foreach(f->node, k, v)
+    {
+        if (j++ == f->merge_at && merge_into(p, f, out) != 0)
+            goto nomem;
+        if (json_object_set_nocheck(out, k, v) != 0)
+            goto nomem;
+    }
+    if (f->merge_at >= j && merge_into(p, f, out) != 0)
+        goto nomem;
+    return out;
+nomem:
+    json_decref(out);
+    return NULL;
+}
+
+/* ---- scalars ---------------------------------------------------------- */
+
+static const char *tag_display(struct fy_token *tag, char *out, size_t size)
+{
+    size_t n = 0;
+    const char *t = tag ? fy_token_get_text(tag, &n) : NULL;
+    const size_t plen = sizeof YAML_TAG_PREFIX - 1;
+    if (!t)
+        return "?";
+    if (n > plen && memcmp(t, YAML_TAG_PREFIX, plen) == 0) {
+        char tmp[64];
+        snprintf(out, size, "!!%s", show(t + plen, n - plen, tmp, sizeof tmp));
+        return out;
+    }
+    return show(t, n, out, size);
+}
+
+/*
+ * The value of a scalar event. On failure returns NULL and, unless quiet
+ * (anchored keys, whose value may never be used), fails the parse.
+ */
+static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
+                            size_t n, size_t off, int quiet)
+{
+    enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+    int tk = classify_tag(ev->scalar.tag);
+    scalar_val v = {0, 0.0, 0};
+    int kind = SC_STR;
+    char t1[72], t2[72];
+    json_t *out = NULL;
+
+    switch (tk) {
+    case TAG_NONE:
+    case TAG_IGNORED:
+        kind = style == FYSS_PLAIN ? resolve_plain(s, n, &v) : SC_STR;
+        break;
+    case TAG_NONSPEC:
+    case TAG_STR:
+    case TAG_TEXT:
+    case TAG_MERGE: kind = SC_STR; break;
+    case TAG_INT: kind = parse_core_int(s, n, &v.i); break;
+    case TAG_FLOAT:
+        kind = parse_core_int(s, n, &v.i);
+        if (kind == SC_INT) {
+            v.d = (double)v.i;
+            kind = SC_FLOAT;
+        } else if (is_core_float(s, n)) {
+            kind = parse_float(s, n, &v.d);
+        } else if (is_nonfinite_text(s, n)) {
+            kind = SC_NONFINITE;
+        } else {
+            kind = -1;
+        }
+        break;
+    case TAG_BOOL:
+        v.b = bool_text(s, n);
+        kind = v.b >= 0 ? SC_BOOL : -1;
+        break;
+    case TAG_NULL: kind = is_null_text(s, n) ? SC_NULL : -1; break;
+    case TAG_MAP:
+    case TAG_SEQ:
+    default:
+        if (!quiet)
+            fail_at(p, HC_EPARSE, token_off(p, ev->scalar.tag, off),
+                    "tag %s cannot apply to a scalar",
+                    tag_display(ev->scalar.tag, t1, sizeof t1));
+        return NULL;
+    }
+
+    switch (kind) {
+    case SC_STR:
+        /* escapes of double-quoted scalars are the only way to produce
+         * text that was not in the (validated) input */
+        out = style == FYSS_DOUBLE_QUOTED ? json_stringn(s, n)
+                                          : json_stringn_nocheck(s, n);
+        if (!out && style == FYSS_DOUBLE_QUOTED &&
+            !hc__utf8_valid(s, n, &off)) {
+            if (!quiet)
+                fail_at(p, HC_EPARSE, off, "string is not valid UTF-8");
+            return NULL;
+        }
+        break;
+    case SC_NULL: out = json_null(); break;
+    case SC_BOOL: out = json_boolean(v.b); break;
+    case SC_INT: out = json_integer(v.i); break;
+    case SC_FLOAT: out = json_real(v.d); break;
+    case SC_NONFINITE:
+        if (!quiet)
+            fail_at(p, HC_EPARSE, off,
+                    "'%s' is not a finite number: the document model holds "
+                    "finite numbers only (quote it to keep it as a string)",
+                    show(s, n, t1, sizeof t1));
+        return NULL;
+    case SC_INT_RANGE:
+        if (!quiet)
+            fail_at(p, HC_EPARSE, off,
+                    "integer %s does not fit in 64 bits (quote it to keep it "
+                    "as a string)",
+                    show(s, n, t1, sizeof t1));
+        return NULL;
+    case SC_FLOAT_RANGE:
+        if (!quiet)
+            fail_at(p, HC_EPARSE, off,
+                    "number %s is beyond the range of a double (quote it to "
+                    "keep it as a string)",
+                    show(s, n, t1, sizeof t1));
+        return NULL;
+    case SC_NOMEM:
+        if (!quiet)
+            fail_nomem(p);
+        return NULL;
+    default:
+        if (!quiet)
+            fail_at(p, HC_EPARSE, token_off(p, ev->scalar.tag, off),
+                    "'%s' cannot be read as %s", show(s, n, t1, sizeof t1),
+                    tag_display(ev->scalar.tag, t2, sizeof t2));
+        return NULL;
+    }
+    if (!out && !quiet)
+        fail_nomem(p);
+    return out;
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static frame *top(yparser *p)
+{
+    return p->depth ? &p->stack[p->depth - 1] : NULL;
+}
+
+static int set_key(yparser *p, frame *f, const char *s, size_t n, size_t off)
+{
+    if (memchr(s, '\0', n)) {
+        fail_at(p, HC_EPARSE, off, "a key cannot contain a NUL character");
+        return -1;
+    }
+    if (n + 1 > f->key_cap) {
+        size_t cap = f->key_cap ? f->key_cap : 32;
+        char *nk;
+        while (cap < n + 1)
+            cap *= 2;
+        nk = realloc(f->key, cap);
+        if (!nk) {
+            fail_nomem(p);
+            return -1;
+        }
+        f->key = nk;
+        f->key_cap = cap;
+    }
+    memcpy(f->key, s, n);
+    f->key[n] = '\0';
+    f->key_len = n;
+    f->key_off = off;
+    f->want_key = 0;
+    return 0;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * Decodes the raw content of a single-quoted scalar (between its quotes):
+ * '' is a quote, and lines fold as YAML 1.2 says (one break is a space,
+ * each further empty line a newline, white space around breaks dropped).
+ */
+static char *decode_single_quoted(yparser *p, const char *raw, size_t n,
+                                  size_t *out_len)
+{
+    size_t o = 0, i = 0, breaks = 0;
+    int first = 1;
+    if (n + 1 > p->sq_cap) {
+        char *nb = realloc(p->sq, n + 1);
+        if (!nb)
+            return NULL;
+        p->sq = nb;
+        p->sq_cap = n + 1;
+    }
+    while (i <= n) {
+        size_t start = i, end, next;
+        int last;
+        while (i < n && raw[i] != '\n' && raw[i] != '\r')
+            i++;
+        end = i;
+        last = i >= n;
+        next =
+            i + ((i + 1 < n && raw[i] == '\r' && raw[i + 1] == '\n') ? 2 : 1);
+        if (!first)
+            while (start < end && is_blank(raw[start]))
+                start++;
+        if (!last)
+            while (end > start && is_blank(raw[end - 1]))
+                end--;
+        if (!first) {
+            if (start == end && !last) {
+                breaks++;
+                i = next;
+                continue;
+            }
+            if (breaks == 0)
+                p->sq[o++] = ' ';
+            for (; breaks; breaks--)
+                p->sq[o++] = '\n';
+        }
+        for (size_t k = start; k < end; k++) {
+            p->sq[o++] = raw[k];
+            if (raw[k] == '\'' && k + 1 < end && raw[k + 1] == '\'')
+                k++;
+        }
+        first = 0;
+        i = next;
+    }
+    *out_len = o;
+    return p->sq;
+}
+
+/* True when raw[0..n) holds none of the bytes a, b, c. */
+static int lacks(const char *raw, size_t n, char a, char b, char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (raw[i] == a || raw[i] == b || raw[i] == c)
+            return 0;
+    return 1;
+}
+
+/*
+ * The text of a scalar. A flow scalar on one line with no escape is its
+ * source text, which we take directly: asking libfyaml to format it costs
+ * a quarter of the whole parse. Single-quoted scalars we always decode
+ * ourselves: libfyaml 0.7.12 garbles runs of '' escapes (it reads
+ * 'a''''b' as "a'''") and leaks memory on some (runs of escapes, many
+ * CRLF breaks), and their rules are small (quote doubling, line folding;
+ * checked against the whole yaml-test-suite). The rest is libfyaml's.
+ */
+static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
+{
+    struct fy_token *t = ev->scalar.value;
+    enum fy_scalar_style style = fy_token_scalar_style(t);
+    const struct fy_mark *a, *b;
+    const char *raw;
+    size_t rn;
+    if (style != FYSS_PLAIN && style != FYSS_SINGLE_QUOTED &&
+        style != FYSS_DOUBLE_QUOTED)
+        return fy_token_get_text(t, n);
+    a = fy_token_start_mark(t);
+    b = fy_token_end_mark(t);
+    if (!a || !b || a->input_pos > b->input_pos || b->input_pos > p->len)
+        return fy_token_get_text(t, n);
+    raw = p->buf + a->input_pos;
+    rn = b->input_pos - a->input_pos;
+    if (lacks(raw, rn, '\n', '\r',
+              style == FYSS_PLAIN           ? '\n'
+              : style == FYSS_SINGLE_QUOTED ? '\''
+                                            : '\\')) {
+        *n = rn;
+        return raw;
+    }
+    if (style == FYSS_SINGLE_QUOTED)
+        return decode_single_quoted(p, raw, rn, n);
+    return fy_token_get_text(t, n);
+}
+
+static void on_scalar(yparser *p, struct fy_event *ev)
+{
+    size_t off = event_off(p, ev), n = 0;
+    enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+    const char *s = scalar_text(p, ev, &n);
+    frame *f = top(p);
+    char *aname = NULL;
+    json_t *v;
+    size_t ptr;
+
+    if (!s) {
+        fail_nomem(p);
+        return;
+    }
+    if (style == FYSS_SINGLE_QUOTED)
+        off = back_over(p, off, '\'');
+    else if (style == FYSS_DOUBLE_QUOTED)
+        off = back_over(p, off, '"');
+    if (ev->scalar.anchor && !(aname = anchor_name(p, ev->scalar.anchor)))
+        return;
+    if (f && f->is_map && f->want_key) {
+        /* Keys are text: a plain 1 or true is the key "1" or "true". */
+        int tk = classify_tag(ev->scalar.tag);
+        if (set_key(p, f, s, n, off) != 0)
+            goto out;
+        f->key_unmarked = fy_event_start_mark(ev) == NULL;
+        if (n == 2 && s[0] == '<' && s[1] == '<' && style == FYSS_PLAIN &&
+            (tk == TAG_NONE || tk == TAG_MERGE)) {
+            if (f->has_merge) {
+                fail_at(p, HC_EPARSE, off, "duplicate merge key '<<'");
+                goto out;
+            }
+            f->has_merge = 1;
+            f->key_merge = 1;
+            f->merge_at = json_object_size(f->node);
+            f->merge_off = off;
+        }
+        if (aname) {
+            v = scalar_value(p, ev, s, n, off, 1);
+            add_anchor(p, aname, v, s, n, 1, 0);
+            json_decref(v);
+        }
+        goto out;
+    }
+    v = scalar_value(p, ev, s, n, off, 0);
+    if (!v)
+        goto out;
+    if (aname)
+        add_anchor(p, aname, v, s, n, 1, 0);
+    ptr = child_pointer(p);
+    if (ptr != (size_t)-1)
+        record(p, ptr, off);
+    add_value(p, v, 1, 0, off);
+out:
+    free(aname);
+}
+
+static void on_alias(yparser *p, struct fy_event *ev)
+{
+    size_t off = event_off(p, ev), n = 0, ptr;
+    const char *name = fy_token_get_text(ev->alias.anchor, &n);
+    anchor *a = name ? find_anchor(p, name, n) : NULL;
+    frame *f = top(p);
+    char shown[72];
+    json_t *copy;
+
+    off = back_over(p, off, '*');
+    if (!name) {
+        fail_nomem(p);
+        return;
+    }
+    show(name, n, shown, sizeof shown);
+    for (int i = 0; i < p->depth; i++) {
+        const char *an = p->stack[i].anchor;
+        if (an && strlen(an) == n && memcmp(an, name, n) == 0) {
+            fail_at(p, HC_EPARSE, off,
+                    "alias *%s refers to a node that contains it: recursive "
+                    "structures are not supported",
+                    shown);
+            return;
+        }
+    }
+    if (!a) {
+        fail_at(p, HC_EPARSE, off, "undefined alias *%s", shown);
+        return;
+    }
+    if (f && f->is_map && f->want_key) {
+        if (!a->text) {
+            fail_at(p, HC_EPARSE, off,
+                    "alias *%s refers to %s, which cannot be a mapping key: "
+                    "keys must be scalars",
+                    shown, type_name(a->value));
+            return;
+        }
+        if (set_key(p, f, a->text, a->text_len, off) == 0)
+            f->key_unmarked = 0;
+        return;
+    }
+    if (!a->value) {
+        fail_at(p, HC_EPARSE, off,
+                "alias *%s refers to a key whose text is not a valid value",
+                shown);
+        return;
+    }
+    if (a->nodes > p->lim.max_alias_nodes - p->alias_nodes) {
+        fail_at(p, HC_ELIMIT, off,
+                "alias *%s: alias expansion exceeds the limit "
+                "(max_alias_nodes) of %zu nodes",
+                shown, p->lim.max_alias_nodes);
+        return;
+    }
+    p->alias_nodes += a->nodes;
+    if (p->depth + a->height > p->lim.max_depth) {
+        fail_at(p, HC_ELIMIT, off,
+                "alias *%s: nesting depth exceeds the limit (max_depth) of %d",
+                shown, p->lim.max_depth);
+        return;
+    }
+    /* A deep copy, not a shared reference: the document stays a tree that
+     * a caller may modify in one place without surprises elsewhere. The
+     * budget above bounds the cost. */
+    copy = json_deep_copy(a->value);
+    if (!copy) {
+        fail_nomem(p);
+        return;
+    }
+    ptr = child_pointer(p);
+    if (ptr != (size_t)-1)
+        record_tree(p, ptr, copy, off);
+    add_value(p, copy, a->nodes, a->height, off);
+}
+
+static void on_start(yparser *p, struct fy_event *ev, int is_map)
+{
+    size_t off = event_off(p, ev), ptr;
+    struct fy_token *tag =
+        is_map ? ev->mapping_start.tag : ev->sequence_start.tag;
+    struct fy_token *anch =
+        is_map ? ev->mapping_start.anchor : ev->sequence_start.anchor;
+    const char *what = is_map ? "mapping" : "sequence";
+    frame *parent = top(p), *f;
+    int tk = classify_tag(tag), no_pos;
+    char t[72];
+
+    if (parent && parent->is_map && parent->want_key) {
+        fail_at(p, HC_EPARSE, off,
+                "a %s cannot be a mapping key: keys must be scalars", what);
+        return;
+    }
+    if (p->depth >= p->lim.max_depth) {
+        fail_at(p, HC_ELIMIT, off,
+                "nesting depth exceeds the limit (max_depth) of %d",
+                p->lim.max_depth);
+        return;
+    }
+    if (!(tk == TAG_NONE || tk == TAG_NONSPEC || tk == TAG_IGNORED ||
+          (tk == TAG_MAP && is_map) || (tk == TAG_SEQ && !is_map))) {
+        fail_at(p, HC_EPARSE, token_off(p, tag, off),
+                "tag %s cannot apply to a %s", tag_display(tag, t, sizeof t),
+                what);
+        return;
+    }
+    no_pos =
+        parent && (parent->no_pos || (parent->is_map && parent->key_merge));
+    ptr = child_pointer(p);
+    if (p->depth == p->stack_cap) {
+        int cap = p->stack_cap ? 2 * p->stack_cap : 16;
+        frame *ns = realloc(p->stack, (size_t)cap * sizeof *ns);
+        if (!ns) {
+            fail_nomem(p);
+            return;
+        }
+        memset(ns + p->stack_cap, 0, (size_t)(cap - p->stack_cap) * sizeof *ns);
+        p->stack = ns;
+        p->stack_cap = cap;
+    }
+    f = &p->stack[p->depth];
+    {
+        /* key buffers are kept across uses of a stack slot */
+        char *key = f->key;
+        size_t key_cap = f->key_cap;
+        memset(f, 0, sizeof *f);
+        f->key = key;
+        f->key_cap = key_cap;
+    }
+    f->node = is_map ? json_object() : json_array();
+    if (!f->node) {
+        fail_nomem(p);
+        return;
+    }
+    p->depth++;
+    f->is_map = is_map;
+    f->want_key = 1;
+    f->off = off;
+    f->nodes = 1;
+    f->height = 1;
+    f->no_pos = no_pos;
+    f->ptr_len = ptr == (size_t)-1 ? 0 : ptr;
+    if (anch)
+        f->anchor = anchor_name(p, anch);
+    if (ptr != (size_t)-1)
+        record(p, ptr, off);
+}
+
+static void on_end(yparser *p, struct fy_event *ev)
+{
+    frame *f;
+    json_t *node;
+    (void)event_off(p, ev);
+    if (p->depth == 0)
+        return;
+    f = &p->stack[--p->depth];
+    node = f->node;
+    if (f->merges) {
+        json_t *merged = apply_merges(p, f);
+        json_decref(node);
+        json_decref(f->merges);
+        f->merges = NULL;
+        f->node = NULL;
+        if (!merged) {
+            free(f->anchor);
+            f->anchor = NULL;
+            fail_nomem(p);
+            return;
+        }
+        node = merged;
+    }
+    f->node = NULL;
+    if (f->anchor) {
+        add_anchor(p, f->anchor, node, NULL, 0, f->nodes, f->height);
+        free(f->anchor);
+        f->anchor = NULL;
+    }
+    add_value(p, node, f->nodes, f->height, f->off);
+}
+
+/* ---- libfyaml diagnostics ---------------------------------------------- */
+
+/* Collected errors carry structured positions; this sink only guarantees
+ * that nothing reaches stderr, and keeps the first text as a fallback. */
+static void diag_output(struct fy_diag *diag, void *user, const char *buf,
+                        size_t len)
+{
+    yparser *p = user;
+    const char *msg, *nl;
+    (void)diag;
+    if (p->diag_text[0] || !buf)
+        return;
+    msg = memmem(buf, len, "error: ", 7);
+    msg = msg ? msg + 7 : buf;
+    nl = memchr(msg, '\n', len - (size_t)(msg - buf));
+    len = nl ? (size_t)(nl - msg) : len - (size_t)(msg - buf);
+    if (len >= sizeof p->diag_text)
+        len = sizeof p->diag_text - 1;
+    memcpy(p->diag_text, msg, len);
+    p->diag_text[len] = '\0';
+}
+
+/* libfyaml reports 1-based lines and columns counted in characters; our
+ * columns count bytes, so walk the line. Past the end means the end. */
+static size_t char_pos_to_off(yparser *p, int line, int column)
+{
+    size_t i = 0;
+    for (int l = 1; l < line; l++) {
+        while (i < p->len && p->buf[i] != '\n' && p->buf[i] != '\r')
+            i++;
+        if (i >= p->len)
+            return p->len;
+        if (p->buf[i] == '\r' && i + 1 < p->len && p->buf[i + 1] == '\n')
+            i++;
+        i++;
+    }
+    for (int c = 1; c < column && i < p->len; c++) {
+        if (p->buf[i] == '\n' || p->buf[i] == '\r')
+            break;
+        i++;
+        while (i < p->len && ((unsigned char)p->buf[i] & 0xC0) == 0x80)
+            i++;
+    }
+    return i;
+}
+
+static void report_diag(yparser *p, struct fy_diag *diag)
+{
+    void *it = NULL;
+    struct fy_diag_error *de;
+    while ((de = fy_diag_errors_iterate(diag, &it)) != NULL) {
+        if (de->type >= FYET_ERROR && de->msg) {
+            size_t n = strlen(de->msg);
+            while (n && (de->msg[n - 1] == '\n' || de->msg[n - 1] == ' '))
+                n--;
+            fail_at(p, HC_EPARSE,
+                    de->line > 0 ? char_pos_to_off(p, de->line, de->column)
+                                 : p->last_off,
+                    "%.*s", (int)n, de->msg);
+            return;
+        }
+    }
+    fail_at(p, HC_EPARSE, p->last_off, "%s",
+            p->diag_text[0] ? p->diag_text : "invalid YAML");
+}
+
+/* ---- entry point ------------------------------------------------------- */
+
+static void cleanup(yparser *p)
+{
+    for (int i = 0; i < p->stack_cap; i++) {
+        if (i < p->depth) {
+            json_decref(p->stack[i].node);
+            json_decref(p->stack[i].merges);
+            free(p->stack[i].anchor);
+        }
+        free(p->stack[i].key);
+    }
+    free(p->stack);
+    for (size_t i = 0; i < p->n_anchors; i++) {
+        free(p->anchors[i].name);
+        free(p->anchors[i].text);
+        json_decref(p->anchors[i].value);
+    }
+    free(p->anchors);
+    json_decref(p->anchor_index);
+    free(p->ptr);
+    free(p->line_starts);
+    free(p->sq);
+}
+
+static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
+{
+    struct fy_event *ev;
+    int second_doc = 0;
+
+    while (!p->failed && (ev = fy_parser_parse(fyp)) != NULL) {
+        if (second_doc) {
+            /* an implicit second document has no mark of its own: report
+             * at its first event */
+            fail_at(p, HC_EPARSE, event_off(p, ev),
+                    "a second document starts here: hotconf reads one "
+                    "document per file");
+            fy_parser_event_free(fyp, ev);
+            break;
+        }
+        switch (ev->type) {
+        case FYET_DOCUMENT_START:
+            if (p->docs++ == 0)
+                break;
+            if (ev->document_start.document_start)
+                fail_at(p, HC_EPARSE, event_off(p, ev),
+                        "a second document starts here: hotconf reads one "
+                        "document per file");
+            else
+                second_doc = 1;
+            break;
+        case FYET_MAPPING_START: on_start(p, ev, 1); break;
+        case FYET_SEQUENCE_START: on_start(p, ev, 0); break;
+        case FYET_MAPPING_END:
+        case FYET_SEQUENCE_END: on_end(p, ev); break;
+        case FYET_SCALAR: on_scalar(p, ev); break;
+        case FYET_ALIAS: on_alias(p, ev); break;
+        case FYET_NONE:
+        case FYET_STREAM_START:
+        case FYET_STREAM_END:
+        case FYET_DOCUMENT_END:
+        default: (void)event_off(p, ev); break;
+        }
+        fy_parser_event_free(fyp, ev);
+    }
+    if (p->failed)
+        return;
+    if (second_doc)
+        fail_at(p, HC_EPARSE, p->last_off,
+                "a second document starts here: hotconf reads one document "
+                "per file");
+    else if (fy_parser_get_stream_error(fyp) || fy_diag_got_error(diag))
+        report_diag(p, diag);
+    else if (p->depth)
+        fail_at(p, HC_EPARSE, p->len, "unexpected end of input");
+}
 
 json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, hc_error *err)
 {
-    (void)buf;
-    (void)len;
-    (void)opts;
-    hc__error_set(err, HC_EFORMAT, source, 0, 0, 0, "yaml parser missing");
-    return NULL;
+    yparser p;
+    struct fy_diag_cfg dcfg;
+    struct fy_parse_cfg pcfg;
+    struct fy_diag *diag = NULL;
+    struct fy_parser *fyp = NULL;
+    size_t bad;
+    json_t *root;
+
+    memset(&p, 0, sizeof p);
+    p.buf = buf ? buf : "";
+    p.len = len;
+    p.source = source;
+    p.err = err;
+    p.lim = hc__limits_from(opts);
+    p.positions = opts ? opts->positions : NULL;
+
+    /* libfyaml silently drops some invalid bytes, so check first */
+    if (!hc__utf8_valid(p.buf, len, &bad)) {
+        fail_at(&p, HC_EPARSE, bad, "invalid UTF-8 byte sequence");
+        return NULL;
+    }
+    {
+        unsigned cp = 0;
+        size_t at = find_nonprintable(p.buf, len, &cp);
+        if (at < len) {
+            fail_at(&p, HC_EPARSE, at,
+                    "control character U+%04X is not allowed in YAML "
+                    "(write it as an escape in a double-quoted string)",
+                    cp);
+            return NULL;
+        }
+    }
+    if (p.positions && build_lines(&p) != 0) {
+        fail_nomem(&p);
+        return NULL;
+    }
+
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = diag_output;
+    dcfg.user = &p;
+    dcfg.level = FYET_ERROR;
+    dcfg.colorize = false;
+    diag = fy_diag_create(&dcfg);
+    if (diag)
+        fy_diag_set_collect_errors(diag, true);
+    memset(&pcfg, 0, sizeof pcfg);
+    pcfg.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_1_2 | FYPCF_JSON_NONE;
+    pcfg.diag = diag;
+    fyp = diag ? fy_parser_create(&pcfg) : NULL;
+    if (!fyp || fy_parser_set_string(fyp, p.buf, len) != 0) {
+        fail_nomem(&p);
+    } else {
+        run(&p, fyp, diag);
+    }
+    if (fyp)
+        fy_parser_destroy(fyp);
+    fy_diag_destroy(diag);
+
+    root = p.root;
+    p.root = NULL;
+    if (p.failed) {
+        json_decref(root);
+        root = NULL;
+    } else if (!root) {
+        /* no document at all (empty, or only comments): an empty
+         * configuration, like an empty INI or .env file */
+        root = json_object();
+        if (!root)
+            fail_nomem(&p);
+        else if (p.positions)
+            record(&p, 0, 0);
+    }
+    cleanup(&p);
+    return root;
 }
