@@ -127,7 +127,7 @@ static int on_change(const hc_change_record *rec, void *ud)
     size_t n = hc_changeset_count(rec->changes);
     pthread_mutex_lock(&d->mu);
     if (rec->trigger == HC_TRIGGER_INITIAL) {
-        add(d, "  %s%-9s%s version 1 loaded: %zu settings\n",
+        add(d, "  %s%-9s%s version 1 loaded: %zu top-level keys\n",
             c_on(d, "\033[32m"), base(rec->path), c_on(d, "\033[0m"), n);
     } else {
         add(d, "  %s%s%s version %llu applied (%s)\n", c_on(d, "\033[32m"),
@@ -148,8 +148,8 @@ static int on_change(const hc_change_record *rec, void *ud)
         }
         if (d->write_ns && rec->trigger != HC_TRIGGER_ROLLBACK)
             add(d,
-                "    latency: %.0f us from the end of the write to this "
-                "callback (%.0f us detect -> apply)\n",
+                "    latency: %.0f us from the write to this callback (%.0f us "
+                "detect -> apply)\n",
                 (double)(seen - d->write_ns) / 1e3,
                 (double)(rec->applied_ns - rec->detected_ns) / 1e3);
     }
@@ -216,25 +216,35 @@ static int events(demo *d)
 /* ---- files -----------------------------------------------------------------
  */
 
+/* Noted just before the syscall that completes a save: the callback may
+ * well run before that syscall returns to us. */
+static void mark_write(demo *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->write_ns = now_ns();
+    pthread_mutex_unlock(&d->mu);
+}
+
 static int write_file(demo *d, const char *path, const char *data, int atomic)
 {
     char tmp[4300];
     FILE *f;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     f = fopen(atomic ? tmp : path, "w");
+    if (f && !atomic)
+        mark_write(d); /* the data goes out at fclose */
     if (!f || fputs(data, f) < 0 || fclose(f) != 0) {
         say(d, "  cannot write %s: %s\n", path, strerror(errno));
         d->failures++;
         return -1;
     }
+    if (atomic)
+        mark_write(d);
     if (atomic && rename(tmp, path) != 0) {
         say(d, "  cannot rename %s: %s\n", tmp, strerror(errno));
         d->failures++;
         return -1;
     }
-    pthread_mutex_lock(&d->mu);
-    d->write_ns = now_ns();
-    pthread_mutex_unlock(&d->mu);
     return 0;
 }
 
