@@ -64,8 +64,10 @@ void hc__map_free(hc__map *m);
 
 /* ---- hazard.c: hazard pointers and deferred reclamation --------------- */
 #define HC__HP_SLOTS 2
+/* One per thread, alone on its cache line: readers on different threads
+ * store to their own slots without bouncing a shared line. */
 typedef struct hc__hprec {
-    _Atomic(void *) hp[HC__HP_SLOTS];
+    _Alignas(64) _Atomic(void *) hp[HC__HP_SLOTS];
     atomic_int active;
     struct hc__hprec *next;
 } hc__hprec;

@@ -18,6 +18,7 @@
 
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 static _Atomic(hc__hprec *) hp_head;
 static pthread_key_t hp_key;
@@ -53,9 +54,10 @@ hc__hprec *hc__hp_self(void)
         if (atomic_compare_exchange_strong(&r->active, &idle, 1))
             goto got;
     }
-    r = calloc(1, sizeof *r);
+    r = aligned_alloc(_Alignof(hc__hprec), sizeof *r);
     if (!r)
         return NULL;
+    memset(r, 0, sizeof *r);
     atomic_init(&r->active, 1);
     r->next = atomic_load(&hp_head);
     while (!atomic_compare_exchange_weak(&hp_head, &r->next, r))

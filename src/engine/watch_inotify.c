@@ -16,6 +16,7 @@
 #include "engine_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -504,6 +505,11 @@ void hc__inotify_read(hc_engine *e, int64_t now)
             }
         }
         pthread_mutex_unlock(&e->lock);
+        /* Room left for the largest event: the queue was drained, spare
+         * the read that would only say EAGAIN. */
+        if ((size_t)n + sizeof(struct inotify_event) + NAME_MAX + 1 <=
+            sizeof buf)
+            break;
     }
     if (overflow) {
         hc__log(e, HC_LOG_WARN, "inotify queue overflowed: rescanning");
