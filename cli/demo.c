@@ -352,7 +352,7 @@ int cmd_demo(int argc, char **argv)
     hc_watch(d.e, ini, &wo);
     hc_watch(d.e, env, &wo);
     show(&d, n0, 4);
-    pause_ms(&d, 1500);
+    pause_ms(&d, 1800);
 
     step(&d, 2,
          "change server.port 8080 -> 9090 in app.yaml (atomic "
@@ -362,13 +362,13 @@ int cmd_demo(int argc, char **argv)
                "server:\n  port: 9090\n  workers: 4\nlog:\n  level: info\n", 1);
     show(&d, n0, 1);
     show_value(&d, yaml, "server.port");
-    pause_ms(&d, 1500);
+    pause_ms(&d, 1800);
 
     step(&d, 3, "edit app.env in place (LOG_LEVEL=debug)");
     n0 = events(&d);
     write_file(&d, env, "SERVER_PORT=8080\nLOG_LEVEL=debug\n", 0);
     show(&d, n0, 1);
-    pause_ms(&d, 1500);
+    pause_ms(&d, 1800);
 
     step(&d, 4,
          "write a broken app.yaml: it is rejected, the old config "
@@ -387,7 +387,7 @@ int cmd_demo(int argc, char **argv)
     write_file(&d, yaml,
                "server:\n  port: 9090\n  workers: 8\nlog:\n  level: info\n", 1);
     show(&d, n0, 1);
-    pause_ms(&d, 1500);
+    pause_ms(&d, 1800);
 
     step(&d, 6, "roll app.yaml back one version");
     n0 = events(&d);
@@ -422,7 +422,7 @@ int cmd_demo(int argc, char **argv)
                "true}\n}\n",
                0);
     show(&d, n0, 1);
-    pause_ms(&d, 1500);
+    pause_ms(&d, 1800);
 
     step(&d, 8, "statistics (hc_engine_stats_json)");
     stats = hc_engine_stats_json(d.e);
