@@ -129,7 +129,8 @@ int hc__real_text(double d, char *buf, size_t size);
  */
 bool hc__yaml_plain_is_string(const char *s, size_t len);
 /* A "C" LC_NUMERIC locale for strtod_l()/uselocale(), so that a program's
- * setlocale() never changes how numbers read or print. Created once. */
+ * setlocale() never changes how numbers read or print. Created once
+ * (src/scalar.c); NULL if newlocale failed. */
 locale_t hc__c_locale(void);
 
 #endif /* HC_INTERNAL_H */

@@ -67,20 +67,6 @@ typedef struct scalar_val {
     int b;
 } scalar_val;
 
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-static locale_t c_locale;
-
-static void c_locale_init(void)
-{
-    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
-locale_t hc__c_locale(void)
-{
-    pthread_once(&c_locale_once, c_locale_init);
-    return c_locale;
-}
-
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';

@@ -37,6 +37,12 @@ static void c_locale_init(void)
     c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 }
 
+locale_t hc__c_locale(void)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return c_locale;
+}
+
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -69,9 +75,9 @@ static json_t *make_real(const char *s, size_t len)
     }
     memcpy(tmp, s, len);
     tmp[len] = '\0';
-    pthread_once(&c_locale_once, c_locale_init);
     errno = 0;
-    d = c_locale ? strtod_l(tmp, &end, c_locale) : strtod(tmp, &end);
+    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
+                       : strtod(tmp, &end);
     /* ERANGE with a finite result is underflow to (sub)normal or zero:
      * the value is still the closest double, keep it. */
     if (end != tmp + len || !isfinite(d)) {
@@ -155,13 +161,12 @@ json_t *hc__scalar_typed(const char *s, size_t len)
 
 int hc__real_text(double d, char *buf, size_t size)
 {
-    locale_t old;
+    locale_t old, c = hc__c_locale();
     int n = -1;
-    pthread_once(&c_locale_once, c_locale_init);
     if (!isfinite(d) || size < 32)
         return -1;
     /* uselocale is per thread: safe where setlocale would not be */
-    old = c_locale ? uselocale(c_locale) : (locale_t)0;
+    old = c ? uselocale(c) : (locale_t)0;
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(buf, size, "%.*g", prec, d);
         if (n < 0 || (size_t)n >= size) {
@@ -171,7 +176,7 @@ int hc__real_text(double d, char *buf, size_t size)
         if (prec == 17 || strtod(buf, NULL) == d)
             break;
     }
-    if (c_locale)
+    if (c)
         uselocale(old);
     if (n > 0 && !strpbrk(buf, ".eE")) {
         if ((size_t)n + 2 >= size)

@@ -1,7 +1,8 @@
 /*
  * utf8.c - UTF-8 validation and code point counting, for our own parsers
- * (INI, .env) and the schema's length keywords. jansson and libfyaml check
- * their own input.
+ * (INI, .env) and the schema's length keywords. jansson checks its own
+ * input; parse_yaml.c has its own check because libfyaml lets invalid
+ * bytes through.
  */
 #include "internal.h"
 

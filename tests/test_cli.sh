@@ -117,6 +117,26 @@ expect "ini -> env (--env-nest) -> back is equal" 0 "" "" -- "$H" diff --env-nes
 expect "ini -> ini round trip is equal" 0 "" "" -- "$H" diff "$T/s.ini" "$T/back.ini"
 expect "diff across formats" 1 '~ server.port: 8080 -> 9090' "" -- sh -c "printf 'name=svc\n[server]\nport=9090\nratio=0.5\n' >'$T/t.ini'; '$H' diff '$T/s.ini' '$T/t.ini'"
 
+# ---- YAML through the CLI
+printf 'base: &b\n  retries: 3\nservice:\n  <<: *b\n  port: 8080\n  name: "8080"\n' >"$T/s.yaml"
+printf 'a: 1\nb: c: d\n' >"$T/bad.yaml"
+printf 'a: 1\n---\nb: 2\n' >"$T/multi.yaml"
+expect "yaml merge key and quoted number" 0 '{
+  "base": {
+    "retries": 3
+  },
+  "service": {
+    "retries": 3,
+    "port": 8080,
+    "name": "8080"
+  }
+}' "" -- "$H" convert "$T/s.yaml" --to json
+expect "yaml parse error has line and column" 1 "" "$T/bad.yaml:2:" -- "$H" check "$T/bad.yaml"
+expect "yaml multi-document stream is an error" 1 "" "document" -- "$H" check "$T/multi.yaml"
+"$H" convert "$T/a.json" --to yaml >"$T/a.yaml"
+expect "json -> yaml -> equal" 0 "" "" -- "$H" diff "$T/a.json" "$T/a.yaml"
+expect "get through yaml" 0 "8080" "" -- "$H" get "$T/s.yaml" service.name
+
 # ---- top level
 expect "--version" 0 "*" "" -- "$H" --version
 grep -Eq '^hotconf [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" || { echo "FAIL: --version output"; fails=$((fails + 1)); }
