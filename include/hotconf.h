@@ -736,7 +736,7 @@ HC_API int hc_unsubscribe(hc_engine *e, int id);
  * when path is not watched or no version of it was ever valid. Lock-free
  * (hazard pointers): it never blocks behind a reload, a rollback or
  * another reader, from any thread (callbacks included); a thread's first
- * call allocates its 32-byte hazard record, kept for the thread's next
+ * call allocates its 64-byte hazard record, kept for the thread's next
  * owner. path is found as given to hc_watch or as the file's absolute
  * path (another spelling costs a getcwd).
  */
