@@ -28,6 +28,7 @@ static const char help[] =
     "usage: hotconf watch FILE... [--events] [--exec CMD]\n"
     "                     [--signal SIG (--pid N | --pidfile F)]\n"
     "                     [--poll MS] [--history N] [--format F]\n"
+    "                     [--schema SCHEMA [--fill-defaults]]\n"
     "                     [--env-nest SEP] [--no-typing]\n"
     "\n"
     "Watches config files and reports every change: applied versions with\n"
@@ -65,7 +66,10 @@ static const char help[] =
     "  --pid N         ... to this process\n"
     "  --pidfile F     ... to the pid in F (read each time)\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
-    "  --history N     versions kept per file (default 10)\n";
+    "  --history N     versions kept per file (default 10)\n"
+    "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
+    "                  YAML file); the live config stays\n"
+    "  --fill-defaults with --schema: fill in the schema's default values\n";
 
 typedef struct watched {
     const char *file;
@@ -519,7 +523,9 @@ int cmd_watch(int argc, char **argv)
     cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
     ctx c;
     const char **files = calloc((size_t)argc, sizeof *files);
-    const char *exec_cmd = NULL;
+    const char *exec_cmd = NULL, *schema_path = NULL;
+    int fill_defaults = 0;
+    hc_schema *schema = NULL;
     long poll_ms = 0, history = 0, pid = 0;
     hc_parse_options popts;
     hc_engine *e = NULL;
@@ -544,6 +550,14 @@ int cmd_watch(int argc, char **argv)
             continue;
         if (!strcmp(argv[i], "--events")) {
             c.events = 1;
+        } else if (!strcmp(argv[i], "--fill-defaults")) {
+            fill_defaults = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--schema", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--schema needs a file");
+                goto out;
+            }
+            schema_path = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--exec", &v)) != 0) {
             if (r < 0 || !*v) {
                 rc = cli_usage_error("watch", "--exec needs a command");
@@ -602,6 +616,22 @@ int cmd_watch(int argc, char **argv)
         rc = cli_usage_error("watch", "give --pid or --pidfile, not both");
         goto out;
     }
+    if (fill_defaults && !schema_path) {
+        rc = cli_usage_error("watch", "--fill-defaults needs --schema");
+        goto out;
+    }
+    if (schema_path) {
+        hc_schema_options so;
+        hc_error err;
+        memset(&so, 0, sizeof so);
+        so.fill_defaults = fill_defaults;
+        schema = hc_schema_load_ex(schema_path, &so, &err);
+        if (!schema) {
+            cli_print_error(&err);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
+    }
     if (exec_cmd && !(c.exec_argv = split_words(exec_cmd))) {
         rc = cli_usage_error("watch", "--exec: empty command or unterminated "
                                       "quote");
@@ -643,6 +673,7 @@ int cmd_watch(int argc, char **argv)
         wo.on_error = on_error;
         wo.on_error_data = &c;
         wo.history_depth = (int)history;
+        wo.schema = schema;
         if (poll_ms) {
             wo.mode = HC_WATCH_POLL;
             wo.poll_interval_ms = (int)poll_ms;
@@ -710,6 +741,7 @@ int cmd_watch(int argc, char **argv)
 
 out:
     hc_engine_free(e);
+    hc_schema_free(schema); /* after the engine: watches borrow it */
     if (sfd >= 0) {
         close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);

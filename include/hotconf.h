@@ -644,8 +644,12 @@ typedef struct hc_watch_options {
     void *on_error_data;
     hc_validate_cb validate; /* may be NULL */
     void *validate_data;
-    /* HC-ENGINE-SCHEMA: the schema module adds `hc_schema *schema;` here
-     * (validated after `validate`; see validate_doc() in apply.c). */
+    /* JSON Schema checked after `validate` (borrowed: must outlive the
+     * watch). A failure is a validation failure like the callback's, its
+     * error names the file line of the offending value. A schema compiled
+     * with fill_defaults fills defaults into each new version before it is
+     * diffed, so filled values show in the change record. */
+    const hc_schema *schema;
     int history_depth; /* versions kept; 0: engine default */
     hc_watch_mode mode;
     int poll_interval_ms; /* 0: engine default */

@@ -4,3 +4,6 @@ hc_unit_test(test_schema SOURCES ${CMAKE_SOURCE_DIR}/tests/test_schema.c
              LABELS threaded ARGS $<TARGET_FILE:hotconf_cli>)
 hc_unit_test(test_schema_suite SOURCES ${CMAKE_SOURCE_DIR}/tests/test_schema_suite.c
              LABELS conformance)
+add_test(NAME test_watch_schema COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_watch_schema.sh
+         $<TARGET_FILE:hotconf_cli>)
+set_tests_properties(test_watch_schema PROPERTIES LABELS "cli" TIMEOUT 120)

@@ -481,6 +481,83 @@ static void test_validator_rejects_with_the_value_position(void **state)
     assert_int_equal(st.validation_failures, 1);
 }
 
+static hc_schema *compile_text(const char *text, int fill_defaults)
+{
+    hc_error err;
+    hc_schema_options so;
+    json_t *j = json_loads(text, 0, NULL);
+    hc_schema *s;
+    memset(&so, 0, sizeof so);
+    so.fill_defaults = fill_defaults;
+    assert_non_null(j);
+    s = hc_schema_compile_ex(j, &so, &err);
+    json_decref(j);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_schema_rejects_version_and_keeps_live(void **state)
+{
+    fixture *f = *state;
+    te_entry en;
+    hc_stats st;
+    hc_schema *s =
+        compile_text("{\"type\":\"object\",\"required\":[\"v\"],\"properties\":"
+                     "{\"v\":{\"type\":\"integer\",\"maximum\":100}}}",
+                     0);
+    f->wo.schema = s;
+    start_v1(f);
+    te_write_rename(f->path, "{\n  \"name\": \"x\",\n  \"v\": 101\n}\n");
+    assert_true(wait_count(f, 2));
+    en = te_rec_at(&f->r, 1);
+    assert_true(en.is_error);
+    assert_int_equal(en.code, HC_EVALIDATE);
+    assert_int_equal(en.line, 3);
+    assert_int_equal(en.column, 8);
+    assert_non_null(strstr(en.text, "app.json:3:8: /v: "));
+    assert_non_null(strstr(en.text, "maximum of 100"));
+    assert_int_equal(te_live_v(f->e, f->path), 1);
+    hc_engine_stats(f->e, &st);
+    assert_int_equal(st.validation_failures, 1);
+    assert_int_equal(st.parse_failures, 0);
+    /* a valid version goes live again */
+    write_v(f->path, HC_FORMAT_JSON, 2);
+    assert_true(te_wait_v_any(f->e, 0, &f->r, f->path, 2));
+    hc_unwatch(f->e, f->path);
+    hc_schema_free(s);
+}
+
+static void test_schema_defaults_are_filled_and_reported(void **state)
+{
+    fixture *f = *state;
+    te_entry en;
+    json_t *live;
+    hc_schema *s =
+        compile_text("{\"properties\":{\"timeout_ms\":{\"type\":\"integer\","
+                     "\"default\":1500},\"v\":{\"type\":\"integer\"}}}",
+                     1);
+    f->wo.schema = s;
+    start_v1(f);
+    en = te_rec_at(&f->r, 0);
+    assert_false(en.is_error);
+    assert_int_equal(json_integer_value(json_object_get(en.doc, "timeout_ms")),
+                     1500);
+    live = hc_config_get(f->e, f->path);
+    assert_int_equal(hc_get_int(live, "timeout_ms", 0, NULL), 1500);
+    hc_doc_release(live);
+    /* a file that sets the value wins over the default, and the change
+     * from the filled default shows in the diff */
+    te_write_rename(f->path, "{\"v\": 2, \"name\": \"hotconf\", "
+                             "\"timeout_ms\": 50}");
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 2));
+    en = te_rec_at(&f->r, 1);
+    assert_int_equal(json_integer_value(json_object_get(en.doc, "timeout_ms")),
+                     50);
+    assert_int_equal(en.nchanges, 2);
+    hc_unwatch(f->e, f->path);
+    hc_schema_free(s);
+}
+
 static void test_failing_subscriber_does_not_stop_the_others(void **state)
 {
     fixture *f = *state;
@@ -834,6 +911,8 @@ int main(void)
         T(test_rollback_through_symlink_rewrites_the_target),
         T(test_history_get_returns_content_and_document),
         T(test_validator_rejects_with_the_value_position),
+        T(test_schema_rejects_version_and_keeps_live),
+        T(test_schema_defaults_are_filled_and_reported),
         T(test_failing_subscriber_does_not_stop_the_others),
         T(test_callback_may_read_and_roll_back),
         T(test_real_queue_overflow_rescans_every_config),

@@ -118,13 +118,12 @@ static void rejected(hc_engine *e, hc__config *c, const hc_error *err,
 }
 
 /*
- * Runs the validators. The posmap turns an error's JSON pointer into the
- * value's line and column when the validator gave none.
- * HC-ENGINE-SCHEMA: the schema check (hc_watch_options.schema) belongs
- * here, after c->validate, with the same error handling.
+ * Runs the validators: the callback, then the schema. Positions are not
+ * tracked on the way (that would cost every reload a pointer table); when
+ * a version fails, locate() re-parses it once with positions to name the
+ * line of the offending value.
  */
-static int validate_doc(hc__config *c, const json_t *doc, hc_posmap *pm,
-                        hc_error *err)
+static int validate_doc(hc__config *c, json_t *doc, hc_error *err)
 {
     if (c->validate && c->validate(doc, err, c->validate_data) != 0) {
         if (err->code == 0)
@@ -133,11 +132,36 @@ static int validate_doc(hc__config *c, const json_t *doc, hc_posmap *pm,
             snprintf(err->text, sizeof err->text, "rejected by the validator");
         if (!err->source[0] || strcmp(err->source, "<string>") == 0)
             snprintf(err->source, sizeof err->source, "%s", c->path);
-        if (err->line == 0 && pm)
-            hc_posmap_lookup(pm, err->pointer, &err->line, &err->column);
         return -1;
     }
+    if (c->schema) {
+        int rc = hc_schema_check(c->schema, doc, c->path, NULL, err);
+        if (rc != 0) {
+            if (err->code == 0)
+                err->code = rc;
+            return -1;
+        }
+    }
     return 0;
+}
+
+/* Fills err's line and column from its JSON pointer, by parsing the
+ * rejected content again with a position map (failures only). */
+static void locate(hc__config *c, const char *buf, size_t len, hc_error *err)
+{
+    hc_parse_options po = c->popts;
+    hc_error perr;
+    json_t *again;
+    if (err->line != 0 || !err->pointer[0])
+        return;
+    po.positions = hc_posmap_new();
+    if (!po.positions)
+        return;
+    again = hc_parse(buf, len, c->format, c->path, &po, &perr);
+    if (again)
+        hc_posmap_lookup(po.positions, err->pointer, &err->line, &err->column);
+    json_decref(again);
+    hc_posmap_free(po.positions);
 }
 
 void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
@@ -147,8 +171,6 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
     size_t len = 0;
     char *buf;
     uint64_t h;
-    hc_posmap *pm = NULL;
-    hc_parse_options po;
     hc__snapshot *live;
     json_t *doc;
     int was_missing;
@@ -204,17 +226,14 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
 
     if (was_missing && trigger == HC_TRIGGER_MODIFY)
         trigger = HC_TRIGGER_CREATE;
-    po = c->popts;
-    if (c->validate)
-        pm = hc_posmap_new();
-    po.positions = pm;
-    doc = hc_parse(buf, len, c->format, c->path, &po, &err);
+    doc = hc_parse(buf, len, c->format, c->path, &c->popts, &err);
     if (!doc) {
         rejected(e, c, &err, h, trigger,
                  err.code == HC_ENOMEM ? HC__C_READ : HC__C_PARSE);
         goto out;
     }
-    if (validate_doc(c, doc, pm, &err) != 0) {
+    if (validate_doc(c, doc, &err) != 0) {
+        locate(c, buf, len, &err);
         rejected(e, c, &err, h, trigger, HC__C_VALIDATE);
         json_decref(doc);
         goto out;
@@ -234,7 +253,6 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
     hc__apply_commit(e, c, doc, buf, len, h, trigger, detect_ns);
     buf = NULL;
 out:
-    hc_posmap_free(pm);
     free(buf);
 }
 

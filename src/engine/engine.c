@@ -184,6 +184,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->popts.max_size = c->max_size;
     c->validate = o->validate;
     c->validate_data = o->validate_data;
+    c->schema = o->schema;
     c->on_error = o->on_error;
     c->on_error_data = o->on_error_data;
     c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;

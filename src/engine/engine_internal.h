@@ -228,6 +228,7 @@ struct hc__config {
     char *env_nest;
     hc_validate_cb validate;
     void *validate_data;
+    const hc_schema *schema; /* borrowed from the watch options */
     hc_error_cb on_error;
     void *on_error_data;
     hc_watch_mode mode_req;
