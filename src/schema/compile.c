@@ -888,6 +888,83 @@ static const json_t *prop_default(comp *c, hc__node *n, const json_t *sub)
     return NULL;
 }
 
+/* Looks for a multiplier that maps the names' signatures to distinct
+ * slots of a small table; names with equal signatures (same length and
+ * first, middle and last bytes) keep the ordinary hash index. */
+static bool perfect_hash(comp *c, hc__props *p)
+{
+    uint32_t seed = 0x9E3779B9u;
+    uint16_t *t;
+    if (p->n == 0 || p->n > 1024)
+        return true;
+    for (uint32_t bits = 1; bits <= 14; bits++) {
+        size_t size = (size_t)1 << bits;
+        if (size < p->n)
+            continue;
+        if (size > p->n * 16)
+            break;
+        t = hc__arena_alloc(&c->s->arena, size * sizeof *t);
+        if (!t)
+            return oom(c), false;
+        for (int tries = 0; tries < 64; tries++) {
+            size_t m;
+            seed = seed * 1664525u + 1013904223u;
+            seed |= 1;
+            memset(t, 0, size * sizeof *t);
+            for (m = 0; m < p->n; m++) {
+                uint32_t h = hc__key_sig(p->v[m].name.s, p->v[m].name.len);
+                uint32_t slot = (uint32_t)((h * seed) >> (32 - bits));
+                if (t[slot])
+                    break;
+                t[slot] = (uint16_t)(m + 1);
+            }
+            if (m == p->n) {
+                p->ph = t;
+                p->ph_seed = seed;
+                p->ph_shift = 32 - bits;
+                return true;
+            }
+        }
+    }
+    return true;
+}
+
+/* Lets the properties scan check "required" (verdict-only runs) when
+ * every required name is a declared property. */
+static void fold_required(hc__kw *kws, size_t nk)
+{
+    hc__kw *props = NULL, *req = NULL;
+    for (size_t i = 0; i < nk; i++) {
+        if (kws[i].kind == HC__K_PROPS && kws[i].u.props.has_props)
+            props = &kws[i];
+        else if (kws[i].kind == HC__K_REQUIRED)
+            req = &kws[i];
+    }
+    if (!props || !req || req->u.names.n == 0 || req->u.names.n > 64)
+        return;
+    for (size_t r = 0; r < req->u.names.n; r++) {
+        const hc__name *nm = &req->u.names.v[r];
+        size_t i;
+        for (i = 0; i < props->u.props.n; i++) {
+            const hc__name *pn = &props->u.props.v[i].name;
+            if (pn->len == nm->len && !memcmp(pn->s, nm->s, nm->len))
+                break;
+        }
+        if (i == props->u.props.n)
+            return;
+    }
+    for (size_t r = 0; r < req->u.names.n; r++) {
+        const hc__name *nm = &req->u.names.v[r];
+        for (size_t i = 0; i < props->u.props.n; i++) {
+            hc__prop *pr = &props->u.props.v[i];
+            if (pr->name.len == nm->len && !memcmp(pr->name.s, nm->s, nm->len))
+                pr->req_bit |= (uint64_t)1 << r;
+        }
+        props->u.props.req_mask |= (uint64_t)1 << r;
+    }
+    req->u.names.folded = true;
+}
+
 static bool compile_props(comp *c, hc__node *n, hc__kw *k)
 {
     const json_t *j = n->json;
@@ -937,6 +1014,8 @@ static bool compile_props(comp *c, hc__node *n, hc__kw *k)
             }
         }
     }
+    if (props && !perfect_hash(c, p))
+        return false;
     if (pats) {
         size_t i = 0;
         p->npat = json_object_size(pats);
@@ -1033,6 +1112,56 @@ static int kw_order(const hc__kw *k)
     if (k->kind == HC__K_UNEVAL_PROPS || k->kind == HC__K_UNEVAL_ITEMS)
         return 2;
     return 1;
+}
+
+/* The buckets (1 << HC__B_*) of instances keyword kind k can fail for. */
+static unsigned kw_buckets(hc__kind k)
+{
+    switch (k) {
+    case HC__K_MULTIPLE_OF:
+    case HC__K_MAXIMUM:
+    case HC__K_EXCL_MAXIMUM:
+    case HC__K_MINIMUM:
+    case HC__K_EXCL_MINIMUM: return 1u << HC__B_NUMBER;
+    case HC__K_MAX_LENGTH:
+    case HC__K_MIN_LENGTH:
+    case HC__K_PATTERN:
+    case HC__K_FORMAT: return 1u << HC__B_STRING;
+    case HC__K_MAX_ITEMS:
+    case HC__K_MIN_ITEMS:
+    case HC__K_UNIQUE_ITEMS:
+    case HC__K_CONTAINS:
+    case HC__K_ITEMS:
+    case HC__K_UNEVAL_ITEMS: return 1u << HC__B_ARRAY;
+    case HC__K_MAX_PROPS:
+    case HC__K_MIN_PROPS:
+    case HC__K_REQUIRED:
+    case HC__K_DEP_REQUIRED:
+    case HC__K_PROPS:
+    case HC__K_PROPERTY_NAMES:
+    case HC__K_DEP_SCHEMAS:
+    case HC__K_UNEVAL_PROPS: return 1u << HC__B_OBJECT;
+    default: return (1u << HC__NBUCKETS) - 1;
+    }
+}
+
+/* Fills n->bkw / n->boff from n->kw. */
+static bool bucket_keywords(comp *c, hc__node *n)
+{
+    size_t total = 0, o = 0;
+    for (uint32_t i = 0; i < n->nkw; i++)
+        total += (size_t)__builtin_popcount(kw_buckets(n->kw[i].kind));
+    n->bkw = hc__arena_alloc(&c->s->arena, (total + 1) * sizeof *n->bkw);
+    if (!n->bkw)
+        return oom(c), false;
+    for (int b = 0; b < HC__NBUCKETS; b++) {
+        n->boff[b] = (uint32_t)o;
+        for (uint32_t i = 0; i < n->nkw; i++)
+            if (kw_buckets(n->kw[i].kind) & (1u << b))
+                n->bkw[o++] = &n->kw[i];
+    }
+    n->boff[HC__NBUCKETS] = (uint32_t)o;
+    return true;
 }
 
 static void compile_node(comp *c, hc__node *n)
@@ -1344,6 +1473,9 @@ static void compile_node(comp *c, hc__node *n)
     }
     n->kw = kws;
     n->nkw = (uint32_t)nk;
+    fold_required(kws, nk);
+    if (!bucket_keywords(c, n))
+        c->failed = true;
 }
 
 /* ---- in-place cycle check -------------------------------------------------

@@ -43,24 +43,25 @@ bool hc__uri_valid(const char *s, size_t len, bool absolute);
 
 /* ---- regexes (regex.c) ------------------------------------------------ */
 
-/* A run of one ASCII character class, repeated min..max times. */
-typedef struct hc__fast_atom {
-    uint64_t set[2];
-    uint32_t min, max;
-} hc__fast_atom;
-
 typedef struct hc__regex {
     pcre2_code *code;
     const char *src; /* the pattern as written, for messages */
     bool jit;
-    /* Anchored patterns made only of ASCII classes/literals with
-     * quantifiers, where greedy matching cannot be wrong (each variable run
-     * is followed by a disjoint mandatory run or the end): matched by a
-     * loop over the bytes instead of PCRE2. NULL when not that simple. */
-    hc__fast_atom *fast;
-    uint32_t nfast;
-    bool fast_end; /* "$" at the end */
+    /* Patterns of the simple subset (dfa.c) also get a byte DFA that
+     * answers instead of PCRE2: dfa[state * dfa_ncls + dfa_class[byte]]
+     * is the next state; 0 is "no match", 1 "matched". NULL otherwise. */
+    uint16_t *dfa;
+    uint8_t *dfa_accept; /* per state: a match when the input ends here */
+    uint16_t dfa_ncls, dfa_start;
+    uint8_t dfa_class[256];
 } hc__regex;
+
+/* Builds re's DFA when pat (already accepted by PCRE2) is in the subset;
+ * leaves re->dfa NULL otherwise. dot_ok: "." may be handled ("\n" is the
+ * only newline). */
+void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
+/* 1 match, 0 no match; re->dfa must be set */
+int hc__dfa_match(const hc__regex *re, const char *s, size_t len);
 
 /*
  * Compiles an ECMA-262 style pattern with PCRE2 (UTF, $ only at the end,
@@ -170,9 +171,22 @@ typedef struct hc__name {
 typedef struct hc__prop {
     hc__name name;
     uint64_t hash;
+    uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
+
+/* What a property name's perfect hash is computed from: its length and
+ * three of its bytes (cheaper than hashing the whole name). */
+static inline uint32_t hc__key_sig(const char *k, size_t kl)
+{
+    uint32_t x = (uint32_t)kl;
+    if (kl)
+        x ^= (uint32_t)(unsigned char)k[0] << 8 ^
+             (uint32_t)(unsigned char)k[kl - 1] << 16 ^
+             (uint32_t)(unsigned char)k[kl / 2] << 24;
+    return x;
+}
 
 typedef struct hc__pattern_prop {
     hc__regex re;
@@ -184,6 +198,14 @@ typedef struct hc__props {
     size_t n;
     uint32_t *slots; /* hash index (i + 1, 0 empty); NULL when n is small */
     uint32_t mask;
+    /* perfect hash of the names when one was found (NULL otherwise):
+     * ph[(hc__key_sig(name) * ph_seed) >> ph_shift] is index + 1 */
+    uint16_t *ph;
+    uint32_t ph_seed, ph_shift;
+    /* "required" of the same node, when every name in it is one of these
+     * properties: verdict-only runs check it during the property scan
+     * (the required keyword then has folded set) */
+    uint64_t req_mask;
     hc__pattern_prop *pat;
     size_t npat;
     hc__node *additional; /* NULL: none */
@@ -224,6 +246,7 @@ typedef struct hc__kw {
         struct {
             hc__name *v;
             size_t n;
+            bool folded; /* checked by the node's properties scan */
         } names;
         struct {
             hc__dep_req *v;
@@ -255,6 +278,18 @@ typedef struct hc__kw {
     } u;
 } hc__kw;
 
+/* Instance kinds a keyword can apply to: nodes keep one keyword list per
+ * kind, so a value only visits the keywords that can fail for it. */
+enum {
+    HC__B_NULL,
+    HC__B_BOOLEAN,
+    HC__B_OBJECT,
+    HC__B_ARRAY,
+    HC__B_NUMBER,
+    HC__B_STRING,
+    HC__NBUCKETS
+};
+
 enum {
     HC__N_FALSE = 1,    /* the boolean schema false */
     HC__N_UNEVAL = 2,   /* has unevaluated*: tracks annotations */
@@ -268,6 +303,10 @@ struct hc__node {
     unsigned types;        /* "type", checked before the keywords; 0: any */
     const hc__node *alias; /* a node that is only a "$ref": its target, for
                               verdict-only runs (no paths to keep) */
+    /* kw entries that apply to an instance of bucket b (HC__B_*), in
+     * schema order: bkw[boff[b]] .. bkw[boff[b + 1] - 1] */
+    const hc__kw **bkw;
+    uint32_t boff[HC__NBUCKETS + 1];
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

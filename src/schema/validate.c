@@ -98,6 +98,13 @@ static inline bool collecting(const hc__vctx *c)
     (collecting(c) ? (hc__report_add((c), (kw), (ikey), __VA_ARGS__), false)   \
                    : false)
 
+/* Failure paths build messages in big buffers: kept out of line, so the
+ * passing path (the common one) stays small. */
+#define COLD __attribute__((noinline, cold))
+/* Keyword evaluators with locals of their own (annotation sets, path
+ * frames) stay out of v_node, whose frame every nesting level pays for. */
+#define NOINLINE __attribute__((noinline))
+
 static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
@@ -146,6 +153,36 @@ static unsigned inst_type(const json_t *v)
     case JSON_NULL:
     default: return HC__T_NULL;
     }
+}
+
+static inline int inst_bucket(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return HC__B_OBJECT;
+    case JSON_ARRAY: return HC__B_ARRAY;
+    case JSON_STRING: return HC__B_STRING;
+    case JSON_INTEGER:
+    case JSON_REAL: return HC__B_NUMBER;
+    case JSON_TRUE:
+    case JSON_FALSE: return HC__B_BOOLEAN;
+    case JSON_NULL:
+    default: return HC__B_NULL;
+    }
+}
+
+/* inst (of bucket b) is one of the types: only a real needs a look at
+ * its value (1.0 is an integer). */
+static inline bool type_ok(unsigned types, const json_t *inst, int b)
+{
+    static const unsigned bits[HC__NBUCKETS] = {
+        [HC__B_NULL] = HC__T_NULL,     [HC__B_BOOLEAN] = HC__T_BOOLEAN,
+        [HC__B_OBJECT] = HC__T_OBJECT, [HC__B_ARRAY] = HC__T_ARRAY,
+        [HC__B_NUMBER] = HC__T_NUMBER, [HC__B_STRING] = HC__T_STRING};
+    if (types & bits[b])
+        return true;
+    if (b != HC__B_NUMBER || !(types & HC__T_INTEGER))
+        return false;
+    return (inst_type(inst) & HC__T_INTEGER) != 0;
 }
 
 /* -1, 0, 1 comparing an integer with a double, exactly */
@@ -236,8 +273,8 @@ static void types_text(unsigned t, char *buf, size_t size)
     }
 }
 
-static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
-                        int rc)
+static __attribute__((noinline, cold)) void
+limit_error(hc__vctx *c, const char *kw, const hc__regex *re, int rc)
 {
     const char *what;
     c->limit_hit = true;
@@ -258,11 +295,28 @@ static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
 /* ---- objects
  * --------------------------------------------------------------------- */
 
-/* Property names are short: a byte loop beats a call to memcmp. */
+/* Property names are short: two overlapping word loads beat a call to
+ * memcmp. */
 static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
-    if (n > 24)
-        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t a0, b0, a1, b1;
+        if (n > 16)
+            return memcmp(a, b, n) == 0;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n >= 4) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i])
             return false;
@@ -271,6 +325,14 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 
 static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
 {
+    if (p->ph) {
+        uint32_t slot = (hc__key_sig(k, kl) * p->ph_seed) >> p->ph_shift;
+        const hc__prop *pr;
+        if (!p->ph[slot])
+            return NULL;
+        pr = &p->v[p->ph[slot] - 1];
+        return pr->name.len == kl && same_bytes(pr->name.s, k, kl) ? pr : NULL;
+    }
     if (!p->slots) {
         for (size_t i = 0; i < p->n; i++)
             if (p->v[i].name.len == kl && same_bytes(p->v[i].name.s, k, kl))
@@ -290,20 +352,26 @@ static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
     }
 }
 
-static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     const hc__props *p = &k->u.props;
     bool ok = true;
     size_t idx = 0;
+    uint64_t seen = 0; /* required properties present (verdict-only) */
 
-    if (!e && !p->npat && !p->additional) {
-        /* only "properties": look the schema's names up in the instance */
+    /* Only "properties": look the schema's names up in the instance, in
+     * schema order (the order of the errors) when there is a report;
+     * without one, that only when the instance has many more members
+     * (a scan of its members is cheaper than a lookup per name). */
+    if (!e && !p->npat && !p->additional &&
+        (c->rep || json_object_size(inst) > 2 * p->n)) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             hc__seg ik;
             if (!v)
                 continue;
+            seen |= pr->req_bit;
             ik = (hc__seg){c->ipath, pr->name.s, pr->name.len};
             if (!v_at(c, pr->node, v, NULL, "properties", pr->name.s,
                       pr->name.len, false, &ik)) {
@@ -312,7 +380,7 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
                     return false;
             }
         }
-        return ok;
+        return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
     }
     for (void *it = json_object_iter(inst); it;
          it = json_object_iter_next(inst, it), idx++) {
@@ -325,6 +393,7 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
             const hc__prop *pr = props_find(p, key, kl);
             if (pr) {
                 matched = true;
+                seen |= pr->req_bit;
                 if (!v_at(c, pr->node, v, NULL, "properties", key, kl, false,
                           &ik)) {
                     ok = false;
@@ -364,10 +433,11 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         if (matched && e)
             ev_set(c, e, idx);
     }
-    return ok;
+    return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
 }
 
-static bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                    ev *e)
 {
     bool ok = true;
     size_t idx = 0;
@@ -392,7 +462,8 @@ static bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
+static NOINLINE bool v_property_names(hc__vctx *c, const hc__kw *k,
+                                      json_t *inst)
 {
     bool ok = true;
     for (void *it = json_object_iter(inst); it;
@@ -420,7 +491,7 @@ static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
     return ok;
 }
 
-static void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
+static NOINLINE void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
 {
     for (uint32_t i = 0; i < n->nkw; i++) {
         const hc__kw *k = &n->kw[i];
@@ -446,7 +517,7 @@ static void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
 /* ---- arrays
  * ------------------------------------------------------------------------ */
 
-static bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     size_t n = json_array_size(inst), np = k->u.items.nprefix;
     bool ok = true;
@@ -477,7 +548,8 @@ static bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                ev *e)
 {
     size_t n = json_array_size(inst), count = 0;
     size_t min = k->u.contains.min, max = k->u.contains.max;
@@ -517,7 +589,8 @@ static bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return true;
 }
 
-static bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                    ev *e)
 {
     size_t n = json_array_size(inst);
     bool ok = true;
@@ -539,7 +612,7 @@ static bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_unique(hc__vctx *c, json_t *inst)
+static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
 {
     size_t n = json_array_size(inst);
     uint64_t stack_h[128], *h = stack_h;
@@ -661,7 +734,7 @@ static void branch_details(hc__vctx *c, const hc__kw *k, json_t *inst,
     c->stopped = hc__report_full(c->rep);
 }
 
-static bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     bool any = false;
     for (size_t i = 0; i < k->u.list.n; i++) {
@@ -696,7 +769,7 @@ static bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return false;
 }
 
-static bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     size_t count = 0, first = 0, second = 0;
     ev keep;
@@ -753,7 +826,7 @@ static bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return false;
 }
 
-static bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     ev te;
     bool r;
@@ -795,26 +868,33 @@ static const hc__node *dynamic_target(const hc__vctx *c, const hc__kw *k)
 /* ---- scalars
  * ---------------------------------------------------------------------- */
 
-static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
+static bool enum_has(const hc__kw *k, const json_t *inst)
+{
+    if (k->u.en.strs) {
+        const char *s;
+        size_t len;
+        if (!json_is_string(inst))
+            return false;
+        s = json_string_value(inst);
+        len = json_string_length(inst);
+        for (size_t i = 0; i < k->u.en.nstrs; i++)
+            if (k->u.en.strs[i].len == len &&
+                same_bytes(k->u.en.strs[i].s, s, len))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(k->u.en.value); i++)
+        if (hc__json_equal(inst, json_array_get(k->u.en.value, i)))
+            return true;
+    return false;
+}
+
+static COLD bool enum_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
     const json_t *vals = k->u.en.value;
     size_t n = json_array_size(vals);
     char what[96], list[200];
     size_t o = 0;
-    if (k->u.en.strs) {
-        if (json_is_string(inst)) {
-            const char *s = json_string_value(inst);
-            size_t len = json_string_length(inst);
-            for (size_t i = 0; i < k->u.en.nstrs; i++)
-                if (k->u.en.strs[i].len == len &&
-                    same_bytes(k->u.en.strs[i].s, s, len))
-                    return true;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++)
-            if (hc__json_equal(inst, json_array_get(vals, i)))
-                return true;
-    }
     if (!collecting(c))
         return false;
     hc__brief(inst, what, sizeof what);
@@ -833,43 +913,26 @@ static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
                 what, n ? list : "(none)");
 }
 
-static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
+static COLD bool const_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    int cmp;
+    char a[96], b[96];
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, a, sizeof a);
+    hc__brief(k->u.en.value, b, sizeof b);
+    return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a, b);
+}
+
+static COLD bool number_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
     char a[64], b[64];
-    if (k->kind == HC__K_MULTIPLE_OF) {
-        if (is_multiple(inst, &k->u.num))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
-        hc__brief(k->u.num.json, b, sizeof b);
-        return FAIL(c, k->name, NULL, "%s is not a multiple of %s", a, b);
-    }
-    cmp = num_cmp(inst, &k->u.num);
-    switch (k->kind) {
-    case HC__K_MAXIMUM:
-        if (cmp <= 0)
-            return true;
-        break;
-    case HC__K_EXCL_MAXIMUM:
-        if (cmp < 0)
-            return true;
-        break;
-    case HC__K_MINIMUM:
-        if (cmp >= 0)
-            return true;
-        break;
-    default:
-        if (cmp > 0)
-            return true;
-        break;
-    }
     if (!collecting(c))
         return false;
     hc__brief(inst, a, sizeof a);
     hc__brief(k->u.num.json, b, sizeof b);
     switch (k->kind) {
+    case HC__K_MULTIPLE_OF:
+        return FAIL(c, k->name, NULL, "%s is not a multiple of %s", a, b);
     case HC__K_MAXIMUM:
         return FAIL(c, k->name, NULL, "%s is greater than the maximum of %s", a,
                     b);
@@ -885,126 +948,131 @@ static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
     }
 }
 
-static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
+static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    bool ok;
+    switch (k->kind) {
+    case HC__K_MULTIPLE_OF: ok = is_multiple(inst, &k->u.num); break;
+    case HC__K_MAXIMUM: ok = num_cmp(inst, &k->u.num) <= 0; break;
+    case HC__K_EXCL_MAXIMUM: ok = num_cmp(inst, &k->u.num) < 0; break;
+    case HC__K_MINIMUM: ok = num_cmp(inst, &k->u.num) >= 0; break;
+    default: ok = num_cmp(inst, &k->u.num) > 0; break;
+    }
+    return ok || number_fail(c, k, inst);
+}
+
+static COLD bool string_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
     const char *s = json_string_value(inst);
-    size_t len = json_string_length(inst), cps;
+    size_t len = json_string_length(inst), cps = utf8_count(s, len);
     char a[96];
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, a, sizeof a);
     switch (k->kind) {
     case HC__K_MAX_LENGTH:
-        if (len <= k->u.count || (cps = utf8_count(s, len)) <= k->u.count)
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL,
                     "%s is longer than the maximum length of %zu %s (it has "
                     "%zu)",
                     a, k->u.count,
                     plural(k->u.count, "character", "characters"), cps);
     case HC__K_MIN_LENGTH:
-        if (len / 4 >= k->u.count ||
-            (len >= k->u.count && (cps = utf8_count(s, len)) >= k->u.count))
-            return true;
-        if (!collecting(c))
-            return false;
-        cps = utf8_count(s, len);
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL,
                     "%s is shorter than the minimum length of %zu %s (it has "
                     "%zu)",
                     a, k->u.count,
                     plural(k->u.count, "character", "characters"), cps);
-    case HC__K_PATTERN: {
-        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
-        if (rc == 1)
-            return true;
-        if (rc < 0) {
-            limit_error(c, k->name, &k->u.re, rc);
-            return false;
-        }
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
+    case HC__K_PATTERN:
         return FAIL(c, k->name, NULL, "%s does not match the pattern %s", a,
                     k->u.re.src);
-    }
     default: /* format */
-        if (hc__format_check(k->u.format, s, len))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL, "%s is not a valid %s", a,
                     hc__format_name(k->u.format));
     }
 }
 
+static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    const char *s = json_string_value(inst);
+    size_t len = json_string_length(inst);
+    bool ok;
+    switch (k->kind) {
+    case HC__K_MAX_LENGTH:
+        ok = len <= k->u.count || utf8_count(s, len) <= k->u.count;
+        break;
+    case HC__K_MIN_LENGTH:
+        ok = len / 4 >= k->u.count ||
+             (len >= k->u.count && utf8_count(s, len) >= k->u.count);
+        break;
+    case HC__K_PATTERN: {
+        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
+        if (rc < 0) {
+            limit_error(c, k->name, &k->u.re, rc);
+            return false;
+        }
+        ok = rc == 1;
+        break;
+    }
+    default: /* format */ ok = hc__format_check(k->u.format, s, len); break;
+    }
+    return ok || string_fail(c, k, inst);
+}
+
+static COLD bool count_fail(hc__vctx *c, const hc__kw *k, size_t n)
+{
+    bool max = k->kind == HC__K_MAX_ITEMS || k->kind == HC__K_MAX_PROPS;
+    if (k->kind == HC__K_MAX_ITEMS || k->kind == HC__K_MIN_ITEMS)
+        return FAIL(c, k->name, NULL,
+                    "the array has %zu %s, %s than the %s of %zu", n,
+                    plural(n, "item", "items"), max ? "more" : "fewer",
+                    max ? "maximum" : "minimum", k->u.count);
+    return FAIL(c, k->name, NULL,
+                "the object has %zu %s, %s than the %s of %zu", n,
+                plural(n, "property", "properties"), max ? "more" : "fewer",
+                max ? "maximum" : "minimum", k->u.count);
+}
+
 /* ---- the keyword switch
  * -------------------------------------------------------------- */
 
+/* k applies to inst's kind: the node's bucket lists say so. */
 static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     switch (k->kind) {
     case HC__K_TYPE: /* moved into hc__node.types at compile time */
         return (inst_type(inst) & k->u.types) != 0;
-    case HC__K_ENUM: return v_enum(c, k, inst);
-    case HC__K_CONST: {
-        char a[96], b[96];
-        if (hc__json_equal(inst, k->u.en.value))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
-        hc__brief(k->u.en.value, b, sizeof b);
-        return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a,
-                    b);
-    }
+    case HC__K_ENUM: return enum_has(k, inst) || enum_fail(c, k, inst);
+    case HC__K_CONST:
+        return hc__json_equal(inst, k->u.en.value) || const_fail(c, k, inst);
     case HC__K_MULTIPLE_OF:
     case HC__K_MAXIMUM:
     case HC__K_EXCL_MAXIMUM:
     case HC__K_MINIMUM:
-    case HC__K_EXCL_MINIMUM:
-        return !json_is_number(inst) || v_number(c, k, inst);
+    case HC__K_EXCL_MINIMUM: return v_number(c, k, inst);
     case HC__K_MAX_LENGTH:
     case HC__K_MIN_LENGTH:
     case HC__K_PATTERN:
-    case HC__K_FORMAT: return !json_is_string(inst) || v_string(c, k, inst);
+    case HC__K_FORMAT: return v_string(c, k, inst);
     case HC__K_MAX_ITEMS:
     case HC__K_MIN_ITEMS: {
-        size_t n;
-        bool max = k->kind == HC__K_MAX_ITEMS;
-        if (!json_is_array(inst))
+        size_t n = json_array_size(inst);
+        if (k->kind == HC__K_MAX_ITEMS ? n <= k->u.count : n >= k->u.count)
             return true;
-        n = json_array_size(inst);
-        if (max ? n <= k->u.count : n >= k->u.count)
-            return true;
-        return FAIL(c, k->name, NULL,
-                    "the array has %zu %s, %s than the %s of %zu", n,
-                    plural(n, "item", "items"), max ? "more" : "fewer",
-                    max ? "maximum" : "minimum", k->u.count);
+        return count_fail(c, k, n);
     }
-    case HC__K_UNIQUE_ITEMS: return !json_is_array(inst) || v_unique(c, inst);
-    case HC__K_CONTAINS:
-        return !json_is_array(inst) || v_contains(c, k, inst, e);
+    case HC__K_UNIQUE_ITEMS: return v_unique(c, inst);
+    case HC__K_CONTAINS: return v_contains(c, k, inst, e);
     case HC__K_MAX_PROPS:
     case HC__K_MIN_PROPS: {
-        size_t n;
-        bool max = k->kind == HC__K_MAX_PROPS;
-        if (!json_is_object(inst))
+        size_t n = json_object_size(inst);
+        if (k->kind == HC__K_MAX_PROPS ? n <= k->u.count : n >= k->u.count)
             return true;
-        n = json_object_size(inst);
-        if (max ? n <= k->u.count : n >= k->u.count)
-            return true;
-        return FAIL(c, k->name, NULL,
-                    "the object has %zu %s, %s than the %s of %zu", n,
-                    plural(n, "property", "properties"), max ? "more" : "fewer",
-                    max ? "maximum" : "minimum", k->u.count);
+        return count_fail(c, k, n);
     }
     case HC__K_REQUIRED: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
+        if (k->u.names.folded && !c->rep)
+            return true; /* v_props checks it */
         for (size_t i = 0; i < k->u.names.n; i++) {
             const hc__name *nm = &k->u.names.v[i];
             if (json_object_getn(inst, nm->s, nm->len))
@@ -1018,8 +1086,6 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     }
     case HC__K_DEP_REQUIRED: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
         for (size_t i = 0; i < k->u.dep_req.n; i++) {
             const hc__dep_req *d = &k->u.dep_req.v[i];
             if (!json_object_getn(inst, d->prop.s, d->prop.len))
@@ -1036,13 +1102,10 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         }
         return ok;
     }
-    case HC__K_PROPS: return !json_is_object(inst) || v_props(c, k, inst, e);
-    case HC__K_PROPERTY_NAMES:
-        return !json_is_object(inst) || v_property_names(c, k, inst);
+    case HC__K_PROPS: return v_props(c, k, inst, e);
+    case HC__K_PROPERTY_NAMES: return v_property_names(c, k, inst);
     case HC__K_DEP_SCHEMAS: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
         for (size_t i = 0; i < k->u.dep_schemas.n; i++) {
             const hc__dep_schema *d = &k->u.dep_schemas.v[i];
             if (!json_object_getn(inst, d->prop.s, d->prop.len))
@@ -1056,7 +1119,7 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         }
         return ok;
     }
-    case HC__K_ITEMS: return !json_is_array(inst) || v_items(c, k, inst, e);
+    case HC__K_ITEMS: return v_items(c, k, inst, e);
     case HC__K_ALL_OF: {
         bool ok = true;
         for (size_t i = 0; i < k->u.list.n; i++)
@@ -1088,10 +1151,8 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     case HC__K_DYNAMIC_REF:
         return v_at(c, dynamic_target(c, k), inst, e, "$dynamicRef", NULL, 0,
                     false, NULL);
-    case HC__K_UNEVAL_PROPS:
-        return !json_is_object(inst) || v_uneval_props(c, k, inst, e);
-    case HC__K_UNEVAL_ITEMS:
-        return !json_is_array(inst) || v_uneval_items(c, k, inst, e);
+    case HC__K_UNEVAL_PROPS: return v_uneval_props(c, k, inst, e);
+    case HC__K_UNEVAL_ITEMS: return v_uneval_items(c, k, inst, e);
     }
     return true;
 }
@@ -1144,7 +1205,7 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     ev local;
     ev *use = e;
     bool ok = true;
-    int hops = 0;
+    int hops = 0, b;
 
     if (!c->rep && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
@@ -1162,8 +1223,13 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
         c->depth -= hops;
         return ok;
     }
-    if (n->types && !(inst_type(inst) & n->types))
+    b = inst_bucket(inst);
+    if (n->types && !type_ok(n->types, inst, b))
         return type_fail(c, n, inst);
+    /* nothing applies to this kind of value (and nothing to fill) */
+    if (n->boff[b] == n->boff[b + 1] && n->nkw &&
+        c->depth < HC__SCHEMA_MAX_DEPTH)
+        return true;
     if (n->nkw == 0) {
         if (!(n->flags & HC__N_FALSE))
             return true;
@@ -1196,8 +1262,8 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     if ((n->flags & HC__N_DEFAULTS) && c->fill && !c->nofill &&
         json_is_object(inst))
         fill_defaults(c, n, inst);
-    for (uint32_t i = 0; i < n->nkw; i++) {
-        if (!v_kw(c, &n->kw[i], inst, use)) {
+    for (uint32_t i = n->boff[b], end = n->boff[b + 1]; i < end; i++) {
+        if (!v_kw(c, n->bkw[i], inst, use)) {
             ok = false;
             if (!collecting(c) || c->limit_hit)
                 break;
