@@ -1145,7 +1145,29 @@ static unsigned kw_buckets(hc__kind k)
     }
 }
 
-/* Fills n->bkw / n->boff from n->kw. */
+/* Keywords that only look at the instance itself. */
+static bool kw_is_leaf(const hc__kw *k)
+{
+    switch (k->kind) {
+    case HC__K_CONTAINS:
+    case HC__K_PROPS:
+    case HC__K_PROPERTY_NAMES:
+    case HC__K_DEP_SCHEMAS:
+    case HC__K_ITEMS:
+    case HC__K_ALL_OF:
+    case HC__K_ANY_OF:
+    case HC__K_ONE_OF:
+    case HC__K_NOT:
+    case HC__K_IF:
+    case HC__K_REF:
+    case HC__K_DYNAMIC_REF:
+    case HC__K_UNEVAL_PROPS:
+    case HC__K_UNEVAL_ITEMS: return false;
+    default: return !(k->kind == HC__K_REQUIRED && k->u.names.folded);
+    }
+}
+
+/* Fills n->bkw / n->boff / n->leaf from n->kw. */
 static bool bucket_keywords(comp *c, hc__node *n)
 {
     size_t total = 0, o = 0;
@@ -1155,10 +1177,15 @@ static bool bucket_keywords(comp *c, hc__node *n)
     if (!n->bkw)
         return oom(c), false;
     for (int b = 0; b < HC__NBUCKETS; b++) {
+        bool leaf = true;
         n->boff[b] = (uint32_t)o;
         for (uint32_t i = 0; i < n->nkw; i++)
-            if (kw_buckets(n->kw[i].kind) & (1u << b))
+            if (kw_buckets(n->kw[i].kind) & (1u << b)) {
                 n->bkw[o++] = &n->kw[i];
+                leaf = leaf && kw_is_leaf(&n->kw[i]);
+            }
+        if (leaf && o > n->boff[b])
+            n->leaf |= 1u << b;
     }
     n->boff[HC__NBUCKETS] = (uint32_t)o;
     return true;
@@ -1674,6 +1701,19 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         hc__node *n = c.queue[q];
         if (n->nkw == 1 && n->kw[0].kind == HC__K_REF && !n->types && !n->flags)
             n->alias = n->kw[0].u.ref.node;
+    }
+    for (size_t q = 0; q < c.nq && !c.failed; q++) {
+        hc__node *n = c.queue[q];
+        const hc__node *t = n->alias;
+        int hops = 1;
+        if (!t)
+            continue;
+        while (t->alias) {
+            t = t->alias;
+            hops++;
+        }
+        n->target = t;
+        n->hops = hops;
     }
 done:
     free(c.res);

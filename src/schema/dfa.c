@@ -651,17 +651,38 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
             next[(size_t)id * (size_t)ncls + (size_t)c] = (uint16_t)to;
         }
     }
-    re->dfa = malloc((size_t)b.nd * (size_t)ncls * sizeof *re->dfa);
-    re->dfa_accept = malloc((size_t)b.nd);
-    if (!re->dfa || !re->dfa_accept) {
-        free(re->dfa);
-        free(re->dfa_accept);
-        re->dfa = NULL;
-        re->dfa_accept = NULL;
+    /* renumber: dead, matched, then the other states with the accepting
+     * ones last, so "accepting" is one comparison; entries hold a
+     * state's row offset (id * ncls), saving a multiply per byte */
+    if ((size_t)b.nd * (size_t)ncls > UINT16_MAX)
         goto done;
+    {
+        int *perm = malloc((size_t)b.nd * sizeof *perm), id = 2;
+        if (!perm)
+            goto done;
+        perm[0] = 0;
+        perm[1] = 1;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1)
+                re->dfa_acc_off = (uint16_t)(id * ncls);
+            for (int i = 2; i < b.nd; i++)
+                if (acc[i] == pass)
+                    perm[i] = id++;
+        }
+        re->dfa = malloc((size_t)b.nd * (size_t)ncls * sizeof *re->dfa);
+        if (!re->dfa) {
+            free(perm);
+            goto done;
+        }
+        for (int i = 0; i < b.nd; i++)
+            for (int c = 0; c < ncls; c++)
+                re->dfa[(size_t)perm[i] * (size_t)ncls + (size_t)c] =
+                    (uint16_t)(perm[next[(size_t)i * (size_t)ncls +
+                                         (size_t)c]] *
+                               ncls);
+        re->dfa_start = (uint16_t)(perm[re->dfa_start] * ncls);
+        free(perm);
     }
-    memcpy(re->dfa, next, (size_t)b.nd * (size_t)ncls * sizeof *re->dfa);
-    memcpy(re->dfa_accept, acc, (size_t)b.nd);
     memcpy(re->dfa_class, cls, sizeof cls);
     re->dfa_ncls = (uint16_t)ncls;
     ok = true;
@@ -736,14 +757,18 @@ int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
 {
     const uint16_t *next = re->dfa;
     const uint8_t *cls = re->dfa_class;
-    size_t ncls = re->dfa_ncls;
+    const unsigned matched = re->dfa_ncls; /* the row of state 1 */
     unsigned st = re->dfa_start;
-    if (st <= 1)
-        return (int)st;
-    for (size_t i = 0; i < len; i++) {
-        st = next[st * ncls + cls[(unsigned char)s[i]]];
-        if (st <= 1)
-            return (int)st;
+    size_t i = 0;
+    /* dead and matched absorb: checking every 4 bytes is enough */
+    while (st > matched && i + 4 <= len) {
+        st = next[st + cls[(unsigned char)s[i]]];
+        st = next[st + cls[(unsigned char)s[i + 1]]];
+        st = next[st + cls[(unsigned char)s[i + 2]]];
+        st = next[st + cls[(unsigned char)s[i + 3]]];
+        i += 4;
     }
-    return re->dfa_accept[st];
+    for (; st > matched && i < len; i++)
+        st = next[st + cls[(unsigned char)s[i]]];
+    return st == matched || st >= re->dfa_acc_off;
 }

@@ -205,9 +205,7 @@ void hc__regex_free(hc__regex *re)
     }
     if (re) {
         free(re->dfa);
-        free(re->dfa_accept);
         re->dfa = NULL;
-        re->dfa_accept = NULL;
     }
 }
 
@@ -241,13 +239,11 @@ static pcre2_match_data *thread_match_data(void)
     return tl_md;
 }
 
-int hc__regex_match(const hc__regex *re, const pcre2_match_context *mctx,
-                    const char *s, size_t len)
+int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
+                   const char *s, size_t len)
 {
     pcre2_match_data *md;
     int rc;
-    if (re->dfa)
-        return hc__dfa_match(re, s, len);
     md = thread_match_data();
     if (!md)
         return PCRE2_ERROR_NOMEMORY;

@@ -48,11 +48,12 @@ typedef struct hc__regex {
     const char *src; /* the pattern as written, for messages */
     bool jit;
     /* Patterns of the simple subset (dfa.c) also get a byte DFA that
-     * answers instead of PCRE2: dfa[state * dfa_ncls + dfa_class[byte]]
-     * is the next state; 0 is "no match", 1 "matched". NULL otherwise. */
+     * answers instead of PCRE2, NULL otherwise. States are row offsets:
+     * dfa[state + dfa_class[byte]] is the next one; 0 is "no match",
+     * dfa_ncls "matched", and from dfa_acc_off on, states where the end
+     * of the input is a match. */
     uint16_t *dfa;
-    uint8_t *dfa_accept; /* per state: a match when the input ends here */
-    uint16_t dfa_ncls, dfa_start;
+    uint16_t dfa_ncls, dfa_start, dfa_acc_off;
     uint8_t dfa_class[256];
 } hc__regex;
 
@@ -62,6 +63,8 @@ typedef struct hc__regex {
 void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
 /* 1 match, 0 no match; re->dfa must be set */
 int hc__dfa_match(const hc__regex *re, const char *s, size_t len);
+int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
+                   const char *s, size_t len);
 
 /*
  * Compiles an ECMA-262 style pattern with PCRE2 (UTF, $ only at the end,
@@ -71,8 +74,13 @@ int hc__dfa_match(const hc__regex *re, const char *s, size_t len);
 int hc__regex_compile(hc__regex *re, const char *pat, size_t len, char *msg,
                       size_t msg_size, size_t *offset);
 /* 1 match, 0 no match, negative: a PCRE2 error (limit hit) */
-int hc__regex_match(const hc__regex *re, const pcre2_match_context *mctx,
-                    const char *s, size_t len);
+static inline int hc__regex_match(const hc__regex *re,
+                                  const pcre2_match_context *mctx,
+                                  const char *s, size_t len)
+{
+    return re->dfa ? hc__dfa_match(re, s, len)
+                   : hc__pcre_match(re, mctx, s, len);
+}
 void hc__regex_free(hc__regex *re);
 
 /* ---- JSON value equality and hashing (equal.c) -------------------------
@@ -300,13 +308,18 @@ struct hc__node {
     hc__kw *kw;
     uint32_t nkw;
     uint32_t flags;
-    unsigned types;        /* "type", checked before the keywords; 0: any */
-    const hc__node *alias; /* a node that is only a "$ref": its target, for
-                              verdict-only runs (no paths to keep) */
+    unsigned types;         /* "type", checked before the keywords; 0: any */
+    const hc__node *alias;  /* a node that is only a "$ref": its target, for
+                               verdict-only runs (no paths to keep) */
+    const hc__node *target; /* the end of the alias chain, hops away */
+    int hops;
     /* kw entries that apply to an instance of bucket b (HC__B_*), in
      * schema order: bkw[boff[b]] .. bkw[boff[b + 1] - 1] */
     const hc__kw **bkw;
     uint32_t boff[HC__NBUCKETS + 1];
+    /* bit b: bucket b holds only keywords that never evaluate a
+     * subschema (verdict-only runs check them without the node setup) */
+    unsigned leaf;
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

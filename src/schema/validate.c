@@ -105,7 +105,10 @@ static inline bool collecting(const hc__vctx *c)
  * frames) stay out of v_node, whose frame every nesting level pays for. */
 #define NOINLINE __attribute__((noinline))
 
-static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e);
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -127,9 +130,10 @@ static bool v_at_slow(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
 }
 
 /* Without a report nobody reads the paths: skip the frames. */
-static inline bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
-                        const char *kw, const char *sub, size_t sublen,
-                        bool sub_index, const hc__seg *ikey)
+static ALWAYS_INLINE bool v_at(hc__vctx *c, const hc__node *n, json_t *inst,
+                               ev *e, const char *kw, const char *sub,
+                               size_t sublen, bool sub_index,
+                               const hc__seg *ikey)
 {
     if (!c->rep)
         return v_node(c, n, inst, e);
@@ -155,7 +159,7 @@ static unsigned inst_type(const json_t *v)
     }
 }
 
-static inline int inst_bucket(const json_t *v)
+static ALWAYS_INLINE int inst_bucket(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return HC__B_OBJECT;
@@ -172,7 +176,7 @@ static inline int inst_bucket(const json_t *v)
 
 /* inst (of bucket b) is one of the types: only a real needs a look at
  * its value (1.0 is an integer). */
-static inline bool type_ok(unsigned types, const json_t *inst, int b)
+static ALWAYS_INLINE bool type_ok(unsigned types, const json_t *inst, int b)
 {
     static const unsigned bits[HC__NBUCKETS] = {
         [HC__B_NULL] = HC__T_NULL,     [HC__B_BOOLEAN] = HC__T_BOOLEAN,
@@ -462,6 +466,8 @@ static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
     return ok;
 }
 
+static int name_leaf(hc__vctx *c, const hc__node *n, const char *s, size_t len);
+
 static NOINLINE bool v_property_names(hc__vctx *c, const hc__kw *k,
                                       json_t *inst)
 {
@@ -471,8 +477,16 @@ static NOINLINE bool v_property_names(hc__vctx *c, const hc__kw *k,
         const char *key = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
         hc__seg ik = {c->ipath, key, kl};
-        json_t *name = json_stringn_nocheck(key, kl);
+        json_t *name;
         bool r;
+        if (!c->rep) {
+            int q = name_leaf(c, k->u.node, key, kl);
+            if (q == 0)
+                return false;
+            if (q == 1)
+                continue;
+        }
+        name = json_stringn_nocheck(key, kl);
         if (!name) {
             c->nomem = true;
             return false;
@@ -1036,7 +1050,8 @@ static COLD bool count_fail(hc__vctx *c, const hc__kw *k, size_t n)
  * -------------------------------------------------------------- */
 
 /* k applies to inst's kind: the node's bucket lists say so. */
-static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
+                               ev *e)
 {
     switch (k->kind) {
     case HC__K_TYPE: /* moved into hc__node.types at compile time */
@@ -1197,7 +1212,19 @@ type_fail(hc__vctx *c, const hc__node *n, json_t *inst)
     return false;
 }
 
-static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
+static COLD bool false_node(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const hc__node *saved_node = c->node;
+    bool ok;
+    c->node = n;
+    ok = v_false(c, inst);
+    c->node = saved_node;
+    return ok;
+}
+
+/* A node with keywords for inst (of bucket b), hops skipped $refs deep. */
+static NOINLINE bool v_node_body(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e, int b, int hops)
 {
     const hc__node *saved_node = c->node;
     const hc__scope *saved_scope = c->scope;
@@ -1205,40 +1232,8 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     ev local;
     ev *use = e;
     bool ok = true;
-    int hops = 0, b;
 
-    if (!c->rep && n->alias) {
-        /* each skipped $ref still counts toward the depth limit, so both
-         * modes give the same verdict */
-        while (n->alias) {
-            n = n->alias;
-            hops++;
-        }
-        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
-            c->limit_hit = true;
-            return false;
-        }
-        c->depth += hops;
-        ok = v_node(c, n, inst, e);
-        c->depth -= hops;
-        return ok;
-    }
-    b = inst_bucket(inst);
-    if (n->types && !type_ok(n->types, inst, b))
-        return type_fail(c, n, inst);
-    /* nothing applies to this kind of value (and nothing to fill) */
-    if (n->boff[b] == n->boff[b + 1] && n->nkw &&
-        c->depth < HC__SCHEMA_MAX_DEPTH)
-        return true;
-    if (n->nkw == 0) {
-        if (!(n->flags & HC__N_FALSE))
-            return true;
-        c->node = n;
-        ok = v_false(c, inst);
-        c->node = saved_node;
-        return ok;
-    }
-    if (c->depth >= HC__SCHEMA_MAX_DEPTH) {
+    if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
         c->limit_hit = true;
         hc__report_force(c, NULL,
                          "evaluation nested deeper than %d schemas (a "
@@ -1246,7 +1241,7 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
                          HC__SCHEMA_MAX_DEPTH);
         return false;
     }
-    c->depth++;
+    c->depth += hops + 1;
     c->node = n;
     if (c->s->has_dynamic && (!c->scope || c->scope->res != n->res)) {
         sc.up = c->scope;
@@ -1276,8 +1271,119 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     }
     c->node = saved_node;
     c->scope = saved_scope;
-    c->depth--;
+    c->depth -= hops + 1;
     return ok;
+}
+
+/* A string keyword on the bytes of a string: 1 pass, 0 fail, -1 when it
+ * needs the string as a json_t (an enum or const of other values). */
+static ALWAYS_INLINE int str_kw(hc__vctx *c, const hc__kw *k, const char *s,
+                                size_t len)
+{
+    switch (k->kind) {
+    case HC__K_MAX_LENGTH:
+        return len <= k->u.count || utf8_count(s, len) <= k->u.count;
+    case HC__K_MIN_LENGTH:
+        return len / 4 >= k->u.count ||
+               (len >= k->u.count && utf8_count(s, len) >= k->u.count);
+    case HC__K_PATTERN: {
+        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
+        if (rc < 0) {
+            limit_error(c, k->name, &k->u.re, rc);
+            return 0;
+        }
+        return rc == 1;
+    }
+    case HC__K_FORMAT: return hc__format_check(k->u.format, s, len);
+    case HC__K_ENUM:
+        if (!k->u.en.strs)
+            return -1;
+        for (size_t i = 0; i < k->u.en.nstrs; i++)
+            if (k->u.en.strs[i].len == len &&
+                same_bytes(k->u.en.strs[i].s, s, len))
+                return 1;
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Verdict-only: a node whose keywords for inst's kind never evaluate a
+ * subschema needs no depth, scope or annotation bookkeeping. */
+static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
+{
+    uint32_t i = n->boff[b], end = n->boff[b + 1];
+    if (b == HC__B_STRING) {
+        /* the string once for all its keywords */
+        const char *s = json_string_value(inst);
+        size_t len = json_string_length(inst);
+        for (; i < end; i++) {
+            int r = str_kw(c, n->bkw[i], s, len);
+            if (r < 0)
+                r = v_kw(c, n->bkw[i], inst, NULL);
+            if (!r)
+                return false;
+        }
+        return true;
+    }
+    for (; i < end; i++)
+        if (!v_kw(c, n->bkw[i], inst, NULL))
+            return false;
+    return true;
+}
+
+/* Verdict-only propertyNames on a name without making a json_t of it:
+ * 1 pass, 0 fail, -1 when the schema needs one. */
+static int name_leaf(hc__vctx *c, const hc__node *n, const char *s, size_t len)
+{
+    int hops = 0;
+    if (n->alias) {
+        hops = n->hops;
+        n = n->target;
+    }
+    if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH || n->nkw == 0 ||
+        (n->types && !(n->types & HC__T_STRING)) ||
+        !(n->boff[HC__B_STRING] == n->boff[HC__B_STRING + 1] ||
+          ((n->leaf >> HC__B_STRING) & 1)))
+        return -1;
+    for (uint32_t i = n->boff[HC__B_STRING]; i < n->boff[HC__B_STRING + 1];
+         i++) {
+        int r = str_kw(c, n->bkw[i], s, len);
+        if (r <= 0)
+            return r;
+    }
+    return 1;
+}
+
+/* The checks every node gets, inlined into the callers: most nodes stop
+ * at them (a type, or nothing that applies to this kind of value). */
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e)
+{
+    int hops = 0, b;
+    if (!c->rep && n->alias) {
+        /* each skipped $ref still counts toward the depth limit, so both
+         * modes give the same verdict */
+        hops = n->hops;
+        n = n->target;
+        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+            c->limit_hit = true;
+            return false;
+        }
+    }
+    b = inst_bucket(inst);
+    if (n->types && !type_ok(n->types, inst, b))
+        return type_fail(c, n, inst);
+    if (n->boff[b] == n->boff[b + 1]) {
+        if (n->nkw == 0)
+            return !(n->flags & HC__N_FALSE) || false_node(c, n, inst);
+        /* nothing applies to this kind of value (and nothing to fill) */
+        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return true;
+    } else if (!c->rep && ((n->leaf >> b) & 1) &&
+               c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+        return v_leaf(c, n, inst, b);
+    }
+    return v_node_body(c, n, inst, e, b, hops);
 }
 
 /* ---- public entry points
