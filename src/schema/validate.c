@@ -327,7 +327,8 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
     return true;
 }
 
-static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
+static ALWAYS_INLINE const hc__prop *props_find(const hc__props *p,
+                                                const char *k, size_t kl)
 {
     if (p->ph) {
         uint32_t slot = (hc__key_sig(k, kl) * p->ph_seed) >> p->ph_shift;
@@ -438,6 +439,54 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
             ev_set(c, e, idx);
     }
     return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
+}
+
+/* v_props for verdict-only runs without annotations: no paths, no
+ * errors, the first failure ends it. */
+static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
+                                   json_t *inst)
+{
+    uint64_t seen = 0;
+    if (!p->npat && !p->additional && json_object_size(inst) > 2 * p->n) {
+        for (size_t i = 0; i < p->n; i++) {
+            const hc__prop *pr = &p->v[i];
+            json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
+            if (!v)
+                continue;
+            seen |= pr->req_bit;
+            if (!v_node(c, pr->node, v, NULL))
+                return false;
+        }
+        return (seen & p->req_mask) == p->req_mask;
+    }
+    for (void *it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t kl = json_object_iter_key_len(it);
+        json_t *v = json_object_iter_value(it);
+        const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
+        bool matched = pr != NULL;
+        if (pr) {
+            seen |= pr->req_bit;
+            if (!v_node(c, pr->node, v, NULL))
+                return false;
+        }
+        for (size_t i = 0; i < p->npat; i++) {
+            int rc = hc__regex_match(&p->pat[i].re, c->s->mctx, key, kl);
+            if (rc < 0) {
+                limit_error(c, "patternProperties", &p->pat[i].re, rc);
+                return false;
+            }
+            if (rc == 0)
+                continue;
+            matched = true;
+            if (!v_node(c, p->pat[i].node, v, NULL))
+                return false;
+        }
+        if (!matched && p->additional && !v_node(c, p->additional, v, NULL))
+            return false;
+    }
+    return (seen & p->req_mask) == p->req_mask;
 }
 
 static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -1117,7 +1166,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
         }
         return ok;
     }
-    case HC__K_PROPS: return v_props(c, k, inst, e);
+    case HC__K_PROPS:
+        return !c->rep && !e ? v_props_quick(c, &k->u.props, inst)
+                             : v_props(c, k, inst, e);
     case HC__K_PROPERTY_NAMES: return v_property_names(c, k, inst);
     case HC__K_DEP_SCHEMAS: {
         bool ok = true;
@@ -1354,6 +1405,22 @@ static int name_leaf(hc__vctx *c, const hc__node *n, const char *s, size_t len)
     return 1;
 }
 
+/* Verdict-only, for a node without unevaluated*, defaults to fill or a
+ * dynamic scope to keep: nothing to report, so no locations either. */
+static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
+                                  int b, int hops)
+{
+    bool ok = true;
+    c->depth += hops + 1;
+    for (uint32_t i = n->boff[b], end = n->boff[b + 1]; i < end; i++)
+        if (!v_kw(c, n->bkw[i], inst, NULL)) {
+            ok = false;
+            break;
+        }
+    c->depth -= hops + 1;
+    return ok;
+}
+
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
@@ -1379,9 +1446,11 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         /* nothing applies to this kind of value (and nothing to fill) */
         if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return true;
-    } else if (!c->rep && ((n->leaf >> b) & 1) &&
-               c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
-        return v_leaf(c, n, inst, b);
+    } else if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+        if ((n->leaf >> b) & 1)
+            return v_leaf(c, n, inst, b);
+        if (!n->flags && !c->s->has_dynamic && !e)
+            return v_node_quick(c, n, inst, b, hops);
     }
     return v_node_body(c, n, inst, e, b, hops);
 }
