@@ -1188,6 +1188,37 @@ static bool bucket_keywords(comp *c, hc__node *n)
             n->leaf |= 1u << b;
     }
     n->boff[HC__NBUCKETS] = (uint32_t)o;
+    for (int t = 0; t < 8; t++) {
+        static const int bucket[8] = {
+            [JSON_OBJECT] = HC__B_OBJECT, [JSON_ARRAY] = HC__B_ARRAY,
+            [JSON_STRING] = HC__B_STRING, [JSON_INTEGER] = HC__B_NUMBER,
+            [JSON_REAL] = HC__B_NUMBER,   [JSON_TRUE] = HC__B_BOOLEAN,
+            [JSON_FALSE] = HC__B_BOOLEAN, [JSON_NULL] = HC__B_NULL};
+        static const unsigned tbit[8] = {
+            [JSON_OBJECT] = HC__T_OBJECT,
+            [JSON_ARRAY] = HC__T_ARRAY,
+            [JSON_STRING] = HC__T_STRING,
+            [JSON_INTEGER] = HC__T_INTEGER | HC__T_NUMBER,
+            [JSON_REAL] = HC__T_NUMBER,
+            [JSON_TRUE] = HC__T_BOOLEAN,
+            [JSON_FALSE] = HC__T_BOOLEAN,
+            [JSON_NULL] = HC__T_NULL};
+        int b = bucket[t];
+        if (t > JSON_NULL)
+            n->act[t] = HC__ACT_GENERIC;
+        else if (n->types && !(n->types & tbit[t]))
+            n->act[t] = t == JSON_REAL && (n->types & HC__T_INTEGER)
+                            ? HC__ACT_GENERIC
+                            : HC__ACT_TYPE;
+        else if (n->nkw == 0)
+            n->act[t] = (n->flags & HC__N_FALSE) ? HC__ACT_FALSE : HC__ACT_TRUE;
+        else if (n->boff[b] == n->boff[b + 1])
+            n->act[t] = HC__ACT_PASS;
+        else if ((n->leaf >> b) & 1)
+            n->act[t] = HC__ACT_LEAF;
+        else
+            n->act[t] = HC__ACT_NODE;
+    }
     return true;
 }
 
@@ -1204,6 +1235,8 @@ static void compile_node(comp *c, hc__node *n)
     if (json_is_boolean(j)) {
         if (json_is_false(j))
             n->flags |= HC__N_FALSE;
+        if (!bucket_keywords(c, n))
+            c->failed = true;
         return;
     }
     kws =

@@ -19,6 +19,9 @@
 #define MAX_EDGE 8192
 #define MAX_DFA  1024
 #define REP_INF  UINT32_MAX
+/* NFA state visits allowed for building one DFA (some milliseconds): a
+ * hostile pattern must not make compiling slow */
+#define MAX_WORK 4000000L
 
 /* ---- parse tree ----------------------------------------------------------
  */
@@ -459,6 +462,7 @@ typedef struct builder {
     int *slots; /* hash index of d: i + 1, 0 empty */
     size_t mask;
     int *stack;
+    long work; /* NFA state visits so far */
 } builder;
 
 static void closure(builder *b, uint64_t *set)
@@ -469,6 +473,7 @@ static void closure(builder *b, uint64_t *set)
             b->stack[sp++] = (int)(w * 64 + (size_t)__builtin_ctzll(x));
     while (sp) {
         int s = b->stack[--sp];
+        b->work++;
         for (int e = b->eps_head[s]; e >= 0; e = b->eps_next[e]) {
             int to = b->m->e[e].to;
             if (!((set[to / 64] >> (to % 64)) & 1)) {
@@ -619,6 +624,7 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
             for (size_t w = 0; w < b.words; w++)
                 for (uint64_t x = cur[w]; x; x &= x - 1) {
                     int s = (int)(w * 64 + (size_t)__builtin_ctzll(x));
+                    b.work++;
                     for (int e = b.lab_head[s]; e >= 0; e = b.lab_next[e])
                         if (in_set(m->sets[m->e[e].set], rep[c])) {
                             int dst = m->e[e].to;
@@ -626,6 +632,10 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
                         }
                 }
             closure(&b, t);
+            if (b.work > MAX_WORK) {
+                free(t);
+                goto done;
+            }
             if (!anchored_start)
                 for (size_t w = 0; w < b.words; w++)
                     t[w] |= start_set[w];

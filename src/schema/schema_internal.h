@@ -298,6 +298,17 @@ enum {
     HC__NBUCKETS
 };
 
+/* hc__node.act values */
+enum {
+    HC__ACT_GENERIC, /* look at the value (a real against "integer") */
+    HC__ACT_TRUE,    /* the true schema */
+    HC__ACT_PASS,    /* nothing applies (if the depth limit allows) */
+    HC__ACT_TYPE,    /* wrong type */
+    HC__ACT_FALSE,   /* the false schema */
+    HC__ACT_LEAF,    /* only keywords without subschemas */
+    HC__ACT_NODE     /* the full node evaluation */
+};
+
 enum {
     HC__N_FALSE = 1,    /* the boolean schema false */
     HC__N_UNEVAL = 2,   /* has unevaluated*: tracks annotations */
@@ -320,6 +331,9 @@ struct hc__node {
     /* bit b: bucket b holds only keywords that never evaluate a
      * subschema (verdict-only runs check them without the node setup) */
     unsigned leaf;
+    /* by json_typeof of the instance: what the node does with it
+     * (HC__ACT_*), decided at compile time where the type decides */
+    uint8_t act[8];
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

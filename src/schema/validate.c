@@ -1437,6 +1437,21 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
             return false;
         }
     }
+    /* the common cases, decided at compile time by the value's type */
+    switch (n->act[json_typeof(inst) & 7]) {
+    case HC__ACT_TRUE: return true;
+    case HC__ACT_PASS:
+        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return true;
+        break;
+    case HC__ACT_TYPE: return type_fail(c, n, inst);
+    case HC__ACT_FALSE: return false_node(c, n, inst);
+    case HC__ACT_LEAF:
+        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return v_leaf(c, n, inst, inst_bucket(inst));
+        break;
+    default: break;
+    }
     b = inst_bucket(inst);
     if (n->types && !type_ok(n->types, inst, b))
         return type_fail(c, n, inst);
