@@ -1167,7 +1167,26 @@ static bool kw_is_leaf(const hc__kw *k)
     }
 }
 
-/* Fills n->bkw / n->boff / n->leaf from n->kw. */
+/* The object bucket is "properties" and a "required" it checks, on a
+ * node with nothing else to do (sets n->props). */
+static bool only_props(hc__node *n)
+{
+    const hc__props *p = NULL;
+    if (n->flags)
+        return false;
+    for (uint32_t i = n->boff[HC__B_OBJECT]; i < n->boff[HC__B_OBJECT + 1];
+         i++) {
+        const hc__kw *k = n->bkw[i];
+        if (k->kind == HC__K_PROPS && !p)
+            p = &k->u.props;
+        else if (!(k->kind == HC__K_REQUIRED && k->u.names.folded))
+            return false;
+    }
+    n->props = p;
+    return p != NULL;
+}
+
+/* Fills n->bkw / n->boff / n->leaf / n->act from n->kw. */
 static bool bucket_keywords(comp *c, hc__node *n)
 {
     size_t total = 0, o = 0;
@@ -1216,6 +1235,8 @@ static bool bucket_keywords(comp *c, hc__node *n)
             n->act[t] = HC__ACT_PASS;
         else if ((n->leaf >> b) & 1)
             n->act[t] = HC__ACT_LEAF;
+        else if (b == HC__B_OBJECT && only_props(n))
+            n->act[t] = HC__ACT_PROPS;
         else
             n->act[t] = HC__ACT_NODE;
     }
@@ -1280,6 +1301,15 @@ static void compile_node(comp *c, hc__node *n)
         } else if (!strcmp(key, "const")) {
             k->kind = HC__K_CONST;
             k->u.en.value = v;
+            if (json_is_string(v)) { /* compared as bytes to strings */
+                k->u.en.strs =
+                    hc__arena_alloc(&c->s->arena, sizeof *k->u.en.strs);
+                if (!k->u.en.strs)
+                    return oom(c);
+                k->u.en.strs->s = json_string_value(v);
+                k->u.en.strs->len = json_string_length(v);
+                k->u.en.nstrs = 1;
+            }
         } else if (!strcmp(key, "multipleOf")) {
             k->kind = HC__K_MULTIPLE_OF;
             ok = get_num(c, n, key, v, &k->u.num);

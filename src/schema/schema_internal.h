@@ -306,6 +306,7 @@ enum {
     HC__ACT_TYPE,    /* wrong type */
     HC__ACT_FALSE,   /* the false schema */
     HC__ACT_LEAF,    /* only keywords without subschemas */
+    HC__ACT_PROPS,   /* an object, and only properties (see props) */
     HC__ACT_NODE     /* the full node evaluation */
 };
 
@@ -334,6 +335,9 @@ struct hc__node {
     /* by json_typeof of the instance: what the node does with it
      * (HC__ACT_*), decided at compile time where the type decides */
     uint8_t act[8];
+    /* for HC__ACT_PROPS: the properties keyword, the only one the object
+     * bucket holds besides a "required" it checks */
+    const hc__props *props;
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

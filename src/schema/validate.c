@@ -1346,6 +1346,10 @@ static ALWAYS_INLINE int str_kw(hc__vctx *c, const hc__kw *k, const char *s,
         return rc == 1;
     }
     case HC__K_FORMAT: return hc__format_check(k->u.format, s, len);
+    case HC__K_CONST:
+        if (!k->u.en.strs)
+            return json_is_string(k->u.en.value) ? -1 : 0;
+        return k->u.en.strs->len == len && same_bytes(k->u.en.strs->s, s, len);
     case HC__K_ENUM:
         if (!k->u.en.strs)
             return -1;
@@ -1360,6 +1364,13 @@ static ALWAYS_INLINE int str_kw(hc__vctx *c, const hc__kw *k, const char *s,
 
 /* Verdict-only: a node whose keywords for inst's kind never evaluate a
  * subschema needs no depth, scope or annotation bookkeeping. */
+/* v_kw out of line, for the leaf paths' less common keywords: keeps
+ * their frames small. */
+static NOINLINE bool v_kw_leaf(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    return v_kw(c, k, inst, NULL);
+}
+
 static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
 {
     uint32_t i = n->boff[b], end = n->boff[b + 1];
@@ -1370,14 +1381,36 @@ static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
         for (; i < end; i++) {
             int r = str_kw(c, n->bkw[i], s, len);
             if (r < 0)
-                r = v_kw(c, n->bkw[i], inst, NULL);
+                r = v_kw_leaf(c, n->bkw[i], inst);
             if (!r)
                 return false;
         }
         return true;
     }
+    if (json_is_integer(inst)) {
+        /* integer limits compare exactly, without a call per keyword */
+        json_int_t x = json_integer_value(inst);
+        for (; i < end; i++) {
+            const hc__kw *k = n->bkw[i];
+            bool ok;
+            if (k->kind < HC__K_MAXIMUM || k->kind > HC__K_EXCL_MINIMUM ||
+                !k->u.num.is_int) {
+                ok = v_kw_leaf(c, k, inst);
+            } else {
+                switch (k->kind) {
+                case HC__K_MAXIMUM: ok = x <= k->u.num.i; break;
+                case HC__K_EXCL_MAXIMUM: ok = x < k->u.num.i; break;
+                case HC__K_MINIMUM: ok = x >= k->u.num.i; break;
+                default: ok = x > k->u.num.i; break;
+                }
+            }
+            if (!ok)
+                return false;
+        }
+        return true;
+    }
     for (; i < end; i++)
-        if (!v_kw(c, n->bkw[i], inst, NULL))
+        if (!v_kw_leaf(c, n->bkw[i], inst))
             return false;
     return true;
 }
@@ -1449,6 +1482,16 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     case HC__ACT_LEAF:
         if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf(c, n, inst, inst_bucket(inst));
+        break;
+    case HC__ACT_PROPS:
+        if (!c->rep && !e && !c->s->has_dynamic &&
+            c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            bool r;
+            c->depth += hops + 1;
+            r = v_props_quick(c, n->props, inst);
+            c->depth -= hops + 1;
+            return r;
+        }
         break;
     default: break;
     }
