@@ -762,23 +762,3 @@ done:
     free(m.e);
     free(m.sets);
 }
-
-int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
-{
-    const uint16_t *next = re->dfa;
-    const uint8_t *cls = re->dfa_class;
-    const unsigned matched = re->dfa_ncls; /* the row of state 1 */
-    unsigned st = re->dfa_start;
-    size_t i = 0;
-    /* dead and matched absorb: checking every 4 bytes is enough */
-    while (st > matched && i + 4 <= len) {
-        st = next[st + cls[(unsigned char)s[i]]];
-        st = next[st + cls[(unsigned char)s[i + 1]]];
-        st = next[st + cls[(unsigned char)s[i + 2]]];
-        st = next[st + cls[(unsigned char)s[i + 3]]];
-        i += 4;
-    }
-    for (; st > matched && i < len; i++)
-        st = next[st + cls[(unsigned char)s[i]]];
-    return st == matched || st >= re->dfa_acc_off;
-}

@@ -62,7 +62,25 @@ typedef struct hc__regex {
  * only newline). */
 void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
 /* 1 match, 0 no match; re->dfa must be set */
-int hc__dfa_match(const hc__regex *re, const char *s, size_t len);
+static inline int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
+{
+    const uint16_t *next = re->dfa;
+    const uint8_t *cls = re->dfa_class;
+    const unsigned matched = re->dfa_ncls; /* the row of state 1 */
+    unsigned st = re->dfa_start;
+    size_t i = 0;
+    /* dead and matched absorb: checking every 4 bytes is enough */
+    while (st > matched && i + 4 <= len) {
+        st = next[st + cls[(unsigned char)s[i]]];
+        st = next[st + cls[(unsigned char)s[i + 1]]];
+        st = next[st + cls[(unsigned char)s[i + 2]]];
+        st = next[st + cls[(unsigned char)s[i + 3]]];
+        i += 4;
+    }
+    for (; st > matched && i < len; i++)
+        st = next[st + cls[(unsigned char)s[i]]];
+    return st == matched || st >= re->dfa_acc_off;
+}
 int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
                    const char *s, size_t len);
 

@@ -889,6 +889,21 @@ static NOINLINE bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return false;
 }
 
+/* v_one_of for verdict-only runs without annotations. */
+static NOINLINE bool v_one_of_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    size_t count = 0;
+    c->nofill++;
+    for (size_t i = 0; i < k->u.list.n; i++) {
+        if (v_node(c, k->u.list.v[i], inst, NULL))
+            count++;
+        if (count > 1 || c->limit_hit)
+            break;
+    }
+    c->nofill--;
+    return count == 1;
+}
+
 static NOINLINE bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     ev te;
@@ -1198,7 +1213,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
         return ok;
     }
     case HC__K_ANY_OF: return v_any_of(c, k, inst, e);
-    case HC__K_ONE_OF: return v_one_of(c, k, inst, e);
+    case HC__K_ONE_OF:
+        return !c->rep && !e ? v_one_of_quick(c, k, inst)
+                             : v_one_of(c, k, inst, e);
     case HC__K_NOT: {
         bool r;
         c->quiet++;
