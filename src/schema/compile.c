@@ -1234,7 +1234,7 @@ static bool bucket_keywords(comp *c, hc__node *n)
         else if (n->boff[b] == n->boff[b + 1])
             n->act[t] = HC__ACT_PASS;
         else if ((n->leaf >> b) & 1)
-            n->act[t] = HC__ACT_LEAF;
+            n->act[t] = t == JSON_STRING ? HC__ACT_LEAF_STR : HC__ACT_LEAF;
         else if (b == HC__B_OBJECT && only_props(n))
             n->act[t] = HC__ACT_PROPS;
         else

@@ -318,14 +318,15 @@ enum {
 
 /* hc__node.act values */
 enum {
-    HC__ACT_GENERIC, /* look at the value (a real against "integer") */
-    HC__ACT_TRUE,    /* the true schema */
-    HC__ACT_PASS,    /* nothing applies (if the depth limit allows) */
-    HC__ACT_TYPE,    /* wrong type */
-    HC__ACT_FALSE,   /* the false schema */
-    HC__ACT_LEAF,    /* only keywords without subschemas */
-    HC__ACT_PROPS,   /* an object, and only properties (see props) */
-    HC__ACT_NODE     /* the full node evaluation */
+    HC__ACT_GENERIC,  /* look at the value (a real against "integer") */
+    HC__ACT_TRUE,     /* the true schema */
+    HC__ACT_PASS,     /* nothing applies (if the depth limit allows) */
+    HC__ACT_TYPE,     /* wrong type */
+    HC__ACT_FALSE,    /* the false schema */
+    HC__ACT_LEAF,     /* only keywords without subschemas */
+    HC__ACT_LEAF_STR, /* the same, for a string */
+    HC__ACT_PROPS,    /* an object, and only properties (see props) */
+    HC__ACT_NODE      /* the full node evaluation */
 };
 
 enum {

@@ -611,6 +611,21 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
+/* v_items for verdict-only runs without annotations. */
+static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    size_t n = json_array_size(inst), np = k->u.items.nprefix;
+    const hc__node *items = k->u.items.items;
+    for (size_t i = 0; i < n && i < np; i++)
+        if (!v_node(c, k->u.items.prefix[i], json_array_get(inst, i), NULL))
+            return false;
+    if (items)
+        for (size_t i = np; i < n; i++)
+            if (!v_node(c, items, json_array_get(inst, i), NULL))
+                return false;
+    return true;
+}
+
 static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
                                 ev *e)
 {
@@ -1200,7 +1215,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
         }
         return ok;
     }
-    case HC__K_ITEMS: return v_items(c, k, inst, e);
+    case HC__K_ITEMS:
+        return !c->rep && !e ? v_items_quick(c, k, inst)
+                             : v_items(c, k, inst, e);
     case HC__K_ALL_OF: {
         bool ok = true;
         for (size_t i = 0; i < k->u.list.n; i++)
@@ -1388,22 +1405,28 @@ static NOINLINE bool v_kw_leaf(hc__vctx *c, const hc__kw *k, json_t *inst)
     return v_kw(c, k, inst, NULL);
 }
 
+/* v_leaf for a string: the string once for all its keywords. */
+static NOINLINE bool v_leaf_str(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const char *s = json_string_value(inst);
+    size_t len = json_string_length(inst);
+    const hc__kw *const *k = n->bkw + n->boff[HC__B_STRING];
+    const hc__kw *const *end = n->bkw + n->boff[HC__B_STRING + 1];
+    for (; k < end; k++) {
+        int r = str_kw(c, *k, s, len);
+        if (r < 0)
+            r = v_kw_leaf(c, *k, inst);
+        if (!r)
+            return false;
+    }
+    return true;
+}
+
 static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
 {
     uint32_t i = n->boff[b], end = n->boff[b + 1];
-    if (b == HC__B_STRING) {
-        /* the string once for all its keywords */
-        const char *s = json_string_value(inst);
-        size_t len = json_string_length(inst);
-        for (; i < end; i++) {
-            int r = str_kw(c, n->bkw[i], s, len);
-            if (r < 0)
-                r = v_kw_leaf(c, n->bkw[i], inst);
-            if (!r)
-                return false;
-        }
-        return true;
-    }
+    if (b == HC__B_STRING)
+        return v_leaf_str(c, n, inst);
     if (json_is_integer(inst)) {
         /* integer limits compare exactly, without a call per keyword */
         json_int_t x = json_integer_value(inst);
@@ -1496,6 +1519,10 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         break;
     case HC__ACT_TYPE: return type_fail(c, n, inst);
     case HC__ACT_FALSE: return false_node(c, n, inst);
+    case HC__ACT_LEAF_STR:
+        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return v_leaf_str(c, n, inst);
+        break;
     case HC__ACT_LEAF:
         if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf(c, n, inst, inst_bucket(inst));
