@@ -22,6 +22,8 @@
 /* NFA state visits allowed for building one DFA (some milliseconds): a
  * hostile pattern must not make compiling slow */
 #define MAX_WORK 4000000L
+/* entries (2 bytes each) a DFA may use for its pair columns */
+#define MAX_PAIR_TABLE 8192
 
 /* ---- parse tree ----------------------------------------------------------
  */
@@ -663,38 +665,64 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
     }
     /* renumber: dead, matched, then the other states with the accepting
      * ones last, so "accepting" is one comparison; entries hold a
-     * state's row offset (id * ncls), saving a multiply per byte */
-    if ((size_t)b.nd * (size_t)ncls > UINT16_MAX)
-        goto done;
+     * state's row offset (id * stride), saving a multiply per byte. When
+     * small enough, a row also has an entry per pair of byte classes: one
+     * dependent load per two bytes, and the loads are what matching
+     * waits on. */
     {
+        unsigned k = 0, pc = 1;
+        size_t stride, single;
         int *perm = malloc((size_t)b.nd * sizeof *perm), id = 2;
+        bool pairs;
         if (!perm)
             goto done;
+        while (pc < (unsigned)ncls) {
+            pc <<= 1;
+            k++;
+        }
+        pairs = (size_t)b.nd * (pc * pc + pc) <= MAX_PAIR_TABLE;
+        stride = pairs ? pc * pc + pc : (size_t)ncls;
+        single = pairs ? pc * pc : 0;
+        if ((size_t)b.nd * stride > UINT16_MAX) {
+            free(perm);
+            goto done;
+        }
         perm[0] = 0;
         perm[1] = 1;
         for (int pass = 0; pass < 2; pass++) {
             if (pass == 1)
-                re->dfa_acc_off = (uint16_t)(id * ncls);
+                re->dfa_acc_off = (uint16_t)((size_t)id * stride);
             for (int i = 2; i < b.nd; i++)
                 if (acc[i] == pass)
                     perm[i] = id++;
         }
-        re->dfa = malloc((size_t)b.nd * (size_t)ncls * sizeof *re->dfa);
+        re->dfa = calloc((size_t)b.nd * stride, sizeof *re->dfa);
         if (!re->dfa) {
             free(perm);
             goto done;
         }
-        for (int i = 0; i < b.nd; i++)
+        for (int i = 0; i < b.nd; i++) {
+            uint16_t *row = re->dfa + (size_t)perm[i] * stride;
+            const uint16_t *from = next + (size_t)i * (size_t)ncls;
             for (int c = 0; c < ncls; c++)
-                re->dfa[(size_t)perm[i] * (size_t)ncls + (size_t)c] =
-                    (uint16_t)(perm[next[(size_t)i * (size_t)ncls +
-                                         (size_t)c]] *
-                               ncls);
-        re->dfa_start = (uint16_t)(perm[re->dfa_start] * ncls);
+                row[single + (size_t)c] = (uint16_t)(perm[from[c]] * stride);
+            for (int c0 = 0; pairs && c0 < ncls; c0++) {
+                unsigned mid = from[c0]; /* dead and matched absorb */
+                for (int c1 = 0; c1 < ncls; c1++) {
+                    unsigned t =
+                        mid <= 1 ? mid : next[mid * (size_t)ncls + (size_t)c1];
+                    row[(unsigned)c0 << k | (unsigned)c1] =
+                        (uint16_t)(perm[t] * stride);
+                }
+            }
+        }
+        re->dfa_start = (uint16_t)(perm[re->dfa_start] * stride);
+        re->dfa_stride = (uint16_t)stride;
+        re->dfa_single = (uint16_t)single;
+        re->dfa_shift = pairs ? (uint8_t)k : HC__DFA_NO_PAIRS;
         free(perm);
     }
     memcpy(re->dfa_class, cls, sizeof cls);
-    re->dfa_ncls = (uint16_t)ncls;
     ok = true;
 done:
     for (int i = 0; i < b.nd; i++)
