@@ -789,6 +789,8 @@ static void test_simple_patterns_match_like_pcre2(void **state)
         "^$",
         "x*",
         "^\\$\\.\\-$",
+        /* many classes and states: a DFA without multi-byte columns */
+        "^(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r)[a-r]{0,20}$",
     };
     static const char *const subjects[] = {
         "",
@@ -827,8 +829,11 @@ static void test_simple_patterns_match_like_pcre2(void **state)
         "$.-",
         "a\nc",
         "\n",
+        "rabcdefghijklmnopqrab",
+        "rabcdefghijklmnopqrabc",
     };
     pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+    bool widths[5] = {false};
     (void)state;
     assert_non_null(mctx);
     for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
@@ -840,6 +845,7 @@ static void test_simple_patterns_match_like_pcre2(void **state)
                          0);
         if (!re.dfa)
             fail_msg("no DFA for %s", pats[i]);
+        widths[re.dfa_width] = true;
         for (size_t j = 0; j < sizeof subjects / sizeof subjects[0]; j++) {
             size_t n = strlen(subjects[j]);
             int want = hc__pcre_match(&re, mctx, subjects[j], n);
@@ -849,6 +855,8 @@ static void test_simple_patterns_match_like_pcre2(void **state)
         }
         hc__regex_free(&re);
     }
+    /* bytes stepped one, two and four at a time */
+    assert_true(widths[1] && widths[2] && widths[4]);
     pcre2_match_context_free(mctx);
 }
 

@@ -22,8 +22,8 @@
 /* NFA state visits allowed for building one DFA (some milliseconds): a
  * hostile pattern must not make compiling slow */
 #define MAX_WORK 4000000L
-/* entries (2 bytes each) a DFA may use for its pair columns */
-#define MAX_PAIR_TABLE 8192
+/* entries (2 bytes each) a DFA may use for its multi-byte columns */
+#define MAX_MULTI_TABLE 8192
 
 /* ---- parse tree ----------------------------------------------------------
  */
@@ -666,23 +666,28 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
     /* renumber: dead, matched, then the other states with the accepting
      * ones last, so "accepting" is one comparison; entries hold a
      * state's row offset (id * stride), saving a multiply per byte. When
-     * small enough, a row also has an entry per pair of byte classes: one
-     * dependent load per two bytes, and the loads are what matching
-     * waits on. */
+     * small enough, a row also has an entry per 4 (or 2) byte classes in
+     * a row: one dependent load per 4 (or 2) bytes, and the loads are
+     * what matching waits on. */
     {
-        unsigned k = 0, pc = 1;
-        size_t stride, single;
+        unsigned k = 0, pc = 1, width = 1;
+        size_t stride = (size_t)ncls, single = 0;
         int *perm = malloc((size_t)b.nd * sizeof *perm), id = 2;
-        bool pairs;
         if (!perm)
             goto done;
         while (pc < (unsigned)ncls) {
             pc <<= 1;
             k++;
         }
-        pairs = (size_t)b.nd * (pc * pc + pc) <= MAX_PAIR_TABLE;
-        stride = pairs ? pc * pc + pc : (size_t)ncls;
-        single = pairs ? pc * pc : 0;
+        for (unsigned w = 4; w >= 2; w /= 2) {
+            size_t multi = (size_t)1 << (k * w);
+            if ((size_t)b.nd * (multi + pc) <= MAX_MULTI_TABLE) {
+                width = w;
+                single = multi;
+                stride = multi + pc;
+                break;
+            }
+        }
         if ((size_t)b.nd * stride > UINT16_MAX) {
             free(perm);
             goto done;
@@ -703,23 +708,36 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
         }
         for (int i = 0; i < b.nd; i++) {
             uint16_t *row = re->dfa + (size_t)perm[i] * stride;
-            const uint16_t *from = next + (size_t)i * (size_t)ncls;
             for (int c = 0; c < ncls; c++)
-                row[single + (size_t)c] = (uint16_t)(perm[from[c]] * stride);
-            for (int c0 = 0; pairs && c0 < ncls; c0++) {
-                unsigned mid = from[c0]; /* dead and matched absorb */
-                for (int c1 = 0; c1 < ncls; c1++) {
-                    unsigned t =
-                        mid <= 1 ? mid : next[mid * (size_t)ncls + (size_t)c1];
-                    row[(unsigned)c0 << k | (unsigned)c1] =
-                        (uint16_t)(perm[t] * stride);
+                row[single + (size_t)c] =
+                    (uint16_t)(perm[next[(size_t)i * (size_t)ncls +
+                                         (size_t)c]] *
+                               stride);
+            if (width == 1)
+                continue;
+            /* every run of width classes (each below ncls) */
+            for (size_t idx = 0; idx < single; idx++) {
+                unsigned t = (unsigned)i;
+                bool valid = true;
+                for (unsigned j = 0; j < width; j++) {
+                    unsigned c =
+                        (unsigned)(idx >> (k * (width - 1 - j))) & (pc - 1);
+                    if (c >= (unsigned)ncls) {
+                        valid = false;
+                        break;
+                    }
+                    if (t > 1) /* dead and matched absorb */
+                        t = next[t * (size_t)ncls + c];
                 }
+                if (valid)
+                    row[idx] = (uint16_t)(perm[t] * stride);
             }
         }
         re->dfa_start = (uint16_t)(perm[re->dfa_start] * stride);
         re->dfa_stride = (uint16_t)stride;
         re->dfa_single = (uint16_t)single;
-        re->dfa_shift = pairs ? (uint8_t)k : HC__DFA_NO_PAIRS;
+        re->dfa_shift = (uint8_t)k;
+        re->dfa_width = (uint8_t)width;
         free(perm);
     }
     memcpy(re->dfa_class, cls, sizeof cls);

@@ -50,13 +50,13 @@ typedef struct hc__regex {
     /* Patterns of the simple subset (dfa.c) also get a byte DFA that
      * answers instead of PCRE2, NULL otherwise. States are row offsets
      * (id * dfa_stride): dfa[state + dfa_single + dfa_class[byte]] is the
-     * next one, and unless dfa_shift is HC__DFA_NO_PAIRS, dfa[state +
-     * (class(b0) << dfa_shift | class(b1))] the one after two bytes. 0 is
-     * "no match", dfa_stride "matched", and from dfa_acc_off on, states
-     * where the end of the input is a match. */
+     * next one, and with dfa_width 2 or 4, dfa[state + classes] the one
+     * after that many bytes, their classes packed dfa_shift bits each,
+     * the first one highest. 0 is "no match", dfa_stride "matched", and
+     * from dfa_acc_off on, states where the end of the input is a match. */
     uint16_t *dfa;
     uint16_t dfa_stride, dfa_single, dfa_start, dfa_acc_off;
-    uint8_t dfa_shift;
+    uint8_t dfa_shift, dfa_width;
     uint8_t dfa_class[256];
 } hc__regex;
 
@@ -64,40 +64,41 @@ typedef struct hc__regex {
  * leaves re->dfa NULL otherwise. dot_ok: "." may be handled ("\n" is the
  * only newline). */
 void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
-#define HC__DFA_NO_PAIRS 0xFF
-
 /* 1 match, 0 no match; re->dfa must be set */
 static inline int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
 {
     const uint16_t *next = re->dfa;
     const uint8_t *cls = re->dfa_class;
     const unsigned matched = re->dfa_stride; /* the row of state 1 */
+    const unsigned k = re->dfa_shift;
     unsigned st = re->dfa_start;
     size_t i = 0;
     /* dead and matched absorb: checking every 4 bytes is enough */
-    if (re->dfa_shift != HC__DFA_NO_PAIRS) {
-        const unsigned k = re->dfa_shift;
-        while (st > matched && i + 4 <= len) {
-            st = next[st + ((unsigned)cls[(unsigned char)s[i]] << k |
-                            cls[(unsigned char)s[i + 1]])];
-            st = next[st + ((unsigned)cls[(unsigned char)s[i + 2]] << k |
-                            cls[(unsigned char)s[i + 3]])];
-            i += 4;
+#define HC__C(j) ((unsigned)cls[(unsigned char)s[i + (j)]])
+    if (re->dfa_width == 4) {
+        for (; st > matched && i + 4 <= len; i += 4)
+            st = next[st + (HC__C(0) << 3 * k | HC__C(1) << 2 * k |
+                            HC__C(2) << k | HC__C(3))];
+    } else if (re->dfa_width == 2) {
+        for (; st > matched && i + 4 <= len; i += 4) {
+            st = next[st + (HC__C(0) << k | HC__C(1))];
+            st = next[st + (HC__C(2) << k | HC__C(3))];
         }
     } else {
-        while (st > matched && i + 4 <= len) {
-            st = next[st + cls[(unsigned char)s[i]]];
-            st = next[st + cls[(unsigned char)s[i + 1]]];
-            st = next[st + cls[(unsigned char)s[i + 2]]];
-            st = next[st + cls[(unsigned char)s[i + 3]]];
-            i += 4;
+        for (; st > matched && i + 4 <= len; i += 4) {
+            st = next[st + HC__C(0)];
+            st = next[st + HC__C(1)];
+            st = next[st + HC__C(2)];
+            st = next[st + HC__C(3)];
         }
     }
+#undef HC__C
     next += re->dfa_single;
     for (; st > matched && i < len; i++)
         st = next[st + cls[(unsigned char)s[i]]];
     return st == matched || st >= re->dfa_acc_off;
 }
+
 int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
                    const char *s, size_t len);
 
