@@ -4,6 +4,8 @@
 # bench/schema/service.json (a ~5 KB service config) and a ~1 MB document
 # generated from it. Needs a build with bench/schema.cmake (BUILD_DIR,
 # default build/) and node + npm (Ajv is installed into bench/ajv/).
+# CALLGRIND=1 also prints hotconf's instructions per validation (verdict
+# only), which, unlike times, do not depend on the machine's load.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -22,3 +24,13 @@ schema=$root/bench/schema/service.schema.json
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m), $(nproc) cpus, node $(node --version)"
 "$bin" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
 node "$root/bench/ajv/bench.js" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
+if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
+  for doc in "$root/bench/schema/service.json:2000" "$tmp/large-1mb.json:5"; do
+    n=${doc##*:}
+    f=${doc%:*}
+    ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      --toggle-collect=hc_schema_validate "$bin" --count "$n" "$schema" "$f" \
+      2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    echo "hotconf  $(basename "$f"): $((ir / n)) instructions per validation (callgrind)"
+  done
+fi

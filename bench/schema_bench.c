@@ -5,6 +5,9 @@
  *   bench_schema SCHEMA DOC...        time validation of each DOC
  *   bench_schema --generate SRC OUT N  write OUT: SRC with its "routes"
  *                                      repeated until OUT is >= N bytes
+ *   bench_schema --count N SCHEMA DOC  exactly N verdict-only validations,
+ *                                      untimed: for callgrind, whose
+ *                                      instruction counts are repeatable
  *
  * Documents are parsed once; only validation is timed, verdict-only (no
  * report, like Ajv's default) and with a full report. Each figure is the
@@ -99,6 +102,26 @@ static int generate(const char *src, const char *out, long target)
     return 0;
 }
 
+/* A fixed amount of work, so instruction counts compare across builds. */
+static int count_mode(long n, const char *schema_path, const char *doc_path)
+{
+    hc_error err;
+    hc_schema *s = hc_schema_load(schema_path, &err);
+    json_t *doc = hc_parse_file(doc_path, HC_FORMAT_JSON, NULL, &err);
+    int rc = 0;
+    if (!s || !doc) {
+        char buf[512];
+        fprintf(stderr, "%s\n", hc_error_format(&err, buf, sizeof buf));
+        return 1;
+    }
+    for (long i = 0; i < n; i++)
+        rc |= hc_schema_validate(s, doc, NULL);
+    printf("%ld validations: %s\n", n, rc == 0 ? "valid" : "INVALID");
+    json_decref(doc);
+    hc_schema_free(s);
+    return rc != 0;
+}
+
 int main(int argc, char **argv)
 {
     hc_error err;
@@ -109,9 +132,12 @@ int main(int argc, char **argv)
 
     if (argc == 5 && !strcmp(argv[1], "--generate"))
         return generate(argv[2], argv[3], atol(argv[4]));
+    if (argc == 5 && !strcmp(argv[1], "--count"))
+        return count_mode(atol(argv[2]), argv[3], argv[4]);
     if (argc < 3) {
         fprintf(stderr, "usage: bench_schema SCHEMA DOC...\n"
-                        "       bench_schema --generate SRC OUT BYTES\n");
+                        "       bench_schema --generate SRC OUT BYTES\n"
+                        "       bench_schema --count N SCHEMA DOC\n");
         return 2;
     }
     t0 = now();

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "hotconf.h"
+#include "schema/schema_internal.h"
 #include "testutil.h"
 
 static const char *cli_path;
@@ -765,6 +766,230 @@ static void test_regex_limit_inside_not_still_fails(void **state)
     hc_schema_free(s);
 }
 
+/* ---- fast paths: each agrees with the general one ----------------------
+ */
+
+/* Patterns of the simple subset run on a DFA: it must answer as PCRE2
+ * does, on ASCII and multi-byte subjects. */
+static void test_simple_patterns_match_like_pcre2(void **state)
+{
+    static const char *const pats[] = {
+        "^[a-z][a-z0-9-]{0,62}$",
+        "^[0-9]+(ms|s|m|h)$",
+        "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$",
+        "^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[a-z0-9._-]+)?$",
+        "^/",
+        "^[^a-c]+$",
+        "a.c",
+        "^.$",
+        "\\d{2,}x?$",
+        "(?:ab|cd)e",
+        "^\\w+\\s\\S$",
+        "[\\D]z",
+        "^$",
+        "x*",
+        "^\\$\\.\\-$",
+        /* many classes and states: a DFA without multi-byte columns */
+        "^(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r)[a-r]{0,20}$",
+    };
+    static const char *const subjects[] = {
+        "",
+        "a",
+        "abc",
+        "a-b",
+        "x9-",
+        "10ms",
+        "7h",
+        "5d",
+        "1.2.3",
+        "v1.22.333-rc.1",
+        "1.2",
+        "app/name",
+        "a.b/c_d",
+        "a.",
+        "/etc",
+        "etc",
+        "ddd",
+        "dab",
+        "a\xc3\xa9"
+        "c",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "12",
+        "123x",
+        "x12x",
+        "abe",
+        "zcde",
+        "ad e",
+        "foo b",
+        "foo \xc3\xa9",
+        "az",
+        "\xc3\xa9z",
+        "$.-",
+        "a\nc",
+        "\n",
+        "rabcdefghijklmnopqrab",
+        "rabcdefghijklmnopqrabc",
+    };
+    pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+    bool widths[5] = {false};
+    (void)state;
+    assert_non_null(mctx);
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        hc__regex re;
+        char msg[200];
+        size_t off;
+        assert_int_equal(hc__regex_compile(&re, pats[i], strlen(pats[i]), msg,
+                                           sizeof msg, &off),
+                         0);
+        if (!re.dfa)
+            fail_msg("no DFA for %s", pats[i]);
+        widths[re.dfa_width] = true;
+        for (size_t j = 0; j < sizeof subjects / sizeof subjects[0]; j++) {
+            size_t n = strlen(subjects[j]);
+            int want = hc__pcre_match(&re, mctx, subjects[j], n);
+            if (hc__dfa_match(&re, subjects[j], n) != want)
+                fail_msg("/%s/ on \"%s\": the DFA disagrees with PCRE2",
+                         pats[i], subjects[j]);
+        }
+        hc__regex_free(&re);
+    }
+    /* bytes stepped one, two and four at a time */
+    assert_true(widths[1] && widths[2] && widths[4]);
+    pcre2_match_context_free(mctx);
+}
+
+/* What the DFA leaves to PCRE2: nested repetition (PCRE2's limits then
+ * report a hostile pattern), assertions, backreferences, "^a|b$". */
+static void test_complex_patterns_stay_with_pcre2(void **state)
+{
+    static const char *const pats[] = {
+        "^(a+)+$", "(a|b)*c", "\\bfoo",      "(a)\\1", "^a|b$",
+        "a(?=b)",  "\\p{L}",  "[[:alpha:]]", "a{2",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        hc__regex re;
+        char msg[200];
+        size_t off;
+        assert_int_equal(hc__regex_compile(&re, pats[i], strlen(pats[i]), msg,
+                                           sizeof msg, &off),
+                         0);
+        if (re.dfa)
+            fail_msg("%s should stay with PCRE2", pats[i]);
+        hc__regex_free(&re);
+    }
+}
+
+/* Without a report, "required" is checked during the property scan (and
+ * names are looked up either way round): same verdicts as with one. */
+static void test_required_folded_into_properties_same_verdicts(void **state)
+{
+    static const char *const schemas[] = {
+        "{\"required\":[\"a\",\"b\"],\"properties\":{\"a\":{\"type\":"
+        "\"integer\"},\"b\":true,\"c\":{\"type\":\"string\"}}}",
+        "{\"required\":[\"a\",\"b\"],\"additionalProperties\":false,"
+        "\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":true,\"c\":{"
+        "\"type\":\"string\"}}}",
+        "{\"required\":[\"a\",\"z\"],\"properties\":{\"a\":{\"type\":"
+        "\"integer\"}}}",
+    };
+    static const char *const docs[] = {
+        "{\"a\":1,\"b\":2}",
+        "{\"a\":1}",
+        "{\"b\":1,\"c\":\"x\"}",
+        "{\"a\":\"1\",\"b\":2}",
+        "{\"a\":1,\"b\":2,\"z\":3}",
+        "{\"a\":1,\"b\":2,\"c\":3}",
+        "{\"a\":1,\"b\":2,\"p\":1,\"q\":2,\"r\":3,\"s\":4,\"t\":5,\"u\":6,"
+        "\"v\":7,\"w\":8}",
+        "{\"b\":2,\"p\":1,\"q\":2,\"r\":3,\"s\":4,\"t\":5,\"u\":6,\"v\":7,"
+        "\"w\":8}",
+        "{\"a\":1,\"z\":0,\"p\":1,\"q\":2,\"r\":3,\"s\":4,\"t\":5,\"u\":6,"
+        "\"v\":7}",
+    };
+    static const int want[3][9] = {
+        {0, 1, 1, 1, 0, 1, 0, 1, 1},
+        {0, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 1, 1, 1, 0, 1, 1, 1, 0},
+    };
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        hc_schema *s = compile(schemas[i]);
+        for (size_t j = 0; j < 9; j++) {
+            int fast = validate(s, docs[j], NULL);
+            int full = validate(s, docs[j], rep);
+            if (fast != full || (fast != 0) != want[i][j])
+                fail_msg("schema %zu, doc %zu: %d without a report, %d with "
+                         "one, want %s",
+                         i, j, fast, full, want[i][j] ? "invalid" : "valid");
+        }
+        hc_schema_free(s);
+    }
+    hc_schema_report_free(rep);
+}
+
+/* Names whose length and first, middle and last bytes agree defeat the
+ * perfect hash: the lookup falls back and still tells them apart. */
+static void test_properties_with_alike_names_are_told_apart(void **state)
+{
+    char text[2048];
+    int o = snprintf(text, sizeof text,
+                     "{\"additionalProperties\":false,"
+                     "\"properties\":{");
+    hc_schema *s;
+    (void)state;
+    for (int i = 0; i < 12; i++)
+        o += snprintf(text + o, sizeof text - (size_t)o,
+                      "%s\"a%cb%cc\":{\"type\":\"%s\"}", i ? "," : "", 'a' + i,
+                      'z' - i, i % 2 ? "string" : "integer");
+    snprintf(text + o, sizeof text - (size_t)o, "}}");
+    s = compile(text);
+    /* "a" i "b" j "c": integer for i = a, string for i = b */
+    assert_int_equal(validate(s, "{\"aabzc\":1,\"abbyc\":\"x\"}", NULL), 0);
+    assert_int_equal(validate(s, "{\"aabzc\":\"1\"}", NULL), HC_EVALIDATE);
+    assert_int_equal(validate(s, "{\"abbyc\":2}", NULL), HC_EVALIDATE);
+    assert_int_equal(validate(s, "{\"aabyc\":2}", NULL), HC_EVALIDATE);
+    hc_schema_free(s);
+}
+
+/* propertyNames on plain string keywords checks the names in place; an
+ * enum of other values still works through a copy. Both modes agree. */
+static void test_property_names_fast_path_same_verdicts(void **state)
+{
+    static const char *const schemas[] = {
+        "{\"propertyNames\":{\"pattern\":\"^[a-z]+$\",\"maxLength\":3}}",
+        "{\"propertyNames\":{\"enum\":[\"ab\",\"cd\"]}}",
+        "{\"propertyNames\":{\"enum\":[\"ab\",1]}}",
+        "{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{"
+        "\"type\":\"string\",\"minLength\":2}}}",
+        "{\"propertyNames\":{\"const\":\"ab\"}}",
+    };
+    static const char *const docs[] = {"{\"ab\":1,\"cd\":2}", "{\"abcd\":1}",
+                                       "{\"Ab\":1}", "{\"a\":1}", "{}"};
+    static const int want[5][5] = {
+        {0, 1, 1, 0, 0}, {0, 1, 1, 1, 0}, {1, 1, 1, 1, 0},
+        {0, 0, 0, 1, 0}, {1, 1, 1, 1, 0},
+    };
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (size_t i = 0; i < 5; i++) {
+        hc_schema *s = compile(schemas[i]);
+        for (size_t j = 0; j < 5; j++) {
+            int fast = validate(s, docs[j], NULL);
+            int full = validate(s, docs[j], rep);
+            if (fast != full || (fast != 0) != want[i][j])
+                fail_msg("schema %zu, doc %zu: %d without a report, %d with "
+                         "one",
+                         i, j, fast, full);
+        }
+        hc_schema_free(s);
+    }
+    hc_schema_report_free(rep);
+}
+
 /* ---- defaults
  * ------------------------------------------------------------------------- */
 
@@ -1087,6 +1312,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
+        cmocka_unit_test(test_simple_patterns_match_like_pcre2),
+        cmocka_unit_test(test_complex_patterns_stay_with_pcre2),
+        cmocka_unit_test(test_required_folded_into_properties_same_verdicts),
+        cmocka_unit_test(test_properties_with_alike_names_are_told_apart),
+        cmocka_unit_test(test_property_names_fast_path_same_verdicts),
         cmocka_unit_test(test_defaults_fill_missing_properties),
         cmocka_unit_test(test_defaults_are_validated_and_not_taken_from_any_of),
         cmocka_unit_test(test_defaults_untouched_without_the_option),

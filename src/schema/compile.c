@@ -888,6 +888,83 @@ static const json_t *prop_default(comp *c, hc__node *n, const json_t *sub)
     return NULL;
 }
 
+/* Looks for a multiplier that maps the names' signatures to distinct
+ * slots of a small table; names with equal signatures (same length and
+ * first, middle and last bytes) keep the ordinary hash index. */
+static bool perfect_hash(comp *c, hc__props *p)
+{
+    uint32_t seed = 0x9E3779B9u;
+    uint16_t *t;
+    if (p->n == 0 || p->n > 1024)
+        return true;
+    for (uint32_t bits = 1; bits <= 14; bits++) {
+        size_t size = (size_t)1 << bits;
+        if (size < p->n)
+            continue;
+        if (size > p->n * 16)
+            break;
+        t = hc__arena_alloc(&c->s->arena, size * sizeof *t);
+        if (!t)
+            return oom(c), false;
+        for (int tries = 0; tries < 64; tries++) {
+            size_t m;
+            seed = seed * 1664525u + 1013904223u;
+            seed |= 1;
+            memset(t, 0, size * sizeof *t);
+            for (m = 0; m < p->n; m++) {
+                uint32_t h = hc__key_sig(p->v[m].name.s, p->v[m].name.len);
+                uint32_t slot = (uint32_t)((h * seed) >> (32 - bits));
+                if (t[slot])
+                    break;
+                t[slot] = (uint16_t)(m + 1);
+            }
+            if (m == p->n) {
+                p->ph = t;
+                p->ph_seed = seed;
+                p->ph_shift = 32 - bits;
+                return true;
+            }
+        }
+    }
+    return true;
+}
+
+/* Lets the properties scan check "required" (verdict-only runs) when
+ * every required name is a declared property. */
+static void fold_required(hc__kw *kws, size_t nk)
+{
+    hc__kw *props = NULL, *req = NULL;
+    for (size_t i = 0; i < nk; i++) {
+        if (kws[i].kind == HC__K_PROPS && kws[i].u.props.has_props)
+            props = &kws[i];
+        else if (kws[i].kind == HC__K_REQUIRED)
+            req = &kws[i];
+    }
+    if (!props || !req || req->u.names.n == 0 || req->u.names.n > 64)
+        return;
+    for (size_t r = 0; r < req->u.names.n; r++) {
+        const hc__name *nm = &req->u.names.v[r];
+        size_t i;
+        for (i = 0; i < props->u.props.n; i++) {
+            const hc__name *pn = &props->u.props.v[i].name;
+            if (pn->len == nm->len && !memcmp(pn->s, nm->s, nm->len))
+                break;
+        }
+        if (i == props->u.props.n)
+            return;
+    }
+    for (size_t r = 0; r < req->u.names.n; r++) {
+        const hc__name *nm = &req->u.names.v[r];
+        for (size_t i = 0; i < props->u.props.n; i++) {
+            hc__prop *pr = &props->u.props.v[i];
+            if (pr->name.len == nm->len && !memcmp(pr->name.s, nm->s, nm->len))
+                pr->req_bit |= (uint64_t)1 << r;
+        }
+        props->u.props.req_mask |= (uint64_t)1 << r;
+    }
+    req->u.names.folded = true;
+}
+
 static bool compile_props(comp *c, hc__node *n, hc__kw *k)
 {
     const json_t *j = n->json;
@@ -937,6 +1014,8 @@ static bool compile_props(comp *c, hc__node *n, hc__kw *k)
             }
         }
     }
+    if (props && !perfect_hash(c, p))
+        return false;
     if (pats) {
         size_t i = 0;
         p->npat = json_object_size(pats);
@@ -1035,6 +1114,135 @@ static int kw_order(const hc__kw *k)
     return 1;
 }
 
+/* The buckets (1 << HC__B_*) of instances keyword kind k can fail for. */
+static unsigned kw_buckets(hc__kind k)
+{
+    switch (k) {
+    case HC__K_MULTIPLE_OF:
+    case HC__K_MAXIMUM:
+    case HC__K_EXCL_MAXIMUM:
+    case HC__K_MINIMUM:
+    case HC__K_EXCL_MINIMUM: return 1u << HC__B_NUMBER;
+    case HC__K_MAX_LENGTH:
+    case HC__K_MIN_LENGTH:
+    case HC__K_PATTERN:
+    case HC__K_FORMAT: return 1u << HC__B_STRING;
+    case HC__K_MAX_ITEMS:
+    case HC__K_MIN_ITEMS:
+    case HC__K_UNIQUE_ITEMS:
+    case HC__K_CONTAINS:
+    case HC__K_ITEMS:
+    case HC__K_UNEVAL_ITEMS: return 1u << HC__B_ARRAY;
+    case HC__K_MAX_PROPS:
+    case HC__K_MIN_PROPS:
+    case HC__K_REQUIRED:
+    case HC__K_DEP_REQUIRED:
+    case HC__K_PROPS:
+    case HC__K_PROPERTY_NAMES:
+    case HC__K_DEP_SCHEMAS:
+    case HC__K_UNEVAL_PROPS: return 1u << HC__B_OBJECT;
+    default: return (1u << HC__NBUCKETS) - 1;
+    }
+}
+
+/* Keywords that only look at the instance itself. */
+static bool kw_is_leaf(const hc__kw *k)
+{
+    switch (k->kind) {
+    case HC__K_CONTAINS:
+    case HC__K_PROPS:
+    case HC__K_PROPERTY_NAMES:
+    case HC__K_DEP_SCHEMAS:
+    case HC__K_ITEMS:
+    case HC__K_ALL_OF:
+    case HC__K_ANY_OF:
+    case HC__K_ONE_OF:
+    case HC__K_NOT:
+    case HC__K_IF:
+    case HC__K_REF:
+    case HC__K_DYNAMIC_REF:
+    case HC__K_UNEVAL_PROPS:
+    case HC__K_UNEVAL_ITEMS: return false;
+    default: return !(k->kind == HC__K_REQUIRED && k->u.names.folded);
+    }
+}
+
+/* The object bucket is "properties" and a "required" it checks, on a
+ * node with nothing else to do (sets n->props). */
+static bool only_props(hc__node *n)
+{
+    const hc__props *p = NULL;
+    if (n->flags)
+        return false;
+    for (uint32_t i = n->boff[HC__B_OBJECT]; i < n->boff[HC__B_OBJECT + 1];
+         i++) {
+        const hc__kw *k = n->bkw[i];
+        if (k->kind == HC__K_PROPS && !p)
+            p = &k->u.props;
+        else if (!(k->kind == HC__K_REQUIRED && k->u.names.folded))
+            return false;
+    }
+    n->props = p;
+    return p != NULL;
+}
+
+/* Fills n->bkw / n->boff / n->leaf / n->act from n->kw. */
+static bool bucket_keywords(comp *c, hc__node *n)
+{
+    size_t total = 0, o = 0;
+    for (uint32_t i = 0; i < n->nkw; i++)
+        total += (size_t)__builtin_popcount(kw_buckets(n->kw[i].kind));
+    n->bkw = hc__arena_alloc(&c->s->arena, (total + 1) * sizeof *n->bkw);
+    if (!n->bkw)
+        return oom(c), false;
+    for (int b = 0; b < HC__NBUCKETS; b++) {
+        bool leaf = true;
+        n->boff[b] = (uint32_t)o;
+        for (uint32_t i = 0; i < n->nkw; i++)
+            if (kw_buckets(n->kw[i].kind) & (1u << b)) {
+                n->bkw[o++] = &n->kw[i];
+                leaf = leaf && kw_is_leaf(&n->kw[i]);
+            }
+        if (leaf && o > n->boff[b])
+            n->leaf |= 1u << b;
+    }
+    n->boff[HC__NBUCKETS] = (uint32_t)o;
+    for (int t = 0; t < 8; t++) {
+        static const int bucket[8] = {
+            [JSON_OBJECT] = HC__B_OBJECT, [JSON_ARRAY] = HC__B_ARRAY,
+            [JSON_STRING] = HC__B_STRING, [JSON_INTEGER] = HC__B_NUMBER,
+            [JSON_REAL] = HC__B_NUMBER,   [JSON_TRUE] = HC__B_BOOLEAN,
+            [JSON_FALSE] = HC__B_BOOLEAN, [JSON_NULL] = HC__B_NULL};
+        static const unsigned tbit[8] = {
+            [JSON_OBJECT] = HC__T_OBJECT,
+            [JSON_ARRAY] = HC__T_ARRAY,
+            [JSON_STRING] = HC__T_STRING,
+            [JSON_INTEGER] = HC__T_INTEGER | HC__T_NUMBER,
+            [JSON_REAL] = HC__T_NUMBER,
+            [JSON_TRUE] = HC__T_BOOLEAN,
+            [JSON_FALSE] = HC__T_BOOLEAN,
+            [JSON_NULL] = HC__T_NULL};
+        int b = bucket[t];
+        if (t > JSON_NULL)
+            n->act[t] = HC__ACT_GENERIC;
+        else if (n->types && !(n->types & tbit[t]))
+            n->act[t] = t == JSON_REAL && (n->types & HC__T_INTEGER)
+                            ? HC__ACT_GENERIC
+                            : HC__ACT_TYPE;
+        else if (n->nkw == 0)
+            n->act[t] = (n->flags & HC__N_FALSE) ? HC__ACT_FALSE : HC__ACT_TRUE;
+        else if (n->boff[b] == n->boff[b + 1])
+            n->act[t] = HC__ACT_PASS;
+        else if ((n->leaf >> b) & 1)
+            n->act[t] = t == JSON_STRING ? HC__ACT_LEAF_STR : HC__ACT_LEAF;
+        else if (b == HC__B_OBJECT && only_props(n))
+            n->act[t] = HC__ACT_PROPS;
+        else
+            n->act[t] = HC__ACT_NODE;
+    }
+    return true;
+}
+
 static void compile_node(comp *c, hc__node *n)
 {
     const json_t *j = n->json;
@@ -1048,6 +1256,8 @@ static void compile_node(comp *c, hc__node *n)
     if (json_is_boolean(j)) {
         if (json_is_false(j))
             n->flags |= HC__N_FALSE;
+        if (!bucket_keywords(c, n))
+            c->failed = true;
         return;
     }
     kws =
@@ -1091,6 +1301,15 @@ static void compile_node(comp *c, hc__node *n)
         } else if (!strcmp(key, "const")) {
             k->kind = HC__K_CONST;
             k->u.en.value = v;
+            if (json_is_string(v)) { /* compared as bytes to strings */
+                k->u.en.strs =
+                    hc__arena_alloc(&c->s->arena, sizeof *k->u.en.strs);
+                if (!k->u.en.strs)
+                    return oom(c);
+                k->u.en.strs->s = json_string_value(v);
+                k->u.en.strs->len = json_string_length(v);
+                k->u.en.nstrs = 1;
+            }
         } else if (!strcmp(key, "multipleOf")) {
             k->kind = HC__K_MULTIPLE_OF;
             ok = get_num(c, n, key, v, &k->u.num);
@@ -1344,6 +1563,9 @@ static void compile_node(comp *c, hc__node *n)
     }
     n->kw = kws;
     n->nkw = (uint32_t)nk;
+    fold_required(kws, nk);
+    if (!bucket_keywords(c, n))
+        c->failed = true;
 }
 
 /* ---- in-place cycle check -------------------------------------------------
@@ -1542,6 +1764,19 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         hc__node *n = c.queue[q];
         if (n->nkw == 1 && n->kw[0].kind == HC__K_REF && !n->types && !n->flags)
             n->alias = n->kw[0].u.ref.node;
+    }
+    for (size_t q = 0; q < c.nq && !c.failed; q++) {
+        hc__node *n = c.queue[q];
+        const hc__node *t = n->alias;
+        int hops = 1;
+        if (!t)
+            continue;
+        while (t->alias) {
+            t = t->alias;
+            hops++;
+        }
+        n->target = t;
+        n->hops = hops;
     }
 done:
     free(c.res);

@@ -151,190 +151,6 @@ fail:
     return NULL;
 }
 
-/* ---- fast path for simple anchored patterns ------------------------------ */
-
-static void set_add(uint64_t set[2], unsigned c)
-{
-    set[c >> 6] |= (uint64_t)1 << (c & 63);
-}
-
-static void set_range(uint64_t set[2], unsigned a, unsigned b)
-{
-    for (unsigned c = a; c <= b; c++)
-        set_add(set, c);
-}
-
-static bool is_meta(char c)
-{
-    return strchr(".()|*+?{}[]^$\\", c) != NULL;
-}
-
-/* An escape inside or outside a class: \d, \w or escaped punctuation. */
-static bool fast_escape(char e, uint64_t set[2])
-{
-    if (e == 'd') {
-        set_range(set, '0', '9');
-    } else if (e == 'w') {
-        set_range(set, '0', '9');
-        set_range(set, 'A', 'Z');
-        set_range(set, 'a', 'z');
-        set_add(set, '_');
-    } else if (e && (unsigned char)e < 0x80 &&
-               strchr("./-\\[](){}*+?^$|:", e)) {
-        set_add(set, (unsigned char)e);
-    } else {
-        return false;
-    }
-    return true;
-}
-
-static bool parse_class(const char **pp, const char *end, uint64_t set[2])
-{
-    const char *p = *pp + 1; /* after '[' */
-    if (p < end && *p == '^')
-        return false; /* a negated class holds non-ASCII characters */
-    while (p < end && *p != ']') {
-        unsigned lo;
-        if (*p == '\\') {
-            if (p + 1 >= end)
-                return false;
-            if (p[1] == 'd' || p[1] == 'w') {
-                fast_escape(p[1], set);
-                p += 2;
-                continue;
-            }
-            if (!fast_escape(p[1], set))
-                return false;
-            lo = (unsigned char)p[1];
-            p += 2;
-        } else {
-            if ((unsigned char)*p >= 0x80 || *p == '[')
-                return false;
-            lo = (unsigned char)*p++;
-        }
-        if (p + 1 < end && *p == '-' && p[1] != ']') {
-            unsigned hi = (unsigned char)p[1];
-            if (hi >= 0x80 || hi == '\\' || hi == '[' || hi < lo)
-                return false;
-            set_range(set, lo, hi);
-            p += 2;
-        } else {
-            set_add(set, lo);
-        }
-    }
-    if (p >= end)
-        return false;
-    *pp = p + 1;
-    return true;
-}
-
-static bool parse_count(const char **pp, const char *end, uint32_t *out)
-{
-    const char *p = *pp;
-    unsigned long v = 0;
-    if (p >= end || *p < '0' || *p > '9')
-        return false;
-    while (p < end && *p >= '0' && *p <= '9') {
-        v = v * 10 + (unsigned long)(*p++ - '0');
-        if (v > 100000)
-            return false;
-    }
-    *out = (uint32_t)v;
-    *pp = p;
-    return true;
-}
-
-static void fast_compile(hc__regex *re, const char *pat, size_t len)
-{
-    hc__fast_atom atoms[32];
-    uint32_t n = 0;
-    const char *p = pat, *end = pat + len;
-    bool anchored_end = false;
-
-    if (len < 2 || *p != '^')
-        return;
-    p++;
-    if (end > p && end[-1] == '$' && (end - 1 == p || end[-2] != '\\')) {
-        anchored_end = true;
-        end--;
-    }
-    while (p < end) {
-        hc__fast_atom *a;
-        if (n == sizeof atoms / sizeof atoms[0])
-            return;
-        a = &atoms[n++];
-        memset(a, 0, sizeof *a);
-        if (*p == '[') {
-            if (!parse_class(&p, end, a->set))
-                return;
-        } else if (*p == '\\') {
-            if (p + 1 >= end || !fast_escape(p[1], a->set))
-                return;
-            p += 2;
-        } else if ((unsigned char)*p < 0x80 && !is_meta(*p)) {
-            set_add(a->set, (unsigned char)*p++);
-        } else {
-            return;
-        }
-        a->min = a->max = 1;
-        if (p < end && (*p == '*' || *p == '+' || *p == '?')) {
-            a->min = *p == '+' ? 1 : 0;
-            a->max = *p == '?' ? 1 : UINT32_MAX;
-            p++;
-        } else if (p < end && *p == '{') {
-            p++;
-            if (!parse_count(&p, end, &a->min))
-                return;
-            a->max = a->min;
-            if (p < end && *p == ',') {
-                p++;
-                a->max = UINT32_MAX;
-                if (p < end && *p != '}' && !parse_count(&p, end, &a->max))
-                    return;
-            }
-            if (p >= end || *p != '}' || a->max < a->min)
-                return;
-            p++;
-        }
-        if (p < end && (*p == '?' || *p == '+'))
-            return; /* lazy or possessive: leave it to PCRE2 */
-    }
-    /* greedy is exact only when each variable run is followed by a
-     * mandatory run it cannot overlap, or by the end */
-    for (uint32_t i = 0; i + 1 < n; i++) {
-        if (atoms[i].min == atoms[i].max)
-            continue;
-        if (atoms[i + 1].min == 0 || (atoms[i].set[0] & atoms[i + 1].set[0]) ||
-            (atoms[i].set[1] & atoms[i + 1].set[1]))
-            return;
-    }
-    re->fast = malloc((n ? n : 1) * sizeof *re->fast);
-    if (!re->fast)
-        return; /* PCRE2 still works */
-    memcpy(re->fast, atoms, n * sizeof *re->fast);
-    re->nfast = n;
-    re->fast_end = anchored_end;
-}
-
-static int fast_match(const hc__regex *re, const char *s, size_t len)
-{
-    size_t pos = 0;
-    for (uint32_t i = 0; i < re->nfast; i++) {
-        const hc__fast_atom *a = &re->fast[i];
-        uint32_t cnt = 0;
-        while (cnt < a->max && pos < len) {
-            unsigned char ch = (unsigned char)s[pos];
-            if (ch >= 0x80 || !((a->set[ch >> 6] >> (ch & 63)) & 1))
-                break;
-            cnt++;
-            pos++;
-        }
-        if (cnt < a->min)
-            return 0;
-    }
-    return !re->fast_end || pos == len;
-}
-
 int hc__regex_compile(hc__regex *re, const char *pat, size_t len, char *msg,
                       size_t msg_size, size_t *offset)
 {
@@ -373,7 +189,11 @@ int hc__regex_compile(hc__regex *re, const char *pat, size_t len, char *msg,
      * the same pattern under the same limits. */
     re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
     /* only once PCRE2 accepted it: errors and offsets come from PCRE2 */
-    fast_compile(re, pat, len);
+    {
+        uint32_t nl = 0;
+        (void)pcre2_pattern_info(re->code, PCRE2_INFO_NEWLINE, &nl);
+        hc__dfa_compile(re, pat, len, nl == PCRE2_NEWLINE_LF);
+    }
     return 0;
 }
 
@@ -384,8 +204,8 @@ void hc__regex_free(hc__regex *re)
         re->code = NULL;
     }
     if (re) {
-        free(re->fast);
-        re->fast = NULL;
+        free(re->dfa);
+        re->dfa = NULL;
     }
 }
 
@@ -419,13 +239,11 @@ static pcre2_match_data *thread_match_data(void)
     return tl_md;
 }
 
-int hc__regex_match(const hc__regex *re, const pcre2_match_context *mctx,
-                    const char *s, size_t len)
+int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
+                   const char *s, size_t len)
 {
     pcre2_match_data *md;
     int rc;
-    if (re->fast)
-        return fast_match(re, s, len);
     md = thread_match_data();
     if (!md)
         return PCRE2_ERROR_NOMEMORY;

@@ -43,24 +43,64 @@ bool hc__uri_valid(const char *s, size_t len, bool absolute);
 
 /* ---- regexes (regex.c) ------------------------------------------------ */
 
-/* A run of one ASCII character class, repeated min..max times. */
-typedef struct hc__fast_atom {
-    uint64_t set[2];
-    uint32_t min, max;
-} hc__fast_atom;
-
 typedef struct hc__regex {
     pcre2_code *code;
     const char *src; /* the pattern as written, for messages */
     bool jit;
-    /* Anchored patterns made only of ASCII classes/literals with
-     * quantifiers, where greedy matching cannot be wrong (each variable run
-     * is followed by a disjoint mandatory run or the end): matched by a
-     * loop over the bytes instead of PCRE2. NULL when not that simple. */
-    hc__fast_atom *fast;
-    uint32_t nfast;
-    bool fast_end; /* "$" at the end */
+    /* Patterns of the simple subset (dfa.c) also get a byte DFA that
+     * answers instead of PCRE2, NULL otherwise. States are row offsets
+     * (id * dfa_stride): dfa[state + dfa_single + dfa_class[byte]] is the
+     * next one, and with dfa_width 2 or 4, dfa[state + classes] the one
+     * after that many bytes, their classes packed dfa_shift bits each,
+     * the first one highest. 0 is "no match", dfa_stride "matched", and
+     * from dfa_acc_off on, states where the end of the input is a match. */
+    uint16_t *dfa;
+    uint16_t dfa_stride, dfa_single, dfa_start, dfa_acc_off;
+    uint8_t dfa_shift, dfa_width;
+    uint8_t dfa_class[256];
 } hc__regex;
+
+/* Builds re's DFA when pat (already accepted by PCRE2) is in the subset;
+ * leaves re->dfa NULL otherwise. dot_ok: "." may be handled ("\n" is the
+ * only newline). */
+void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
+/* 1 match, 0 no match; re->dfa must be set */
+static inline int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
+{
+    const uint16_t *next = re->dfa;
+    const uint8_t *cls = re->dfa_class;
+    const unsigned matched = re->dfa_stride; /* the row of state 1 */
+    const unsigned k = re->dfa_shift;
+    unsigned st = re->dfa_start;
+    size_t i = 0;
+    /* dead and matched absorb: checking every 4 bytes is enough */
+#define HC__C(j) ((unsigned)cls[(unsigned char)s[i + (j)]])
+    if (re->dfa_width == 4) {
+        for (; st > matched && i + 4 <= len; i += 4)
+            st = next[st + (HC__C(0) << 3 * k | HC__C(1) << 2 * k |
+                            HC__C(2) << k | HC__C(3))];
+    } else if (re->dfa_width == 2) {
+        for (; st > matched && i + 4 <= len; i += 4) {
+            st = next[st + (HC__C(0) << k | HC__C(1))];
+            st = next[st + (HC__C(2) << k | HC__C(3))];
+        }
+    } else {
+        for (; st > matched && i + 4 <= len; i += 4) {
+            st = next[st + HC__C(0)];
+            st = next[st + HC__C(1)];
+            st = next[st + HC__C(2)];
+            st = next[st + HC__C(3)];
+        }
+    }
+#undef HC__C
+    next += re->dfa_single;
+    for (; st > matched && i < len; i++)
+        st = next[st + cls[(unsigned char)s[i]]];
+    return st == matched || st >= re->dfa_acc_off;
+}
+
+int hc__pcre_match(const hc__regex *re, const pcre2_match_context *mctx,
+                   const char *s, size_t len);
 
 /*
  * Compiles an ECMA-262 style pattern with PCRE2 (UTF, $ only at the end,
@@ -70,8 +110,13 @@ typedef struct hc__regex {
 int hc__regex_compile(hc__regex *re, const char *pat, size_t len, char *msg,
                       size_t msg_size, size_t *offset);
 /* 1 match, 0 no match, negative: a PCRE2 error (limit hit) */
-int hc__regex_match(const hc__regex *re, const pcre2_match_context *mctx,
-                    const char *s, size_t len);
+static inline int hc__regex_match(const hc__regex *re,
+                                  const pcre2_match_context *mctx,
+                                  const char *s, size_t len)
+{
+    return re->dfa ? hc__dfa_match(re, s, len)
+                   : hc__pcre_match(re, mctx, s, len);
+}
 void hc__regex_free(hc__regex *re);
 
 /* ---- JSON value equality and hashing (equal.c) -------------------------
@@ -170,9 +215,22 @@ typedef struct hc__name {
 typedef struct hc__prop {
     hc__name name;
     uint64_t hash;
+    uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
+
+/* What a property name's perfect hash is computed from: its length and
+ * three of its bytes (cheaper than hashing the whole name). */
+static inline uint32_t hc__key_sig(const char *k, size_t kl)
+{
+    uint32_t x = (uint32_t)kl;
+    if (kl)
+        x ^= (uint32_t)(unsigned char)k[0] << 8 ^
+             (uint32_t)(unsigned char)k[kl - 1] << 16 ^
+             (uint32_t)(unsigned char)k[kl / 2] << 24;
+    return x;
+}
 
 typedef struct hc__pattern_prop {
     hc__regex re;
@@ -184,6 +242,14 @@ typedef struct hc__props {
     size_t n;
     uint32_t *slots; /* hash index (i + 1, 0 empty); NULL when n is small */
     uint32_t mask;
+    /* perfect hash of the names when one was found (NULL otherwise):
+     * ph[(hc__key_sig(name) * ph_seed) >> ph_shift] is index + 1 */
+    uint16_t *ph;
+    uint32_t ph_seed, ph_shift;
+    /* "required" of the same node, when every name in it is one of these
+     * properties: verdict-only runs check it during the property scan
+     * (the required keyword then has folded set) */
+    uint64_t req_mask;
     hc__pattern_prop *pat;
     size_t npat;
     hc__node *additional; /* NULL: none */
@@ -224,6 +290,7 @@ typedef struct hc__kw {
         struct {
             hc__name *v;
             size_t n;
+            bool folded; /* checked by the node's properties scan */
         } names;
         struct {
             hc__dep_req *v;
@@ -255,6 +322,31 @@ typedef struct hc__kw {
     } u;
 } hc__kw;
 
+/* Instance kinds a keyword can apply to: nodes keep one keyword list per
+ * kind, so a value only visits the keywords that can fail for it. */
+enum {
+    HC__B_NULL,
+    HC__B_BOOLEAN,
+    HC__B_OBJECT,
+    HC__B_ARRAY,
+    HC__B_NUMBER,
+    HC__B_STRING,
+    HC__NBUCKETS
+};
+
+/* hc__node.act values */
+enum {
+    HC__ACT_GENERIC,  /* look at the value (a real against "integer") */
+    HC__ACT_TRUE,     /* the true schema */
+    HC__ACT_PASS,     /* nothing applies (if the depth limit allows) */
+    HC__ACT_TYPE,     /* wrong type */
+    HC__ACT_FALSE,    /* the false schema */
+    HC__ACT_LEAF,     /* only keywords without subschemas */
+    HC__ACT_LEAF_STR, /* the same, for a string */
+    HC__ACT_PROPS,    /* an object, and only properties (see props) */
+    HC__ACT_NODE      /* the full node evaluation */
+};
+
 enum {
     HC__N_FALSE = 1,    /* the boolean schema false */
     HC__N_UNEVAL = 2,   /* has unevaluated*: tracks annotations */
@@ -265,9 +357,24 @@ struct hc__node {
     hc__kw *kw;
     uint32_t nkw;
     uint32_t flags;
-    unsigned types;        /* "type", checked before the keywords; 0: any */
-    const hc__node *alias; /* a node that is only a "$ref": its target, for
-                              verdict-only runs (no paths to keep) */
+    unsigned types;         /* "type", checked before the keywords; 0: any */
+    const hc__node *alias;  /* a node that is only a "$ref": its target, for
+                               verdict-only runs (no paths to keep) */
+    const hc__node *target; /* the end of the alias chain, hops away */
+    int hops;
+    /* kw entries that apply to an instance of bucket b (HC__B_*), in
+     * schema order: bkw[boff[b]] .. bkw[boff[b + 1] - 1] */
+    const hc__kw **bkw;
+    uint32_t boff[HC__NBUCKETS + 1];
+    /* bit b: bucket b holds only keywords that never evaluate a
+     * subschema (verdict-only runs check them without the node setup) */
+    unsigned leaf;
+    /* by json_typeof of the instance: what the node does with it
+     * (HC__ACT_*), decided at compile time where the type decides */
+    uint8_t act[8];
+    /* for HC__ACT_PROPS: the properties keyword, the only one the object
+     * bucket holds besides a "required" it checks */
+    const hc__props *props;
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

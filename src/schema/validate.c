@@ -98,7 +98,17 @@ static inline bool collecting(const hc__vctx *c)
     (collecting(c) ? (hc__report_add((c), (kw), (ikey), __VA_ARGS__), false)   \
                    : false)
 
-static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e);
+/* Failure paths build messages in big buffers: kept out of line, so the
+ * passing path (the common one) stays small. */
+#define COLD __attribute__((noinline, cold))
+/* Keyword evaluators with locals of their own (annotation sets, path
+ * frames) stay out of v_node, whose frame every nesting level pays for. */
+#define NOINLINE __attribute__((noinline))
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -120,9 +130,10 @@ static bool v_at_slow(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
 }
 
 /* Without a report nobody reads the paths: skip the frames. */
-static inline bool v_at(hc__vctx *c, const hc__node *n, json_t *inst, ev *e,
-                        const char *kw, const char *sub, size_t sublen,
-                        bool sub_index, const hc__seg *ikey)
+static ALWAYS_INLINE bool v_at(hc__vctx *c, const hc__node *n, json_t *inst,
+                               ev *e, const char *kw, const char *sub,
+                               size_t sublen, bool sub_index,
+                               const hc__seg *ikey)
 {
     if (!c->rep)
         return v_node(c, n, inst, e);
@@ -146,6 +157,36 @@ static unsigned inst_type(const json_t *v)
     case JSON_NULL:
     default: return HC__T_NULL;
     }
+}
+
+static ALWAYS_INLINE int inst_bucket(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return HC__B_OBJECT;
+    case JSON_ARRAY: return HC__B_ARRAY;
+    case JSON_STRING: return HC__B_STRING;
+    case JSON_INTEGER:
+    case JSON_REAL: return HC__B_NUMBER;
+    case JSON_TRUE:
+    case JSON_FALSE: return HC__B_BOOLEAN;
+    case JSON_NULL:
+    default: return HC__B_NULL;
+    }
+}
+
+/* inst (of bucket b) is one of the types: only a real needs a look at
+ * its value (1.0 is an integer). */
+static ALWAYS_INLINE bool type_ok(unsigned types, const json_t *inst, int b)
+{
+    static const unsigned bits[HC__NBUCKETS] = {
+        [HC__B_NULL] = HC__T_NULL,     [HC__B_BOOLEAN] = HC__T_BOOLEAN,
+        [HC__B_OBJECT] = HC__T_OBJECT, [HC__B_ARRAY] = HC__T_ARRAY,
+        [HC__B_NUMBER] = HC__T_NUMBER, [HC__B_STRING] = HC__T_STRING};
+    if (types & bits[b])
+        return true;
+    if (b != HC__B_NUMBER || !(types & HC__T_INTEGER))
+        return false;
+    return (inst_type(inst) & HC__T_INTEGER) != 0;
 }
 
 /* -1, 0, 1 comparing an integer with a double, exactly */
@@ -236,8 +277,8 @@ static void types_text(unsigned t, char *buf, size_t size)
     }
 }
 
-static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
-                        int rc)
+static __attribute__((noinline, cold)) void
+limit_error(hc__vctx *c, const char *kw, const hc__regex *re, int rc)
 {
     const char *what;
     c->limit_hit = true;
@@ -258,19 +299,45 @@ static void limit_error(hc__vctx *c, const char *kw, const hc__regex *re,
 /* ---- objects
  * --------------------------------------------------------------------- */
 
-/* Property names are short: a byte loop beats a call to memcmp. */
+/* Property names are short: two overlapping word loads beat a call to
+ * memcmp. */
 static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
-    if (n > 24)
-        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t a0, b0, a1, b1;
+        if (n > 16)
+            return memcmp(a, b, n) == 0;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n >= 4) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i])
             return false;
     return true;
 }
 
-static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
+static ALWAYS_INLINE const hc__prop *props_find(const hc__props *p,
+                                                const char *k, size_t kl)
 {
+    if (p->ph) {
+        uint32_t slot = (hc__key_sig(k, kl) * p->ph_seed) >> p->ph_shift;
+        const hc__prop *pr;
+        if (!p->ph[slot])
+            return NULL;
+        pr = &p->v[p->ph[slot] - 1];
+        return pr->name.len == kl && same_bytes(pr->name.s, k, kl) ? pr : NULL;
+    }
     if (!p->slots) {
         for (size_t i = 0; i < p->n; i++)
             if (p->v[i].name.len == kl && same_bytes(p->v[i].name.s, k, kl))
@@ -290,20 +357,26 @@ static const hc__prop *props_find(const hc__props *p, const char *k, size_t kl)
     }
 }
 
-static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     const hc__props *p = &k->u.props;
     bool ok = true;
     size_t idx = 0;
+    uint64_t seen = 0; /* required properties present (verdict-only) */
 
-    if (!e && !p->npat && !p->additional) {
-        /* only "properties": look the schema's names up in the instance */
+    /* Only "properties": look the schema's names up in the instance, in
+     * schema order (the order of the errors) when there is a report;
+     * without one, that only when the instance has many more members
+     * (a scan of its members is cheaper than a lookup per name). */
+    if (!e && !p->npat && !p->additional &&
+        (c->rep || json_object_size(inst) > 2 * p->n)) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             hc__seg ik;
             if (!v)
                 continue;
+            seen |= pr->req_bit;
             ik = (hc__seg){c->ipath, pr->name.s, pr->name.len};
             if (!v_at(c, pr->node, v, NULL, "properties", pr->name.s,
                       pr->name.len, false, &ik)) {
@@ -312,7 +385,7 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
                     return false;
             }
         }
-        return ok;
+        return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
     }
     for (void *it = json_object_iter(inst); it;
          it = json_object_iter_next(inst, it), idx++) {
@@ -325,6 +398,7 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
             const hc__prop *pr = props_find(p, key, kl);
             if (pr) {
                 matched = true;
+                seen |= pr->req_bit;
                 if (!v_at(c, pr->node, v, NULL, "properties", key, kl, false,
                           &ik)) {
                     ok = false;
@@ -364,10 +438,59 @@ static bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         if (matched && e)
             ev_set(c, e, idx);
     }
-    return ok;
+    return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
 }
 
-static bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+/* v_props for verdict-only runs without annotations: no paths, no
+ * errors, the first failure ends it. */
+static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
+                                   json_t *inst)
+{
+    uint64_t seen = 0;
+    if (!p->npat && !p->additional && json_object_size(inst) > 2 * p->n) {
+        for (size_t i = 0; i < p->n; i++) {
+            const hc__prop *pr = &p->v[i];
+            json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
+            if (!v)
+                continue;
+            seen |= pr->req_bit;
+            if (!v_node(c, pr->node, v, NULL))
+                return false;
+        }
+        return (seen & p->req_mask) == p->req_mask;
+    }
+    for (void *it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t kl = json_object_iter_key_len(it);
+        json_t *v = json_object_iter_value(it);
+        const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
+        bool matched = pr != NULL;
+        if (pr) {
+            seen |= pr->req_bit;
+            if (!v_node(c, pr->node, v, NULL))
+                return false;
+        }
+        for (size_t i = 0; i < p->npat; i++) {
+            int rc = hc__regex_match(&p->pat[i].re, c->s->mctx, key, kl);
+            if (rc < 0) {
+                limit_error(c, "patternProperties", &p->pat[i].re, rc);
+                return false;
+            }
+            if (rc == 0)
+                continue;
+            matched = true;
+            if (!v_node(c, p->pat[i].node, v, NULL))
+                return false;
+        }
+        if (!matched && p->additional && !v_node(c, p->additional, v, NULL))
+            return false;
+    }
+    return (seen & p->req_mask) == p->req_mask;
+}
+
+static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                    ev *e)
 {
     bool ok = true;
     size_t idx = 0;
@@ -392,7 +515,10 @@ static bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
+static int name_leaf(hc__vctx *c, const hc__node *n, const char *s, size_t len);
+
+static NOINLINE bool v_property_names(hc__vctx *c, const hc__kw *k,
+                                      json_t *inst)
 {
     bool ok = true;
     for (void *it = json_object_iter(inst); it;
@@ -400,8 +526,16 @@ static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
         const char *key = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
         hc__seg ik = {c->ipath, key, kl};
-        json_t *name = json_stringn_nocheck(key, kl);
+        json_t *name;
         bool r;
+        if (!c->rep) {
+            int q = name_leaf(c, k->u.node, key, kl);
+            if (q == 0)
+                return false;
+            if (q == 1)
+                continue;
+        }
+        name = json_stringn_nocheck(key, kl);
         if (!name) {
             c->nomem = true;
             return false;
@@ -420,7 +554,7 @@ static bool v_property_names(hc__vctx *c, const hc__kw *k, json_t *inst)
     return ok;
 }
 
-static void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
+static NOINLINE void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
 {
     for (uint32_t i = 0; i < n->nkw; i++) {
         const hc__kw *k = &n->kw[i];
@@ -446,7 +580,7 @@ static void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
 /* ---- arrays
  * ------------------------------------------------------------------------ */
 
-static bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     size_t n = json_array_size(inst), np = k->u.items.nprefix;
     bool ok = true;
@@ -477,7 +611,23 @@ static bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+/* v_items for verdict-only runs without annotations. */
+static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    size_t n = json_array_size(inst), np = k->u.items.nprefix;
+    const hc__node *items = k->u.items.items;
+    for (size_t i = 0; i < n && i < np; i++)
+        if (!v_node(c, k->u.items.prefix[i], json_array_get(inst, i), NULL))
+            return false;
+    if (items)
+        for (size_t i = np; i < n; i++)
+            if (!v_node(c, items, json_array_get(inst, i), NULL))
+                return false;
+    return true;
+}
+
+static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                ev *e)
 {
     size_t n = json_array_size(inst), count = 0;
     size_t min = k->u.contains.min, max = k->u.contains.max;
@@ -517,7 +667,8 @@ static bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return true;
 }
 
-static bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst,
+                                    ev *e)
 {
     size_t n = json_array_size(inst);
     bool ok = true;
@@ -539,7 +690,7 @@ static bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-static bool v_unique(hc__vctx *c, json_t *inst)
+static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
 {
     size_t n = json_array_size(inst);
     uint64_t stack_h[128], *h = stack_h;
@@ -661,7 +812,7 @@ static void branch_details(hc__vctx *c, const hc__kw *k, json_t *inst,
     c->stopped = hc__report_full(c->rep);
 }
 
-static bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     bool any = false;
     for (size_t i = 0; i < k->u.list.n; i++) {
@@ -696,7 +847,7 @@ static bool v_any_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return false;
 }
 
-static bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     size_t count = 0, first = 0, second = 0;
     ev keep;
@@ -753,7 +904,22 @@ static bool v_one_of(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return false;
 }
 
-static bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+/* v_one_of for verdict-only runs without annotations. */
+static NOINLINE bool v_one_of_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    size_t count = 0;
+    c->nofill++;
+    for (size_t i = 0; i < k->u.list.n; i++) {
+        if (v_node(c, k->u.list.v[i], inst, NULL))
+            count++;
+        if (count > 1 || c->limit_hit)
+            break;
+    }
+    c->nofill--;
+    return count == 1;
+}
+
+static NOINLINE bool v_if(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
     ev te;
     bool r;
@@ -795,26 +961,33 @@ static const hc__node *dynamic_target(const hc__vctx *c, const hc__kw *k)
 /* ---- scalars
  * ---------------------------------------------------------------------- */
 
-static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
+static bool enum_has(const hc__kw *k, const json_t *inst)
+{
+    if (k->u.en.strs) {
+        const char *s;
+        size_t len;
+        if (!json_is_string(inst))
+            return false;
+        s = json_string_value(inst);
+        len = json_string_length(inst);
+        for (size_t i = 0; i < k->u.en.nstrs; i++)
+            if (k->u.en.strs[i].len == len &&
+                same_bytes(k->u.en.strs[i].s, s, len))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(k->u.en.value); i++)
+        if (hc__json_equal(inst, json_array_get(k->u.en.value, i)))
+            return true;
+    return false;
+}
+
+static COLD bool enum_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
     const json_t *vals = k->u.en.value;
     size_t n = json_array_size(vals);
     char what[96], list[200];
     size_t o = 0;
-    if (k->u.en.strs) {
-        if (json_is_string(inst)) {
-            const char *s = json_string_value(inst);
-            size_t len = json_string_length(inst);
-            for (size_t i = 0; i < k->u.en.nstrs; i++)
-                if (k->u.en.strs[i].len == len &&
-                    same_bytes(k->u.en.strs[i].s, s, len))
-                    return true;
-        }
-    } else {
-        for (size_t i = 0; i < n; i++)
-            if (hc__json_equal(inst, json_array_get(vals, i)))
-                return true;
-    }
     if (!collecting(c))
         return false;
     hc__brief(inst, what, sizeof what);
@@ -833,43 +1006,26 @@ static bool v_enum(hc__vctx *c, const hc__kw *k, json_t *inst)
                 what, n ? list : "(none)");
 }
 
-static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
+static COLD bool const_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    int cmp;
+    char a[96], b[96];
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, a, sizeof a);
+    hc__brief(k->u.en.value, b, sizeof b);
+    return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a, b);
+}
+
+static COLD bool number_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
     char a[64], b[64];
-    if (k->kind == HC__K_MULTIPLE_OF) {
-        if (is_multiple(inst, &k->u.num))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
-        hc__brief(k->u.num.json, b, sizeof b);
-        return FAIL(c, k->name, NULL, "%s is not a multiple of %s", a, b);
-    }
-    cmp = num_cmp(inst, &k->u.num);
-    switch (k->kind) {
-    case HC__K_MAXIMUM:
-        if (cmp <= 0)
-            return true;
-        break;
-    case HC__K_EXCL_MAXIMUM:
-        if (cmp < 0)
-            return true;
-        break;
-    case HC__K_MINIMUM:
-        if (cmp >= 0)
-            return true;
-        break;
-    default:
-        if (cmp > 0)
-            return true;
-        break;
-    }
     if (!collecting(c))
         return false;
     hc__brief(inst, a, sizeof a);
     hc__brief(k->u.num.json, b, sizeof b);
     switch (k->kind) {
+    case HC__K_MULTIPLE_OF:
+        return FAIL(c, k->name, NULL, "%s is not a multiple of %s", a, b);
     case HC__K_MAXIMUM:
         return FAIL(c, k->name, NULL, "%s is greater than the maximum of %s", a,
                     b);
@@ -885,126 +1041,132 @@ static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
     }
 }
 
-static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
+static bool v_number(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    bool ok;
+    switch (k->kind) {
+    case HC__K_MULTIPLE_OF: ok = is_multiple(inst, &k->u.num); break;
+    case HC__K_MAXIMUM: ok = num_cmp(inst, &k->u.num) <= 0; break;
+    case HC__K_EXCL_MAXIMUM: ok = num_cmp(inst, &k->u.num) < 0; break;
+    case HC__K_MINIMUM: ok = num_cmp(inst, &k->u.num) >= 0; break;
+    default: ok = num_cmp(inst, &k->u.num) > 0; break;
+    }
+    return ok || number_fail(c, k, inst);
+}
+
+static COLD bool string_fail(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
     const char *s = json_string_value(inst);
-    size_t len = json_string_length(inst), cps;
+    size_t len = json_string_length(inst), cps = utf8_count(s, len);
     char a[96];
+    if (!collecting(c))
+        return false;
+    hc__brief(inst, a, sizeof a);
     switch (k->kind) {
     case HC__K_MAX_LENGTH:
-        if (len <= k->u.count || (cps = utf8_count(s, len)) <= k->u.count)
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL,
                     "%s is longer than the maximum length of %zu %s (it has "
                     "%zu)",
                     a, k->u.count,
                     plural(k->u.count, "character", "characters"), cps);
     case HC__K_MIN_LENGTH:
-        if (len / 4 >= k->u.count ||
-            (len >= k->u.count && (cps = utf8_count(s, len)) >= k->u.count))
-            return true;
-        if (!collecting(c))
-            return false;
-        cps = utf8_count(s, len);
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL,
                     "%s is shorter than the minimum length of %zu %s (it has "
                     "%zu)",
                     a, k->u.count,
                     plural(k->u.count, "character", "characters"), cps);
-    case HC__K_PATTERN: {
-        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
-        if (rc == 1)
-            return true;
-        if (rc < 0) {
-            limit_error(c, k->name, &k->u.re, rc);
-            return false;
-        }
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
+    case HC__K_PATTERN:
         return FAIL(c, k->name, NULL, "%s does not match the pattern %s", a,
                     k->u.re.src);
-    }
     default: /* format */
-        if (hc__format_check(k->u.format, s, len))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
         return FAIL(c, k->name, NULL, "%s is not a valid %s", a,
                     hc__format_name(k->u.format));
     }
 }
 
-/* ---- the keyword switch
- * -------------------------------------------------------------- */
-
-static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static bool v_string(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
+    const char *s = json_string_value(inst);
+    size_t len = json_string_length(inst);
+    bool ok;
     switch (k->kind) {
-    case HC__K_TYPE: /* moved into hc__node.types at compile time */
-        return (inst_type(inst) & k->u.types) != 0;
-    case HC__K_ENUM: return v_enum(c, k, inst);
-    case HC__K_CONST: {
-        char a[96], b[96];
-        if (hc__json_equal(inst, k->u.en.value))
-            return true;
-        if (!collecting(c))
-            return false;
-        hc__brief(inst, a, sizeof a);
-        hc__brief(k->u.en.value, b, sizeof b);
-        return FAIL(c, "const", NULL, "%s is not equal to the constant %s", a,
-                    b);
-    }
-    case HC__K_MULTIPLE_OF:
-    case HC__K_MAXIMUM:
-    case HC__K_EXCL_MAXIMUM:
-    case HC__K_MINIMUM:
-    case HC__K_EXCL_MINIMUM:
-        return !json_is_number(inst) || v_number(c, k, inst);
     case HC__K_MAX_LENGTH:
+        ok = len <= k->u.count || utf8_count(s, len) <= k->u.count;
+        break;
     case HC__K_MIN_LENGTH:
-    case HC__K_PATTERN:
-    case HC__K_FORMAT: return !json_is_string(inst) || v_string(c, k, inst);
-    case HC__K_MAX_ITEMS:
-    case HC__K_MIN_ITEMS: {
-        size_t n;
-        bool max = k->kind == HC__K_MAX_ITEMS;
-        if (!json_is_array(inst))
-            return true;
-        n = json_array_size(inst);
-        if (max ? n <= k->u.count : n >= k->u.count)
-            return true;
+        ok = len / 4 >= k->u.count ||
+             (len >= k->u.count && utf8_count(s, len) >= k->u.count);
+        break;
+    case HC__K_PATTERN: {
+        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
+        if (rc < 0) {
+            limit_error(c, k->name, &k->u.re, rc);
+            return false;
+        }
+        ok = rc == 1;
+        break;
+    }
+    default: /* format */ ok = hc__format_check(k->u.format, s, len); break;
+    }
+    return ok || string_fail(c, k, inst);
+}
+
+static COLD bool count_fail(hc__vctx *c, const hc__kw *k, size_t n)
+{
+    bool max = k->kind == HC__K_MAX_ITEMS || k->kind == HC__K_MAX_PROPS;
+    if (k->kind == HC__K_MAX_ITEMS || k->kind == HC__K_MIN_ITEMS)
         return FAIL(c, k->name, NULL,
                     "the array has %zu %s, %s than the %s of %zu", n,
                     plural(n, "item", "items"), max ? "more" : "fewer",
                     max ? "maximum" : "minimum", k->u.count);
+    return FAIL(c, k->name, NULL,
+                "the object has %zu %s, %s than the %s of %zu", n,
+                plural(n, "property", "properties"), max ? "more" : "fewer",
+                max ? "maximum" : "minimum", k->u.count);
+}
+
+/* ---- the keyword switch
+ * -------------------------------------------------------------- */
+
+/* k applies to inst's kind: the node's bucket lists say so. */
+static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
+                               ev *e)
+{
+    switch (k->kind) {
+    case HC__K_TYPE: /* moved into hc__node.types at compile time */
+        return (inst_type(inst) & k->u.types) != 0;
+    case HC__K_ENUM: return enum_has(k, inst) || enum_fail(c, k, inst);
+    case HC__K_CONST:
+        return hc__json_equal(inst, k->u.en.value) || const_fail(c, k, inst);
+    case HC__K_MULTIPLE_OF:
+    case HC__K_MAXIMUM:
+    case HC__K_EXCL_MAXIMUM:
+    case HC__K_MINIMUM:
+    case HC__K_EXCL_MINIMUM: return v_number(c, k, inst);
+    case HC__K_MAX_LENGTH:
+    case HC__K_MIN_LENGTH:
+    case HC__K_PATTERN:
+    case HC__K_FORMAT: return v_string(c, k, inst);
+    case HC__K_MAX_ITEMS:
+    case HC__K_MIN_ITEMS: {
+        size_t n = json_array_size(inst);
+        if (k->kind == HC__K_MAX_ITEMS ? n <= k->u.count : n >= k->u.count)
+            return true;
+        return count_fail(c, k, n);
     }
-    case HC__K_UNIQUE_ITEMS: return !json_is_array(inst) || v_unique(c, inst);
-    case HC__K_CONTAINS:
-        return !json_is_array(inst) || v_contains(c, k, inst, e);
+    case HC__K_UNIQUE_ITEMS: return v_unique(c, inst);
+    case HC__K_CONTAINS: return v_contains(c, k, inst, e);
     case HC__K_MAX_PROPS:
     case HC__K_MIN_PROPS: {
-        size_t n;
-        bool max = k->kind == HC__K_MAX_PROPS;
-        if (!json_is_object(inst))
+        size_t n = json_object_size(inst);
+        if (k->kind == HC__K_MAX_PROPS ? n <= k->u.count : n >= k->u.count)
             return true;
-        n = json_object_size(inst);
-        if (max ? n <= k->u.count : n >= k->u.count)
-            return true;
-        return FAIL(c, k->name, NULL,
-                    "the object has %zu %s, %s than the %s of %zu", n,
-                    plural(n, "property", "properties"), max ? "more" : "fewer",
-                    max ? "maximum" : "minimum", k->u.count);
+        return count_fail(c, k, n);
     }
     case HC__K_REQUIRED: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
+        if (k->u.names.folded && !c->rep)
+            return true; /* v_props checks it */
         for (size_t i = 0; i < k->u.names.n; i++) {
             const hc__name *nm = &k->u.names.v[i];
             if (json_object_getn(inst, nm->s, nm->len))
@@ -1018,8 +1180,6 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     }
     case HC__K_DEP_REQUIRED: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
         for (size_t i = 0; i < k->u.dep_req.n; i++) {
             const hc__dep_req *d = &k->u.dep_req.v[i];
             if (!json_object_getn(inst, d->prop.s, d->prop.len))
@@ -1036,13 +1196,12 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         }
         return ok;
     }
-    case HC__K_PROPS: return !json_is_object(inst) || v_props(c, k, inst, e);
-    case HC__K_PROPERTY_NAMES:
-        return !json_is_object(inst) || v_property_names(c, k, inst);
+    case HC__K_PROPS:
+        return !c->rep && !e ? v_props_quick(c, &k->u.props, inst)
+                             : v_props(c, k, inst, e);
+    case HC__K_PROPERTY_NAMES: return v_property_names(c, k, inst);
     case HC__K_DEP_SCHEMAS: {
         bool ok = true;
-        if (!json_is_object(inst))
-            return true;
         for (size_t i = 0; i < k->u.dep_schemas.n; i++) {
             const hc__dep_schema *d = &k->u.dep_schemas.v[i];
             if (!json_object_getn(inst, d->prop.s, d->prop.len))
@@ -1056,7 +1215,9 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         }
         return ok;
     }
-    case HC__K_ITEMS: return !json_is_array(inst) || v_items(c, k, inst, e);
+    case HC__K_ITEMS:
+        return !c->rep && !e ? v_items_quick(c, k, inst)
+                             : v_items(c, k, inst, e);
     case HC__K_ALL_OF: {
         bool ok = true;
         for (size_t i = 0; i < k->u.list.n; i++)
@@ -1069,7 +1230,9 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         return ok;
     }
     case HC__K_ANY_OF: return v_any_of(c, k, inst, e);
-    case HC__K_ONE_OF: return v_one_of(c, k, inst, e);
+    case HC__K_ONE_OF:
+        return !c->rep && !e ? v_one_of_quick(c, k, inst)
+                             : v_one_of(c, k, inst, e);
     case HC__K_NOT: {
         bool r;
         c->quiet++;
@@ -1088,10 +1251,8 @@ static bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     case HC__K_DYNAMIC_REF:
         return v_at(c, dynamic_target(c, k), inst, e, "$dynamicRef", NULL, 0,
                     false, NULL);
-    case HC__K_UNEVAL_PROPS:
-        return !json_is_object(inst) || v_uneval_props(c, k, inst, e);
-    case HC__K_UNEVAL_ITEMS:
-        return !json_is_array(inst) || v_uneval_items(c, k, inst, e);
+    case HC__K_UNEVAL_PROPS: return v_uneval_props(c, k, inst, e);
+    case HC__K_UNEVAL_ITEMS: return v_uneval_items(c, k, inst, e);
     }
     return true;
 }
@@ -1136,7 +1297,19 @@ type_fail(hc__vctx *c, const hc__node *n, json_t *inst)
     return false;
 }
 
-static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
+static COLD bool false_node(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const hc__node *saved_node = c->node;
+    bool ok;
+    c->node = n;
+    ok = v_false(c, inst);
+    c->node = saved_node;
+    return ok;
+}
+
+/* A node with keywords for inst (of bucket b), hops skipped $refs deep. */
+static NOINLINE bool v_node_body(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e, int b, int hops)
 {
     const hc__node *saved_node = c->node;
     const hc__scope *saved_scope = c->scope;
@@ -1144,35 +1317,8 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     ev local;
     ev *use = e;
     bool ok = true;
-    int hops = 0;
 
-    if (!c->rep && n->alias) {
-        /* each skipped $ref still counts toward the depth limit, so both
-         * modes give the same verdict */
-        while (n->alias) {
-            n = n->alias;
-            hops++;
-        }
-        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
-            c->limit_hit = true;
-            return false;
-        }
-        c->depth += hops;
-        ok = v_node(c, n, inst, e);
-        c->depth -= hops;
-        return ok;
-    }
-    if (n->types && !(inst_type(inst) & n->types))
-        return type_fail(c, n, inst);
-    if (n->nkw == 0) {
-        if (!(n->flags & HC__N_FALSE))
-            return true;
-        c->node = n;
-        ok = v_false(c, inst);
-        c->node = saved_node;
-        return ok;
-    }
-    if (c->depth >= HC__SCHEMA_MAX_DEPTH) {
+    if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
         c->limit_hit = true;
         hc__report_force(c, NULL,
                          "evaluation nested deeper than %d schemas (a "
@@ -1180,7 +1326,7 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
                          HC__SCHEMA_MAX_DEPTH);
         return false;
     }
-    c->depth++;
+    c->depth += hops + 1;
     c->node = n;
     if (c->s->has_dynamic && (!c->scope || c->scope->res != n->res)) {
         sc.up = c->scope;
@@ -1196,8 +1342,8 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     if ((n->flags & HC__N_DEFAULTS) && c->fill && !c->nofill &&
         json_is_object(inst))
         fill_defaults(c, n, inst);
-    for (uint32_t i = 0; i < n->nkw; i++) {
-        if (!v_kw(c, &n->kw[i], inst, use)) {
+    for (uint32_t i = n->boff[b], end = n->boff[b + 1]; i < end; i++) {
+        if (!v_kw(c, n->bkw[i], inst, use)) {
             ok = false;
             if (!collecting(c) || c->limit_hit)
                 break;
@@ -1210,8 +1356,205 @@ static bool v_node(hc__vctx *c, const hc__node *n, json_t *inst, ev *e)
     }
     c->node = saved_node;
     c->scope = saved_scope;
-    c->depth--;
+    c->depth -= hops + 1;
     return ok;
+}
+
+/* A string keyword on the bytes of a string: 1 pass, 0 fail, -1 when it
+ * needs the string as a json_t (an enum or const of other values). */
+static ALWAYS_INLINE int str_kw(hc__vctx *c, const hc__kw *k, const char *s,
+                                size_t len)
+{
+    switch (k->kind) {
+    case HC__K_MAX_LENGTH:
+        return len <= k->u.count || utf8_count(s, len) <= k->u.count;
+    case HC__K_MIN_LENGTH:
+        return len / 4 >= k->u.count ||
+               (len >= k->u.count && utf8_count(s, len) >= k->u.count);
+    case HC__K_PATTERN: {
+        int rc = hc__regex_match(&k->u.re, c->s->mctx, s, len);
+        if (rc < 0) {
+            limit_error(c, k->name, &k->u.re, rc);
+            return 0;
+        }
+        return rc == 1;
+    }
+    case HC__K_FORMAT: return hc__format_check(k->u.format, s, len);
+    case HC__K_CONST:
+        if (!k->u.en.strs)
+            return json_is_string(k->u.en.value) ? -1 : 0;
+        return k->u.en.strs->len == len && same_bytes(k->u.en.strs->s, s, len);
+    case HC__K_ENUM:
+        if (!k->u.en.strs)
+            return -1;
+        for (size_t i = 0; i < k->u.en.nstrs; i++)
+            if (k->u.en.strs[i].len == len &&
+                same_bytes(k->u.en.strs[i].s, s, len))
+                return 1;
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Verdict-only: a node whose keywords for inst's kind never evaluate a
+ * subschema needs no depth, scope or annotation bookkeeping. */
+/* v_kw out of line, for the leaf paths' less common keywords: keeps
+ * their frames small. */
+static NOINLINE bool v_kw_leaf(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    return v_kw(c, k, inst, NULL);
+}
+
+/* v_leaf for a string: the string once for all its keywords. */
+static NOINLINE bool v_leaf_str(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    const char *s = json_string_value(inst);
+    size_t len = json_string_length(inst);
+    const hc__kw *const *k = n->bkw + n->boff[HC__B_STRING];
+    const hc__kw *const *end = n->bkw + n->boff[HC__B_STRING + 1];
+    for (; k < end; k++) {
+        int r = str_kw(c, *k, s, len);
+        if (r < 0)
+            r = v_kw_leaf(c, *k, inst);
+        if (!r)
+            return false;
+    }
+    return true;
+}
+
+static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
+{
+    uint32_t i = n->boff[b], end = n->boff[b + 1];
+    if (b == HC__B_STRING)
+        return v_leaf_str(c, n, inst);
+    if (json_is_integer(inst)) {
+        /* integer limits compare exactly, without a call per keyword */
+        json_int_t x = json_integer_value(inst);
+        for (; i < end; i++) {
+            const hc__kw *k = n->bkw[i];
+            bool ok;
+            if (k->kind < HC__K_MAXIMUM || k->kind > HC__K_EXCL_MINIMUM ||
+                !k->u.num.is_int) {
+                ok = v_kw_leaf(c, k, inst);
+            } else {
+                switch (k->kind) {
+                case HC__K_MAXIMUM: ok = x <= k->u.num.i; break;
+                case HC__K_EXCL_MAXIMUM: ok = x < k->u.num.i; break;
+                case HC__K_MINIMUM: ok = x >= k->u.num.i; break;
+                default: ok = x > k->u.num.i; break;
+                }
+            }
+            if (!ok)
+                return false;
+        }
+        return true;
+    }
+    for (; i < end; i++)
+        if (!v_kw_leaf(c, n->bkw[i], inst))
+            return false;
+    return true;
+}
+
+/* Verdict-only propertyNames on a name without making a json_t of it:
+ * 1 pass, 0 fail, -1 when the schema needs one. */
+static int name_leaf(hc__vctx *c, const hc__node *n, const char *s, size_t len)
+{
+    int hops = 0;
+    if (n->alias) {
+        hops = n->hops;
+        n = n->target;
+    }
+    if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH || n->nkw == 0 ||
+        (n->types && !(n->types & HC__T_STRING)) ||
+        !(n->boff[HC__B_STRING] == n->boff[HC__B_STRING + 1] ||
+          ((n->leaf >> HC__B_STRING) & 1)))
+        return -1;
+    for (uint32_t i = n->boff[HC__B_STRING]; i < n->boff[HC__B_STRING + 1];
+         i++) {
+        int r = str_kw(c, n->bkw[i], s, len);
+        if (r <= 0)
+            return r;
+    }
+    return 1;
+}
+
+/* Verdict-only, for a node without unevaluated*, defaults to fill or a
+ * dynamic scope to keep: nothing to report, so no locations either. */
+static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
+                                  int b, int hops)
+{
+    bool ok = true;
+    c->depth += hops + 1;
+    for (uint32_t i = n->boff[b], end = n->boff[b + 1]; i < end; i++)
+        if (!v_kw(c, n->bkw[i], inst, NULL)) {
+            ok = false;
+            break;
+        }
+    c->depth -= hops + 1;
+    return ok;
+}
+
+/* The checks every node gets, inlined into the callers: most nodes stop
+ * at them (a type, or nothing that applies to this kind of value). */
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e)
+{
+    int hops = 0, b;
+    if (!c->rep && n->alias) {
+        /* each skipped $ref still counts toward the depth limit, so both
+         * modes give the same verdict */
+        hops = n->hops;
+        n = n->target;
+        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+            c->limit_hit = true;
+            return false;
+        }
+    }
+    /* the common cases, decided at compile time by the value's type */
+    switch (n->act[json_typeof(inst) & 7]) {
+    case HC__ACT_TRUE: return true;
+    case HC__ACT_PASS:
+        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return true;
+        break;
+    case HC__ACT_TYPE: return type_fail(c, n, inst);
+    case HC__ACT_FALSE: return false_node(c, n, inst);
+    case HC__ACT_LEAF_STR:
+        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return v_leaf_str(c, n, inst);
+        break;
+    case HC__ACT_LEAF:
+        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return v_leaf(c, n, inst, inst_bucket(inst));
+        break;
+    case HC__ACT_PROPS:
+        if (!c->rep && !e && !c->s->has_dynamic &&
+            c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            bool r;
+            c->depth += hops + 1;
+            r = v_props_quick(c, n->props, inst);
+            c->depth -= hops + 1;
+            return r;
+        }
+        break;
+    default: break;
+    }
+    b = inst_bucket(inst);
+    if (n->types && !type_ok(n->types, inst, b))
+        return type_fail(c, n, inst);
+    if (n->boff[b] == n->boff[b + 1]) {
+        if (n->nkw == 0)
+            return !(n->flags & HC__N_FALSE) || false_node(c, n, inst);
+        /* nothing applies to this kind of value (and nothing to fill) */
+        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+            return true;
+    } else if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+        if ((n->leaf >> b) & 1)
+            return v_leaf(c, n, inst, b);
+        if (!n->flags && !c->s->has_dynamic && !e)
+            return v_node_quick(c, n, inst, b, hops);
+    }
+    return v_node_body(c, n, inst, e, b, hops);
 }
 
 /* ---- public entry points
