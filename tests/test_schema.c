@@ -811,8 +811,8 @@ static void test_simple_patterns_match_like_pcre2(void **state)
         "etc",
         "ddd",
         "dab",
-        "a\xc3\xa9"
-        "c",
+        ("a\xc3\xa9"
+         "c"),
         "\xc3\xa9",
         "\xe2\x82\xac",
         "\xf0\x9f\x98\x80",
@@ -963,8 +963,8 @@ static void test_property_names_fast_path_same_verdicts(void **state)
         "{\"propertyNames\":{\"pattern\":\"^[a-z]+$\",\"maxLength\":3}}",
         "{\"propertyNames\":{\"enum\":[\"ab\",\"cd\"]}}",
         "{\"propertyNames\":{\"enum\":[\"ab\",1]}}",
-        "{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{"
-        "\"type\":\"string\",\"minLength\":2}}}",
+        ("{\"propertyNames\":{\"$ref\":\"#/$defs/n\"},\"$defs\":{\"n\":{"
+         "\"type\":\"string\",\"minLength\":2}}}"),
         "{\"propertyNames\":{\"const\":\"ab\"}}",
     };
     static const char *const docs[] = {"{\"ab\":1,\"cd\":2}", "{\"abcd\":1}",

@@ -60,6 +60,9 @@ const char *hc_trigger_name(hc_trigger trigger)
 /* ====================================================================== */
 
 static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
+    HC__PRINTF(3, 0);
+
+static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
 {
     hc_error_init(&e->last_error);
     e->last_error.code = code;
