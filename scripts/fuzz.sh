@@ -15,16 +15,18 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
       -DHC_SANITIZE=fuzzer -DHC_FUZZ=ON -DHC_BUILD_TESTS=OFF -DHC_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 [ "$mode" = build ] && { echo "fuzz: targets in build-fuzz/"; exit 0; }
-for t in build-fuzz/fuzz_*; do
-  name=$(basename "$t")
+mkdir -p build-fuzz/logs
+for fmt in json yaml ini env; do
+  name=fuzz_$fmt
+  t=build-fuzz/$name
   corpus="fuzz/corpus-$name"
   mkdir -p "$corpus"
   seeds="fuzz/seeds/${name#fuzz_}"
   echo "fuzz: $name for ${secs}s"
   ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$secs" -max_len=65536 \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "$corpus" \
-    $( [ -d "$seeds" ] && echo "$seeds" ) >"build-fuzz/$name.log" 2>&1 || {
-      tail -n 50 "build-fuzz/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
-  grep -E '^(#[0-9]+.*DONE|Done)' "build-fuzz/$name.log" | tail -n 1 || true
+    $( [ -d "$seeds" ] && echo "$seeds" ) >"build-fuzz/logs/$name.log" 2>&1 || {
+      tail -n 50 "build-fuzz/logs/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
+  grep -E '^(#[0-9]+.*DONE|Done)' "build-fuzz/logs/$name.log" | tail -n 1 || true
 done
 echo "fuzz: smoke passed"

@@ -93,6 +93,10 @@ void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
     size_t line_start = 0;
     if (offset > len)
         offset = len;
+    /* a leading UTF-8 BOM is not a character anyone sees: columns on the
+     * first line count from after it */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 && offset >= 3)
+        line_start = 3;
     for (size_t i = 0; i < offset; i++) {
         if (buf[i] == '\n') {
             l++;
@@ -106,17 +110,23 @@ void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
     *column = (int)(offset - line_start) + 1;
 }
 
-void hc__error_at(hc_error *err, int code, const char *source, const char *buf,
-                  size_t len, size_t offset, const char *fmt, ...)
+void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
+                   size_t len, size_t offset, const char *fmt, va_list ap)
 {
-    va_list ap;
     int line = 0, column = 0;
     if (!err || err->code != 0)
         return;
     if (buf)
         hc__line_col(buf, len, offset, &line, &column);
-    va_start(ap, fmt);
     error_vset(err, code, source, line, column, offset, fmt, ap);
+}
+
+void hc__error_at(hc_error *err, int code, const char *source, const char *buf,
+                  size_t len, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hc__error_vat(err, code, source, buf, len, offset, fmt, ap);
     va_end(ap);
 }
 

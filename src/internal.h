@@ -35,7 +35,13 @@ void hc__error_at(hc_error *err, int code, const char *source, const char *buf,
                   size_t len, size_t offset, const char *fmt, ...)
     HC__PRINTF(7, 8);
 
-/* 1-based line and column (bytes) of offset in buf. */
+/* The same with a va_list. */
+void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
+                   size_t len, size_t offset, const char *fmt, va_list ap)
+    HC__PRINTF(7, 0);
+
+/* 1-based line and column (bytes) of offset in buf; on the first line a
+ * leading UTF-8 BOM is not counted. */
 void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
                   int *column);
 

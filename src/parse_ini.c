@@ -65,16 +65,10 @@ static void ini_error(ini_parser *p, int code, size_t off, const char *fmt, ...)
     HC__PRINTF(4, 5);
 static void ini_error(ini_parser *p, int code, size_t off, const char *fmt, ...)
 {
-    char msg[HC_ERROR_TEXT_LENGTH];
-    int line, col;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    hc__error_vat(p->err, code, p->source, p->buf, p->len, off, fmt, ap);
     va_end(ap);
-    hc__line_col(p->buf, p->len, off, &line, &col);
-    if (line == 1 && p->bom && col > (int)p->bom)
-        col -= (int)p->bom;
-    hc__error_set(p->err, code, p->source, line, col, off, "%s", msg);
 }
 
 /* First ';' preceded by whitespace in [s, e), or e. prev_blank says
