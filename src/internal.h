@@ -100,7 +100,8 @@ size_t hc__utf8_length(const char *s, size_t len);
 int hc__posmap_add(hc_posmap *map, const char *pointer, int line, int column);
 
 /* Appends "/" + escaped token to a growing pointer buffer. Returns the new
- * length; the buffer is grown with realloc. *buf may start NULL. */
+ * length; the buffer is grown with realloc. *buf may start NULL. When it
+ * cannot grow, nothing is appended and len is returned. */
 size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
                         size_t token_len);
 

@@ -80,8 +80,9 @@ size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
         while (ncap < need)
             ncap *= 2;
         nb = realloc(*buf, ncap);
-        if (!nb)
-            abort(); /* callers treat pointer building as infallible */
+        if (!nb) /* positions are diagnostics: leave the buffer as it was
+                  * (a NULL buffer makes hc__posmap_add fail cleanly) */
+            return len;
         *buf = nb;
         *cap = ncap;
     }
