@@ -72,6 +72,19 @@ static void scan_record(scan *s)
                    (int)s->pos - s->col_start + 1);
 }
 
+/* Four hex digits (jansson already checked them). */
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = p[k];
+        v = v * 16 + (unsigned)(c <= '9'   ? c - '0'
+                                : c >= 'a' ? c - 'a' + 10
+                                           : c - 'A' + 10);
+    }
+    return v;
+}
+
 /* Decodes the string at s->pos (on the opening quote) into out. */
 static char *scan_string(scan *s, size_t *out_len)
 {
@@ -97,17 +110,11 @@ static char *scan_string(scan *s, size_t *out_len)
         case 'b': out[o++] = '\b'; break;
         case 'f': out[o++] = '\f'; break;
         case 'u': {
-            unsigned cp =
-                (unsigned)strtoul((char[5]){s->buf[i + 1], s->buf[i + 2],
-                                            s->buf[i + 3], s->buf[i + 4], 0},
-                                  NULL, 16);
+            unsigned cp = hex4(s->buf + i + 1);
             i += 4;
             if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < end + 1 &&
                 s->buf[i + 1] == '\\' && s->buf[i + 2] == 'u') {
-                unsigned lo = (unsigned)strtoul(
-                    (char[5]){s->buf[i + 3], s->buf[i + 4], s->buf[i + 5],
-                              s->buf[i + 6], 0},
-                    NULL, 16);
+                unsigned lo = hex4(s->buf + i + 3);
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
             }
