@@ -312,7 +312,8 @@ static void test_json_very_deep_input_does_not_crash(void **state)
 static void test_json_positions_recorded_on_request(void **state)
 {
     const char *text = "{\n  \"service\": {\n    \"port\": 80,\n"
-                       "    \"tags\": [\"a\", {\"x/y\": 1}]\n  }\n}\n";
+                       "    \"tags\": [\"a\", {\"x/y\": 1}]\n  },\n"
+                       "  \"caf\\u00e9 \\ud83d\\ude00\": 2\n}\n";
     hc_parse_options o = {0};
     hc_error err;
     int line = 0, col = 0;
@@ -331,6 +332,12 @@ static void test_json_positions_recorded_on_request(void **state)
     assert_int_equal(line, 4);
     assert_int_equal(hc_posmap_lookup(o.positions, "", &line, &col), 0);
     assert_int_equal(line, 1);
+    assert_int_equal(hc_posmap_lookup(o.positions,
+                                      "/caf\xc3\xa9 \xf0\x9f\x98\x80", &line,
+                                      &col),
+                     0);
+    assert_int_equal(line, 6);
+    assert_int_equal(col, 29);
     assert_int_equal(hc_posmap_lookup(o.positions, "/nope", &line, &col),
                      HC_ENOTFOUND);
     json_decref(d);
