@@ -163,6 +163,24 @@ static void test_seed_schema_rejects_port_80(void **state)
     hc_schema_free(s);
 }
 
+/* A valid document is settled by the verdict-only pass: a report that
+ * held errors from an earlier document must still come back empty. */
+static void test_reused_report_is_emptied_by_a_valid_document(void **state)
+{
+    hc_schema *s = compile(seed_schema);
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    assert_int_equal(validate(s, port80_config, rep), HC_EVALIDATE);
+    assert_int_equal(hc_schema_report_count(rep), 1);
+    assert_int_equal(validate(s, good_config, rep), 0);
+    assert_int_equal(hc_schema_report_count(rep), 0);
+    assert_null(hc_schema_report_at(rep, 0));
+    assert_int_equal(validate(s, port80_config, rep), HC_EVALIDATE);
+    assert_int_equal(hc_schema_report_count(rep), 1);
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
 static void test_seed_schema_rejects_missing_database(void **state)
 {
     hc_schema *s = compile(seed_schema);
@@ -1289,6 +1307,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_seed_schema_accepts_good_config),
         cmocka_unit_test(test_seed_schema_rejects_port_80),
         cmocka_unit_test(test_seed_schema_rejects_missing_database),
+        cmocka_unit_test(test_reused_report_is_emptied_by_a_valid_document),
         cmocka_unit_test(test_report_lists_every_error),
         cmocka_unit_test(test_report_stops_at_max_errors),
         cmocka_unit_test(test_every_keyword_reports_message_and_locations),

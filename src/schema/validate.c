@@ -1569,10 +1569,22 @@ int hc_schema_validate(const hc_schema *schema, json_t *doc,
         return HC_EINVAL;
     memset(&c, 0, sizeof c);
     c.s = schema;
-    c.rep = report;
     c.fill = schema->fill_defaults;
-    if (report)
+    if (report) {
         hc__report_reset(report);
+        /* The verdict first, on the fast verdict-only paths: a valid
+         * document (the common case) leaves the report empty, so only an
+         * invalid one pays for the reporting pass. Not when defaults are
+         * filled: the report lists them, and the first pass would fill. */
+        if (!schema->fill_defaults) {
+            ok = v_node(&c, schema->root, doc, NULL);
+            if (ok && !c.limit_hit && !c.nomem)
+                return 0;
+            memset(&c, 0, sizeof c);
+            c.s = schema;
+        }
+    }
+    c.rep = report;
     ok = v_node(&c, schema->root, doc, NULL);
     if (c.nomem)
         return HC_ENOMEM;
