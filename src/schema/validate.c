@@ -1500,6 +1500,7 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e)
 {
     int hops = 0, b;
+    unsigned act;
     if (!c->rep && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
@@ -1511,7 +1512,11 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         }
     }
     /* the common cases, decided at compile time by the value's type */
-    switch (n->act[json_typeof(inst) & 7]) {
+    act = n->act[json_typeof(inst) & 7];
+    if (act == HC__ACT_LEAF_STR && !c->rep &&
+        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        return v_leaf_str(c, n, inst);
+    switch (act) {
     case HC__ACT_TRUE: return true;
     case HC__ACT_PASS:
         if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
