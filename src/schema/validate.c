@@ -1513,6 +1513,10 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     }
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
+    if (act == HC__ACT_DFA_STR && !c->rep &&
+        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        return hc__dfa_match(n->str_dfa, json_string_value(inst),
+                             json_string_length(inst));
     if (act == HC__ACT_LEAF_STR && !c->rep &&
         c->depth + hops < HC__SCHEMA_MAX_DEPTH)
         return v_leaf_str(c, n, inst);
