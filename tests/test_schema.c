@@ -163,6 +163,24 @@ static void test_seed_schema_rejects_port_80(void **state)
     hc_schema_free(s);
 }
 
+/* A valid document is settled by the verdict-only pass: a report that
+ * held errors from an earlier document must still come back empty. */
+static void test_reused_report_is_emptied_by_a_valid_document(void **state)
+{
+    hc_schema *s = compile(seed_schema);
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    assert_int_equal(validate(s, port80_config, rep), HC_EVALIDATE);
+    assert_int_equal(hc_schema_report_count(rep), 1);
+    assert_int_equal(validate(s, good_config, rep), 0);
+    assert_int_equal(hc_schema_report_count(rep), 0);
+    assert_null(hc_schema_report_at(rep, 0));
+    assert_int_equal(validate(s, port80_config, rep), HC_EVALIDATE);
+    assert_int_equal(hc_schema_report_count(rep), 1);
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
 static void test_seed_schema_rejects_missing_database(void **state)
 {
     hc_schema *s = compile(seed_schema);
@@ -860,6 +878,49 @@ static void test_simple_patterns_match_like_pcre2(void **state)
     pcre2_match_context_free(mctx);
 }
 
+/* A string schema whose only keyword is a DFA pattern is matched straight
+ * from the node: same verdicts in both modes, through a $ref too, other
+ * types still pass, and a pattern PCRE2 keeps still reports its errors. */
+static void test_pattern_only_strings_same_verdicts(void **state)
+{
+    hc_schema *s = compile(
+        "{\"properties\": {"
+        "\"d\": {\"type\": \"string\", \"pattern\": \"^[0-9]+(ms|s)$\"},"
+        "\"p\": {\"pattern\": \"^[a-z]+$\"},"
+        "\"r\": {\"$ref\": \"#/$defs/slash\"},"
+        "\"x\": {\"pattern\": \"^(a+)+b$\"}},"
+        "\"$defs\": {\"slash\": {\"pattern\": \"^/\"}}}");
+    static const struct {
+        const char *doc;
+        int rc;
+        const char *where;
+    } cases[] = {
+        {"{\"d\": \"10ms\", \"p\": \"abc\", \"r\": \"/x\", \"x\": \"aab\"}", 0,
+         NULL},
+        {"{\"d\": \"10m\"}", HC_EVALIDATE, "/d"},
+        {"{\"d\": 5}", HC_EVALIDATE, "/d"},
+        {"{\"p\": 5, \"r\": [1], \"x\": null}", 0, NULL},
+        {"{\"p\": \"aBc\"}", HC_EVALIDATE, "/p"},
+        {"{\"r\": \"x/\"}", HC_EVALIDATE, "/r"},
+        {"{\"x\": \"aa\"}", HC_EVALIDATE, "/x"},
+    };
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(validate(s, cases[i].doc, NULL), cases[i].rc);
+        assert_int_equal(validate(s, cases[i].doc, rep), cases[i].rc);
+        if (!cases[i].where) {
+            assert_int_equal(hc_schema_report_count(rep), 0);
+            continue;
+        }
+        assert_int_equal(hc_schema_report_count(rep), 1);
+        assert_string_equal(hc_schema_report_at(rep, 0)->instance_location,
+                            cases[i].where);
+    }
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
 /* What the DFA leaves to PCRE2: nested repetition (PCRE2's limits then
  * report a hostile pattern), assertions, backreferences, "^a|b$". */
 static void test_complex_patterns_stay_with_pcre2(void **state)
@@ -1289,6 +1350,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_seed_schema_accepts_good_config),
         cmocka_unit_test(test_seed_schema_rejects_port_80),
         cmocka_unit_test(test_seed_schema_rejects_missing_database),
+        cmocka_unit_test(test_reused_report_is_emptied_by_a_valid_document),
         cmocka_unit_test(test_report_lists_every_error),
         cmocka_unit_test(test_report_stops_at_max_errors),
         cmocka_unit_test(test_every_keyword_reports_message_and_locations),
@@ -1314,6 +1376,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),
         cmocka_unit_test(test_complex_patterns_stay_with_pcre2),
+        cmocka_unit_test(test_pattern_only_strings_same_verdicts),
         cmocka_unit_test(test_required_folded_into_properties_same_verdicts),
         cmocka_unit_test(test_properties_with_alike_names_are_told_apart),
         cmocka_unit_test(test_property_names_fast_path_same_verdicts),

@@ -1233,7 +1233,12 @@ static bool bucket_keywords(comp *c, hc__node *n)
             n->act[t] = (n->flags & HC__N_FALSE) ? HC__ACT_FALSE : HC__ACT_TRUE;
         else if (n->boff[b] == n->boff[b + 1])
             n->act[t] = HC__ACT_PASS;
-        else if ((n->leaf >> b) & 1)
+        else if (t == JSON_STRING && n->boff[b + 1] - n->boff[b] == 1 &&
+                 n->bkw[n->boff[b]]->kind == HC__K_PATTERN &&
+                 n->bkw[n->boff[b]]->u.re.dfa) {
+            n->act[t] = HC__ACT_DFA_STR;
+            n->str_dfa = &n->bkw[n->boff[b]]->u.re;
+        } else if ((n->leaf >> b) & 1)
             n->act[t] = t == JSON_STRING ? HC__ACT_LEAF_STR : HC__ACT_LEAF;
         else if (b == HC__B_OBJECT && only_props(n))
             n->act[t] = HC__ACT_PROPS;

@@ -343,6 +343,7 @@ enum {
     HC__ACT_FALSE,    /* the false schema */
     HC__ACT_LEAF,     /* only keywords without subschemas */
     HC__ACT_LEAF_STR, /* the same, for a string */
+    HC__ACT_DFA_STR,  /* a string with only a pattern, matched by str_dfa */
     HC__ACT_PROPS,    /* an object, and only properties (see props) */
     HC__ACT_NODE      /* the full node evaluation */
 };
@@ -375,6 +376,8 @@ struct hc__node {
     /* for HC__ACT_PROPS: the properties keyword, the only one the object
      * bucket holds besides a "required" it checks */
     const hc__props *props;
+    /* for HC__ACT_DFA_STR: the pattern, the only string keyword */
+    const hc__regex *str_dfa;
     hc__resource *res;
     const char *loc; /* absolute location: "uri#/pointer" */
     /* compile-time only */

@@ -1500,6 +1500,7 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e)
 {
     int hops = 0, b;
+    unsigned act;
     if (!c->rep && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
@@ -1511,7 +1512,15 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         }
     }
     /* the common cases, decided at compile time by the value's type */
-    switch (n->act[json_typeof(inst) & 7]) {
+    act = n->act[json_typeof(inst) & 7];
+    if (act == HC__ACT_DFA_STR && !c->rep &&
+        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        return hc__dfa_match(n->str_dfa, json_string_value(inst),
+                             json_string_length(inst));
+    if (act == HC__ACT_LEAF_STR && !c->rep &&
+        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        return v_leaf_str(c, n, inst);
+    switch (act) {
     case HC__ACT_TRUE: return true;
     case HC__ACT_PASS:
         if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
@@ -1569,10 +1578,22 @@ int hc_schema_validate(const hc_schema *schema, json_t *doc,
         return HC_EINVAL;
     memset(&c, 0, sizeof c);
     c.s = schema;
-    c.rep = report;
     c.fill = schema->fill_defaults;
-    if (report)
+    if (report) {
         hc__report_reset(report);
+        /* The verdict first, on the fast verdict-only paths: a valid
+         * document (the common case) leaves the report empty, so only an
+         * invalid one pays for the reporting pass. Not when defaults are
+         * filled: the report lists them, and the first pass would fill. */
+        if (!schema->fill_defaults) {
+            ok = v_node(&c, schema->root, doc, NULL);
+            if (ok && !c.limit_hit && !c.nomem)
+                return 0;
+            memset(&c, 0, sizeof c);
+            c.s = schema;
+        }
+    }
+    c.rep = report;
     ok = v_node(&c, schema->root, doc, NULL);
     if (c.nomem)
         return HC_ENOMEM;
