@@ -346,6 +346,7 @@ typedef struct yparser {
     json_t *root;
     int docs;
     int failed;
+    int corrupt;     /* libfyaml gave garbage text (see text_from_source) */
     size_t last_off; /* offset of the latest event with a mark */
 
     anchor *anchors;
@@ -1016,6 +1017,30 @@ static int lacks(const char *raw, size_t n, char a, char b, char c)
  * CRLF breaks), and their rules are small (quote doubling, line folding;
  * checked against the whole yaml-test-suite). The rest is libfyaml's.
  */
+/*
+ * libfyaml 0.7.12 can hand back uninitialised memory as the text of a block
+ * scalar whose content lines are indented oddly (found by the round-trip
+ * fuzzer). Outside double quotes, no escape can create a character, so
+ * every byte of the text other than the line breaks and spaces that
+ * folding and indentation move around must also occur (at least as many
+ * times) in the scalar's source: a cheap check that garbage fails.
+ */
+static int text_from_source(const char *text, size_t n, const char *raw,
+                            size_t rn)
+{
+    size_t count[256] = {0};
+    for (size_t i = 0; i < rn; i++)
+        count[(unsigned char)raw[i]]++;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == ' ' || c == '\n' || c == '\r')
+            continue;
+        if (count[c]-- == 0)
+            return 0;
+    }
+    return 1;
+}
+
 static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
 {
     struct fy_token *t = ev->scalar.value;
@@ -1023,15 +1048,22 @@ static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
     const struct fy_mark *a, *b;
     const char *raw;
     size_t rn;
-    if (style != FYSS_PLAIN && style != FYSS_SINGLE_QUOTED &&
-        style != FYSS_DOUBLE_QUOTED)
-        return fy_token_get_text(t, n);
+    const char *text;
     a = fy_token_start_mark(t);
     b = fy_token_end_mark(t);
     if (!a || !b || a->input_pos > b->input_pos || b->input_pos > p->len)
         return fy_token_get_text(t, n);
     raw = p->buf + a->input_pos;
     rn = b->input_pos - a->input_pos;
+    if (style != FYSS_PLAIN && style != FYSS_SINGLE_QUOTED &&
+        style != FYSS_DOUBLE_QUOTED) {
+        text = fy_token_get_text(t, n);
+        if (text && !text_from_source(text, *n, raw, rn)) {
+            p->corrupt = 1;
+            return NULL;
+        }
+        return text;
+    }
     if (lacks(raw, rn, '\n', '\r',
               style == FYSS_PLAIN           ? '\n'
               : style == FYSS_SINGLE_QUOTED ? '\''
@@ -1041,7 +1073,12 @@ static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
     }
     if (style == FYSS_SINGLE_QUOTED)
         return decode_single_quoted(p, raw, rn, n);
-    return fy_token_get_text(t, n);
+    text = fy_token_get_text(t, n);
+    if (text && style == FYSS_PLAIN && !text_from_source(text, *n, raw, rn)) {
+        p->corrupt = 1;
+        return NULL;
+    }
+    return text;
 }
 
 static void on_scalar(yparser *p, struct fy_event *ev)
@@ -1055,7 +1092,13 @@ static void on_scalar(yparser *p, struct fy_event *ev)
     size_t ptr;
 
     if (!s) {
-        fail_nomem(p);
+        if (p->corrupt)
+            fail_at(p, HC_EPARSE, off,
+                    "libfyaml returned corrupt text for this scalar (a "
+                    "libfyaml 0.7.12 bug); the document cannot be read "
+                    "safely");
+        else
+            fail_nomem(p);
         return;
     }
     if (style == FYSS_SINGLE_QUOTED)

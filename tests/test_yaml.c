@@ -1306,6 +1306,29 @@ static void test_dump_via_hc_dump_of_parsed_yaml_round_trips(void **state)
     json_decref(d);
 }
 
+/* Found by the round-trip fuzzer: libfyaml 0.7.12 hands back NUL bytes as
+ * the text of this block scalar. The document must be refused, never go
+ * live with garbage in it. */
+static void test_corrupt_scalar_from_libfyaml_is_refused(void **state)
+{
+    (void)state;
+    assert_rejected("base: &basbase\n t: |\n e: \n  hY\n\n     hY\n\n"
+                    "    lolhost\n\n  ) *ll e?xtr",
+                    3, 1, "corrupt");
+    /* a NUL from a double-quoted escape is data, not corruption */
+    {
+        json_t *d = parse("a: \"x\\0y\"\n");
+        assert_non_null(d);
+        assert_int_equal(json_string_length(json_object_get(d, "a")), 3);
+        assert_memory_equal(json_string_value(json_object_get(d, "a")), "x\0y",
+                            3);
+        json_decref(d);
+    }
+    /* block and multi-line plain scalars read normally still pass */
+    assert_yaml("a: |\n  x\n   y\nb: >-\n  p\n  q\nc: one\n  two\n",
+                "{\"a\": \"x\\n y\\n\", \"b\": \"p q\", \"c\": \"one two\"}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1415,6 +1438,7 @@ int main(void)
         cmocka_unit_test(test_dump_scalar_and_empty_roots),
         cmocka_unit_test(test_dump_round_trips_random_documents),
         cmocka_unit_test(test_dump_via_hc_dump_of_parsed_yaml_round_trips),
+        cmocka_unit_test(test_corrupt_scalar_from_libfyaml_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
