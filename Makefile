@@ -5,15 +5,17 @@
 #   make demo     deps, build, run the live demo
 #   make install  install library, header, hotconf.pc and CLI (PREFIX=...)
 #   make fuzz     build the libFuzzer targets into build-fuzz/
+#   make fuzz-long  run each for FUZZ_SECONDS, keeping a corpus
 #   make bench    build and run the benchmarks
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
-FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?= 300000
+FUZZ_SECONDS ?= 60
 
 .PHONY: all build deps deps-optional test test-asan test-tsan lint fuzz \
-        fuzz-smoke demo install bench clean
+        fuzz-smoke fuzz-long demo install bench clean
 
 all: build
 
@@ -55,7 +57,10 @@ fuzz:
 	@scripts/fuzz.sh build
 
 fuzz-smoke:
-	@scripts/fuzz.sh smoke $(FUZZ_SECONDS)
+	@scripts/fuzz.sh smoke $(FUZZ_RUNS)
+
+fuzz-long:
+	@scripts/fuzz.sh long $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo.sh
