@@ -1569,30 +1569,16 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
 /* ---- public entry points
  * ------------------------------------------------------------- */
 
-int hc_schema_validate(const hc_schema *schema, json_t *doc,
-                       hc_schema_report *report)
+/* One pass over doc: the verdict only when report is NULL (the fast
+ * verdict-only paths, no allocation), else every error into report. */
+static int validate_pass(const hc_schema *schema, json_t *doc,
+                         hc_schema_report *report)
 {
     hc__vctx c;
     bool ok;
-    if (!schema || !doc)
-        return HC_EINVAL;
     memset(&c, 0, sizeof c);
     c.s = schema;
     c.fill = schema->fill_defaults;
-    if (report) {
-        hc__report_reset(report);
-        /* The verdict first, on the fast verdict-only paths: a valid
-         * document (the common case) leaves the report empty, so only an
-         * invalid one pays for the reporting pass. Not when defaults are
-         * filled: the report lists them, and the first pass would fill. */
-        if (!schema->fill_defaults) {
-            ok = v_node(&c, schema->root, doc, NULL);
-            if (ok && !c.limit_hit && !c.nomem)
-                return 0;
-            memset(&c, 0, sizeof c);
-            c.s = schema;
-        }
-    }
     c.rep = report;
     ok = v_node(&c, schema->root, doc, NULL);
     if (c.nomem)
@@ -1600,6 +1586,29 @@ int hc_schema_validate(const hc_schema *schema, json_t *doc,
     if (c.limit_hit)
         ok = false;
     return ok ? 0 : HC_EVALIDATE;
+}
+
+/* Whether the verdict-only pass may run first: not when defaults are
+ * filled, since the report lists them and that pass would fill already. */
+static bool quick_first(const hc_schema *schema)
+{
+    return !schema->fill_defaults;
+}
+
+int hc_schema_validate(const hc_schema *schema, json_t *doc,
+                       hc_schema_report *report)
+{
+    if (!schema || !doc)
+        return HC_EINVAL;
+    if (report) {
+        hc__report_reset(report);
+        /* The verdict first: a valid document (the common case) leaves the
+         * report empty, so only an invalid one pays for the reporting
+         * pass. */
+        if (quick_first(schema) && validate_pass(schema, doc, NULL) == 0)
+            return 0;
+    }
+    return validate_pass(schema, doc, report);
 }
 
 int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
@@ -1614,8 +1623,8 @@ int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
     }
     /* the verdict first, without a report: a valid document (the common
      * case on reload) costs no allocation */
-    if (!schema->fill_defaults) {
-        rc = hc_schema_validate(schema, doc, NULL);
+    if (quick_first(schema)) {
+        rc = validate_pass(schema, doc, NULL);
         if (rc != HC_EVALIDATE) {
             if (rc)
                 hc__error_set(err, rc, source, 0, 0, 0, "%s", hc_strerror(rc));
@@ -1628,7 +1637,8 @@ int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
         return HC_ENOMEM;
     }
     hc_schema_report_set_source(rep, source, positions);
-    rc = hc_schema_validate(schema, doc, rep);
+    /* straight to the reporting pass: the verdict is already known */
+    rc = validate_pass(schema, doc, rep);
     if (rc == HC_EVALIDATE)
         hc_schema_report_error(rep, 0, err);
     else if (rc)
