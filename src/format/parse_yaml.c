@@ -36,6 +36,7 @@
  *    value copied by an alias or a merge, at the alias or the << key.
  */
 #include "internal.h"
+#include "format/yaml_core.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -45,208 +46,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ====================================================================== */
-/* Scalars: the YAML 1.2 core schema                                       */
-/* ====================================================================== */
-
-enum {
-    SC_STR,
-    SC_NULL,
-    SC_BOOL,
-    SC_INT,
-    SC_FLOAT,
-    SC_NONFINITE,   /* .inf / .nan: not representable */
-    SC_INT_RANGE,   /* an integer that does not fit in 64 bits */
-    SC_FLOAT_RANGE, /* a float beyond the range of a double */
-    SC_NOMEM
-};
-
-typedef struct scalar_val {
-    json_int_t i;
-    double d;
-    int b;
-} scalar_val;
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 static int eq(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-/* Unsigned magnitude of digits in base; 0 on overflow past limit. */
-static int parse_magnitude(const char *s, size_t n, unsigned base,
-                           uint64_t limit, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d;
-        char c = s[i];
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
-            d = (unsigned)(c - 'A' + 10);
-        if (v > (limit - d) / base)
-            return 0;
-        v = v * base + d;
-    }
-    *out = v;
-    return 1;
-}
-
-static int all_in(const char *s, size_t n, const char *set)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!s[i] || !strchr(set, s[i]))
-            return 0;
-    return 1;
-}
-
-/* [-+]? ( \.[0-9]+ | [0-9]+ ( \.[0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
-static int is_core_float(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    while (i < n && is_digit(s[i]))
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        size_t frac = 0;
-        i++;
-        while (i < n && is_digit(s[i]))
-            i++, frac++;
-        if (digits == 0 && frac == 0)
-            return 0;
-    } else if (digits == 0) {
-        return 0;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        size_t exp = 0;
-        i++;
-        if (i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        while (i < n && is_digit(s[i]))
-            i++, exp++;
-        if (exp == 0)
-            return 0;
-    }
-    return i == n;
-}
-
-static int parse_float(const char *s, size_t n, double *out)
-{
-    char small[64];
-    char *tmp = n < sizeof small ? small : malloc(n + 1);
-    char *end;
-    double d;
-    if (!tmp)
-        return SC_NOMEM;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    errno = 0;
-    /* strtod_l: a program that set LC_NUMERIC must not change our reading
-     * (newlocale can only fail for want of memory) */
-    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
-                       : strtod(tmp, &end);
-    if (tmp != small)
-        free(tmp);
-    if (errno == ERANGE && (d > 1.0 || d < -1.0))
-        return SC_FLOAT_RANGE;
-    *out = d; /* an underflow reads as the nearest representable value */
-    return SC_FLOAT;
-}
-
-/* Integers of the core schema: [-+]?[0-9]+ | 0o[0-7]+ | 0x[0-9a-fA-F]+ */
-static int parse_core_int(const char *s, size_t n, json_int_t *out)
-{
-    uint64_t mag;
-    if (n > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
-        unsigned base = s[1] == 'o' ? 8 : 16;
-        if (!all_in(s + 2, n - 2,
-                    base == 8 ? "01234567" : "0123456789abcdefABCDEF"))
-            return -1;
-        if (!parse_magnitude(s + 2, n - 2, base, INT64_MAX, &mag))
-            return SC_INT_RANGE;
-        *out = (json_int_t)mag;
-        return SC_INT;
-    }
-    {
-        int neg = 0;
-        size_t i = 0;
-        if (n && (s[0] == '-' || s[0] == '+')) {
-            neg = s[0] == '-';
-            i = 1;
-        }
-        if (!all_in(s + i, n - i, "0123456789"))
-            return -1;
-        if (!parse_magnitude(s + i, n - i, 10,
-                             neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &mag))
-            return SC_INT_RANGE;
-        *out = neg ? (json_int_t)(0 - mag) : (json_int_t)mag;
-        return SC_INT;
-    }
-}
-
-static int is_null_text(const char *s, size_t n)
-{
-    return n == 0 || eq(s, n, "~") || eq(s, n, "null") || eq(s, n, "Null") ||
-           eq(s, n, "NULL");
-}
-
-static int bool_text(const char *s, size_t n)
-{
-    if (eq(s, n, "true") || eq(s, n, "True") || eq(s, n, "TRUE"))
-        return 1;
-    if (eq(s, n, "false") || eq(s, n, "False") || eq(s, n, "FALSE"))
-        return 0;
-    return -1;
-}
-
-static int is_nonfinite_text(const char *s, size_t n)
-{
-    const char *t = s;
-    size_t m = n;
-    if (eq(s, n, ".nan") || eq(s, n, ".NaN") || eq(s, n, ".NAN"))
-        return 1;
-    if (m && (t[0] == '-' || t[0] == '+'))
-        t++, m--;
-    return eq(t, m, ".inf") || eq(t, m, ".Inf") || eq(t, m, ".INF");
-}
-
-/* Resolves a plain, untagged scalar. Returns an SC_* kind. */
-static int resolve_plain(const char *s, size_t n, scalar_val *v)
-{
-    int k;
-    if (n == 0)
-        return SC_NULL;
-    /* Fast exit: nothing but a string starts with another character. */
-    if (!strchr("0123456789+-.~nNtTfF", s[0]))
-        return SC_STR;
-    if (is_null_text(s, n))
-        return SC_NULL;
-    if ((v->b = bool_text(s, n)) >= 0)
-        return SC_BOOL;
-    k = parse_core_int(s, n, &v->i);
-    if (k >= 0)
-        return k;
-    if (is_core_float(s, n))
-        return parse_float(s, n, &v->d);
-    if (is_nonfinite_text(s, n))
-        return SC_NONFINITE;
-    return SC_STR;
-}
-
-bool hc__yaml_plain_is_string(const char *s, size_t len)
-{
-    scalar_val v;
-    return resolve_plain(s, len, &v) == SC_STR;
 }
 
 /* ====================================================================== */
@@ -808,39 +610,39 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
 {
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
     int tk = classify_tag(ev->scalar.tag);
-    scalar_val v = {0, 0.0, 0};
-    int kind = SC_STR;
+    hc__yaml_scalar v = {0, 0.0, 0};
+    int kind = HC__SC_STR;
     char t1[72], t2[72];
     json_t *out = NULL;
 
     switch (tk) {
     case TAG_NONE:
     case TAG_IGNORED:
-        kind = style == FYSS_PLAIN ? resolve_plain(s, n, &v) : SC_STR;
+        kind = style == FYSS_PLAIN ? hc__yaml_resolve_plain(s, n, &v) : HC__SC_STR;
         break;
     case TAG_NONSPEC:
     case TAG_STR:
     case TAG_TEXT:
-    case TAG_MERGE: kind = SC_STR; break;
-    case TAG_INT: kind = parse_core_int(s, n, &v.i); break;
+    case TAG_MERGE: kind = HC__SC_STR; break;
+    case TAG_INT: kind = hc__yaml_core_int(s, n, &v.i); break;
     case TAG_FLOAT:
-        kind = parse_core_int(s, n, &v.i);
-        if (kind == SC_INT) {
+        kind = hc__yaml_core_int(s, n, &v.i);
+        if (kind == HC__SC_INT) {
             v.d = (double)v.i;
-            kind = SC_FLOAT;
-        } else if (is_core_float(s, n)) {
-            kind = parse_float(s, n, &v.d);
-        } else if (is_nonfinite_text(s, n)) {
-            kind = SC_NONFINITE;
+            kind = HC__SC_FLOAT;
+        } else if (hc__yaml_is_core_float(s, n)) {
+            kind = hc__yaml_core_float(s, n, &v.d);
+        } else if (hc__yaml_is_nonfinite(s, n)) {
+            kind = HC__SC_NONFINITE;
         } else {
             kind = -1;
         }
         break;
     case TAG_BOOL:
-        v.b = bool_text(s, n);
-        kind = v.b >= 0 ? SC_BOOL : -1;
+        v.b = hc__yaml_bool_text(s, n);
+        kind = v.b >= 0 ? HC__SC_BOOL : -1;
         break;
-    case TAG_NULL: kind = is_null_text(s, n) ? SC_NULL : -1; break;
+    case TAG_NULL: kind = hc__yaml_is_null(s, n) ? HC__SC_NULL : -1; break;
     case TAG_MAP:
     case TAG_SEQ:
     default:
@@ -852,7 +654,7 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
     }
 
     switch (kind) {
-    case SC_STR:
+    case HC__SC_STR:
         /* escapes of double-quoted scalars are the only way to produce
          * text that was not in the (validated) input */
         out = style == FYSS_DOUBLE_QUOTED ? json_stringn(s, n)
@@ -864,32 +666,32 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
             return NULL;
         }
         break;
-    case SC_NULL: out = json_null(); break;
-    case SC_BOOL: out = json_boolean(v.b); break;
-    case SC_INT: out = json_integer(v.i); break;
-    case SC_FLOAT: out = json_real(v.d); break;
-    case SC_NONFINITE:
+    case HC__SC_NULL: out = json_null(); break;
+    case HC__SC_BOOL: out = json_boolean(v.b); break;
+    case HC__SC_INT: out = json_integer(v.i); break;
+    case HC__SC_FLOAT: out = json_real(v.d); break;
+    case HC__SC_NONFINITE:
         if (!quiet)
             fail_at(p, HC_EPARSE, off,
                     "'%s' is not a finite number: the document model holds "
                     "finite numbers only (quote it to keep it as a string)",
                     show(s, n, t1, sizeof t1));
         return NULL;
-    case SC_INT_RANGE:
+    case HC__SC_INT_RANGE:
         if (!quiet)
             fail_at(p, HC_EPARSE, off,
                     "integer %s does not fit in 64 bits (quote it to keep it "
                     "as a string)",
                     show(s, n, t1, sizeof t1));
         return NULL;
-    case SC_FLOAT_RANGE:
+    case HC__SC_FLOAT_RANGE:
         if (!quiet)
             fail_at(p, HC_EPARSE, off,
                     "number %s is beyond the range of a double (quote it to "
                     "keep it as a string)",
                     show(s, n, t1, sizeof t1));
         return NULL;
-    case SC_NOMEM:
+    case HC__SC_NOMEM:
         if (!quiet)
             fail_nomem(p);
         return NULL;
