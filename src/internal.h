@@ -62,8 +62,9 @@ hc__limits hc__limits_from(const hc_parse_options *opts);
  * NULL with err filled (line/column 1-based). Each enforces the depth limit
  * and fills opts->positions when it is non-NULL.
  */
+/* jsonc nonzero: comments and trailing commas allowed (HC_FORMAT_JSONC). */
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
-                       const hc_parse_options *opts, hc_error *err);
+                       const hc_parse_options *opts, int jsonc, hc_error *err);
 json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, hc_error *err);
 json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
