@@ -27,7 +27,11 @@ static const char help[] =
     "  --format F      json, jsonc, yaml, ini or env (default: from the file\n"
     "                  name)\n"
     "  --env-nest SEP  .env: nest keys on SEP (SERVICE__PORT -> SERVICE.PORT)\n"
-    "  --no-typing     INI/.env: keep every value a string\n" CLI_FORMAT_OPTS_HELP
+    "  --no-typing     INI/.env: keep every value a string\n"
+    "  --yaml-multi M  YAML with several documents: error (default),\n"
+    "                  array (one element each) or merge (deep-merged)\n"
+    "  --ini-allow-no-value\n"
+    "                  INI: a line with only a name has the value null\n"
     "  -v, --verbose   print a summary line per valid file\n"
     "\n"
     "Exit status: 0 all files valid, 1 a file is invalid (parse or schema\n"

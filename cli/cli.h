@@ -39,12 +39,6 @@ int cli_parse_opt(int argc, char **argv, int *i, cli_parse_opts *po);
 /* The hc_parse_options the shared options ask for (positions NULL). */
 void cli_parse_options(const cli_parse_opts *po, hc_parse_options *out);
 
-/* Help text lines for the format options, shared by the verbs' usage. */
-#define CLI_FORMAT_OPTS_HELP                                                   \
-    "  --yaml-multi M  YAML with several documents: error (default), array\n" \
-    "                  (one element each) or merge (deep-merged in order)\n"  \
-    "  --ini-allow-no-value  INI: a line with only a name has the value null\n"
-
 /* Parses a file with the shared options; prints FILE:LINE:COL: error: MSG
  * on failure and returns NULL. */
 json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err);

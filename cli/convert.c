@@ -14,8 +14,12 @@ static const char help[] =
     "With --env-nest SEP, nested objects are written to .env as names\n"
     "joined by SEP (and read from .env input the same way).\n"
     "\n"
-    "Shared format options (--format jsonc reads JSON with comments):\n"
-    CLI_FORMAT_OPTS_HELP
+    "  --format F      json, jsonc, yaml, ini or env (default: from the\n"
+    "                  file name; jsonc reads JSON with comments)\n"
+    "  --yaml-multi M  YAML with several documents: error (default),\n"
+    "                  array (one element each) or merge (deep-merged)\n"
+    "  --ini-allow-no-value\n"
+    "                  INI: a line with only a name has the value null\n"
     "\n"
     "Exit status: 0 printed, 1 parse error or not expressible, 2 usage.\n";
 

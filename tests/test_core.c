@@ -236,9 +236,9 @@ static int read_refused_in_child(const char *path, const char *kind)
         if (buf)
             _exit(1);
         _exit(err.code == HC_EIO && strstr(err.text, "not a regular file") &&
-                       strstr(err.text, kind)
-                   ? 0
-                   : 1);
+                      strstr(err.text, kind)
+                  ? 0
+                  : 1);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
@@ -271,10 +271,8 @@ static void test_devices_sockets_and_directories_are_refused(void **state)
     struct sockaddr_un sa;
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     (void)state;
-    assert_int_equal(read_refused_in_child("/dev/zero", "character device"),
-                     0);
-    assert_int_equal(read_refused_in_child("/dev/null", "character device"),
-                     0);
+    assert_int_equal(read_refused_in_child("/dev/zero", "character device"), 0);
+    assert_int_equal(read_refused_in_child("/dev/null", "character device"), 0);
     assert_int_equal(read_refused_in_child(dir, "a directory"), 0);
     assert_true(fd >= 0);
     memset(&sa, 0, sizeof sa);
@@ -311,10 +309,11 @@ static void test_json_bom_at_start_is_skipped(void **state)
     json_decref(d);
     hc_posmap_free(pm);
     /* a BOM alone is no document, and one inside is an error */
-    assert_null(hc_parse("\xEF\xBB\xBF", 3, HC_FORMAT_JSON, "b.json", NULL,
-                         &err));
-    assert_null(hc_parse("[1,\xEF\xBB\xBF" "2]", 8, HC_FORMAT_JSON, "b.json",
-                         NULL, &err));
+    assert_null(
+        hc_parse("\xEF\xBB\xBF", 3, HC_FORMAT_JSON, "b.json", NULL, &err));
+    assert_null(hc_parse("[1,\xEF\xBB\xBF"
+                         "2]",
+                         8, HC_FORMAT_JSON, "b.json", NULL, &err));
     assert_int_equal(err.line, 1);
     assert_int_equal(err.code, HC_EPARSE);
 }
@@ -363,8 +362,7 @@ static void test_jsonc_comments_and_trailing_commas(void **state)
     /* or with the option for .json files */
     o.positions = NULL;
     o.json_comments = 1;
-    d = hc_parse(text, strlen(text), HC_FORMAT_AUTO, "settings.json", &o,
-                 &err);
+    d = hc_parse(text, strlen(text), HC_FORMAT_AUTO, "settings.json", &o, &err);
     assert_non_null(d);
     json_decref(d);
 }
@@ -379,12 +377,12 @@ static void test_jsonc_errors_keep_exact_positions(void **state)
     assert_null(hc_parse("[1,,]", 5, HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
     assert_int_equal(err.column, 4);
     /* a comment with non-ASCII text before the error on its line */
-    assert_null(hc_parse("{\n  \"a\": 1 /* \xC3\xA9 */ x}", 22,
-                         HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
+    assert_null(hc_parse("{\n  \"a\": 1 /* \xC3\xA9 */ x}", 22, HC_FORMAT_JSONC,
+                         "c.jsonc", NULL, &err));
     assert_int_equal(err.line, 2);
     assert_int_equal(err.column, 18);
-    assert_null(hc_parse("[1]\n/* open", 11, HC_FORMAT_JSONC, "c.jsonc", NULL,
-                         &err));
+    assert_null(
+        hc_parse("[1]\n/* open", 11, HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
     assert_int_equal(err.line, 2);
     assert_int_equal(err.column, 1);
     assert_non_null(strstr(err.text, "unterminated comment"));

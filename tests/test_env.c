@@ -96,7 +96,9 @@ static void test_bom_after_leading_comments_is_skipped(void **state)
 {
     hc_error err;
     (void)state;
-    assert_parses_to("# generated\n\xEF\xBB\xBF" "A=1\n", "{\"A\":1}");
+    assert_parses_to("# generated\n\xEF\xBB\xBF"
+                     "A=1\n",
+                     "{\"A\":1}");
     expect_error("A=1\n\xEF\xBB\xBF"
                  "B=2\n",
                  2, 1, "byte order mark");

@@ -258,8 +258,7 @@ static void test_name_without_value_needs_the_option(void **state)
     (void)state;
     expect_error("[mysqld]\nport = 3306\nskip-external-locking\n", 3, 1,
                  "ini_allow_no_value");
-    expect_error("[mysqld]\nskip-networking\n", 2, 1,
-                 "--ini-allow-no-value");
+    expect_error("[mysqld]\nskip-networking\n", 2, 1, "--ini-allow-no-value");
     o.ini_allow_no_value = 1;
     d = parse_opts("[mysqld]\n"
                    "port = 3306\n"

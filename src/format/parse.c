@@ -61,10 +61,10 @@ int hc_format_parse(const char *name, hc_format *out)
     static const struct {
         const char *name;
         hc_format format;
-    } names[] = {{"auto", HC_FORMAT_AUTO}, {"json", HC_FORMAT_JSON},
-                 {"yaml", HC_FORMAT_YAML}, {"yml", HC_FORMAT_YAML},
-                 {"ini", HC_FORMAT_INI},   {"env", HC_FORMAT_ENV},
-                 {".env", HC_FORMAT_ENV},  {"dotenv", HC_FORMAT_ENV},
+    } names[] = {{"auto", HC_FORMAT_AUTO},  {"json", HC_FORMAT_JSON},
+                 {"yaml", HC_FORMAT_YAML},  {"yml", HC_FORMAT_YAML},
+                 {"ini", HC_FORMAT_INI},    {"env", HC_FORMAT_ENV},
+                 {".env", HC_FORMAT_ENV},   {"dotenv", HC_FORMAT_ENV},
                  {"jsonc", HC_FORMAT_JSONC}};
     if (!name || !out)
         return HC_EINVAL;

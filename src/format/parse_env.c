@@ -22,8 +22,8 @@
  *  - In unquoted and "..." values: $NAME ([A-Za-z_][A-Za-z0-9_]*),
  *    ${NAME} and ${NAME:-default} (used when NAME is unset or empty; the
  *    default is literal text except for references in it, so
- *    ${A:-${B:-x}} works as in shells) expand to the last earlier value of NAME in this
- *    file, else the process environment (getenv), else "". A '$' followed
+ *    ${A:-${B:-x}} works as in shells) expand to the last earlier value of NAME
+ * in this file, else the process environment (getenv), else "". A '$' followed
  *    by anything else is literal, so "$(cmd)" is text: no command is ever
  *    run. A malformed "${" is an error. Expansion output counts against
  *    max_size (all values together), so nested references cannot blow up.

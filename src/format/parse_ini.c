@@ -46,7 +46,7 @@
 typedef struct ini_parser {
     const char *buf;
     size_t len;
-    size_t bom; /* 3 when the input starts with a BOM, else 0 */
+    size_t bom;       /* 3 when the input starts with a BOM, else 0 */
     int seen_content; /* a line other than blank or comment was read */
     const char *source;
     const hc_parse_options *opts;
@@ -219,8 +219,8 @@ static const char *find_sep(const char *s, const char *e)
 
 /* A line that is only a name ("skip-external-locking" in my.cnf): null
  * with ini_allow_no_value, else an error naming that option. */
-static int name_only_line(ini_parser *p, const char *s, const char *e,
-                          int line, size_t line_start)
+static int name_only_line(ini_parser *p, const char *s, const char *e, int line,
+                          size_t line_start)
 {
     const char *name_end = rtrim(s, find_inline_comment(s, e, 0));
     json_t *v;
@@ -346,10 +346,9 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
              * keep an indented "name = value" at the key's own depth a key
              * of its own (see the README), so only a line that could not
              * be one continues there. */
-            if (p.key_open &&
-                (indent > p.key_indent ||
-                 (indent > 0 && *s != '[' && !find_sep(s, e) &&
-                  !opts->ini_allow_no_value))) {
+            if (p.key_open && (indent > p.key_indent ||
+                               (indent > 0 && *s != '[' && !find_sep(s, e) &&
+                                !opts->ini_allow_no_value))) {
                 const char *c_end = rtrim(s, find_inline_comment(s, e, 1));
                 hc__sbuf_putc(&p.val, '\n');
                 hc__sbuf_append(&p.val, s, (size_t)(c_end - s));

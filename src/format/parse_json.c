@@ -315,11 +315,10 @@ static char *jsonc_blank(const char *buf, size_t len, const char *source,
              * stay errors */
             if ((c == ']' || c == '}') && last_comma != SIZE_MAX)
                 out[last_comma] = ' ';
-            last_comma =
-                (c == ',' && prev != ',' && prev != '[' && prev != '{' &&
-                 prev != ':' && prev != 0)
-                    ? i
-                    : SIZE_MAX;
+            last_comma = (c == ',' && prev != ',' && prev != '[' &&
+                          prev != '{' && prev != ':' && prev != 0)
+                             ? i
+                             : SIZE_MAX;
             prev = c;
         }
     }
@@ -342,8 +341,7 @@ static int char_column(const char *buf, size_t pos)
 }
 
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
-                       const hc_parse_options *opts, int jsonc,
-                       hc_error *err)
+                       const hc_parse_options *opts, int jsonc, hc_error *err)
 {
     hc__limits lim = hc__limits_from(opts);
     json_error_t jerr;

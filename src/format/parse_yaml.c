@@ -155,8 +155,8 @@ typedef struct yparser {
     json_t *acc;         /* ARRAY/MERGE: the documents read so far */
     size_t doc_index;    /* ARRAY: index of the document being read */
     int depth_base;      /* ARRAY: 1, the outer array's nesting level */
-    int corrupt;     /* libfyaml gave garbage text (see text_from_source) */
-    size_t last_off; /* offset of the latest event with a mark */
+    int corrupt;         /* libfyaml gave garbage text (see text_from_source) */
+    size_t last_off;     /* offset of the latest event with a mark */
 
     anchor *anchors;
     size_t n_anchors, cap_anchors;
@@ -630,7 +630,8 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
     switch (tk) {
     case TAG_NONE:
     case TAG_IGNORED:
-        kind = style == FYSS_PLAIN ? hc__yaml_resolve_plain(s, n, &v) : HC__SC_STR;
+        kind =
+            style == FYSS_PLAIN ? hc__yaml_resolve_plain(s, n, &v) : HC__SC_STR;
         break;
     case TAG_NONSPEC:
     case TAG_STR:
@@ -927,8 +928,8 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         const struct fy_mark *b = fy_token_end_mark(ev->scalar.value);
         const char *at = NULL;
         if (a && b && a->input_pos <= b->input_pos && b->input_pos <= p->len)
-            at = memmem(p->buf + a->input_pos, b->input_pos - a->input_pos,
-                        BOM, 3);
+            at = memmem(p->buf + a->input_pos, b->input_pos - a->input_pos, BOM,
+                        3);
         fail_at(p, HC_EPARSE, at ? (size_t)(at - p->buf) : off,
                 "byte order mark (U+FEFF) inside a plain scalar: a BOM may "
                 "only start the file or a document, before its comments");
@@ -1117,8 +1118,8 @@ static void on_start(yparser *p, struct fy_event *ev, int is_map)
         struct fy_token *open = is_map ? ev->mapping_start.mapping_start
                                        : ev->sequence_start.sequence_start;
         enum fy_token_type tt = open ? fy_token_get_type(open) : FYTT_NONE;
-        f->flow = tt == FYTT_FLOW_SEQUENCE_START ||
-                  tt == FYTT_FLOW_MAPPING_START;
+        f->flow =
+            tt == FYTT_FLOW_SEQUENCE_START || tt == FYTT_FLOW_MAPPING_START;
     }
     f->ptr_len = ptr == (size_t)-1 ? 0 : ptr;
     if (anch)
@@ -1278,7 +1279,7 @@ static void cleanup(yparser *p)
 }
 
 #define SECOND_DOC                                                             \
-    "a second document starts here: hotconf reads one document per file "     \
+    "a second document starts here: hotconf reads one document per file "      \
     "unless told how to combine them (the parse option yaml_multi, or "        \
     "--yaml-multi array|merge)"
 
@@ -1426,10 +1427,10 @@ static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
             strip = pos > 0 && (prefix || is_marker(s, buf + eol, "---"));
         }
         if (strip) {
-            size_t *nr = *n_removed == cap
-                             ? realloc(*removed, (cap ? 2 * cap : 8) *
-                                                     sizeof **removed)
-                             : *removed;
+            size_t *nr =
+                *n_removed == cap
+                    ? realloc(*removed, (cap ? 2 * cap : 8) * sizeof **removed)
+                    : *removed;
             if (!nr || (!out && !(out = malloc(len)))) {
                 *nomem = 1;
                 free(out);
