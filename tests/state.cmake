@@ -1,0 +1,4 @@
+# State: the SQLite history store and the operator verbs (history, show,
+# rollback, log, status, stats), the man pages.
+hc_unit_test(test_state_store SOURCES ${CMAKE_SOURCE_DIR}/tests/test_state_store.c
+  LABELS threaded)
