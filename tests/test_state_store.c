@@ -227,12 +227,13 @@ static void test_modes_and_lock(void **state)
     {
         hc__sq_config *cs;
         size_t n;
-        assert_int_equal(hc__sq_watched(s, "/m.json", "json", 1), 0);
+        assert_int_equal(hc__sq_watched(s, "/m.json", "json", "/s.json", 1), 0);
         hc__sq_flush(s);
         assert_int_equal(hc__sq_configs(s2, NULL, &cs, &n), 0);
         assert_int_equal(n, 1);
         assert_string_equal(cs[0].config, "/m.json");
         assert_int_equal(cs[0].watched, 1);
+        assert_string_equal(cs[0].schema, "/s.json");
         assert_int_equal(cs[0].live_version, 1);
         hc__sq_configs_free(cs, n);
     }

@@ -40,7 +40,7 @@ static const char *const migrations[] = {
     " last_version INTEGER NOT NULL DEFAULT 0,"
     " live_version INTEGER NOT NULL DEFAULT 0,"
     " live_since_ns INTEGER NOT NULL DEFAULT 0,"
-    " watched INTEGER NOT NULL DEFAULT 0);"
+    " watched INTEGER NOT NULL DEFAULT 0, schema TEXT);"
     "CREATE TABLE versions("
     " config_id INTEGER NOT NULL REFERENCES configs(id),"
     " version INTEGER NOT NULL, content BLOB NOT NULL, format TEXT,"
@@ -80,6 +80,7 @@ typedef struct sq_op {
     enum op_kind kind;
     char *config;
     char *format;
+    char *schema;
     hc__sq_version v;
     hc__sq_attempt a;
     int on;
@@ -396,11 +397,12 @@ static int run_watched(hc__sq *s, sq_op *op)
     sqlite3_stmt *st;
     if (id <= 0)
         return SQLITE_ERROR;
-    st = prep(s, "UPDATE configs SET watched = ?2 WHERE id = ?1");
+    st = prep(s, "UPDATE configs SET watched = ?2, schema = ?3 WHERE id = ?1");
     if (!st)
         return SQLITE_ERROR;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, op->on);
+    bind_text(st, 3, op->schema);
     return step_done(st);
 }
 
@@ -408,6 +410,7 @@ static void op_free(sq_op *op)
 {
     free(op->config);
     free(op->format);
+    free(op->schema);
     hc__sq_version_clear(&op->v);
     hc__sq_attempt_clear(&op->a);
     free(op);
@@ -593,12 +596,14 @@ int hc__sq_set_live(hc__sq *s, const char *config, uint64_t version,
     return submit(s, op);
 }
 
-int hc__sq_watched(hc__sq *s, const char *config, const char *format, int on)
+int hc__sq_watched(hc__sq *s, const char *config, const char *format,
+                   const char *schema, int on)
 {
     sq_op *op = op_new(OP_WATCHED, config);
     if (!op)
         return lost(s);
     op->format = dup_or_null(format);
+    op->schema = dup_or_null(schema);
     op->on = on;
     return submit(s, op);
 }
@@ -1163,7 +1168,8 @@ int hc__sq_configs(hc__sq *s, const char *config, hc__sq_config **out,
     *n = 0;
     if (rc)
         return rc;
-    st = prep(s, "SELECT name, format, live_version, live_since_ns, watched"
+    st = prep(s, "SELECT name, format, live_version, live_since_ns, watched,"
+                 " schema"
                  " FROM configs WHERE ?1 IS NULL OR name = ?1 ORDER BY name");
     if (!st) {
         read_end(s, key);
@@ -1185,6 +1191,7 @@ int hc__sq_configs(hc__sq *s, const char *config, hc__sq_config **out,
         c->live_version = (uint64_t)sqlite3_column_int64(st, 2);
         c->live_since_ns = sqlite3_column_int64(st, 3);
         c->watched = sqlite3_column_int(st, 4);
+        c->schema = col_text(st, 5);
     }
     sqlite3_finalize(st);
     read_end(s, key);
@@ -1301,6 +1308,7 @@ void hc__sq_configs_free(hc__sq_config *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(c[i].config);
         free(c[i].format);
+        free(c[i].schema);
     }
     free(c);
 }

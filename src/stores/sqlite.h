@@ -73,14 +73,16 @@ typedef struct hc__sq_config {
     char *format;
     uint64_t live_version;
     int64_t live_since_ns;
-    int watched; /* by the watcher holding the lock */
+    int watched;  /* by the watcher holding the lock */
+    char *schema; /* the watcher's schema file, NULL: none */
 } hc__sq_config;
 
 /* Counters kept per config; the stats verb sums them. */
 #define HC__SQ_COUNTERS(X)                                                     \
     X(loads)                                                                   \
-    X(reloads) X(rollbacks) X(failed_validations) X(vetoed) X(missing)         \
-        X(reverted) X(unchanged) X(lat_count) X(lat_sum_us) X(lat_max_us)
+    X(reloads)                                                                 \
+    X(rollbacks) X(failed_validations) X(vetoed) X(missing) X(reverted)        \
+        X(unchanged) X(lat_count) X(lat_sum_us) X(lat_max_us)
 
 typedef struct hc__sq_counters {
 #define HC__SQ_FIELD(n) uint64_t n;
@@ -114,8 +116,11 @@ int hc__sq_record(hc__sq *s, const char *config, const hc__sq_attempt *a);
 /* Makes an already stored version live again (revert). */
 int hc__sq_set_live(hc__sq *s, const char *config, uint64_t version,
                     int64_t time_ns);
-/* Marks config as watched (by this watcher) or not. */
-int hc__sq_watched(hc__sq *s, const char *config, const char *format, int on);
+/* Marks config as watched (by this watcher) or not; schema: the path of
+ * the schema it is validated against (NULL: none), which a CLI rollback
+ * checks the stored version against. */
+int hc__sq_watched(hc__sq *s, const char *config, const char *format,
+                   const char *schema, int on);
 /* Waits until everything queued is written. Returns the error count. */
 uint64_t hc__sq_flush(hc__sq *s);
 /* Store errors so far (writes that failed: disk full, read-only...). */
