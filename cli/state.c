@@ -3,6 +3,7 @@
 #include "state.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -105,7 +106,9 @@ int64_t cli_parse_time(const char *s)
         return -1;
     if (s[0] == '@') {
         v = strtoll(s + 1, &end, 10);
-        return *end || end == s + 1 || v < 0 ? -1 : (int64_t)v * 1000000000;
+        if (*end || end == s + 1 || v < 0)
+            return -1;
+        return v > INT64_MAX / 1000000000 ? INT64_MAX : v * 1000000000;
     }
     v = strtoll(s, &end, 10);
     if (end != s && v >= 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
@@ -128,7 +131,11 @@ int64_t cli_parse_time(const char *s)
     }
     if (!e || (*e && strcmp(e, "Z")))
         return -1;
-    return (int64_t)timegm(&tm) * 1000000000;
+    {
+        int64_t sec = (int64_t)timegm(&tm);
+        /* nanoseconds since 1970 end in 2262 */
+        return sec > INT64_MAX / 1000000000 ? INT64_MAX : sec * 1000000000;
+    }
 }
 
 /* ---- masking ------------------------------------------------------------- */
