@@ -5,3 +5,9 @@ hc_unit_test(test_state_store SOURCES ${CMAKE_SOURCE_DIR}/tests/test_state_store
 add_test(NAME test_state_cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_state_cli.sh
          $<TARGET_FILE:hotconf_cli>)
 set_tests_properties(test_state_cli PROPERTIES LABELS "cli" TIMEOUT 300)
+# Operating it: find_package(hotconf) from a fresh project, an rpath build
+# that starts without LD_LIBRARY_PATH, man pages (mandoc -Tlint), bash
+# completion and the systemd unit installed.
+add_test(NAME test_state_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_state_install.sh
+         ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} "${HC_INSTALL_TEST_CFLAGS}")
+set_tests_properties(test_state_install PROPERTIES LABELS "install" TIMEOUT 300)
