@@ -674,7 +674,7 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
     c.e = e;
-    if (state_dir && !(c.ws = cli_wstate_open(state_dir))) {
+    if (state_dir && !(c.ws = cli_wstate_open(state_dir, (int)history))) {
         rc = HC_EXIT_FAIL;
         goto out;
     }

@@ -36,14 +36,15 @@ static void log_cb(int level, const char *msg, void *ud)
             msg);
 }
 
-cli_wstate *cli_wstate_open(const char *dir)
+cli_wstate *cli_wstate_open(const char *dir, int keep_versions)
 {
+    hc__sq_limits lim = {keep_versions, 0, 0};
     cli_wstate *ws = calloc(1, sizeof *ws);
     hc_error err;
     if (!ws)
         return NULL;
     hc_error_init(&err);
-    ws->store = hc__sq_open(dir, HC__SQ_WATCHER, NULL, log_cb, NULL, &err);
+    ws->store = hc__sq_open(dir, HC__SQ_WATCHER, &lim, log_cb, NULL, &err);
     if (!ws->store) {
         fprintf(stderr, "hotconf watch: %s: %s\n", err.source, err.text);
         free(ws);

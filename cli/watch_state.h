@@ -14,9 +14,10 @@
 
 typedef struct cli_wstate cli_wstate;
 
-/* Opens DIR for this watcher (prints the reason and returns NULL when
- * another watcher holds it). */
-cli_wstate *cli_wstate_open(const char *dir);
+/* Opens DIR for this watcher, keeping keep_versions versions per config
+ * (0: 10). Prints the reason and returns NULL when another watcher holds
+ * DIR. */
+cli_wstate *cli_wstate_open(const char *dir, int keep_versions);
 /* Before hc_watch(path): reads the stored numbering of path. */
 void cli_wstate_attach(cli_wstate *ws, const char *path, hc_format format,
                        const char *schema_path);
