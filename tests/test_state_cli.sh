@@ -146,6 +146,16 @@ check "corrupt: moved aside" sh -c "ls '$S' | grep -q 'state.db.corrupt-'"
 check "corrupt: fresh history" [ "$(top)" = 1 ]
 stop_watch
 
+# writeOnly in the watcher's schema masks too (show finds the schema)
+printf '{"type":"object","properties":{"db":{"type":"object","properties":{"host":{"writeOnly":true}}}}}\n' >"$T/wo.json"
+printf '{"port": 5, "db": {"host": "internal.example"}}\n' >"$T/b.json"
+"$H" watch "$T/b.json" --state "$T/s2" --schema "$T/wo.json" --events >"$T/w2.log" 2>&1 &
+W=$!
+check "watcher 2 ready" wait_for has "$T/w2.log" '"event":"ready"'
+check "writeOnly masked in show" sh -c "'$H' show '$T/b.json' 1 --state '$T/s2' | grep -q '\"host\": \"\*\*\*\"'"
+check "writeOnly: --reveal shows it" sh -c "'$H' show '$T/b.json' 1 --state '$T/s2' --reveal | grep -q internal.example"
+stop_watch
+
 check "verbs with no database: 1" [ "$(rcof "$H" history "$T/a.json" --state "$T/none")" = 1 ]
 
 echo "$n checks, $fails failed"
