@@ -81,8 +81,9 @@ typedef struct hc__sq_config {
 #define HC__SQ_COUNTERS(X)                                                     \
     X(loads)                                                                   \
     X(reloads)                                                                 \
-    X(rollbacks) X(failed_validations) X(vetoed) X(missing) X(reverted)        \
-        X(unchanged) X(lat_count) X(lat_sum_us) X(lat_max_us)
+    X(rollbacks)                                                               \
+    X(failed_validations) X(vetoed) X(missing) X(reverted) X(unchanged)        \
+        X(lat_count) X(lat_sum_us) X(lat_max_us)
 
 typedef struct hc__sq_counters {
 #define HC__SQ_FIELD(n) uint64_t n;
