@@ -979,9 +979,9 @@ static void read_end(hc__sq *s, char *key)
     free(key);
 }
 
-static void fill_version(sqlite3_stmt *st, hc__sq_version *v, int content)
+static void version_row(sqlite3_stmt *st, void *elem)
 {
-    memset(v, 0, sizeof *v);
+    hc__sq_version *v = elem;
     v->version = (uint64_t)sqlite3_column_int64(st, 0);
     v->time_ns = sqlite3_column_int64(st, 1);
     v->hash = (uint64_t)sqlite3_column_int64(st, 2);
@@ -991,93 +991,26 @@ static void fill_version(sqlite3_stmt *st, hc__sq_version *v, int content)
     v->source_rev = col_text(st, 6);
     v->changed = sqlite3_column_int(st, 7);
     v->live = sqlite3_column_int(st, 8);
-    if (content) {
-        const void *b = sqlite3_column_blob(st, 9);
-        int n = sqlite3_column_bytes(st, 9);
-        v->content = malloc((size_t)n + 1);
-        if (v->content) {
-            if (n)
-                memcpy(v->content, b, (size_t)n);
-            v->content[n] = '\0';
-        }
-        v->size = (size_t)n;
-    }
 }
 
-#define VERSION_COLS                                                           \
-    "v.version, v.applied_ns, v.hash, v.size, v.trigger, v.format,"            \
-    " v.source_rev, v.changed, v.version = c.live_version"
-
-int hc__sq_list(hc__sq *s, const char *config, hc__sq_version **out, size_t *n)
+static void version_content_row(sqlite3_stmt *st, void *elem)
 {
-    char *key;
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int rc = read_begin(s, config, &key);
-    *out = NULL;
-    *n = 0;
-    if (rc)
-        return rc;
-    st = prep(s, "SELECT " VERSION_COLS " FROM versions v JOIN configs c"
-                 " ON c.id = v.config_id WHERE c.name = ?1"
-                 " ORDER BY v.version DESC");
-    if (!st) {
-        read_end(s, key);
-        return HC_ESYS;
+    hc__sq_version *v = elem;
+    const void *b = sqlite3_column_blob(st, 9);
+    int n = sqlite3_column_bytes(st, 9);
+    version_row(st, elem);
+    v->content = malloc((size_t)n + 1);
+    if (v->content) {
+        if (n)
+            memcpy(v->content, b, (size_t)n);
+        v->content[n] = '\0';
     }
-    bind_text(st, 1, key);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            hc__sq_version *nv =
-                realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof *nv);
-            if (!nv)
-                break;
-            *out = nv;
-        }
-        fill_version(st, &(*out)[(*n)++], 0);
-    }
-    sqlite3_finalize(st);
-    read_end(s, key);
-    if (rc != SQLITE_DONE) {
-        hc__sq_versions_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-        return HC_ESYS;
-    }
-    return 0;
+    v->size = (size_t)n;
 }
 
-int hc__sq_get(hc__sq *s, const char *config, uint64_t version,
-               hc__sq_version *out)
+static void attempt_row(sqlite3_stmt *st, void *elem)
 {
-    char *key;
-    sqlite3_stmt *st;
-    int rc = read_begin(s, config, &key);
-    memset(out, 0, sizeof *out);
-    if (rc)
-        return rc;
-    st = prep(s, "SELECT " VERSION_COLS ", v.content FROM versions v"
-                 " JOIN configs c ON c.id = v.config_id WHERE c.name = ?1"
-                 " AND (?2 = 0 OR v.version = ?2)"
-                 " ORDER BY v.version DESC LIMIT 1");
-    if (!st) {
-        read_end(s, key);
-        return HC_ESYS;
-    }
-    bind_text(st, 1, key);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)version);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        fill_version(st, out, 1);
-    sqlite3_finalize(st);
-    read_end(s, key);
-    if (rc == SQLITE_ROW)
-        return out->content ? 0 : HC_ENOMEM;
-    return rc == SQLITE_DONE ? HC_EHISTORY : HC_ESYS;
-}
-
-static void fill_attempt(sqlite3_stmt *st, hc__sq_attempt *a)
-{
+    hc__sq_attempt *a = elem;
     a->time_ns = sqlite3_column_int64(st, 0);
     a->outcome = col_text(st, 1);
     a->trigger = col_text(st, 2);
@@ -1087,14 +1020,49 @@ static void fill_attempt(sqlite3_stmt *st, hc__sq_attempt *a)
     a->changed = col_text(st, 6);
 }
 
-#define ATTEMPT_COLS                                                           \
-    "a.time_ns, a.outcome, a.trigger, a.version, a.error, a.latency_us,"       \
-    " a.changed"
-
-int hc__sq_attempts(hc__sq *s, const char *config, int64_t since_ns,
-                    const char *outcome, hc__sq_attempt **out, size_t *n)
+static void config_row(sqlite3_stmt *st, void *elem)
 {
-    char *key;
+    hc__sq_config *c = elem;
+    c->config = col_text(st, 0);
+    c->format = col_text(st, 1);
+    c->live_version = (uint64_t)sqlite3_column_int64(st, 2);
+    c->live_since_ns = sqlite3_column_int64(st, 3);
+    c->watched = sqlite3_column_int(st, 4);
+    c->schema = col_text(st, 5);
+}
+
+static void version_clear_any(void *elem)
+{
+    hc__sq_version_clear(elem);
+}
+
+static void attempt_clear_any(void *elem)
+{
+    hc__sq_attempt_clear(elem);
+}
+
+static void config_clear_any(void *elem)
+{
+    hc__sq_config *c = elem;
+    free(c->config);
+    free(c->format);
+    free(c->schema);
+}
+
+/* The parameters of a read: ?1 is always the config's key (NULL: all). */
+typedef struct qargs {
+    int64_t i2;
+    const char *t3;
+} qargs;
+
+/* Runs a read and collects its rows, each filled by row() into an element
+ * of elsize bytes (zeroed first), into *out (malloc'd; NULL when none). */
+static int query_rows(hc__sq *s, const char *config, const char *sql,
+                      const qargs *qa, size_t elsize,
+                      void (*row)(sqlite3_stmt *, void *),
+                      void (*clear)(void *), void **out, size_t *n)
+{
+    char *key, *arr = NULL;
     sqlite3_stmt *st;
     size_t cap = 0;
     int rc = read_begin(s, config, &key);
@@ -1102,106 +1070,122 @@ int hc__sq_attempts(hc__sq *s, const char *config, int64_t since_ns,
     *n = 0;
     if (rc)
         return rc;
-    st = prep(s, "SELECT " ATTEMPT_COLS " FROM attempts a JOIN configs c"
-                 " ON c.id = a.config_id WHERE c.name = ?1 AND a.time_ns >= ?2"
-                 " AND (?3 IS NULL OR a.outcome = ?3) ORDER BY a.id DESC");
-    if (!st) {
+    if (!(st = prep(s, sql))) {
         read_end(s, key);
         return HC_ESYS;
     }
     bind_text(st, 1, key);
-    sqlite3_bind_int64(st, 2, since_ns);
-    bind_text(st, 3, outcome);
+    if (qa) {
+        sqlite3_bind_int64(st, 2, qa->i2);
+        bind_text(st, 3, qa->t3);
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
-            hc__sq_attempt *na =
-                realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof *na);
-            if (!na)
+            char *na = realloc(arr, (cap = cap ? cap * 2 : 16) * elsize);
+            if (!na) {
+                rc = SQLITE_NOMEM;
                 break;
-            *out = na;
+            }
+            arr = na;
         }
-        fill_attempt(st, &(*out)[(*n)++]);
+        memset(arr + *n * elsize, 0, elsize);
+        row(st, arr + (*n)++ * elsize);
     }
     sqlite3_finalize(st);
     read_end(s, key);
     if (rc != SQLITE_DONE) {
-        hc__sq_attempts_free(*out, *n);
-        *out = NULL;
+        for (size_t i = 0; i < *n; i++)
+            clear(arr + i * elsize);
+        free(arr);
         *n = 0;
-        return HC_ESYS;
+        return rc == SQLITE_NOMEM ? HC_ENOMEM : HC_ESYS;
     }
+    *out = arr;
     return 0;
+}
+
+/* The first row of a read into *elem; notfound when there is none. */
+static int query_one(hc__sq *s, const char *config, const char *sql,
+                     const qargs *qa, size_t elsize,
+                     void (*row)(sqlite3_stmt *, void *), void (*clear)(void *),
+                     void *elem, int notfound)
+{
+    void *arr;
+    size_t n;
+    int rc = query_rows(s, config, sql, qa, elsize, row, clear, &arr, &n);
+    memset(elem, 0, elsize);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(elem, arr, elsize);
+    for (size_t i = 1; i < n; i++)
+        clear((char *)arr + i * elsize);
+    free(arr);
+    return n ? 0 : notfound;
+}
+
+#define VERSION_SQL(extra)                                                     \
+    "SELECT v.version, v.applied_ns, v.hash, v.size, v.trigger, v.format,"     \
+    " v.source_rev, v.changed, v.version = c.live_version" extra               \
+    " FROM versions v JOIN configs c ON c.id = v.config_id"                    \
+    " WHERE c.name = ?1"
+
+int hc__sq_list(hc__sq *s, const char *config, hc__sq_version **out, size_t *n)
+{
+    return query_rows(s, config, VERSION_SQL("") " ORDER BY v.version DESC",
+                      NULL, sizeof **out, version_row, version_clear_any,
+                      (void **)out, n);
+}
+
+int hc__sq_get(hc__sq *s, const char *config, uint64_t version,
+               hc__sq_version *out)
+{
+    qargs qa = {(int64_t)version, NULL};
+    int rc = query_one(s, config,
+                       VERSION_SQL(", v.content") " AND (?2 = 0 OR v.version"
+                                                  " = ?2) ORDER BY v.version"
+                                                  " DESC LIMIT 1",
+                       &qa, sizeof *out, version_content_row, version_clear_any,
+                       out, HC_EHISTORY);
+    if (rc == 0 && !out->content) {
+        hc__sq_version_clear(out);
+        return HC_ENOMEM;
+    }
+    return rc;
+}
+
+#define ATTEMPT_SQL                                                            \
+    "SELECT a.time_ns, a.outcome, a.trigger, a.version, a.error,"              \
+    " a.latency_us, a.changed FROM attempts a JOIN configs c"                  \
+    " ON c.id = a.config_id WHERE c.name = ?1"
+
+int hc__sq_attempts(hc__sq *s, const char *config, int64_t since_ns,
+                    const char *outcome, hc__sq_attempt **out, size_t *n)
+{
+    qargs qa = {since_ns, outcome};
+    return query_rows(s, config,
+                      ATTEMPT_SQL " AND a.time_ns >= ?2 AND (?3 IS NULL OR"
+                                  " a.outcome = ?3) ORDER BY a.id DESC",
+                      &qa, sizeof **out, attempt_row, attempt_clear_any,
+                      (void **)out, n);
 }
 
 int hc__sq_last_attempt(hc__sq *s, const char *config, hc__sq_attempt *out)
 {
-    char *key;
-    sqlite3_stmt *st;
-    int rc = read_begin(s, config, &key);
-    memset(out, 0, sizeof *out);
-    if (rc)
-        return rc;
-    st = prep(s, "SELECT " ATTEMPT_COLS " FROM attempts a JOIN configs c"
-                 " ON c.id = a.config_id WHERE c.name = ?1"
-                 " ORDER BY a.id DESC LIMIT 1");
-    if (!st) {
-        read_end(s, key);
-        return HC_ESYS;
-    }
-    bind_text(st, 1, key);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        fill_attempt(st, out);
-    sqlite3_finalize(st);
-    read_end(s, key);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? HC_ENOENT : HC_ESYS;
+    return query_one(s, config, ATTEMPT_SQL " ORDER BY a.id DESC LIMIT 1", NULL,
+                     sizeof *out, attempt_row, attempt_clear_any, out,
+                     HC_ENOENT);
 }
 
 int hc__sq_configs(hc__sq *s, const char *config, hc__sq_config **out,
                    size_t *n)
 {
-    char *key;
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int rc = read_begin(s, config, &key);
-    *out = NULL;
-    *n = 0;
-    if (rc)
-        return rc;
-    st = prep(s, "SELECT name, format, live_version, live_since_ns, watched,"
-                 " schema"
-                 " FROM configs WHERE ?1 IS NULL OR name = ?1 ORDER BY name");
-    if (!st) {
-        read_end(s, key);
-        return HC_ESYS;
-    }
-    bind_text(st, 1, key);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        hc__sq_config *c;
-        if (*n == cap) {
-            hc__sq_config *nc =
-                realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof *nc);
-            if (!nc)
-                break;
-            *out = nc;
-        }
-        c = &(*out)[(*n)++];
-        c->config = col_text(st, 0);
-        c->format = col_text(st, 1);
-        c->live_version = (uint64_t)sqlite3_column_int64(st, 2);
-        c->live_since_ns = sqlite3_column_int64(st, 3);
-        c->watched = sqlite3_column_int(st, 4);
-        c->schema = col_text(st, 5);
-    }
-    sqlite3_finalize(st);
-    read_end(s, key);
-    if (rc != SQLITE_DONE) {
-        hc__sq_configs_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-        return HC_ESYS;
-    }
-    return 0;
+    return query_rows(s, config,
+                      "SELECT name, format, live_version, live_since_ns,"
+                      " watched, schema FROM configs"
+                      " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+                      NULL, sizeof **out, config_row, config_clear_any,
+                      (void **)out, n);
 }
 
 int hc__sq_counters_get(hc__sq *s, const char *config, hc__sq_counters *out)
@@ -1305,10 +1289,7 @@ void hc__sq_attempts_free(hc__sq_attempt *a, size_t n)
 
 void hc__sq_configs_free(hc__sq_config *c, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(c[i].config);
-        free(c[i].format);
-        free(c[i].schema);
-    }
+    for (size_t i = 0; i < n; i++)
+        config_clear_any(&c[i]);
     free(c);
 }
