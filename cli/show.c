@@ -91,7 +91,7 @@ static int show_diff(hc__sq *s, const char *file, const hc__sq_version *v,
         free(out);
         json_decref(j);
     } else if (cs) {
-        cli_print_changes(cs, reveal ? "" : so->secret_keys,
+        cli_print_changes(cs, "", reveal ? "" : so->secret_keys,
                           reveal ? NULL : schema);
     }
     hc_changeset_free(cs);

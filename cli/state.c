@@ -144,10 +144,12 @@ int64_t cli_parse_time(const char *s)
 static int key_is_secret(const char *key, const char *list)
 {
     size_t klen = strlen(key);
-    if (!list)
+    /* NULL: the environment's list or the default; "": mask no key */
+    if (!list) {
         list = getenv("HOTCONF_SECRET_KEYS");
-    if (!list || !*list)
-        list = CLI_SECRET_KEYS_DEFAULT;
+        if (!list || !*list)
+            list = CLI_SECRET_KEYS_DEFAULT;
+    }
     while (*list) {
         const char *c = strchr(list, ',');
         size_t n = c ? (size_t)(c - list) : strlen(list);
@@ -244,8 +246,8 @@ static const char *show_path(const char *p)
     return *p ? p : "(root)";
 }
 
-void cli_print_changes(const hc_changeset *cs, const char *secret_keys,
-                       const json_t *schema)
+void cli_print_changes(const hc_changeset *cs, const char *indent,
+                       const char *secret_keys, const json_t *schema)
 {
     size_t n = hc_changeset_count(cs);
     for (size_t i = 0; i < n; i++) {
@@ -265,13 +267,13 @@ void cli_print_changes(const hc_changeset *cs, const char *secret_keys,
                             : NULL;
         switch (c->op) {
         case HC_CHANGE_ADDED:
-            printf("+ %s = %s\n", show_path(c->path), nv);
+            printf("%s+ %s = %s\n", indent, show_path(c->path), nv);
             break;
         case HC_CHANGE_REMOVED:
-            printf("- %s = %s\n", show_path(c->path), o);
+            printf("%s- %s = %s\n", indent, show_path(c->path), o);
             break;
         case HC_CHANGE_CHANGED:
-            printf("~ %s: %s -> %s\n", show_path(c->path), o, nv);
+            printf("%s~ %s: %s -> %s\n", indent, show_path(c->path), o, nv);
             break;
         }
         free(o);

@@ -36,16 +36,18 @@ const char *cli_time(int64_t ns, char *buf);
 int64_t cli_parse_time(const char *s);
 
 /* Masks, in place, the values whose key looks secret (last segment in the
- * list: --secret-keys, else $HOTCONF_SECRET_KEYS, else the default) or
- * that the schema marks writeOnly. schema may be NULL. */
+ * list secret_keys, comma separated; NULL: $HOTCONF_SECRET_KEYS, else the
+ * default; "": none) or that the schema marks writeOnly (schema may be
+ * NULL). */
 void cli_mask(json_t *doc, const char *secret_keys, const json_t *schema);
 /* Does this diff path (a.b[0].c) end in a secret key? */
 int cli_path_is_secret(const char *path, const char *secret_keys,
                        const json_t *schema);
 
-/* Prints the changes as hotconf diff does, secret values masked. */
-void cli_print_changes(const hc_changeset *cs, const char *secret_keys,
-                       const json_t *schema);
+/* Prints the changes as hotconf diff does, each line after indent, secret
+ * values masked. */
+void cli_print_changes(const hc_changeset *cs, const char *indent,
+                       const char *secret_keys, const json_t *schema);
 
 #define CLI_MASK "***"
 #define CLI_SECRET_KEYS_DEFAULT                                                \

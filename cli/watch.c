@@ -436,24 +436,10 @@ static int on_change(const hc_change_record *rec, void *ud)
                                                      rec->version),
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
               (long long)lat);
-        for (size_t i = 0; i < n && rec->trigger != HC_TRIGGER_INITIAL; i++) {
-            const hc_change *ch = hc_changeset_at(rec->changes, i);
-            int secret = cli_path_is_secret(ch->path, NULL, NULL);
-            char *o = secret          ? strdup("\"" CLI_MASK "\"")
-                      : ch->old_value ? cli_json_compact(ch->old_value)
-                                      : NULL;
-            char *nv = secret          ? strdup("\"" CLI_MASK "\"")
-                       : ch->new_value ? cli_json_compact(ch->new_value)
-                                       : NULL;
-            const char *p = *ch->path ? ch->path : "(root)";
-            if (ch->op == HC_CHANGE_ADDED)
-                human("  + %s = %s\n", p, nv);
-            else if (ch->op == HC_CHANGE_REMOVED)
-                human("  - %s = %s\n", p, o);
-            else
-                human("  ~ %s: %s -> %s\n", p, o, nv);
-            free(o);
-            free(nv);
+        if (rec->trigger != HC_TRIGGER_INITIAL) {
+            /* secret values masked (state.c) */
+            cli_print_changes(rec->changes, "  ", NULL, NULL);
+            fflush(stdout);
         }
     }
     if (!w || rec->trigger == HC_TRIGGER_INITIAL)

@@ -80,6 +80,10 @@ check "show --reveal" sh -c "'$H' show '$T/a.json' 2 --state '$S' --reveal | gre
 printf '~ port: 1 -> 2\n~ db.password: "***" -> "***"\n' >"$T/dwant"
 check "show --diff" cmp -s "$T/d" "$T/dwant"
 check "show --diff OTHER --secret-keys host" sh -c "'$H' show '$T/a.json' 1 --diff 2 --state '$S' --secret-keys port | grep -qx '~ port: \"\*\*\*\" -> \"\*\*\*\"'"
+check "show --diff --reveal: real values" sh -c "'$H' show '$T/a.json' 2 --diff --state '$S' --reveal | grep -qx '~ db.password: \"hunter1\" -> \"hunter2\"'"
+printf '{"api_token": "t1", "n": 1}\n' >"$T/d1.json"; printf '{"api_token": "t2", "n": 2}\n' >"$T/d2.json"
+check "hotconf diff masks" sh -c "'$H' diff '$T/d1.json' '$T/d2.json' | grep -qx '~ api_token: \"\*\*\*\" -> \"\*\*\*\"'"
+check "hotconf diff --reveal" sh -c "'$H' diff '$T/d1.json' '$T/d2.json' --reveal | grep -qx '~ api_token: \"t1\" -> \"t2\"'"
 check "show missing version: 1" [ "$(rcof "$H" show "$T/a.json" 9 --state "$S")" = 1 ]
 check "--events masks secrets" sh -c "grep '\"version\":2' '$T/w.log' | grep -q '\"new\":\"\*\*\*\"' && ! grep -q hunter2 '$T/w.log'"
 
