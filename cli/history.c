@@ -31,15 +31,11 @@ int cmd_history(int argc, char **argv)
     int rc;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("history", argc, argv, &i, &so);
-        if (rc < 0)
-            return HC_EXIT_USAGE;
-        if (rc > 0)
+        rc = cli_state_arg("history", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE)
+            return rc;
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("history", "unknown option '%s'", argv[i]);
         if (file)

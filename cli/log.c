@@ -38,15 +38,11 @@ int cmd_log(int argc, char **argv)
     int rc;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("log", argc, argv, &i, &so);
-        if (rc < 0)
-            return HC_EXIT_USAGE;
-        if (rc > 0)
+        rc = cli_state_arg("log", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE)
+            return rc;
         if ((rc = cli_opt_value(argc, argv, &i, "--since", &v)) != 0) {
             if (rc < 0 || (since = cli_parse_time(v)) < 0)
                 return cli_usage_error("log", "--since needs a time "

@@ -345,15 +345,11 @@ int cmd_rollback(int argc, char **argv)
     int rc;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("rollback", argc, argv, &i, &so);
-        if (rc < 0)
-            return HC_EXIT_USAGE;
-        if (rc > 0)
+        rc = cli_state_arg("rollback", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE)
+            return rc;
         if ((rc = cli_opt_value(argc, argv, &i, "--to", &v)) != 0) {
             char *end;
             unsigned long long x =

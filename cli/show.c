@@ -112,15 +112,11 @@ int cmd_show(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *val;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("show", argc, argv, &i, &so);
-        if (rc < 0)
-            return HC_EXIT_USAGE;
-        if (rc > 0)
+        rc = cli_state_arg("show", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE)
+            return rc;
         if (!strcmp(argv[i], "--diff")) {
             diff = 1;
             /* OTHER is optional: taken when the next word is a number */

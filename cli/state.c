@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-int cli_state_opt(const char *verb, int argc, char **argv, int *i,
-                  cli_state_opts *so)
+static int state_opt(const char *verb, int argc, char **argv, int *i,
+                     cli_state_opts *so)
 {
     const char *v = NULL;
     int r;
@@ -36,6 +36,20 @@ int cli_state_opt(const char *verb, int argc, char **argv, int *i,
         return 1;
     }
     return 0;
+}
+
+int cli_state_arg(const char *verb, const char *help, int argc, char **argv,
+                  int *i, cli_state_opts *so)
+{
+    if (!strcmp(argv[*i], "--help") || !strcmp(argv[*i], "-h")) {
+        fputs(help, stdout);
+        return HC_EXIT_OK;
+    }
+    switch (state_opt(verb, argc, argv, i, so)) {
+    case 1: return CLI_NEXT;
+    case -1: return HC_EXIT_USAGE;
+    default: return CLI_MINE;
+    }
 }
 
 static char *join2(const char *a, const char *b)

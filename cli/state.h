@@ -17,10 +17,14 @@ typedef struct cli_state_opts {
     const char *secret_keys; /* --secret-keys LIST (comma separated) */
 } cli_state_opts;
 
-/* Consumes --state DIR, --json, --secret-keys LIST. 1 consumed, 0 not
- * ours, -1 usage error (printed). */
-int cli_state_opt(const char *verb, int argc, char **argv, int *i,
-                  cli_state_opts *so);
+/* One argument of an operator verb: --help (prints help), --state DIR,
+ * --json, --secret-keys LIST. Returns CLI_NEXT (consumed), CLI_MINE (not
+ * a shared one: the verb's own), or an exit status to return at once (0
+ * after --help, 2 after a usage error, printed). */
+#define CLI_NEXT (-1)
+#define CLI_MINE (-2)
+int cli_state_arg(const char *verb, const char *help, int argc, char **argv,
+                  int *i, cli_state_opts *so);
 
 /* The state folder: --state, else $XDG_STATE_HOME/hotconf, else
  * ~/.local/state/hotconf; /var/lib/hotconf as root. malloc'd. */

@@ -36,15 +36,11 @@ int cmd_stats(int argc, char **argv)
     int rc;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("stats", argc, argv, &i, &so);
-        if (rc < 0)
-            return HC_EXIT_USAGE;
-        if (rc > 0)
+        rc = cli_state_arg("stats", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE)
+            return rc;
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("stats", "unknown option '%s'", argv[i]);
         if (file)

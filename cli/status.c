@@ -67,18 +67,13 @@ int cmd_status(int argc, char **argv)
     if (!files)
         return HC_EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            free(files);
-            return HC_EXIT_OK;
-        }
-        rc = cli_state_opt("status", argc, argv, &i, &so);
-        if (rc < 0) {
-            free(files);
-            return HC_EXIT_USAGE;
-        }
-        if (rc > 0)
+        rc = cli_state_arg("status", help, argc, argv, &i, &so);
+        if (rc == CLI_NEXT)
             continue;
+        if (rc != CLI_MINE) {
+            free(files);
+            return rc;
+        }
         if (argv[i][0] == '-' && argv[i][1]) {
             free(files);
             return cli_usage_error("status", "unknown option '%s'", argv[i]);
