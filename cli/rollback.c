@@ -151,7 +151,10 @@ static int wait_verdict(hc__sq *s, const char *file, int64_t since,
         int verdict = -1;
         if (hc__sq_attempts(s, file, since, NULL, &as, &n) == 0) {
             for (size_t i = n; i-- > 0 && verdict < 0;) {
-                if (!as[i].trigger || strcmp(as[i].trigger, "rollback"))
+                int ours = as[i].trigger && !strcmp(as[i].trigger, "rollback");
+                /* a rejection carries the file's trigger, not ours: the
+                 * first one after our write is the verdict on it */
+                if (!ours && strcmp(as[i].outcome, "rejected"))
                     continue;
                 verdict = strcmp(as[i].outcome, "applied") &&
                           strcmp(as[i].outcome, "rolled_back");

@@ -160,6 +160,18 @@ check "writeOnly masked in show" sh -c "'$H' show '$T/b.json' 1 --state '$T/s2' 
 check "writeOnly: --reveal shows it" sh -c "'$H' show '$T/b.json' 1 --state '$T/s2' --reveal | grep -q internal.example"
 stop_watch
 
+# the watcher's (compiled) schema has the last word: a rollback it rejects
+# exits 1 even when the CLI's own check passed
+printf '{"port": 4, "db": {"host": "internal.example"}}\n' >"$T/b.json"
+printf '{"type":"object","properties":{"port":{"maximum":4}}}\n' >"$T/max4.json"
+printf '{}\n' >"$T/any.json"
+"$H" watch "$T/b.json" --state "$T/s2" --schema "$T/max4.json" --events >"$T/w2.log" 2>&1 &
+W=$!
+check "watcher 3 ready" wait_for has "$T/w2.log" '"event":"ready"'
+check "rollback the watcher rejects: 1" [ "$(rcof "$H" rollback "$T/b.json" --to 1 --schema "$T/any.json" --state "$T/s2")" = 1 ]
+check "rollback rejected: says so" grep -q "the watcher refused it" "$T/e"
+stop_watch
+
 check "verbs with no database: 1" [ "$(rcof "$H" history "$T/a.json" --state "$T/none")" = 1 ]
 
 echo "$n checks, $fails failed"
