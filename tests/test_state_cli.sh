@@ -39,7 +39,11 @@ start_watch() {
   W=$!
   wait_for has "$T/w.log" '"event":"ready"' || fail "watcher ready ($(cat "$T/w.err"))"
 }
-stop_watch() { kill "$W"; wait "$W" 2>/dev/null; W=""; }
+# SIGTERM: a clean exit 0 (the store's thread must not take the signal)
+stop_watch() {
+  kill "$W"; wait "$W" 2>/dev/null; wrc=$?; W=""; n=$((n + 1))
+  [ "$wrc" = 0 ] || fail "watcher exit status $wrc after SIGTERM"
+}
 nversions() { "$H" history "$T/a.json" --state "$S" --json | grep -o '"version":' | wc -l; }
 top() { "$H" history "$T/a.json" --state "$S" --json | sed 's/^\[{"version":\([0-9]*\),.*/\1/'; }
 

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -863,7 +864,16 @@ hc__sq *hc__sq_open(const char *dir, int flags, const hc__sq_limits *lim,
         exec_sql(s->db, "UPDATE configs SET watched = 0 WHERE watched != 0");
     }
     if (flags & HC__SQ_WATCHER) {
-        if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+        /* The writer takes no signals: a process-directed SIGTERM must
+         * reach the thread that waits for it (a signalfd, a handler), not
+         * kill the process through ours. */
+        sigset_t all, old;
+        int prc;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        prc = pthread_create(&s->thread, NULL, writer_main, s);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (prc != 0) {
             hc__error_set(err, HC_ESYS, dir, 0, 0, 0,
                           "cannot start the store thread");
             goto fail;
