@@ -727,7 +727,9 @@ int cmd_watch(int argc, char **argv)
               c.nw == 1 ? "" : "s");
     }
     /* Type=notify units start their dependants once the first load is
-     * done (a no-op outside systemd). */
+     * done, and recorded: hotconf status shows it (a no-op outside
+     * systemd). */
+    cli_wstate_flush(c.ws);
     sd_notify(0, "READY=1");
 
     for (;;) {

@@ -187,6 +187,12 @@ void cli_wstate_error(cli_wstate *ws, const hc_error_record *rec)
     hc__sq_record(ws->store, rec->path, &a);
 }
 
+void cli_wstate_flush(cli_wstate *ws)
+{
+    if (ws)
+        hc__sq_flush(ws->store);
+}
+
 void cli_wstate_close(cli_wstate *ws)
 {
     if (!ws)

@@ -28,6 +28,8 @@ void cli_wstate_error(cli_wstate *ws, const hc_error_record *rec);
 /* The stored version number of an engine version (what to print). */
 uint64_t cli_wstate_version(const cli_wstate *ws, const char *path,
                             uint64_t engine_version);
+/* Waits until everything recorded so far is in the database. */
+void cli_wstate_flush(cli_wstate *ws);
 void cli_wstate_close(cli_wstate *ws);
 
 #endif

@@ -24,6 +24,18 @@
 #include <cmocka.h>
 
 static const char *hotconf;
+static pid_t child; /* killed by the teardown if a check failed */
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        child = 0;
+    }
+    return 0;
+}
 
 static void test_ready_after_first_load(void **state)
 {
@@ -48,7 +60,7 @@ static void test_ready_after_first_load(void **state)
     memcpy(sa.sun_path, sock, strlen(sock) + 1);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 
-    pid = fork();
+    child = pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         setenv("NOTIFY_SOCKET", sock, 1);
@@ -67,7 +79,7 @@ static void test_ready_after_first_load(void **state)
     buf[n] = '\0';
     assert_non_null(strstr(buf, "READY=1"));
     {
-        /* the first load happened before READY */
+        /* the first load happened, and is recorded, before READY */
         hc_error err;
         hc__sq *s = hc__sq_open(sdir, HC__SQ_NOCREATE, NULL, NULL, NULL, &err);
         hc__sq_version *vs;
@@ -80,6 +92,7 @@ static void test_ready_after_first_load(void **state)
     }
     kill(pid, SIGTERM);
     waitpid(pid, &status, 0);
+    child = 0;
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     close(fd);
@@ -93,7 +106,7 @@ static void test_ready_after_first_load(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ready_after_first_load),
+        cmocka_unit_test_teardown(test_ready_after_first_load, teardown),
     };
     if (argc < 2) {
         fprintf(stderr, "usage: test_state_notify HOTCONF\n");

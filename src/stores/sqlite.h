@@ -78,12 +78,12 @@ typedef struct hc__sq_config {
 } hc__sq_config;
 
 /* Counters kept per config; the stats verb sums them. */
+/* clang-format off */
 #define HC__SQ_COUNTERS(X)                                                     \
-    X(loads)                                                                   \
-    X(reloads)                                                                 \
-    X(rollbacks)                                                               \
-    X(failed_validations) X(vetoed) X(missing) X(reverted) X(unchanged)        \
-        X(lat_count) X(lat_sum_us) X(lat_max_us)
+    X(loads) X(reloads) X(rollbacks) X(failed_validations) X(vetoed)           \
+    X(missing) X(reverted) X(unchanged) X(lat_count) X(lat_sum_us)             \
+    X(lat_max_us)
+/* clang-format on */
 
 typedef struct hc__sq_counters {
 #define HC__SQ_FIELD(n) uint64_t n;
