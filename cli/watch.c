@@ -9,6 +9,8 @@
  * queues one more) and/or sends --signal.
  */
 #include "cli.h"
+#include "state.h"
+#include "watch_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -29,7 +32,7 @@ static const char help[] =
     "                     [--signal SIG (--pid N | --pidfile F)]\n"
     "                     [--poll MS] [--history N] [--format F]\n"
     "                     [--schema SCHEMA [--fill-defaults]]\n"
-    "                     [--env-nest SEP] [--no-typing]\n"
+    "                     [--env-nest SEP] [--no-typing] [--state DIR]\n"
     "\n"
     "Watches config files and reports every change: applied versions with\n"
     "their diff, rejected versions (FILE:LINE:COL: message; the previous\n"
@@ -69,7 +72,11 @@ static const char help[] =
     "  --history N     versions kept per file (default 10)\n"
     "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
     "                  YAML file); the live config stays\n"
-    "  --fill-defaults with --schema: fill in the schema's default values\n";
+    "  --fill-defaults with --schema: fill in the schema's default values\n"
+    "  --state DIR     record every version and attempt in DIR/state.db for\n"
+    "                  hotconf history, show, rollback, log, status, stats;\n"
+    "                  numbering continues across restarts (one watcher per\n"
+    "                  DIR)\n";
 
 typedef struct watched {
     const char *file;
@@ -88,6 +95,8 @@ typedef struct ctx {
     const char *pidfile;
     watched *w;
     int nw;
+    hc_engine *e;
+    cli_wstate *ws; /* --state, NULL without */
 } ctx;
 
 /* ---- output ---------------------------------------------------------- */
@@ -406,33 +415,31 @@ static int on_change(const hc_change_record *rec, void *ud)
     size_t n = hc_changeset_count(rec->changes);
     int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
 
+    cli_wstate_change(c->ws, c->e, rec);
+
     if (c->events) {
         json_t *o = event("applied", rec->path);
         json_object_set_new(o, "version",
-                            json_integer((json_int_t)rec->version));
+                            json_integer((json_int_t)cli_wstate_version(
+                                c->ws, rec->path, rec->version)));
         json_object_set_new(o, "trigger",
                             json_string(hc_trigger_name(rec->trigger)));
-        json_object_set_new(o, "changes", hc_changeset_to_json(rec->changes));
+        /* secret values masked (state.h) */
+        json_object_set_new(o, "changes",
+                            cli_changes_json(rec->changes, NULL, NULL));
         json_object_set_new(o, "latency_us", json_integer(lat));
         emit(o);
     } else {
         human("%s: version %llu applied (%s, %zu change%s, %lld us)\n",
-              rec->path, (unsigned long long)rec->version,
+              rec->path,
+              (unsigned long long)cli_wstate_version(c->ws, rec->path,
+                                                     rec->version),
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
               (long long)lat);
-        for (size_t i = 0; i < n && rec->trigger != HC_TRIGGER_INITIAL; i++) {
-            const hc_change *ch = hc_changeset_at(rec->changes, i);
-            char *o = ch->old_value ? cli_json_compact(ch->old_value) : NULL;
-            char *nv = ch->new_value ? cli_json_compact(ch->new_value) : NULL;
-            const char *p = *ch->path ? ch->path : "(root)";
-            if (ch->op == HC_CHANGE_ADDED)
-                human("  + %s = %s\n", p, nv);
-            else if (ch->op == HC_CHANGE_REMOVED)
-                human("  - %s = %s\n", p, o);
-            else
-                human("  ~ %s: %s -> %s\n", p, o, nv);
-            free(o);
-            free(nv);
+        if (rec->trigger != HC_TRIGGER_INITIAL) {
+            /* secret values masked (state.c) */
+            cli_print_changes(rec->changes, "  ", NULL, NULL);
+            fflush(stdout);
         }
     }
     if (!w || rec->trigger == HC_TRIGGER_INITIAL)
@@ -461,6 +468,7 @@ static void on_error(const hc_error_record *rec, void *ud)
     char msg[1024];
     if (rec->error->code == HC_ECALLBACK)
         return;
+    cli_wstate_error(c->ws, rec);
     hc_error_format(rec->error, msg, sizeof msg);
     if (rec->error->code == HC_ENOENT) {
         if (c->events)
@@ -523,7 +531,7 @@ int cmd_watch(int argc, char **argv)
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     ctx c;
     const char **files = calloc((size_t)argc, sizeof *files);
-    const char *exec_cmd = NULL, *schema_path = NULL;
+    const char *exec_cmd = NULL, *schema_path = NULL, *state_dir = NULL;
     int fill_defaults = 0;
     hc_schema *schema = NULL;
     long poll_ms = 0, history = 0, pid = 0;
@@ -588,6 +596,12 @@ int cmd_watch(int argc, char **argv)
                                               "(>= 100)");
                 goto out;
             }
+        } else if ((r = cli_opt_value(argc, argv, &i, "--state", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--state needs a directory");
+                goto out;
+            }
+            state_dir = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--history", &v)) != 0) {
             if (r < 0 || parse_int(v, 1, 100000, &history) != 0) {
                 rc = cli_usage_error("watch", "--history needs a count >= 1");
@@ -645,6 +659,11 @@ int cmd_watch(int argc, char **argv)
         rc = HC_EXIT_FAIL;
         goto out;
     }
+    c.e = e;
+    if (state_dir && !(c.ws = cli_wstate_open(state_dir, (int)history))) {
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
     /* Signals arrive on an fd, handled between dispatches. */
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -678,6 +697,7 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
+        cli_wstate_attach(c.ws, files[i], po.format, schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;
@@ -704,6 +724,11 @@ int cmd_watch(int argc, char **argv)
         human("watching %d file%s (Ctrl-C to stop)\n", c.nw,
               c.nw == 1 ? "" : "s");
     }
+    /* Type=notify units start their dependants once the first load is
+     * done, and recorded: hotconf status shows it (a no-op outside
+     * systemd). */
+    cli_wstate_flush(c.ws);
+    sd_notify(0, "READY=1");
 
     for (;;) {
         struct pollfd pfd[2];
@@ -739,6 +764,7 @@ int cmd_watch(int argc, char **argv)
 
 out:
     hc_engine_free(e);
+    cli_wstate_close(c.ws); /* after the engine: no callback is left */
     hc_schema_free(schema); /* after the engine: watches borrow it */
     if (sfd >= 0) {
         close(sfd);
