@@ -51,6 +51,12 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 int cli_opt_value(int argc, char **argv, int *i, const char *name,
                   const char **value);
 
+/* Refuses, with a usage message naming verb, a FILE argument that cannot
+ * be a config: a directory, or a glob pattern that names no file (a quoted
+ * "*.yaml" the shell never expanded). Returns 0 when path may be used
+ * (a missing plain name is fine: watch waits for it). */
+int cli_check_file_arg(const char *verb, const char *path);
+
 /* A value as one line of JSON (compact, scalars allowed); malloc'd. */
 char *cli_json_compact(const json_t *v);
 

@@ -1,9 +1,11 @@
 /* common.c - option parsing and error printing shared by the verbs. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
@@ -90,4 +92,32 @@ json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err)
 char *cli_json_compact(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int cli_check_file_arg(const char *verb, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            cli_usage_error(verb,
+                            "%s: is a directory; hotconf %s takes files, "
+                            "not folders (conf.d directories are not "
+                            "supported yet: name the files)",
+                            path, verb);
+            return -1;
+        }
+        return 0;
+    }
+    /* A name with glob characters that matches no file was most likely
+     * quoted, so the shell never expanded it; watching it would wait
+     * forever for a file of that literal name. */
+    if (errno == ENOENT && strpbrk(path, "*?[") && lstat(path, &st) != 0) {
+        cli_usage_error(verb,
+                        "%s: looks like an unexpanded glob (no file has this "
+                        "name); leave it unquoted so the shell expands it, "
+                        "or name the files",
+                        path);
+        return -1;
+    }
+    return 0;
 }
