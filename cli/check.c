@@ -77,7 +77,7 @@ int cmd_check(int argc, char **argv)
     hc_schema *schema = NULL;
     hc_schema_report *rep = NULL;
     hc_posmap *pos = NULL;
-    int nfiles = 0, verbose = 0, status = HC_EXIT_OK;
+    int nfiles = 0, verbose = 0, status = HC_EXIT_OK, dangling_format = 0;
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -94,21 +94,26 @@ int cmd_check(int argc, char **argv)
             return cli_usage_error("check", "--schema needs a file");
         if (r > 0)
             continue;
+        if (!strncmp(argv[i], "--format", 8))
+            dangling_format = 1; /* until a FILE follows */
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             return HC_EXIT_USAGE;
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("check", help, argv[i]);
         if (cli_check_file_arg("check", argv[i]) != 0)
             return HC_EXIT_USAGE;
         /* --format is positional, as for watch: the files after it. */
+        dangling_format = 0;
         formats[nfiles] = po.format;
         files[nfiles++] = argv[i];
     }
     if (nfiles == 0)
         return cli_usage_error("check", "no FILE given");
+    if (dangling_format)
+        return cli_format_after_files("check");
     if (schema_path) {
         hc_error err;
         hc_error_init(&err);

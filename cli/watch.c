@@ -662,7 +662,7 @@ int cmd_watch(int argc, char **argv)
     hc_parse_options popts;
     hc_engine *e = NULL;
     sigset_t mask, old;
-    int sfd = -1, nfiles = 0, rc = HC_EXIT_OK;
+    int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
 
     memset(&c, 0, sizeof c);
     if (!files || !formats) {
@@ -679,6 +679,8 @@ int cmd_watch(int argc, char **argv)
             free(formats);
             return HC_EXIT_OK;
         }
+        if (!strncmp(argv[i], "--format", 8))
+            dangling_format = 1; /* until a FILE follows */
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             goto usage;
@@ -731,7 +733,7 @@ int cmd_watch(int argc, char **argv)
                 goto out;
             }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            rc = cli_usage_error("watch", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
         } else if (cli_check_file_arg("watch", argv[i]) != 0) {
             goto usage;
@@ -739,12 +741,17 @@ int cmd_watch(int argc, char **argv)
             /* --format is positional: it names the format of the files
              * after it (as -x does in cc), so one watch can mix an odd
              * name read as YAML with files whose names say it. */
-            formats[nfiles] = po.format;
+            dangling_format = 0;
+        formats[nfiles] = po.format;
             files[nfiles++] = argv[i];
         }
     }
     if (nfiles == 0) {
         rc = cli_usage_error("watch", "no file to watch");
+        goto out;
+    }
+    if (dangling_format) {
+        rc = cli_format_after_files("watch");
         goto out;
     }
     if (c.sig && !c.pid && !c.pidfile) {
