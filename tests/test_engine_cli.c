@@ -632,9 +632,24 @@ static void test_demo_runs_to_the_end_by_itself(void **state)
     child c;
     char *line;
     int status, saw_diff = 0, saw_reject = 0, saw_rollback = 0, saw_stats = 0;
+    int saw_schema = 0, latencies = 0;
     (void)state;
     start(&c, args);
     while ((line = next_line(&c))) {
+        double total, engine;
+        /* A schema rejection, live, with the value's position. */
+        if (strstr(line, "rejected") &&
+            strstr(line, ".yaml:2:9: /server/port: 99999 is greater"))
+            saw_schema = 1;
+        /* The write-to-callback span contains detect -> apply: one clock,
+         * points taken in order (an ordering, not a speed, assertion). */
+        if (sscanf(line,
+                   " latency: %lf us from the write to this callback (%lf us",
+                   &total, &engine) == 2) {
+            latencies++;
+            if (total + 1 < engine)
+                fail_msg("demo latency out of order: %s", line);
+        }
         if (strstr(line, "~ server.port: 8080 -> 9090"))
             saw_diff = 1;
         if (strstr(line, "rejected") && strstr(line, ".yaml:"))
@@ -653,6 +668,8 @@ static void test_demo_runs_to_the_end_by_itself(void **state)
     assert_true(saw_reject);
     assert_true(saw_rollback);
     assert_true(saw_stats);
+    assert_true(saw_schema);
+    assert_true(latencies >= 3);
 }
 
 int main(int argc, char **argv)
