@@ -17,7 +17,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FILE\n", argv[0]);
         return 2;
     }
-    /* [cookbook:format] HC_FORMAT_AUTO would go by the name; say it. */
+    /* [cookbook:format] */
+    /* HC_FORMAT_AUTO would go by the name; say it. */
     doc = hc_parse_file(argv[1], HC_FORMAT_YAML, NULL, &err);
     if (!doc) {
         fprintf(stderr, "%s:%d:%d: %s\n", err.source, err.line, err.column,

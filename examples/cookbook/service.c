@@ -8,7 +8,8 @@
 
 #include <stdio.h>
 
-/* [cookbook:service] Runs on the default engine's monitor thread. */
+/* [cookbook:service] */
+/* Runs on the default engine's monitor thread. */
 static int apply_config(const char *service, const json_t *doc,
                         void *user_data)
 {
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
         return 2;
     }
     /* [cookbook:register] */
+    /* */
     if (hc_service_register(NULL, "api", argv[1], apply_config, NULL) != 0)
         return 1;
     doc = hc_service_config("api"); /* the live document, from anywhere */

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* [cookbook:callback] Runs on the dispatch thread, once per live version. */
+/* [cookbook:callback] */
+/* Runs on the dispatch thread, once per live version. */
 static int on_change(const hc_change_record *rec, void *user_data)
 {
     (void)user_data;
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s CONFIG SCHEMA [SECONDS]\n", argv[0]);
         return 2;
     }
-    /* [cookbook:watch] A schema is compiled once; the watch borrows it. */
+    /* [cookbook:watch] */
+    /* A schema is compiled once; the watch borrows it. */
     schema = hc_schema_load(argv[2], &err);
     if (!schema) {
         fprintf(stderr, "%s:%d:%d: %s\n", err.source, err.line, err.column,
@@ -69,7 +71,8 @@ int main(int argc, char **argv)
     }
     /* [/cookbook:watch] */
 
-    /* [cookbook:get] Lock-free from any thread; hold the reference while
+    /* [cookbook:get] */
+    /* Lock-free from any thread; hold the reference while
      * reading, then release it. */
     cfg = hc_config_get(e, argv[1]);
     printf("port %lld\n", (long long)hc_get_int(cfg, "database.port", 5432,
@@ -82,14 +85,16 @@ int main(int argc, char **argv)
         nanosleep(&ts, NULL); /* edit the file meanwhile */
     }
 
-    /* [cookbook:rollback] One version back: live at once, file rewritten. */
+    /* [cookbook:rollback] */
+    /* One version back: live at once, file rewritten. */
     if (hc_rollback(e, argv[1], 1) != 0) {
         hc_engine_last_error(e, &err);
         printf("no rollback: %s\n", err.text); /* e.g. only one version */
     }
     /* [/cookbook:rollback] */
 
-    /* [cookbook:stats] Counters and latencies, as a struct or as JSON. */
+    /* [cookbook:stats] */
+    /* Counters and latencies, as a struct or as JSON. */
     {
         hc_stats st;
         char *s;
