@@ -58,8 +58,8 @@ static int print_report(const char *file, const hc_schema_report *rep)
         const char *ptr =
             e->instance_location[0] ? e->instance_location : "(root)";
         if (e->line > 0 && e->column > 0)
-            fprintf(stderr, "%s:%d:%d: %s: %s\n", file, e->line, e->column,
-                    ptr, e->message);
+            fprintf(stderr, "%s:%d:%d: %s: %s\n", file, e->line, e->column, ptr,
+                    e->message);
         else if (e->line > 0)
             fprintf(stderr, "%s:%d: %s: %s\n", file, e->line, ptr, e->message);
         else

@@ -4,10 +4,11 @@
  * .env configs into a temp directory, watches them with a started engine,
  * and then changes values (showing the diff and the latency), writes a
  * broken file (rejected with line and column; the old config stays live),
- * a version the schema rejects (with the position of the value), fixes it, rolls back (the file on disk is rewritten), recreates a file,
- * and prints the statistics. Callbacks run on the engine's monitor thread;
- * they only record what happened, the main thread prints it, so the
- * narration stays in order. --speed scales the pauses (0: none).
+ * a version the schema rejects (with the position of the value), fixes it,
+ * rolls back (the file on disk is rewritten), recreates a file, and prints the
+ * statistics. Callbacks run on the engine's monitor thread; they only record
+ * what happened, the main thread prints it, so the narration stays in order.
+ * --speed scales the pauses (0: none).
  */
 #include "cli.h"
 
@@ -373,8 +374,9 @@ int cmd_demo(int argc, char **argv)
         }
     }
 
-    step(&d, 1, "watch four configs (inotify on their directory; app.yaml "
-                "with a JSON Schema)");
+    step(&d, 1,
+         "watch four configs (inotify on their directory; app.yaml "
+         "with a JSON Schema)");
     n0 = events(&d);
     hc_watch(d.e, json, &wo);
     wo.schema = schema;

@@ -20,8 +20,10 @@ static void usage(FILE *out)
                  "JSON, YAML, INI and .env configs.\n\nverbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(out, "\n'hotconf help VERB' (or 'hotconf VERB --help') describes a verb. "
-                 "'hotconf --version' prints the version.\n");
+    fprintf(
+        out,
+        "\n'hotconf help VERB' (or 'hotconf VERB --help') describes a verb. "
+        "'hotconf --version' prints the version.\n");
 }
 
 static const struct verb *find_verb(const char *name)

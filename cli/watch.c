@@ -55,17 +55,18 @@ static const char help[] =
     "                  split into words once ('...' and \"...\" group, no "
     "shell:\n"
     "                  write sh -c '...' for one), with HOTCONF_FILE,\n"
-    "                  HOTCONF_VERSION and HOTCONF_CHANGED (comma-separated "
-    "paths)\n"
-    "                  in its environment; one run at a time per file; a "
-    "failure\n"
-    "                  is reported, never fatal. With --events its stdout "
-    "goes\n"
-    "                  to stderr, so the event stream stays clean.\n"
+    "                  HOTCONF_VERSION, HOTCONF_CHANGED (the changed paths\n"
+    "                  joined by ',', a ',' or '\\' inside a path preceded by\n"
+    "                  '\\') and HOTCONF_CHANGED_JSON (the paths as a JSON\n"
+    "                  array) in its environment; one run at a time per\n"
+    "                  file; a failure is reported, never fatal. With\n"
+    "                  --events its stdout goes to stderr, so the event\n"
+    "                  stream stays clean.\n"
     "  --signal SIG    send SIG (HUP, USR1, 10, ...) after each applied "
     "change\n"
     "  --pid N         ... to this process\n"
-    "  --pidfile F     ... to the pid in F (read each time)\n"
+    "  --pidfile F     ... to the pid in F (read each time; digits and an\n"
+    "                  optional newline, 1 to pid_max, else signal_failed)\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
     "  --history N     versions kept per file (default 10)\n"
     "  --format F      json, yaml, ini or env for the FILEs that follow it\n"
@@ -320,8 +321,7 @@ static void run_exec(ctx *c, watched *w, uint64_t version,
     /* Built before fork: the child only execs. */
     if (asprintf(&ef, "HOTCONF_FILE=%s", w->file) < 0)
         ef = NULL;
-    if (asprintf(&ev, "HOTCONF_VERSION=%llu", (unsigned long long)version) <
-        0)
+    if (asprintf(&ev, "HOTCONF_VERSION=%llu", (unsigned long long)version) < 0)
         ev = NULL;
     if (!ef || !ev || !ce->csv || !ce->json) {
         free(ef);
@@ -500,8 +500,7 @@ static void send_signal(ctx *c, watched *w, uint64_t version)
 {
     pid_t pid = c->pid;
     char msg[512];
-    if (c->pidfile &&
-        read_pidfile(c->pidfile, &pid, msg, sizeof msg) != 0) {
+    if (c->pidfile && read_pidfile(c->pidfile, &pid, msg, sizeof msg) != 0) {
         report_failure(c, "signal_failed", w, version, msg);
         return;
     }
@@ -565,8 +564,7 @@ static int on_change(const hc_change_record *rec, void *ud)
             ce = NULL;
         }
         if (!ce) {
-            report_failure(c, "exec_failed", w, rec->version,
-                           "out of memory");
+            report_failure(c, "exec_failed", w, rec->version, "out of memory");
         } else if (w->running) {
             /* One run at a time: run once more, with the latest. */
             w->pending = 1;
@@ -742,7 +740,7 @@ int cmd_watch(int argc, char **argv)
              * after it (as -x does in cc), so one watch can mix an odd
              * name read as YAML with files whose names say it. */
             dangling_format = 0;
-        formats[nfiles] = po.format;
+            formats[nfiles] = po.format;
             files[nfiles++] = argv[i];
         }
     }

@@ -269,8 +269,7 @@ static int path_relation(const char *path, const char *prefix,
     if (lx == 0)
         return 1;
     if (lp >= lx && memcmp(path, prefix, lx) == 0)
-        return (path[lx] == '\0' || path[lx] == '.' || path[lx] == '[') ? 1
-                                                                        : 0;
+        return (path[lx] == '\0' || path[lx] == '.' || path[lx] == '[') ? 1 : 0;
     if (lp == 0 || (lp < lx && memcmp(path, prefix, lp) == 0 &&
                     (prefix[lp] == '.' || prefix[lp] == '['))) {
         *rest = prefix + lp + (lp > 0 && prefix[lp] == '.');

@@ -291,8 +291,8 @@ static void test_human_output_shows_the_diff(void **state)
 static void test_exec_runs_with_the_change_in_its_environment(void **state)
 {
     char *tmp = tu_mkdtemp();
-    char *json = file_in(tmp, "app.json",
-                         "{\"a\": 1, \"b\": {\"c\": 1}, \"x,y\": 1}");
+    char *json =
+        file_in(tmp, "app.json", "{\"a\": 1, \"b\": {\"c\": 1}, \"x,y\": 1}");
     char *out = tu_join(tmp, "exec.log"), cmd[2048], expect[2048];
     const char *args[] = {"watch", "--events", "--exec", cmd, json, NULL};
     child c;
@@ -310,8 +310,8 @@ static void test_exec_runs_with_the_change_in_its_environment(void **state)
     assert_string_equal(ev_str(ev, "event"), "applied");
     json_decref(ev);
     /* The key "x,y" holds a comma: escaped in the list, plain in JSON. */
-    snprintf(expect, sizeof expect, "%s|2|a,b.c,x\\,y|[\"a\",\"b.c\",\"x,y\"]\n",
-             json);
+    snprintf(expect, sizeof expect,
+             "%s|2|a,b.c,x\\,y|[\"a\",\"b.c\",\"x,y\"]\n", json);
     assert_true(wait_file_has(out, expect));
     /* Not run for the first load: exactly one line. */
     {
@@ -522,7 +522,6 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(run_status(a7), 2);
 }
 
-
 /* A pid file that does not hold exactly one pid in 1..pid_max is refused:
  * cast to pid_t, 4294967295 was kill(-1) (every process we may signal) and
  * 4294967296 kill(0) (our own process group). SIGWINCH is harmless to
@@ -534,9 +533,9 @@ static void test_pidfile_is_parsed_strictly(void **state)
     char *pidfile = file_in(tmp, "svc.pid", "1\n");
     const char *args[] = {"watch",     "--events", "--signal", "WINCH",
                           "--pidfile", pidfile,    json,       NULL};
-    static const char *const bad[] = {"4294967295\n", "4294967296\n", "0\n",
-                                      "-1\n",         "123 junk\n",   "",
-                                      "12\n\n",        "99999999999999999999"};
+    static const char *const bad[] = {
+        "4294967295\n", "4294967296\n",        "0\n", "-1\n", "123 junk\n", "",
+        "12\n\n",       "99999999999999999999"};
     child c;
     (void)state;
     start(&c, args);

@@ -10,8 +10,7 @@
 
 /* [cookbook:service] */
 /* Runs on the default engine's monitor thread. */
-static int apply_config(const char *service, const json_t *doc,
-                        void *user_data)
+static int apply_config(const char *service, const json_t *doc, void *user_data)
 {
     (void)user_data;
     printf("%s: workers = %lld\n", service,

@@ -75,8 +75,8 @@ int main(int argc, char **argv)
     /* Lock-free from any thread; hold the reference while
      * reading, then release it. */
     cfg = hc_config_get(e, argv[1]);
-    printf("port %lld\n", (long long)hc_get_int(cfg, "database.port", 5432,
-                                                NULL));
+    printf("port %lld\n",
+           (long long)hc_get_int(cfg, "database.port", 5432, NULL));
     hc_doc_release(cfg);
     /* [/cookbook:get] */
 
@@ -99,10 +99,9 @@ int main(int argc, char **argv)
         hc_stats st;
         char *s;
         hc_config_stats(e, argv[1], &st);
-        printf("reloads %llu, rejected %llu\n",
-               (unsigned long long)st.reloads,
-               (unsigned long long)(st.parse_failures +
-                                    st.validation_failures));
+        printf(
+            "reloads %llu, rejected %llu\n", (unsigned long long)st.reloads,
+            (unsigned long long)(st.parse_failures + st.validation_failures));
         stats = hc_engine_stats_json(e);
         s = json_dumps(stats, JSON_COMPACT);
         printf("%s\n", s ? s : "");
