@@ -314,6 +314,18 @@ HC_API void hc_changeset_free(hc_changeset *cs);
 HC_API const char *hc_change_op_name(hc_change_op op);
 /* [{"path":P,"op":"changed","old":V,"new":V},...] (new reference). */
 HC_API json_t *hc_changeset_to_json(const hc_changeset *cs);
+/*
+ * 1 when a change in cs concerns the value at prefix or anything under it,
+ * else 0: for a conditional reload ("reconnect only when database.*
+ * changed"). Segment-aware: "database" matches the paths "database",
+ * "database.host" and "database[0]", never "databases". A change to a
+ * parent counts when the value under prefix differs (a whole "database"
+ * object added on the first load touches "database.host"). prefix is in
+ * the syntax of hc_change.path (keys joined by '.', a key holding '.' in
+ * brackets: labels["app.kubernetes.io/name"]); "" or NULL matches any
+ * change. Thread-safe on a changeset nobody frees meanwhile.
+ */
+HC_API int hc_changeset_touches(const hc_changeset *cs, const char *prefix);
 
 /* ====================================================================== */
 /* Schema validation (src/schema/)                                         */

@@ -1284,10 +1284,11 @@ static void test_cli_check_schema_invalid_prints_each_error(void **state)
              "  }\n}\n");
     assert_int_equal(run_cli("check svc.json --schema schema.json", dir, &err),
                      1);
-    assert_string_equal(err, "svc.json:1: (root): missing required property "
+    /* FILE:LINE:COL: /pointer: message (issue 8: the column is kept). */
+    assert_string_equal(err, "svc.json:1:1: (root): missing required property "
                              "\"database\"\n"
-                             "svc.json:4: /service/port: 80 is less than the "
-                             "minimum of 1024\n");
+                             "svc.json:4:13: /service/port: 80 is less than "
+                             "the minimum of 1024\n");
     free(err);
     tu_rmtree(dir);
     free(dir);
