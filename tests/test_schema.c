@@ -430,6 +430,27 @@ static void test_pattern_is_unanchored_unicode_and_ecma(void **state)
     hc_schema_free(d);
 }
 
+/* Issue 9: the keyword sort and the removal of "type" moved keyword structs
+ * while the schema's regex list pointed into them; freeing then crashed. */
+static void test_pattern_after_sorted_keywords_frees_cleanly(void **state)
+{
+    static const char *const schemas[] = {
+        "{\"type\":\"string\",\"pattern\":\"^x\",\"minLength\":1}",
+        "{\"minLength\":1,\"pattern\":\"^x\",\"type\":\"string\","
+        "\"unevaluatedProperties\":false,\"maxLength\":9}",
+        "{\"type\":\"string\",\"pattern\":\"^x\",\"minLength\":1,"
+        "\"pattern2\":1,\"maxLength\":-1}"};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        hc_schema *s = compile(schemas[i]);
+        assert_int_equal(validate(s, "\"xy\"", NULL), 0);
+        assert_int_equal(validate(s, "\"ab\"", NULL), HC_EVALIDATE);
+        hc_schema_free(s);
+    }
+    /* a pattern compiled before a later keyword fails is freed too */
+    compile_error(schemas[2], NULL);
+}
+
 static void test_format_annotates_unless_asserting(void **state)
 {
     hc_schema_options o = {0};
@@ -1359,6 +1380,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_integer_type_accepts_integral_real),
         cmocka_unit_test(test_length_counts_code_points),
         cmocka_unit_test(test_pattern_is_unanchored_unicode_and_ecma),
+        cmocka_unit_test(test_pattern_after_sorted_keywords_frees_cleanly),
         cmocka_unit_test(test_format_annotates_unless_asserting),
         cmocka_unit_test(test_format_checks),
         cmocka_unit_test(test_unknown_keywords_are_ignored),

@@ -107,9 +107,12 @@ static bool add_regex(hc__comp *c, hc__regex *re)
     return true;
 }
 
+/* track: add re to the schema's list of regexes to free now. A "pattern"
+ * keyword's regex lives inside its keyword struct, which the keyword sort
+ * moves: it is listed by track_patterns once the keywords are in place. */
 static bool compile_regex(hc__comp *c, hc__node *n, const char *kw,
                           const char *sub, const char *pat, size_t len,
-                          hc__regex *re)
+                          hc__regex *re, bool track)
 {
     char msg[200];
     size_t off;
@@ -123,7 +126,16 @@ static bool compile_regex(hc__comp *c, hc__node *n, const char *kw,
         return false;
     }
     re->src = pat;
-    return add_regex(c, re);
+    return !track || add_regex(c, re);
+}
+
+static void track_patterns(hc__comp *c, hc__kw *kws, size_t nk)
+{
+    for (size_t i = 0; i < nk; i++)
+        if (kws[i].kind == HC__K_PATTERN && kws[i].u.re.code &&
+            !add_regex(c, &kws[i].u.re)) {
+            hc__regex_free(&kws[i].u.re);
+        }
 }
 
 static const json_t *prop_default(hc__comp *c, hc__node *n, const json_t *sub)
@@ -284,8 +296,8 @@ static bool compile_props(hc__comp *c, hc__node *n, hc__kw *k)
         json_object_keylen_foreach((json_t *)pats, key, kl, v)
         {
             hc__pattern_prop *pp = &p->pat[i++];
-            if (!compile_regex(c, n, "patternProperties", key, key, kl,
-                               &pp->re))
+            if (!compile_regex(c, n, "patternProperties", key, key, kl, &pp->re,
+                               true))
                 return false;
             if (!(pp->node = child_node(c, n, v)))
                 return false;
@@ -553,8 +565,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                 if (i == cnt && cnt > 0) {
                     k->u.en.strs = hc__arena_alloc(&c->s->arena,
                                                    cnt * sizeof *k->u.en.strs);
-                    if (!k->u.en.strs)
-                        return hc__schema_oom(c);
+                    if (!k->u.en.strs) {
+                        hc__schema_oom(c);
+                        goto fail;
+                    }
                     for (i = 0; i < cnt; i++) {
                         k->u.en.strs[i].s =
                             json_string_value(json_array_get(v, i));
@@ -570,8 +584,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
             if (json_is_string(v)) { /* compared as bytes to strings */
                 k->u.en.strs =
                     hc__arena_alloc(&c->s->arena, sizeof *k->u.en.strs);
-                if (!k->u.en.strs)
-                    return hc__schema_oom(c);
+                if (!k->u.en.strs) {
+                    hc__schema_oom(c);
+                    goto fail;
+                }
                 k->u.en.strs->s = json_string_value(v);
                 k->u.en.strs->len = json_string_length(v);
                 k->u.en.nstrs = 1;
@@ -621,7 +637,7 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                 ok = false;
             } else {
                 ok = compile_regex(c, n, key, NULL, json_string_value(v),
-                                   json_string_length(v), &k->u.re);
+                                   json_string_length(v), &k->u.re, false);
             }
         } else if (!strcmp(key, "format")) {
             k->kind = HC__K_FORMAT;
@@ -660,8 +676,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                 k->u.dep_req.n = json_object_size(v);
                 k->u.dep_req.v = hc__arena_alloc(
                     &c->s->arena, (k->u.dep_req.n + 1) * sizeof(hc__dep_req));
-                if (!k->u.dep_req.v)
-                    return hc__schema_oom(c);
+                if (!k->u.dep_req.v) {
+                    hc__schema_oom(c);
+                    goto fail;
+                }
                 json_object_keylen_foreach(v, dk, dkl, dv)
                 {
                     hc__dep_req *d = &k->u.dep_req.v[i++];
@@ -693,8 +711,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
             k->u.dep_schemas.v =
                 hc__arena_alloc(&c->s->arena, (k->u.dep_schemas.n + 1) *
                                                   sizeof(hc__dep_schema));
-            if (!k->u.dep_schemas.v)
-                return hc__schema_oom(c);
+            if (!k->u.dep_schemas.v) {
+                hc__schema_oom(c);
+                goto fail;
+            }
             json_object_keylen_foreach(v, dk, dkl, dv)
             {
                 hc__dep_schema *d = &k->u.dep_schemas.v[i++];
@@ -805,7 +825,7 @@ void hc__compile_node(hc__comp *c, hc__node *n)
         }
         if (!ok || c->failed) {
             c->failed = true;
-            return;
+            goto fail;
         }
         if (add) {
             if (k->kind == HC__K_PROPS && k->u.props.has_defaults)
@@ -836,4 +856,9 @@ void hc__compile_node(hc__comp *c, hc__node *n)
     fold_required(kws, nk);
     if (!bucket_keywords(c, n))
         c->failed = true;
+    track_patterns(c, kws, nk);
+    return;
+fail:
+    /* the keyword that failed may hold a compiled pattern too */
+    track_patterns(c, kws, nk + 1);
 }
