@@ -349,6 +349,17 @@ HC_API int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
 #define HC_SCHEMA_DEFAULT_REGEX_MATCH_LIMIT 1000000u
 #define HC_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT 10000u
 
+/* JSON Schema drafts. A schema's "$schema" picks its draft; a schema
+ * without one is read as hc_schema_options.default_draft. */
+typedef enum hc_schema_draft {
+    HC_SCHEMA_DRAFT_DEFAULT = 0, /* 2020-12 */
+    HC_SCHEMA_DRAFT_04 = 4,
+    HC_SCHEMA_DRAFT_06 = 6,
+    HC_SCHEMA_DRAFT_07 = 7,
+    HC_SCHEMA_DRAFT_2019_09 = 2019,
+    HC_SCHEMA_DRAFT_2020_12 = 2020
+} hc_schema_draft;
+
 typedef struct hc_schema_options {
     /* Documents $ref may resolve into; NULL for none. Only read during
      * compilation: it may be freed afterwards. */
@@ -381,6 +392,11 @@ typedef struct hc_schema_options {
      * cannot hang a reload. */
     uint32_t regex_match_limit;
     uint32_t regex_depth_limit;
+    /* The draft of a schema without "$schema" (0: 2020-12). A "$schema"
+     * naming a draft (04, 06, 07, 2019-09, 2020-12) overrides it; one naming
+     * a registered meta-schema takes that meta-schema's draft (and, in
+     * 2019-09 and later, its $vocabulary); any other is a compile error. */
+    hc_schema_draft default_draft;
 } hc_schema_options;
 
 /*

@@ -154,14 +154,22 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
     static const hc_schema_options defaults;
     hc__comp c;
     hc_schema *s;
-    const char *key;
-    json_t *doc;
 
     if (!opts)
         opts = &defaults;
     hc_error_init(err);
     if (!schema) {
         hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no schema");
+        return NULL;
+    }
+    if (opts->default_draft != HC_SCHEMA_DRAFT_DEFAULT &&
+        opts->default_draft != HC_SCHEMA_DRAFT_04 &&
+        opts->default_draft != HC_SCHEMA_DRAFT_06 &&
+        opts->default_draft != HC_SCHEMA_DRAFT_07 &&
+        opts->default_draft != HC_SCHEMA_DRAFT_2019_09 &&
+        opts->default_draft != HC_SCHEMA_DRAFT_2020_12) {
+        hc__error_set(err, HC_EINVAL, source, 0, 0, 0,
+                      "unknown default_draft %d", (int)opts->default_draft);
         return NULL;
     }
     memset(&c, 0, sizeof c);
@@ -193,26 +201,13 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
                                        : HC_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT);
     json_array_append(s->docs, schema);
 
-    if (!hc__index_document(&c, schema, opts->base_uri ? opts->base_uri : "",
-                            0))
+    /* registered documents are indexed when first referred to */
+    if (!hc__index_document(&c, schema, opts->base_uri ? opts->base_uri : "", 0,
+                            opts->default_draft ? (int)opts->default_draft
+                                                : HC_SCHEMA_DRAFT_2020_12))
         goto done;
-    if (opts->registry) {
-        json_object_foreach(opts->registry->docs, key, doc)
-        {
-            /* the root schema wins over a registered document */
-            if (json_object_get(c.resources, key))
-                continue;
-            json_array_append(s->docs, doc);
-            if (!hc__index_document(&c, doc, key, 1))
-                goto done;
-        }
-    }
     s->root = hc__pm_get(&c, schema);
     hc__schema_enqueue(&c, s->root);
-    /* a $dynamicRef may land on any $dynamicAnchor in the dynamic scope */
-    for (size_t r = 0; r < c.nres; r++)
-        for (size_t a = 0; a < c.res[r]->ndyn; a++)
-            hc__schema_enqueue(&c, c.res[r]->dyn[a].node);
     for (size_t q = 0; q < c.nq && !c.failed; q++)
         hc__compile_node(&c, c.queue[q]);
     if (!c.failed)

@@ -53,8 +53,9 @@ char *hc__ptr_index(hc__comp *c, const char *parent, size_t i);
 hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
                            hc__resource *res, const char *rptr,
                            const char *dptr, int doc, int depth);
+/* draft: the one to read it as when it has no "$schema" */
 bool hc__index_document(hc__comp *c, const json_t *doc, const char *uri,
-                        int docno);
+                        int docno, int draft);
 /* Queues n for keyword compilation (once). */
 void hc__schema_enqueue(hc__comp *c, hc__node *n);
 /* Resolves ref (from keyword kw of node from). For $dynamicRef, *dyn gets

@@ -521,6 +521,118 @@ static bool bucket_keywords(hc__comp *c, hc__node *n)
     return true;
 }
 
+/* Keywords of the validation vocabulary, which a meta-schema's
+ * $vocabulary may leave out. */
+static bool validation_keyword(const char *key)
+{
+    static const char *const names[] = {"type",
+                                        "enum",
+                                        "const",
+                                        "multipleOf",
+                                        "maximum",
+                                        "exclusiveMaximum",
+                                        "minimum",
+                                        "exclusiveMinimum",
+                                        "maxLength",
+                                        "minLength",
+                                        "pattern",
+                                        "maxItems",
+                                        "minItems",
+                                        "uniqueItems",
+                                        "maxContains",
+                                        "minContains",
+                                        "maxProperties",
+                                        "minProperties",
+                                        "required",
+                                        "dependentRequired",
+                                        NULL};
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(key, names[i]))
+            return true;
+    return false;
+}
+
+/* draft-04 to -07 "dependencies": property -> required names (as
+ * dependentRequired) or -> a schema (as dependentSchemas). Appends up to
+ * two keywords at kws[*nk]. */
+static bool compile_dependencies(hc__comp *c, hc__node *n, const json_t *v,
+                                 hc__kw *kws, size_t *nk)
+{
+    hc__kw *req = &kws[*nk], *sch = &kws[*nk + 1];
+    const char *dk;
+    size_t dkl, nr = 0, ns = 0;
+    json_t *dv;
+    if (!json_is_object(v)) {
+        hc__schema_cerr(c, n, "dependencies", NULL,
+                        "dependencies must be an object of schemas or arrays "
+                        "of property names");
+        return false;
+    }
+    memset(sch, 0, sizeof *sch);
+    req->kind = HC__K_DEP_REQUIRED;
+    req->name = "dependencies";
+    sch->kind = HC__K_DEP_SCHEMAS;
+    sch->name = "dependencies";
+    req->u.dep_req.v = hc__arena_alloc(&c->s->arena, (json_object_size(v) + 1) *
+                                                         sizeof(hc__dep_req));
+    sch->u.dep_schemas.v = hc__arena_alloc(
+        &c->s->arena, (json_object_size(v) + 1) * sizeof(hc__dep_schema));
+    if (!req->u.dep_req.v || !sch->u.dep_schemas.v)
+        return hc__schema_oom(c), false;
+    json_object_keylen_foreach((json_t *)v, dk, dkl, dv)
+    {
+        if (json_is_array(dv)) {
+            hc__dep_req *dr = &req->u.dep_req.v[nr++];
+            dr->prop.s = dk;
+            dr->prop.len = dkl;
+            if (!get_names(c, n, "dependencies", dk, dv, &dr->req, &dr->nreq))
+                return false;
+        } else {
+            hc__dep_schema *ds = &sch->u.dep_schemas.v[ns++];
+            ds->prop.s = dk;
+            ds->prop.len = dkl;
+            if (!(ds->node = child_node(c, n, dv)))
+                return false;
+        }
+    }
+    req->u.dep_req.n = nr;
+    sch->u.dep_schemas.n = ns;
+    if (nr && ns)
+        *nk += 2;
+    else if (nr)
+        *nk += 1;
+    else if (ns) {
+        *req = *sch;
+        *nk += 1;
+    }
+    return true;
+}
+
+/* 2019-09 "$recursiveRef": "#" resolved statically, then, when that target
+ * has "$recursiveAnchor": true, the outermost resource of the dynamic scope
+ * with one too (a dynamic reference to HC__RECURSIVE_ANCHOR). */
+static bool compile_recursive_ref(hc__comp *c, hc__node *n, const json_t *v,
+                                  hc__kw *k)
+{
+    if (!json_is_string(v)) {
+        hc__schema_cerr(c, n, "$recursiveRef", NULL,
+                        "$recursiveRef must be a string (\"#\")");
+        return false;
+    }
+    k->u.ref.node =
+        hc__ref_resolve(c, n, "$recursiveRef", json_string_value(v), NULL);
+    if (!k->u.ref.node)
+        return false;
+    hc__schema_enqueue(c, k->u.ref.node);
+    if (json_is_object(k->u.ref.node->json) &&
+        json_is_true(
+            json_object_get(k->u.ref.node->json, "$recursiveAnchor"))) {
+        k->u.ref.dynamic = HC__RECURSIVE_ANCHOR;
+        c->s->has_dynamic = true;
+    }
+    return true;
+}
+
 void hc__compile_node(hc__comp *c, hc__node *n)
 {
     const json_t *j = n->json;
@@ -530,6 +642,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
     size_t nk = 0;
     bool did_props = false, did_items = false, did_contains = false,
          did_if = false;
+    const int draft = n->res->draft;
+    /* up to draft-07, "$ref" makes its siblings be ignored */
+    const bool ref_only =
+        draft <= 7 && json_is_object(j) && json_object_get(j, "$ref");
 
     if (json_is_boolean(j)) {
         if (json_is_false(j))
@@ -538,8 +654,9 @@ void hc__compile_node(hc__comp *c, hc__node *n)
             c->failed = true;
         return;
     }
-    kws =
-        hc__arena_alloc(&c->s->arena, (json_object_size(j) + 1) * sizeof *kws);
+    /* draft-07's "dependencies" may make two keywords */
+    kws = hc__arena_alloc(&c->s->arena,
+                          (2 * json_object_size(j) + 1) * sizeof *kws);
     if (!kws)
         return hc__schema_oom(c);
 
@@ -549,6 +666,9 @@ void hc__compile_node(hc__comp *c, hc__node *n)
         bool ok = true, add = true;
         memset(k, 0, sizeof *k);
         k->name = key;
+        if ((ref_only && strcmp(key, "$ref")) ||
+            (n->res->no_validation && validation_keyword(key)))
+            continue;
         if (!strcmp(key, "type")) {
             ok = compile_type(c, n, v, k);
         } else if (!strcmp(key, "enum")) {
@@ -600,14 +720,29 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                                 "multipleOf must be greater than 0");
                 ok = false;
             }
+        } else if (draft == 4 && (!strcmp(key, "exclusiveMaximum") ||
+                                  !strcmp(key, "exclusiveMinimum"))) {
+            /* draft-04: a boolean that makes maximum / minimum exclusive */
+            add = false;
+            if (!json_is_boolean(v)) {
+                hc__schema_cerr(c, n, key, NULL,
+                                "%s must be a boolean in draft-04", key);
+                ok = false;
+            }
         } else if (!strcmp(key, "maximum")) {
-            k->kind = HC__K_MAXIMUM;
+            k->kind = draft == 4 && json_is_true(
+                                        json_object_get(j, "exclusiveMaximum"))
+                          ? HC__K_EXCL_MAXIMUM
+                          : HC__K_MAXIMUM;
             ok = get_num(c, n, key, v, &k->u.num);
         } else if (!strcmp(key, "exclusiveMaximum")) {
             k->kind = HC__K_EXCL_MAXIMUM;
             ok = get_num(c, n, key, v, &k->u.num);
         } else if (!strcmp(key, "minimum")) {
-            k->kind = HC__K_MINIMUM;
+            k->kind = draft == 4 && json_is_true(
+                                        json_object_get(j, "exclusiveMinimum"))
+                          ? HC__K_EXCL_MINIMUM
+                          : HC__K_MINIMUM;
             ok = get_num(c, n, key, v, &k->u.num);
         } else if (!strcmp(key, "exclusiveMinimum")) {
             k->kind = HC__K_EXCL_MINIMUM;
@@ -661,7 +796,10 @@ void hc__compile_node(hc__comp *c, hc__node *n)
             k->kind = HC__K_REQUIRED;
             ok = get_names(c, n, key, NULL, v, &k->u.names.v, &k->u.names.n);
             add = ok && k->u.names.n > 0;
-        } else if (!strcmp(key, "dependentRequired")) {
+        } else if (!strcmp(key, "dependencies") && draft <= 7) {
+            ok = compile_dependencies(c, n, v, kws, &nk);
+            add = false;
+        } else if (!strcmp(key, "dependentRequired") && draft >= 2019) {
             const char *dk;
             size_t dkl, i = 0;
             json_t *dv;
@@ -702,7 +840,7 @@ void hc__compile_node(hc__comp *c, hc__node *n)
         } else if (!strcmp(key, "propertyNames")) {
             k->kind = HC__K_PROPERTY_NAMES;
             ok = (k->u.node = child_node(c, n, v)) != NULL;
-        } else if (!strcmp(key, "dependentSchemas")) {
+        } else if (!strcmp(key, "dependentSchemas") && draft >= 2019) {
             const char *dk;
             size_t dkl, i = 0;
             json_t *dv;
@@ -725,14 +863,21 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                     break;
                 }
             }
-        } else if (!strcmp(key, "prefixItems") || !strcmp(key, "items")) {
-            if (did_items) {
+        } else if ((!strcmp(key, "prefixItems") && draft >= 2020) ||
+                   !strcmp(key, "items") ||
+                   (!strcmp(key, "additionalItems") && draft <= 2019)) {
+            const json_t *pre = json_object_get(j, "prefixItems");
+            const json_t *it = json_object_get(j, "items");
+            if (draft <= 2019) {
+                /* the tuple is "items", the rest "additionalItems" */
+                pre = json_is_array(it) ? it : NULL;
+                it = pre ? json_object_get(j, "additionalItems") : it;
+            }
+            if (did_items || (!pre && !it)) {
                 add = false;
             } else {
-                const json_t *pre = json_object_get(j, "prefixItems");
-                const json_t *it = json_object_get(j, "items");
                 k->kind = HC__K_ITEMS;
-                k->name = pre ? "prefixItems" : "items";
+                k->name = pre && draft >= 2020 ? "prefixItems" : "items";
                 if (pre) {
                     hc__kw tmp;
                     ok = compile_list(c, n, pre, &tmp);
@@ -798,7 +943,11 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                     ok = (k->u.cond.else_ = child_node(c, n, el)) != NULL;
             }
             did_if = true;
-        } else if (!strcmp(key, "$ref") || !strcmp(key, "$dynamicRef")) {
+        } else if (!strcmp(key, "$recursiveRef") && draft == 2019) {
+            k->kind = HC__K_DYNAMIC_REF;
+            ok = compile_recursive_ref(c, n, v, k);
+        } else if (!strcmp(key, "$ref") ||
+                   (!strcmp(key, "$dynamicRef") && draft >= 2020)) {
             bool dynamic = key[1] == 'd';
             k->kind = dynamic ? HC__K_DYNAMIC_REF : HC__K_REF;
             if (!json_is_string(v)) {
@@ -815,8 +964,9 @@ void hc__compile_node(hc__comp *c, hc__node *n)
                 if (ok && k->u.ref.dynamic)
                     c->s->has_dynamic = true;
             }
-        } else if (!strcmp(key, "unevaluatedProperties") ||
-                   !strcmp(key, "unevaluatedItems")) {
+        } else if ((!strcmp(key, "unevaluatedProperties") ||
+                    !strcmp(key, "unevaluatedItems")) &&
+                   draft >= 2019) {
             k->kind = key[11] == 'P' ? HC__K_UNEVAL_PROPS : HC__K_UNEVAL_ITEMS;
             ok = (k->u.node = child_node(c, n, v)) != NULL;
             n->flags |= HC__N_UNEVAL;

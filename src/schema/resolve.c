@@ -54,33 +54,25 @@ static bool anchor_name_ok(const char *s)
     return true;
 }
 
-static bool add_anchor(hc__comp *c, hc__node *n, const char *kw, bool dynamic)
+/* Names node n "res-uri#name" (for $ref), and for a dynamic anchor also in
+ * its resource's dynamic anchor list. kw is for errors. */
+static bool add_anchor_name(hc__comp *c, hc__node *n, const char *kw,
+                            const char *name, bool dynamic)
 {
-    const json_t *v = json_object_get(n->json, kw);
     char *key;
     size_t len;
     json_t *iv;
-    if (!v)
-        return true;
-    if (!json_is_string(v) || !anchor_name_ok(json_string_value(v))) {
-        hc__schema_cerr(
-            c, n, kw, NULL,
-            "%s must be a name: a letter or '_' followed by letters, "
-            "digits, '-', '_' or '.'",
-            kw);
-        return false;
-    }
-    len = strlen(n->res->uri) + json_string_length(v) + 2;
+    len = strlen(n->res->uri) + strlen(name) + 2;
     key = malloc(len);
     if (!key)
         return hc__schema_oom(c), false;
-    snprintf(key, len, "%s#%s", n->res->uri, json_string_value(v));
+    snprintf(key, len, "%s#%s", n->res->uri, name);
     if (json_object_get(c->anchors, key)) {
         /* the same node may carry both $anchor and $dynamicAnchor */
         if ((hc__node *)(intptr_t)json_integer_value(
                 json_object_get(c->anchors, key)) != n) {
             hc__schema_cerr(c, n, kw, NULL, "duplicate anchor \"%s\" in \"%s\"",
-                            json_string_value(v), n->res->uri);
+                            name, n->res->uri);
             free(key);
             return false;
         }
@@ -101,12 +93,102 @@ static bool add_anchor(hc__comp *c, hc__node *n, const char *kw, bool dynamic)
         }
         if (r->ndyn)
             memcpy(nd, r->dyn, r->ndyn * sizeof *nd);
-        nd[r->ndyn].name = json_string_value(v);
+        nd[r->ndyn].name = name;
         nd[r->ndyn].node = n;
         r->dyn = nd;
         r->ndyn++;
+        /* a dynamic reference may land on it from anywhere in the scope */
+        hc__schema_enqueue(c, n);
     }
     free(key);
+    return true;
+}
+
+static bool add_anchor(hc__comp *c, hc__node *n, const char *kw, bool dynamic)
+{
+    const json_t *v = json_object_get(n->json, kw);
+    if (!v)
+        return true;
+    if (!json_is_string(v) || !anchor_name_ok(json_string_value(v))) {
+        hc__schema_cerr(
+            c, n, kw, NULL,
+            "%s must be a name: a letter or '_' followed by letters, "
+            "digits, '-', '_' or '.'",
+            kw);
+        return false;
+    }
+    return add_anchor_name(c, n, kw, json_string_value(v), dynamic);
+}
+
+/* The draft a "$schema" URI names (4, 6, 7, 2019, 2020), 0 if none. */
+static int draft_of_uri(const char *u)
+{
+    static const struct {
+        const char *uri;
+        int draft;
+    } drafts[] = {{"json-schema.org/draft-04/schema", 4},
+                  {"json-schema.org/draft-06/schema", 6},
+                  {"json-schema.org/draft-07/schema", 7},
+                  {"json-schema.org/draft/2019-09/schema", 2019},
+                  {"json-schema.org/draft/2020-12/schema", 2020}};
+    size_t len;
+    if (!strncmp(u, "http://", 7))
+        u += 7;
+    else if (!strncmp(u, "https://", 8))
+        u += 8;
+    else
+        return 0;
+    len = strlen(u);
+    if (len && u[len - 1] == '#')
+        len--;
+    for (size_t i = 0; i < sizeof drafts / sizeof drafts[0]; i++)
+        if (strlen(drafts[i].uri) == len && !strncmp(u, drafts[i].uri, len))
+            return drafts[i].draft;
+    return 0;
+}
+
+/* Reads resource r's "$schema" (value v) into r->draft: a draft's URI, or
+ * a registered meta-schema, whose own "$schema" gives the draft and whose
+ * "$vocabulary" may leave out validation. */
+static bool read_schema_uri(hc__comp *c, hc__node *n, const json_t *v,
+                            hc__resource *r)
+{
+    const char *u;
+    int d, hops = 0;
+    if (!json_is_string(v)) {
+        hc__schema_cerr(c, n, "$schema", NULL,
+                        "$schema must be a string (a meta-schema URI)");
+        return false;
+    }
+    u = json_string_value(v);
+    while (!(d = draft_of_uri(u))) {
+        const json_t *meta = NULL, *voc;
+        size_t ul = strcspn(u, "#");
+        if (c->o->registry) {
+            char *key = hc__arena_strndup(&c->s->arena, u, ul);
+            meta = key ? json_object_get(c->o->registry->docs, key) : NULL;
+        }
+        if (!meta || ++hops > 8 || !json_is_object(meta) ||
+            !json_is_string(json_object_get(meta, "$schema"))) {
+            hc__schema_cerr(c, n, "$schema", NULL,
+                            "unknown $schema \"%s\": hotconf reads draft-04, "
+                            "draft-06, draft-07, 2019-09 and 2020-12 (a custom "
+                            "meta-schema must be registered)",
+                            json_string_value(v));
+            return false;
+        }
+        voc = json_object_get(meta, "$vocabulary");
+        if (json_is_object(voc) && hops == 1)
+            r->no_validation =
+                !json_object_get(voc,
+                                 "https://json-schema.org/draft/2020-12/vocab/"
+                                 "validation") &&
+                !json_object_get(voc,
+                                 "https://json-schema.org/draft/2019-09/vocab/"
+                                 "validation");
+        u = json_string_value(json_object_get(meta, "$schema"));
+    }
+    r->draft = d;
     return true;
 }
 
@@ -123,11 +205,41 @@ static const char *const kw_single[] = {"additionalProperties",
                                         "then",
                                         "else",
                                         "contentSchema",
+                                        "additionalItems",
                                         NULL};
-static const char *const kw_array[] = {"prefixItems", "allOf", "anyOf", "oneOf",
-                                       NULL};
-static const char *const kw_map[] = {"$defs", "properties", "patternProperties",
-                                     "dependentSchemas", NULL};
+static const char *const kw_array[] = {"prefixItems", "allOf", "anyOf",
+                                       "oneOf",       "items", NULL};
+static const char *const kw_map[] = {"$defs",
+                                     "properties",
+                                     "patternProperties",
+                                     "dependentSchemas",
+                                     "definitions",
+                                     "dependencies",
+                                     NULL};
+
+/* Whether keyword kw (of the lists above, value v) holds subschemas in
+ * draft d: the tuple "items" and "additionalItems" up to 2019-09,
+ * "prefixItems" from 2020-12, "definitions" before "$defs" and
+ * "dependencies" before it split in two. */
+static bool kw_in_draft(const char *kw, const json_t *v, int d)
+{
+    if (!strcmp(kw, "items")) /* a 2020-12 tuple is refused (not a schema) */
+        return !json_is_array(v) || d >= 2020;
+    if (!strcmp(kw, "additionalItems") || !strcmp(kw, "definitions"))
+        return d <= 2019;
+    if (!strcmp(kw, "dependencies"))
+        return d <= 7;
+    return true;
+}
+
+static bool kw_array_in_draft(const char *kw, const json_t *v, int d)
+{
+    if (!strcmp(kw, "items"))
+        return json_is_array(v) && d <= 2019;
+    if (!strcmp(kw, "prefixItems"))
+        return d >= 2020;
+    return true;
+}
 
 static bool index_child(hc__comp *c, hc__node *parent, const json_t *v,
                         const char *rptr, const char *dptr, int depth,
@@ -154,7 +266,9 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
                            const char *dptr, int doc, int depth)
 {
     hc__node *n = hc__pm_get(c, j);
-    const json_t *id;
+    const json_t *id, *sch;
+    const char *idkw, *anchor = NULL;
+    int draft;
     if (n)
         return n; /* the same JSON reached twice (shared by the caller) */
     n = hc__arena_alloc(&c->s->arena, sizeof *n);
@@ -172,34 +286,68 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
                         HC__SCHEMA_MAX_NESTING);
         return NULL;
     }
-    id = json_is_object(j) ? json_object_get(j, "$id") : NULL;
+    sch = json_is_object(j) ? json_object_get(j, "$schema") : NULL;
+    if (sch && depth == 0 && !read_schema_uri(c, n, sch, res))
+        return NULL;
+    draft = res->draft;
+    idkw = draft == 4 ? "id" : "$id";
+    id = json_is_object(j) ? json_object_get(j, idkw) : NULL;
+    /* up to draft-07, "$ref" makes its siblings ($id too) be ignored */
+    if (draft <= 7 && json_object_get(j, "$ref"))
+        id = NULL;
+    if (id && !json_is_string(id)) {
+        hc__schema_cerr(c, n, idkw, NULL, "%s must be a string", idkw);
+        return NULL;
+    }
+    if (id && draft <= 7 && json_string_value(id)[0] == '#') {
+        /* "#name" names this location in the draft-06/07 style */
+        const char *a = json_string_value(id) + 1;
+        if (*a && !anchor_name_ok(a)) {
+            hc__schema_cerr(c, n, idkw, NULL,
+                            "%s \"#%s\" must be a name: a letter or '_' "
+                            "followed by letters, digits, '-', '_' or '.'",
+                            idkw, a);
+            return NULL;
+        }
+        anchor = *a ? a : NULL;
+        id = NULL;
+    }
     if (id) {
         char *uri;
         size_t ul;
-        if (!json_is_string(id)) {
-            hc__schema_cerr(c, n, "$id", NULL, "$id must be a string");
-            return NULL;
-        }
         uri = hc__uri_resolve(base, json_string_value(id));
         if (!uri)
             return hc__schema_oom(c), NULL;
         ul = strcspn(uri, "#");
         if (uri[ul] == '#' && uri[ul + 1]) {
-            hc__schema_cerr(
-                c, n, "$id", NULL,
-                "$id must not have a fragment (use $anchor): \"%s\"",
-                json_string_value(id));
-            free(uri);
-            return NULL;
+            if (draft > 7) {
+                hc__schema_cerr(
+                    c, n, idkw, NULL,
+                    "$id must not have a fragment (use $anchor): \"%s\"",
+                    json_string_value(id));
+                free(uri);
+                return NULL;
+            }
+            anchor =
+                json_string_value(id) + strcspn(json_string_value(id), "#") + 1;
         }
         uri[ul] = '\0';
         /* a registered document's own $id equal to its URI: one resource */
         if (!(depth == 0 && res && !strcmp(res->uri, uri))) {
+            int pd = res->draft;
+            bool pnv = res->no_validation;
             res = add_resource(c, uri, j, n);
             if (!res) {
                 free(uri);
                 return NULL;
             }
+            res->draft = pd;
+            res->no_validation = pnv;
+            if (sch && !read_schema_uri(c, n, sch, res)) {
+                free(uri);
+                return NULL;
+            }
+            draft = res->draft;
         }
         n->base = res->uri;
         n->res = res;
@@ -214,13 +362,19 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
              n->res->uri, rptr);
     if (!json_is_object(j))
         return n;
-    if (!add_anchor(c, n, "$anchor", false) ||
-        !add_anchor(c, n, "$dynamicAnchor", true))
+    if (anchor && !add_anchor_name(c, n, idkw, anchor, false))
+        return NULL;
+    if (draft >= 2019 && !add_anchor(c, n, "$anchor", false))
+        return NULL;
+    if (draft >= 2020 && !add_anchor(c, n, "$dynamicAnchor", true))
+        return NULL;
+    if (draft == 2019 && json_is_true(json_object_get(j, "$recursiveAnchor")) &&
+        !add_anchor_name(c, n, "$recursiveAnchor", HC__RECURSIVE_ANCHOR, true))
         return NULL;
 
     for (int i = 0; kw_single[i]; i++) {
         const json_t *v = json_object_get(j, kw_single[i]);
-        if (v &&
+        if (v && kw_in_draft(kw_single[i], v, draft) &&
             !index_child(
                 c, n, v,
                 hc__ptr_join(c, rptr, kw_single[i], strlen(kw_single[i])),
@@ -229,24 +383,26 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
             return NULL;
     }
     for (int i = 0; kw_array[i]; i++) {
-        const json_t *v = json_object_get(j, kw_array[i]);
+        const char *kw = kw_array[i];
+        const json_t *v = json_object_get(j, kw);
         const char *kr, *kd;
-        if (!v)
+        if (!v || !kw_array_in_draft(kw, v, draft))
             continue;
-        if (!json_is_array(v) || json_array_size(v) == 0) {
-            hc__schema_cerr(c, n, kw_array[i], NULL,
-                            "%s must be a non-empty array of schemas",
-                            kw_array[i]);
+        /* (a tuple of items may be empty) */
+        if (!json_is_array(v) ||
+            (json_array_size(v) == 0 && strcmp(kw, "items"))) {
+            hc__schema_cerr(c, n, kw, NULL,
+                            "%s must be a non-empty array of schemas", kw);
             return NULL;
         }
-        kr = hc__ptr_join(c, rptr, kw_array[i], strlen(kw_array[i]));
-        kd = hc__ptr_join(c, n->doc_ptr, kw_array[i], strlen(kw_array[i]));
+        kr = hc__ptr_join(c, rptr, kw, strlen(kw));
+        kd = hc__ptr_join(c, n->doc_ptr, kw, strlen(kw));
         for (size_t k = 0; k < json_array_size(v); k++) {
             char sub[32];
             snprintf(sub, sizeof sub, "%zu", k);
             if (!index_child(c, n, json_array_get(v, k),
                              hc__ptr_index(c, kr, k), hc__ptr_index(c, kd, k),
-                             depth, kw_array[i], sub))
+                             depth, kw, sub))
                 return NULL;
         }
     }
@@ -255,7 +411,8 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
         const char *kr, *kd, *key;
         size_t kl;
         json_t *m;
-        if (!v)
+        bool deps = !strcmp(kw_map[i], "dependencies");
+        if (!v || !kw_in_draft(kw_map[i], v, draft))
             continue;
         if (!json_is_object(v)) {
             hc__schema_cerr(c, n, kw_map[i], NULL,
@@ -267,6 +424,8 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
         kd = hc__ptr_join(c, n->doc_ptr, kw_map[i], strlen(kw_map[i]));
         json_object_keylen_foreach((json_t *)v, key, kl, m)
         {
+            if (deps && json_is_array(m))
+                continue; /* property names, not a schema */
             if (!index_child(c, n, m, hc__ptr_join(c, kr, key, kl),
                              hc__ptr_join(c, kd, key, kl), depth, kw_map[i],
                              key))
@@ -277,7 +436,7 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
 }
 
 bool hc__index_document(hc__comp *c, const json_t *doc, const char *uri,
-                        int docno)
+                        int docno, int draft)
 {
     hc__resource *r;
     if (!json_is_object(doc) && !json_is_boolean(doc)) {
@@ -292,6 +451,7 @@ bool hc__index_document(hc__comp *c, const json_t *doc, const char *uri,
     r = add_resource(c, uri, doc, NULL);
     if (!r)
         return false;
+    r->draft = draft;
     return hc__index_schema(c, doc, r->uri, r, "", "", docno, 0) != NULL;
 }
 
@@ -371,6 +531,39 @@ static const json_t *walk_pointer(hc__comp *c, const json_t *root,
     return cur;
 }
 
+/* Indexes registered document doc as uri (its draft, if it has no
+ * "$schema", that of the schema referring to it). */
+static bool load_registered(hc__comp *c, const char *uri, json_t *doc,
+                            int draft)
+{
+    if (json_array_append(c->s->docs, doc) != 0)
+        return hc__schema_oom(c), false;
+    return hc__index_document(c, doc, uri, 1, draft);
+}
+
+/* The resource index of uri, indexing a registered document when it is
+ * first referred to (so one that is never used cannot fail the compile). */
+static json_t *find_resource(hc__comp *c, const hc__node *from, const char *uri)
+{
+    json_t *ri = json_object_get(c->resources, uri), *doc;
+    const char *key;
+    if (ri || !c->o->registry)
+        return ri;
+    doc = json_object_get(c->o->registry->docs, uri);
+    if (doc)
+        return load_registered(c, uri, doc, from->res->draft)
+                   ? json_object_get(c->resources, uri)
+                   : NULL;
+    /* maybe an "$id" inside a registered document: index them all */
+    json_object_foreach(c->o->registry->docs, key, doc)
+    {
+        if (!json_object_get(c->resources, key) &&
+            !load_registered(c, key, doc, from->res->draft))
+            return NULL;
+    }
+    return json_object_get(c->resources, uri);
+}
+
 /* Resolves ref (from keyword kw of node from). For $dynamicRef, *dyn gets
  * the anchor name when the initial target carries that $dynamicAnchor. */
 hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
@@ -387,7 +580,9 @@ hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
         *hash = '\0';
         frag = hash + 1;
     }
-    ri = json_object_get(c->resources, full);
+    ri = find_resource(c, from, full);
+    if (c->failed)
+        goto out;
     if (!frag || !*frag || *frag == '/') {
         size_t dlen;
         char *decoded;

@@ -394,8 +394,14 @@ typedef struct hc__dyn_anchor {
     hc__node *node;
 } hc__dyn_anchor;
 
+/* The dynamic anchor name a 2019-09 "$recursiveAnchor": true becomes (not
+ * a valid $anchor name, so it cannot collide). */
+#define HC__RECURSIVE_ANCHOR "$recursive"
+
 struct hc__resource {
     const char *uri;
+    int draft;          /* 4, 6, 7, 2019 or 2020 (hc_schema_draft) */
+    bool no_validation; /* its meta-schema leaves out the validation vocab */
     hc__dyn_anchor *dyn;
     size_t ndyn;
 };

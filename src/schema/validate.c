@@ -1248,9 +1248,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
     case HC__K_IF: return v_if(c, k, inst, e);
     case HC__K_REF:
         return v_at(c, k->u.ref.node, inst, e, "$ref", NULL, 0, false, NULL);
-    case HC__K_DYNAMIC_REF:
-        return v_at(c, dynamic_target(c, k), inst, e, "$dynamicRef", NULL, 0,
-                    false, NULL);
+    case HC__K_DYNAMIC_REF: /* $dynamicRef, or 2019-09's $recursiveRef */
+        return v_at(c, dynamic_target(c, k), inst, e, k->name, NULL, 0, false,
+                    NULL);
     case HC__K_UNEVAL_PROPS: return v_uneval_props(c, k, inst, e);
     case HC__K_UNEVAL_ITEMS: return v_uneval_items(c, k, inst, e);
     }
