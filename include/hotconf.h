@@ -482,6 +482,21 @@ HC_API const char *hc_schema_report_filled_at(const hc_schema_report *report,
 HC_API json_t *hc_schema_report_to_json(const hc_schema_report *report);
 
 /*
+ * Validates the schema itself against its draft's meta-schema (the one its
+ * "$schema" names, else that of opts->default_draft; a registered custom
+ * meta-schema is used as such). The meta-schemas of draft-04, -06, -07,
+ * 2019-09 and 2020-12 are built into the library; nothing is fetched.
+ * Returns 0 when the schema is valid, HC_EVALIDATE when not (report, if
+ * given, then holds each error, its instance_location the JSON pointer into
+ * the schema), or another code with err filled (an unknown "$schema" is
+ * HC_ESCHEMA). opts may be NULL; only registry and default_draft are read.
+ * Thread-safe.
+ */
+HC_API int hc_schema_validate_schema(json_t *schema,
+                                     const hc_schema_options *opts,
+                                     hc_schema_report *report, hc_error *err);
+
+/*
  * Validates doc against schema. report may be NULL: the verdict only,
  * stopping at the first failure (the fastest; no allocation). With a
  * report, every error is collected (a value of the wrong "type" gets that

@@ -63,6 +63,11 @@ void hc__schema_enqueue(hc__comp *c, hc__node *n);
 hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
                           const char *ref, const char **dyn);
 
+/* meta.c: the built-in meta-schema with this URI ('#' and after ignored),
+ * or NULL; and the meta-schema URI of a draft (4, 6, 7, 2019, 2020). */
+const json_t *hc__metaschema(const char *uri);
+const char *hc__draft_uri(int draft);
+
 /* keywords.c */
 void hc__compile_node(hc__comp *c, hc__node *n);
 

@@ -536,7 +536,7 @@ static const json_t *walk_pointer(hc__comp *c, const json_t *root,
 static bool load_registered(hc__comp *c, const char *uri, json_t *doc,
                             int draft)
 {
-    if (json_array_append(c->s->docs, doc) != 0)
+    if (!doc || json_array_append_new(c->s->docs, doc) != 0)
         return hc__schema_oom(c), false;
     return hc__index_document(c, doc, uri, 1, draft);
 }
@@ -546,19 +546,26 @@ static bool load_registered(hc__comp *c, const char *uri, json_t *doc,
 static json_t *find_resource(hc__comp *c, const hc__node *from, const char *uri)
 {
     json_t *ri = json_object_get(c->resources, uri), *doc;
+    const json_t *meta;
     const char *key;
-    if (ri || !c->o->registry)
+    if (ri)
         return ri;
-    doc = json_object_get(c->o->registry->docs, uri);
-    if (doc)
-        return load_registered(c, uri, doc, from->res->draft)
+    doc = c->o->registry ? json_object_get(c->o->registry->docs, uri) : NULL;
+    meta = doc ? NULL : hc__metaschema(uri);
+    if (doc || meta)
+        /* the compiled schema keeps its own copy of what it points into */
+        return load_registered(c, uri,
+                               doc ? json_incref(doc) : json_deep_copy(meta),
+                               from->res->draft)
                    ? json_object_get(c->resources, uri)
                    : NULL;
+    if (!c->o->registry)
+        return NULL;
     /* maybe an "$id" inside a registered document: index them all */
     json_object_foreach(c->o->registry->docs, key, doc)
     {
         if (!json_object_get(c->resources, key) &&
-            !load_registered(c, key, doc, from->res->draft))
+            !load_registered(c, key, json_incref(doc), from->res->draft))
             return NULL;
     }
     return json_object_get(c->resources, uri);
