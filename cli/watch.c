@@ -9,6 +9,7 @@
  * queues one more) and/or sends --signal.
  */
 #include "cli.h"
+#include "schema_opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,8 @@ static const char help[] =
     "  --history N     versions kept per file (default 10)\n"
     "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
     "                  YAML file); the live config stays\n"
-    "  --fill-defaults with --schema: fill in the schema's default values\n";
+    "  --fill-defaults with --schema: fill in the schema's default "
+    "values\n" CLI_SCHEMA_OPTS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -525,6 +527,8 @@ int cmd_watch(int argc, char **argv)
     const char **files = calloc((size_t)argc, sizeof *files);
     const char *exec_cmd = NULL, *schema_path = NULL;
     int fill_defaults = 0;
+    const char **refs = calloc((size_t)argc + 1, sizeof *refs);
+    cli_schema_opts sopts = {0, refs, 0, NULL};
     hc_schema *schema = NULL;
     long poll_ms = 0, history = 0, pid = 0;
     hc_parse_options popts;
@@ -533,17 +537,26 @@ int cmd_watch(int argc, char **argv)
     int sfd = -1, nfiles = 0, rc = HC_EXIT_OK;
 
     memset(&c, 0, sizeof c);
-    if (!files)
+    if (!files || !refs) {
+        free(files);
+        free(refs);
         return HC_EXIT_FAIL;
+    }
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
             free(files);
+            free(refs);
             return HC_EXIT_OK;
         }
         r = cli_parse_opt(argc, argv, &i, &po);
+        if (r < 0)
+            goto usage;
+        if (r > 0)
+            continue;
+        r = cli_schema_opt(argc, argv, &i, &sopts, "watch");
         if (r < 0)
             goto usage;
         if (r > 0)
@@ -625,7 +638,13 @@ int cmd_watch(int argc, char **argv)
         hc_error err;
         memset(&so, 0, sizeof so);
         so.fill_defaults = fill_defaults;
+        if (cli_schema_options(&sopts, schema_path, &so) != 0) {
+            cli_schema_opts_free(&sopts);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
         schema = hc_schema_load_ex(schema_path, &so, &err);
+        cli_schema_opts_free(&sopts); /* only read while compiling */
         if (!schema) {
             cli_print_error(&err);
             rc = HC_EXIT_USAGE;
@@ -751,8 +770,10 @@ out:
     free(c.w);
     free_words(c.exec_argv);
     free(files);
+    free(refs);
     return rc;
 usage:
     free(files);
+    free(refs);
     return HC_EXIT_USAGE;
 }

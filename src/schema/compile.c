@@ -260,10 +260,37 @@ hc_schema *hc_schema_compile(json_t *schema, hc_error *err)
     return compile_doc(schema, NULL, NULL, NULL, err);
 }
 
+json_t *hc__schema_parse_file(const char *path, hc_posmap *pos, hc_error *err)
+{
+    hc_parse_options po = {0};
+    json_t *doc;
+    po.positions = pos;
+    doc = hc_parse_file(path, HC_FORMAT_AUTO, &po, err);
+    if (!doc && err && strstr(err->text, "too big integer") &&
+        hc_format_from_name(path) != HC_FORMAT_YAML) {
+        /* an integer beyond 64 bits ("maximum": 18446744073709551615):
+         * jansson holds none, so this schema's numbers are read as reals
+         * (compared as such), without positions, instead of refused */
+        size_t len;
+        char *buf = hc_read_file(path, 0, &len, err);
+        json_error_t je;
+        if (!buf)
+            return NULL;
+        doc = json_loadb(buf, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                         &je);
+        free(buf);
+        if (doc)
+            hc_error_init(err);
+        else
+            hc__error_set(err, HC_EPARSE, path, je.line, je.column, 0, "%s",
+                          je.text);
+    }
+    return doc;
+}
+
 hc_schema *hc_schema_load_ex(const char *path, const hc_schema_options *opts,
                              hc_error *err)
 {
-    hc_parse_options po = {0};
     hc_posmap *pos = hc_posmap_new();
     json_t *doc;
     hc_schema *s = NULL;
@@ -272,8 +299,7 @@ hc_schema *hc_schema_load_ex(const char *path, const hc_schema_options *opts,
         hc__error_set(err, HC_ENOMEM, path, 0, 0, 0, "out of memory");
         return NULL;
     }
-    po.positions = pos;
-    doc = hc_parse_file(path, HC_FORMAT_AUTO, &po, err);
+    doc = hc__schema_parse_file(path, pos, err);
     if (doc)
         s = compile_doc(doc, opts, path, pos, err);
     json_decref(doc);

@@ -83,9 +83,12 @@ int hc_schema_validate_schema(json_t *schema, const hc_schema_options *opts,
     o.base_uri = NULL;
     o.fill_defaults = 0;
     sv = json_is_object(schema) ? json_object_get(schema, "$schema") : NULL;
-    if (json_is_string(sv))
+    if (json_is_string(sv)) {
         meta = json_string_value(sv); /* a draft, or a registered one */
-    else
+        if (!hc__metaschema(meta) &&
+            !(o.registry && json_object_get(o.registry->docs, meta)))
+            return 0; /* unknown: compiling S says so, with its position */
+    } else
         meta = hc__draft_uri(o.default_draft ? (int)o.default_draft : 2020);
     ref = json_pack("{ss}", "$ref", meta);
     if (!ref) {

@@ -49,7 +49,7 @@ int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
         hc__error_set(err, HC_EINVAL, path, 0, 0, 0, "no registry or path");
         return HC_EINVAL;
     }
-    doc = hc_parse_file(path, HC_FORMAT_AUTO, NULL, err);
+    doc = hc__schema_parse_file(path, NULL, err);
     if (!doc)
         return err && err->code ? err->code : HC_EPARSE;
     id = json_object_get(doc, "$id");

@@ -599,7 +599,7 @@ hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
         if (!ri) {
             hc__schema_cerr(
                 c, from, kw, NULL,
-                "cannot hc__ref_resolve \"%s\": no schema has the URI \"%s\" "
+                "cannot resolve \"%s\": no schema has the URI \"%s\" "
                 "(remote schemas are never fetched; register the "
                 "document with hc_schema_registry_add)",
                 ref, full);
@@ -616,8 +616,8 @@ hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
         if (!tj) {
             hc__schema_cerr(
                 c, from, kw, NULL,
-                "cannot hc__ref_resolve \"%s\": no value at \"#%s\" in \"%s\"",
-                ref, decoded, full);
+                "cannot resolve \"%s\": no value at \"#%s\" in \"%s\"", ref,
+                decoded, full);
             free(decoded);
             goto out;
         }
@@ -663,14 +663,14 @@ hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
             if (!ri)
                 hc__schema_cerr(
                     c, from, kw, NULL,
-                    "cannot hc__ref_resolve \"%s\": no schema has the URI "
+                    "cannot resolve \"%s\": no schema has the URI "
                     "\"%s\" "
                     "(remote schemas are never fetched; register the "
                     "document with hc_schema_registry_add)",
                     ref, full);
             else
                 hc__schema_cerr(c, from, kw, NULL,
-                                "cannot hc__ref_resolve \"%s\": no $anchor "
+                                "cannot resolve \"%s\": no $anchor "
                                 "\"%s\" in \"%s\"",
                                 ref, frag, full);
             free(key);

@@ -31,6 +31,11 @@ void *hc__arena_alloc(hc__arena *a, size_t size); /* zeroed; NULL: ENOMEM */
 char *hc__arena_strndup(hc__arena *a, const char *s, size_t len);
 void hc__arena_free(hc__arena *a);
 
+/* Parses a schema file (JSON or YAML); a JSON schema with an integer
+ * beyond 64 bits is read with its numbers as reals rather than refused.
+ * pos may be NULL. (compile.c) */
+json_t *hc__schema_parse_file(const char *path, hc_posmap *pos, hc_error *err);
+
 /* ---- URIs (uri.c) -------------------------------------------------------
  * RFC 3986 reference resolution, enough for $id and $ref. */
 
