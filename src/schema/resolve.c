@@ -333,7 +333,7 @@ hc__node *hc__index_schema(hc__comp *c, const json_t *j, const char *base,
         }
         uri[ul] = '\0';
         /* a registered document's own $id equal to its URI: one resource */
-        if (!(depth == 0 && res && !strcmp(res->uri, uri))) {
+        if (!(depth == 0 && !strcmp(res->uri, uri))) {
             int pd = res->draft;
             bool pnv = res->no_validation;
             res = add_resource(c, uri, j, n);
