@@ -348,6 +348,8 @@ HC_API int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
 /* Default PCRE2 budgets per pattern match (see hc_schema_options). */
 #define HC_SCHEMA_DEFAULT_REGEX_MATCH_LIMIT 1000000u
 #define HC_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT 10000u
+/* Default bound on the work of one validation (see max_evaluations). */
+#define HC_SCHEMA_DEFAULT_MAX_EVALUATIONS 10000000u
 
 /* JSON Schema drafts. A schema's "$schema" picks its draft; a schema
  * without one is read as hc_schema_options.default_draft. */
@@ -397,6 +399,12 @@ typedef struct hc_schema_options {
      * a registered meta-schema takes that meta-schema's draft (and, in
      * 2019-09 and later, its $vocabulary); any other is a compile error. */
     hc_schema_draft default_draft;
+    /* Bound on the work of one hc_schema_validate: schema nodes evaluated
+     * against a value, plus items compared for uniqueItems (0: the default
+     * above, about a second). A document that needs more is rejected with
+     * an error naming this limit, so a hostile document cannot stall a
+     * reload. */
+    uint64_t max_evaluations;
 } hc_schema_options;
 
 /*

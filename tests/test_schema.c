@@ -452,6 +452,50 @@ static void test_pattern_after_sorted_keywords_frees_cleanly(void **state)
     compile_error(schemas[2], NULL);
 }
 
+/* Issue 8: uniqueItems sorts hashes instead of comparing every pair, and
+ * one validation's work is bounded, with an error naming the limit. */
+static void test_unique_items_many_strings(void **state)
+{
+    hc_schema *s = compile("{\"uniqueItems\": true}");
+    json_t *arr = json_array();
+    char buf[32];
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        snprintf(buf, sizeof buf, "item-%d", i);
+        json_array_append_new(arr, json_string(buf));
+    }
+    assert_int_equal(hc_schema_validate(s, arr, NULL), 0);
+    json_array_append_new(arr, json_string("item-4711"));
+    assert_int_equal(hc_schema_validate(s, arr, NULL), HC_EVALIDATE);
+    json_decref(arr);
+    hc_schema_free(s);
+}
+
+static void test_validation_work_is_bounded(void **state)
+{
+    hc_schema_options o = {0};
+    hc_schema_report *rep = hc_schema_report_new();
+    hc_schema *s;
+    json_t *arr = json_array();
+    (void)state;
+    o.max_evaluations = 100;
+    s = compile_opts("{\"items\": {\"anyOf\": [{\"type\": \"object\","
+                     "\"required\": [\"a\"]}, {\"type\": \"object\"}]}}",
+                     &o);
+    for (int i = 0; i < 20; i++)
+        json_array_append_new(arr, json_object());
+    assert_int_equal(hc_schema_validate(s, arr, NULL), 0);
+    for (int i = 0; i < 200; i++)
+        json_array_append_new(arr, json_object());
+    assert_int_equal(hc_schema_validate(s, arr, NULL), HC_EVALIDATE);
+    assert_int_equal(hc_schema_validate(s, arr, rep), HC_EVALIDATE);
+    assert_non_null(
+        strstr(hc_schema_report_at(rep, 0)->message, "max_evaluations"));
+    json_decref(arr);
+    hc_schema_free(s);
+    hc_schema_report_free(rep);
+}
+
 static void test_format_annotates_unless_asserting(void **state)
 {
     hc_schema_options o = {0};
@@ -1573,6 +1617,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_length_counts_code_points),
         cmocka_unit_test(test_pattern_is_unanchored_unicode_and_ecma),
         cmocka_unit_test(test_pattern_after_sorted_keywords_frees_cleanly),
+        cmocka_unit_test(test_unique_items_many_strings),
+        cmocka_unit_test(test_validation_work_is_bounded),
         cmocka_unit_test(test_format_annotates_unless_asserting),
         cmocka_unit_test(test_format_checks),
         cmocka_unit_test(test_unknown_keywords_are_ignored),

@@ -188,6 +188,9 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         goto done;
     }
     s->fill_defaults = opts->fill_defaults != 0;
+    s->max_evaluations = opts->max_evaluations
+                             ? opts->max_evaluations
+                             : HC_SCHEMA_DEFAULT_MAX_EVALUATIONS;
     s->mctx = pcre2_match_context_create(NULL);
     if (!s->mctx) {
         hc__schema_oom(&c);

@@ -420,6 +420,7 @@ struct hc_schema {
     pcre2_match_context *mctx;
     bool has_dynamic;
     bool fill_defaults;
+    uint64_t max_evaluations; /* per validation (hc_schema_options) */
 };
 
 struct hc_schema_registry {
@@ -449,7 +450,8 @@ typedef struct hc__vctx {
     bool limit_hit; /* a regex budget or the depth limit ran out */
     bool nomem;
     bool fill;
-    bool stopped; /* the report is full: stop collecting */
+    bool stopped;  /* the report is full: stop collecting */
+    uint64_t work; /* evaluations so far, against s->max_evaluations */
     const hc__seg *ipath, *kpath;
     const hc__scope *scope;
     const hc__node *node; /* node being evaluated (absolute locations) */
