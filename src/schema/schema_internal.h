@@ -43,8 +43,9 @@ json_t *hc__schema_parse_file(const char *path, hc_posmap *pos, hc_error *err);
 char *hc__uri_resolve(const char *base, const char *ref);
 /* Percent-decodes a fragment into a malloc'd string (NULL on bad %XX). */
 char *hc__uri_unescape(const char *s, size_t len, size_t *out_len);
-/* Syntax checks used by the uri / uri-reference formats. */
-bool hc__uri_valid(const char *s, size_t len, bool absolute);
+/* Syntax checks used by the uri / uri-reference formats (iri: the iri /
+ * iri-reference ones, which also allow non-ASCII characters). */
+bool hc__uri_valid(const char *s, size_t len, bool absolute, bool iri);
 
 /* ---- regexes (regex.c) ------------------------------------------------ */
 
@@ -146,7 +147,11 @@ typedef enum hc__format {
     HC__FMT_URI_REFERENCE,
     HC__FMT_UUID,
     HC__FMT_REGEX,
-    HC__FMT_JSON_POINTER
+    HC__FMT_JSON_POINTER,
+    HC__FMT_RELATIVE_JSON_POINTER,
+    HC__FMT_IRI,
+    HC__FMT_IRI_REFERENCE,
+    HC__FMT_IDN_HOSTNAME
 } hc__format;
 
 hc__format hc__format_lookup(const char *name);
