@@ -1547,6 +1547,29 @@ static void test_cli_check_format_assert_and_schema_ref(void **state)
     free(dir);
 }
 
+static void test_cli_watch_takes_the_schema_options(void **state)
+{
+    char *dir = tu_mkdtemp(), *err;
+    (void)state;
+    write_in(dir, "schema.json", "{\"type\": \"object\"}");
+    write_in(dir, "svc.json", "{}");
+    assert_int_equal(run_cli("watch svc.json --schema schema.json "
+                             "--format-assert --schema-ref",
+                             dir, &err),
+                     2);
+    assert_non_null(strstr(err, "--schema-ref needs a file or a folder"));
+    free(err);
+    /* the reference is read before anything is watched */
+    assert_int_equal(run_cli("watch svc.json --schema schema.json "
+                             "--format-assert --schema-ref missing.json",
+                             dir, &err),
+                     2);
+    assert_non_null(strstr(err, "missing.json: error: no such file"));
+    free(err);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_cli_check_invalid_schema_exits_2(void **state)
 {
     char *dir = tu_mkdtemp(), *err;
@@ -1655,6 +1678,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_schema_checked_against_meta_schema),
         cmocka_unit_test(test_schema_file_with_integer_beyond_64_bits),
         cmocka_unit_test(test_cli_check_format_assert_and_schema_ref),
+        cmocka_unit_test(test_cli_watch_takes_the_schema_options),
         cmocka_unit_test(test_cli_check_parse_error_unchanged_with_schema),
         cmocka_unit_test(test_cli_check_help_mentions_schema),
     };
