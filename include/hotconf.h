@@ -331,8 +331,12 @@ HC_API void hc_schema_registry_free(hc_schema_registry *reg);
  * Registers doc (an object or a boolean) under uri: what a $ref resolves to
  * without its fragment, e.g. "https://example.com/common.json", or a plain
  * "common.json" for schemas without "$id" (no fragment allowed). The
- * registry takes its own reference to doc. Returns 0, HC_EEXIST when uri
- * is taken, HC_EINVAL, or HC_ENOMEM.
+ * registry takes its own reference to doc. A registered document is read
+ * (and must be a valid schema) only when a compiled schema refers to it;
+ * one without "$schema" is read in the draft of the schema referring to
+ * it. A registered document whose URI a "$schema" names acts as a custom
+ * meta-schema. Returns 0, HC_EEXIST when uri is taken, HC_EINVAL, or
+ * HC_ENOMEM.
  */
 HC_API int hc_schema_registry_add(hc_schema_registry *reg, const char *uri,
                                   json_t *doc);
@@ -371,7 +375,8 @@ typedef struct hc_schema_options {
      * must match a registry URI exactly. */
     const char *base_uri;
     /* Nonzero: "format" asserts (date-time, date, time, duration, email,
-     * hostname, ipv4, ipv6, uri, uri-reference, uuid, regex, json-pointer;
+     * hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri,
+     * iri-reference, uuid, regex, json-pointer, relative-json-pointer;
      * other formats stay annotations). Zero (the default, as the
      * specification says): "format" only annotates. */
     int format_assert;
