@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(schema);
         return 0;
     }
-    doc = nul ? hc_parse((const char *)nul + 1, size - slen - 1,
-                         HC_FORMAT_JSON, "doc", NULL, &err)
+    doc = nul ? hc_parse((const char *)nul + 1, size - slen - 1, HC_FORMAT_JSON,
+                         "doc", NULL, &err)
               : json_deep_copy(schema);
     if (doc) {
         rep = hc_schema_report_new();

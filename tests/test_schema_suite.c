@@ -43,8 +43,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Sorted names in dir ending in suffix ("" for sub-folders). */
-static size_t list_dir(const char *dir, bool folders, char **names,
-                       size_t max)
+static size_t list_dir(const char *dir, bool folders, char **names, size_t max)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -222,13 +221,13 @@ static void test_suite_meets_floors(void **state)
         run_dir(opt, "optional/", &o, &optional);
         o.format_assert = 1;
         run_dir(fmt, "optional/format/", &o, &format);
-        so += (size_t)snprintf(
-            summary + so, sizeof summary - so,
-            "%-14s required %4d/%-4d  optional %3d/%-3d  "
-            "optional/format (asserting) %3d/%-3d\n",
-            dr->dir, req.passed, req.passed + req.failed, optional.passed,
-            optional.passed + optional.failed, format.passed,
-            format.passed + format.failed);
+        so +=
+            (size_t)snprintf(summary + so, sizeof summary - so,
+                             "%-14s required %4d/%-4d  optional %3d/%-3d  "
+                             "optional/format (asserting) %3d/%-3d\n",
+                             dr->dir, req.passed, req.passed + req.failed,
+                             optional.passed, optional.passed + optional.failed,
+                             format.passed, format.passed + format.failed);
         if (req.passed < dr->floor) {
             printf("  BELOW FLOOR: %s passed %d, floor %d\n", dr->dir,
                    req.passed, dr->floor);
