@@ -5,6 +5,7 @@
  * bad, 2 usage error or an invalid schema.
  */
 #include "cli.h"
+#include "schema_opts.h"
 
 #include <string.h>
 
@@ -23,7 +24,8 @@ static const char help[] =
     "where POINTER is the JSON pointer of the offending value (/service/port;\n"
     "(root) for the document itself).\n"
     "\n"
-    "  --schema SCHEMA validate against this schema file\n"
+    "  --schema SCHEMA validate against this schema file (first SCHEMA itself\n"
+    "                  against its draft's meta-schema)\n" CLI_SCHEMA_OPTS_HELP
     "  --format F      json, jsonc, yaml, ini or env for the FILEs after it\n"
     "                  (default: from each file's name)\n"
     "  --env-nest SEP  .env: nest keys on SEP (SERVICE__PORT -> SERVICE.PORT)\n"
@@ -71,6 +73,35 @@ static int print_report(const char *file, const hc_schema_report *rep)
     return HC_EXIT_FAIL;
 }
 
+/* Validates the schema file against its draft's meta-schema; 0 when it is
+ * a valid schema, else -1 with the errors printed like a config's. */
+static int check_schema_itself(const char *path, const hc_schema_options *so)
+{
+    cli_parse_opts spo = {0}; /* HC_FORMAT_AUTO */
+    hc_posmap *pos = hc_posmap_new();
+    hc_schema_report *rep = hc_schema_report_new();
+    hc_error err;
+    json_t *doc = NULL;
+    int rc = -1;
+    hc_error_init(&err);
+    if (!pos || !rep)
+        fprintf(stderr, "hotconf check: out of memory\n");
+    else if ((doc = load_with_positions(path, &spo, pos)) != NULL) {
+        hc_schema_report_set_source(rep, path, pos);
+        rc = hc_schema_validate_schema(doc, so, rep, &err);
+        if (rc == HC_EVALIDATE) {
+            fprintf(stderr, "%s: error: not a valid JSON Schema:\n", path);
+            print_report(path, rep);
+        } else if (rc) {
+            cli_print_error(&err);
+        }
+    }
+    json_decref(doc);
+    hc_schema_report_free(rep);
+    hc_posmap_free(pos);
+    return rc ? -1 : 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
@@ -81,6 +112,8 @@ int cmd_check(int argc, char **argv)
     hc_schema_report *rep = NULL;
     hc_posmap *pos = NULL;
     int nfiles = 0, verbose = 0, status = HC_EXIT_OK, dangling_format = 0;
+    const char *refs[argc > 0 ? argc : 1];
+    cli_schema_opts sopts = {0, refs, 0, NULL};
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -97,8 +130,14 @@ int cmd_check(int argc, char **argv)
             return cli_usage_error("check", "--schema needs a file");
         if (r > 0)
             continue;
-        if (!strncmp(argv[i], "--format", 8))
+        if (!strcmp(argv[i], "--format") ||
+            !strncmp(argv[i], "--format=", 9))
             dangling_format = 1; /* until a FILE follows */
+        r = cli_schema_opt(argc, argv, &i, &sopts, "check");
+        if (r < 0)
+            return HC_EXIT_USAGE;
+        if (r > 0)
+            continue;
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             return HC_EXIT_USAGE;
@@ -118,9 +157,16 @@ int cmd_check(int argc, char **argv)
     if (dangling_format)
         return cli_format_after_files("check");
     if (schema_path) {
+        hc_schema_options so = {0};
         hc_error err;
         hc_error_init(&err);
-        schema = hc_schema_load(schema_path, &err);
+        if (cli_schema_options(&sopts, schema_path, &so) != 0 ||
+            check_schema_itself(schema_path, &so) != 0) {
+            cli_schema_opts_free(&sopts);
+            return HC_EXIT_USAGE;
+        }
+        schema = hc_schema_load_ex(schema_path, &so, &err);
+        cli_schema_opts_free(&sopts); /* only read while compiling */
         if (!schema) {
             cli_print_error(&err);
             return HC_EXIT_USAGE;

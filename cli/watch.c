@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "state.h"
 #include "watch_state.h"
+#include "schema_opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,7 +82,7 @@ static const char help[] =
     "  --state DIR     record every version and attempt in DIR/state.db for\n"
     "                  hotconf history, show, rollback, log, status, stats;\n"
     "                  numbering continues across restarts (one watcher per\n"
-    "                  DIR)\n";
+    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -663,6 +664,8 @@ int cmd_watch(int argc, char **argv)
     hc_format *formats = calloc((size_t)argc, sizeof *formats);
     const char *exec_cmd = NULL, *schema_path = NULL, *state_dir = NULL;
     int fill_defaults = 0;
+    const char **refs = calloc((size_t)argc + 1, sizeof *refs);
+    cli_schema_opts sopts = {0, refs, 0, NULL};
     hc_schema *schema = NULL;
     long poll_ms = 0, history = 0;
     hc_parse_options popts;
@@ -671,9 +674,10 @@ int cmd_watch(int argc, char **argv)
     int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
 
     memset(&c, 0, sizeof c);
-    if (!files || !formats) {
+    if (!files || !formats || !refs) {
         free(files);
         free(formats);
+        free(refs);
         return HC_EXIT_FAIL;
     }
     for (int i = 1; i < argc; i++) {
@@ -683,11 +687,18 @@ int cmd_watch(int argc, char **argv)
             fputs(help, stdout);
             free(files);
             free(formats);
+            free(refs);
             return HC_EXIT_OK;
         }
-        if (!strncmp(argv[i], "--format", 8))
+        if (!strcmp(argv[i], "--format") ||
+            !strncmp(argv[i], "--format=", 9))
             dangling_format = 1; /* until a FILE follows */
         r = cli_parse_opt(argc, argv, &i, &po);
+        if (r < 0)
+            goto usage;
+        if (r > 0)
+            continue;
+        r = cli_schema_opt(argc, argv, &i, &sopts, "watch");
         if (r < 0)
             goto usage;
         if (r > 0)
@@ -787,7 +798,13 @@ int cmd_watch(int argc, char **argv)
         hc_error err;
         memset(&so, 0, sizeof so);
         so.fill_defaults = fill_defaults;
+        if (cli_schema_options(&sopts, schema_path, &so) != 0) {
+            cli_schema_opts_free(&sopts);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
         schema = hc_schema_load_ex(schema_path, &so, &err);
+        cli_schema_opts_free(&sopts); /* only read while compiling */
         if (!schema) {
             cli_print_error(&err);
             rc = HC_EXIT_USAGE;
@@ -927,9 +944,11 @@ out:
     free_words(c.exec_argv);
     free(files);
     free(formats);
+    free(refs);
     return rc;
 usage:
     free(files);
     free(formats);
+    free(refs);
     return HC_EXIT_USAGE;
 }
