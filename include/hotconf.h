@@ -906,6 +906,98 @@ HC_API int hc_watch_config(const char *path, hc_change_cb cb, void *user_data);
  * valgrind-clean process). Not from a callback. */
 HC_API void hc_default_engine_shutdown(void);
 
+/* ====================================================================== */
+/* Dashboard, JSON API and metrics over HTTP (src/http/)                    */
+/* ====================================================================== */
+
+/*
+ * hc_http_start() serves a live dashboard for an engine: HTML pages (the
+ * web/ folder, embedded at build time), a JSON API under /api/, Server-Sent
+ * Events on /api/events and Prometheus metrics on /metrics (README:
+ * "Dashboard"). It can also keep a static, self-refreshing HTML page on
+ * disk (dashboard_file), with or without the HTTP listener.
+ *
+ * The HTTP listener needs libmicrohttpd (CMake option HC_WITH_HTTP, on by
+ * default); hc_http_has_server() tells whether this build has it. The
+ * static page needs nothing else.
+ *
+ * Threads: a watcher thread of the hc_http samples the engine (engine
+ * totals every 100 ms, details when they moved) and records attempts,
+ * feeds the SSE clients and rewrites dashboard_file; libmicrohttpd runs
+ * one thread per connection (at most max_connections). None of them runs
+ * engine callbacks or holds an engine lock while answering. A rollback
+ * asked over HTTP is hc_rollback() on the connection's thread; its
+ * notification is delivered by the engine's dispatch thread as usual.
+ */
+typedef struct hc_http hc_http;
+
+/* hc_http_options.port: no HTTP listener (only dashboard_file). */
+#define HC_HTTP_NO_LISTEN (-1)
+
+typedef struct hc_http_options {
+    size_t size; /* sizeof(hc_http_options), set by hc_http_options_init */
+    /* Address to bind: an IPv4 or IPv6 literal. NULL: "127.0.0.1". Any
+     * non-loopback address is logged as a warning (HC_LOG_WARN). */
+    const char *address;
+    /* TCP port; 0 picks a free one (hc_http_port tells which);
+     * HC_HTTP_NO_LISTEN serves nothing. */
+    int port;
+    /* Bearer token for state-changing requests (POST). NULL: read from
+     * state_dir/http.token, created there (mode 0600, 32 random bytes in
+     * hex) on first start. Copied. */
+    const char *token;
+    /* Folder of http.token. NULL: $XDG_STATE_HOME/hotconf, else
+     * $HOME/.local/state/hotconf (created 0700). Copied. */
+    const char *state_dir;
+    /* Rewritten atomically (temp file, fsync, rename) after every change,
+     * a page that reloads itself every 5 s. NULL: none. Copied. */
+    const char *dashboard_file;
+    int max_connections; /* 0: 64 (SSE clients: half of that) */
+    int timeout_s;       /* idle time before a connection is closed; 0: 10 */
+    size_t max_header_bytes; /* request line + headers; 0: 16384 */
+    size_t max_body_bytes;   /* POST body; 0: 4096 */
+    hc_log_cb log;           /* warnings and start-up notes; NULL: silent */
+    void *log_data;
+} hc_http_options;
+
+/* Fills defaults (every field 0 or NULL except size). Thread-safe. */
+HC_API void hc_http_options_init(hc_http_options *opts);
+
+/*
+ * Starts serving engine e (borrowed: stop the hc_http before freeing the
+ * engine). opts may be NULL (defaults; then the token comes from the
+ * default state folder). Returns a new hc_http, or NULL with err filled:
+ * HC_EINVAL (bad options or address), HC_ESYS (cannot bind, token file),
+ * HC_ESTATE (a listener was asked of a build without libmicrohttpd).
+ * Thread-safe.
+ */
+HC_API hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,
+                              hc_error *err);
+
+/* Stops the listener (open SSE streams end), the watcher thread, writes
+ * dashboard_file a last time and frees h. Accepts NULL. Not from an engine
+ * callback in dispatch mode on the thread that dispatches (a rollback in
+ * flight could wait for it). */
+HC_API void hc_http_stop(hc_http *h);
+
+/* The bound TCP port (after port 0), 0 without a listener. Thread-safe. */
+HC_API int hc_http_port(const hc_http *h);
+
+/* The bearer token in use (borrowed, lives as long as h). Thread-safe. */
+HC_API const char *hc_http_token(const hc_http *h);
+
+/* 1 when this build has the HTTP listener (libmicrohttpd), else 0. */
+HC_API int hc_http_has_server(void);
+
+/*
+ * Writes the static dashboard of e's current state to file, atomically
+ * (temp file in the same folder, fsync, rename; mode 0644): one
+ * self-contained HTML page (no server, no network), with config values
+ * escaped and secrets masked, that reloads itself every 5 s. Returns 0 or
+ * HC_ESYS / HC_ENOMEM with err filled. Thread-safe.
+ */
+HC_API int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err);
+
 #ifdef __cplusplus
 }
 #endif
