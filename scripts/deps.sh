@@ -9,16 +9,23 @@ set -eu
 
 # pkg-config module : Debian package
 LIBS="jansson:libjansson-dev libfyaml:libfyaml-dev libpcre2-8:libpcre2-dev
-libxxhash:libxxhash-dev cmocka:libcmocka-dev"
+libxxhash:libxxhash-dev cmocka:libcmocka-dev libmicrohttpd:libmicrohttpd-dev"
 # command : Debian package
 TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
 OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format"
+# the dashboard's tests: promtool checks /metrics, chromium + node + npm run
+# the browser test (tests/browser, puppeteer-core from npm)
+TEST_TOOLS="promtool:prometheus chromium:chromium node:nodejs npm:npm"
 
 missing=""
 if ! command -v pkg-config >/dev/null 2>&1; then
   missing="pkg-config"
 fi
 for t in $TOOLS; do
+  cmd=${t%%:*}; pkg=${t#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+for t in $TEST_TOOLS; do
   cmd=${t%%:*}; pkg=${t#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
 done
