@@ -4,3 +4,10 @@ if(HC_WITH_HTTP)
   hc_unit_test(test_http SOURCES ${CMAKE_SOURCE_DIR}/tests/test_http.c
     LABELS http threaded)
 endif()
+if(HC_WITH_HTTP)
+  add_test(NAME test_http_browser
+    COMMAND sh ${CMAKE_SOURCE_DIR}/tests/browser/run.sh $<TARGET_FILE:hotconf_cli>
+            ${CMAKE_BINARY_DIR})
+  set_tests_properties(test_http_browser PROPERTIES LABELS "http;browser"
+                       SKIP_RETURN_CODE 77 TIMEOUT 300)
+endif()

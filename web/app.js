@@ -114,13 +114,13 @@
 
   function barChart(box, bars, labels) {
     clear(box);
-    var W = 600, H = 120, pad = 18;
+    var W = 600, H = 120, pad = 18, top = 14;
     var max = 1;
     bars.forEach(function (b) { max = Math.max(max, b.a + (b.b || 0)); });
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img' });
     var w = (W - 2) / bars.length;
     bars.forEach(function (b, i) {
-      var ha = (H - pad) * b.a / max, hb = (H - pad) * (b.b || 0) / max;
+      var ha = (H - pad - top) * b.a / max, hb = (H - pad - top) * (b.b || 0) / max;
       var x = 1 + i * w;
       if (b.a) {
         var r = svg('rect', { x: x + 1, y: H - pad - ha, width: Math.max(w - 2, 1), height: ha, 'class': 'bar' });
@@ -151,12 +151,25 @@
     barChart($('chart-reloads'), bars, labels);
   }
 
+  /* The engine sends only non-empty buckets ("<2us", "<4us", ...,
+   * ">=Nus"); the chart shows a contiguous range around them. */
   function drawLatency(stats) {
     var h = (stats.total && stats.total.latency_histogram) || {};
-    var keys = Object.keys(h);
-    var bars = keys.map(function (k) { return { a: h[k], title: k + ': ' + h[k] }; });
-    var labels = keys.map(function (k, i) { return { i: i, text: k.replace('us', 'µs') }; });
-    if (!bars.length) { bars = [{ a: 0, title: 'no reloads yet' }]; labels = [{ i: 0, text: 'no reloads yet' }]; }
+    var byIdx = {}, lo = 99, hi = -1;
+    Object.keys(h).forEach(function (k) {
+      var n = parseInt(k.replace(/[^0-9]/g, ''), 10);
+      var i = Math.round(Math.log(n) / Math.LN2) + (k.charAt(0) === '>' ? 1 : 0);
+      byIdx[i] = h[k];
+      lo = Math.min(lo, i); hi = Math.max(hi, i);
+    });
+    if (hi < 0) { lo = 6; hi = 12; }
+    lo = Math.max(0, lo - 2); hi = Math.max(hi + 2, lo + 9);
+    var bars = [], labels = [];
+    for (var i = lo; i <= hi; i++) {
+      var us = Math.pow(2, i);
+      bars.push({ a: byIdx[i] || 0, title: '< ' + fmtUs(us) + ': ' + (byIdx[i] || 0) + ' reloads' });
+      if ((i - lo) % 2 === 0) labels.push({ i: i - lo, text: '<' + fmtUs(us) });
+    }
     barChart($('chart-latency'), bars, labels);
   }
 

@@ -1,0 +1,110 @@
+// dashboard.test.mjs - a real headless chromium against `hotconf watch --http`.
+// Loads the overview, sees a file change arrive without a reload, shows an
+// XSS value as text, rolls back with the token and sees the older version
+// go live, saves screenshots. Usage: node dashboard.test.mjs HOTCONF OUTDIR
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const hotconf = path.resolve(process.argv[2]);
+const outDir = path.resolve(process.argv[3]);
+const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+const TOKEN = 'browser-test-token-0123456789';
+const XSS = '<script>alert(1)</script>';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotconf-browser-'));
+const app = path.join(dir, 'app.json');
+const v1 = JSON.stringify({ name: XSS, listen: { port: 8080 }, db: { password: 'hunter2' } }, null, 2);
+
+function fail(msg) { throw new Error(msg); }
+function check(cond, msg) { if (!cond) fail(msg); }
+
+fs.writeFileSync(app, v1);
+fs.writeFileSync(path.join(dir, 'db.yaml'), 'host: db.internal\nport: 5432\npool: 10\n');
+fs.writeFileSync(path.join(dir, 'features.env'), 'NEW_UI=true\nRATE_LIMIT=100\nAPI_TOKEN=s3cr3t\n');
+
+const child = spawn(hotconf, ['watch', 'app.json', 'db.yaml', 'features.env',
+  '--http', '127.0.0.1:0', '--http-token', TOKEN], {
+  cwd: dir, env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'state') },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+let browser;
+let stderr = '';
+try {
+  const base = await new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /dashboard on (http:\/\/[^/]+)\//.exec(stderr);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error('hotconf exited ' + c + ': ' + stderr)));
+  });
+
+  browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 820 });
+  let dialogs = 0;
+  page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // the overview
+  await page.goto(base + '/#token=' + TOKEN, { waitUntil: 'load' });
+  await page.waitForSelector('tr[data-id="app.json"] td.version');
+  await page.waitForFunction(() => document.getElementById('conn').textContent === 'live');
+  check(!(await page.evaluate(() => location.hash)).includes('token'), 'token left in the URL');
+  await page.evaluate(() => { window.__noReload = true; });
+
+  // a file change arrives without a reload
+  fs.writeFileSync(app, JSON.stringify({ name: XSS, listen: { port: 9090 }, db: { password: 'hunter3' } }, null, 2));
+  await page.waitForFunction(
+    () => document.querySelector('tr[data-id="app.json"] td.version').textContent === '2');
+  check(await page.evaluate(() => window.__noReload === true), 'the page reloaded');
+
+  // a rejected version shows its error with the position, still without a reload
+  fs.writeFileSync(path.join(dir, 'db.yaml'), 'host: db.internal\nport: [5432\n');
+  await page.waitForFunction(
+    () => document.querySelector('tr[data-id="db.yaml"] .badge').textContent === 'rejected');
+  const err = await page.$eval('tr[data-id="db.yaml"] td.errtext', (e) => e.textContent);
+  check(/db\.yaml:\d+:\d+: /.test(err), 'error without position: ' + err);
+  check(await page.evaluate(() => window.__noReload === true), 'the page reloaded');
+  await page.screenshot({ path: path.join(outDir, 'dashboard-overview.png') });
+
+  // one config's page: the XSS value is text, the secret is masked
+  await page.click('tr[data-id="app.json"] a');
+  await page.waitForSelector('#detail:not([hidden]) #d-doc');
+  await page.waitForFunction(() => document.getElementById('d-version').textContent === 'version 2');
+  const doc = await page.$eval('#d-doc', (e) => e.textContent);
+  check(doc.includes(XSS), 'XSS value not shown as text: ' + doc);
+  check(!doc.includes('hunter'), 'secret not masked');
+  check(await page.evaluate(() => document.querySelectorAll('#main script').length === 0),
+    'a script element was injected');
+  check(dialogs === 0, 'alert() ran');
+  const html = await page.content();
+  check(!html.includes('hunter'), 'secret in the page');
+
+  // roll back to version 1 with the token: version 3 goes live with v1's content
+  await page.evaluate(() => { window.__noReload = true; });
+  await page.select('#d-target', '1');
+  await page.click('#d-rollback-btn');
+  await page.waitForFunction(() => document.getElementById('d-version').textContent === 'version 3');
+  const doc3 = await page.$eval('#d-doc', (e) => e.textContent);
+  check(doc3.includes('8080'), 'rolled-back document not live: ' + doc3);
+  check(fs.readFileSync(app, 'utf8') === v1, 'file not rewritten with version 1');
+  const msg = await page.$eval('#d-rollback-msg', (e) => e.textContent);
+  check(msg.includes('live again'), 'rollback message: ' + msg);
+  await page.waitForFunction(() => document.querySelectorAll('#d-history li').length === 3);
+  await page.screenshot({ path: path.join(outDir, 'dashboard-config.png'), fullPage: true });
+  check(errors.length === 0, 'page errors: ' + errors.join('; '));
+  console.log('browser test: PASS (screenshots in ' + outDir + ')');
+} finally {
+  if (browser) await browser.close();
+  if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+  await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
