@@ -25,34 +25,6 @@ static void log_stderr(int level, const char *msg, void *data)
             msg);
 }
 
-int cli_http_opt(int argc, char **argv, int *i, cli_http *ch)
-{
-    const char *v = NULL;
-    int r;
-    if ((r = cli_opt_value(argc, argv, i, "--http", &v)) != 0) {
-        if (r < 0 || !*v) {
-            cli_usage_error("watch", "--http needs [ADDR:]PORT");
-            return -1;
-        }
-        ch->listen = v;
-    } else if ((r = cli_opt_value(argc, argv, i, "--http-token", &v)) != 0) {
-        if (r < 0 || strlen(v) < 16)
-            {
-            cli_usage_error("watch", "--http-token needs a token of 16+ "
-                                            "characters");
-            return -1;
-        }
-        ch->token = v;
-    } else if ((r = cli_opt_value(argc, argv, i, "--dashboard-file", &v)) != 0) {
-        if (r < 0 || !*v) {
-            cli_usage_error("watch", "--dashboard-file needs a file");
-            return -1;
-        }
-        ch->file = v;
-    }
-    return r != 0;
-}
-
 /* "8080", "0.0.0.0:8080", "[::1]:8080" -> address (malloc'd or NULL for
  * the default) and port; -1 when malformed. */
 static int split_listen(const char *s, char **addr, int *port)
@@ -76,6 +48,37 @@ static int split_listen(const char *s, char **addr, int *port)
         *addr = strndup(a, n);
     }
     return 0;
+}
+
+int cli_http_opt(int argc, char **argv, int *i, cli_http *ch)
+{
+    const char *v = NULL;
+    int r;
+    if ((r = cli_opt_value(argc, argv, i, "--http", &v)) != 0) {
+        char *addr = NULL;
+        int port;
+        if (r < 0 || split_listen(v, &addr, &port) != 0) {
+            cli_usage_error("watch", "--http needs [ADDR:]PORT");
+            return -1;
+        }
+        free(addr);
+        ch->listen = v;
+    } else if ((r = cli_opt_value(argc, argv, i, "--http-token", &v)) != 0) {
+        if (r < 0 || strlen(v) < 16)
+            {
+            cli_usage_error("watch", "--http-token needs a token of 16+ "
+                                            "characters");
+            return -1;
+        }
+        ch->token = v;
+    } else if ((r = cli_opt_value(argc, argv, i, "--dashboard-file", &v)) != 0) {
+        if (r < 0 || !*v) {
+            cli_usage_error("watch", "--dashboard-file needs a file");
+            return -1;
+        }
+        ch->file = v;
+    }
+    return r != 0;
 }
 
 int cli_http_begin(hc_engine *e, cli_http *ch)

@@ -657,3 +657,19 @@ int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err)
     free(page);
     return rc;
 }
+
+#ifndef HC_HAVE_MHD
+/* Built without libmicrohttpd: hc_http_start refuses a listener before it
+ * gets here, so these only keep the link whole. */
+int hc__http_server_start(hc_http *h, hc_error *err)
+{
+    (void)h;
+    hc__error_set(err, HC_ESTATE, NULL, 0, 0, 0, "no HTTP server in this build");
+    return -1;
+}
+
+void hc__http_server_stop(hc_http *h)
+{
+    (void)h;
+}
+#endif

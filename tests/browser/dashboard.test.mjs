@@ -25,7 +25,7 @@ fs.writeFileSync(path.join(dir, 'db.yaml'), 'host: db.internal\nport: 5432\npool
 fs.writeFileSync(path.join(dir, 'features.env'), 'NEW_UI=true\nRATE_LIMIT=100\nAPI_TOKEN=s3cr3t\n');
 
 const child = spawn(hotconf, ['watch', 'app.json', 'db.yaml', 'features.env',
-  '--http', '127.0.0.1:0', '--http-token', TOKEN], {
+  '--http', '127.0.0.1:0', '--http-token', TOKEN, '--dashboard-file', 'dash.html'], {
   cwd: dir, env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'state') },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
@@ -101,6 +101,22 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#d-history li').length === 3);
   await page.screenshot({ path: path.join(outDir, 'dashboard-config.png'), fullPage: true });
   check(errors.length === 0, 'page errors: ' + errors.join('; '));
+
+  // the static page kept by --dashboard-file: no server, same views
+  const file = path.join(dir, 'dash.html');
+  // the file is rewritten by the hub after the rollback: load it until it shows v3
+  for (;;) {
+    await page.goto('file://' + file + '#/configs/app.json', { waitUntil: 'load' });
+    await page.waitForFunction(() => /^version [0-9]+$/.test(document.getElementById('d-version').textContent));
+    if (await page.$eval('#d-version', (e) => e.textContent) === 'version 3') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const sdoc = await page.$eval('#d-doc', (e) => e.textContent);
+  check(sdoc.includes(XSS) && !sdoc.includes('hunter'), 'static page document: ' + sdoc);
+  check(await page.$eval('#conn', (e) => e.textContent) === 'static', 'static page not static');
+  check(dialogs === 0, 'alert() ran on the static page');
+  await page.goto('file://' + file, { waitUntil: 'load' });
+  await page.waitForSelector('tr[data-id="db.yaml"] .badge.rejected');
   console.log('browser test: PASS (screenshots in ' + outDir + ')');
 } finally {
   if (browser) await browser.close();
