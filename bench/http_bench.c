@@ -51,8 +51,9 @@ static int get(int fd, const char *path, char *buf, size_t cap)
     char req[256];
     size_t len = 0, need = 0;
     char *body = NULL;
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
-                     path, port);
+    int n =
+        snprintf(req, sizeof req,
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", path, port);
     if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n)
         return -1;
     for (;;) {
@@ -112,8 +113,8 @@ static void throughput(const char *path, int nthreads, double seconds)
         pthread_create(&t[i], NULL, client_main, &c[i]);
     }
     {
-        struct timespec ts = {(time_t)seconds,
-                              (long)((seconds - (double)(time_t)seconds) * 1e9)};
+        struct timespec ts = {
+            (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
         nanosleep(&ts, NULL);
     }
     stop_clients = 1;
@@ -125,7 +126,8 @@ static void throughput(const char *path, int nthreads, double seconds)
     t1 = now_ns();
     printf("%-12s %8.0f req/s  (%ld requests, %ld failed, %d keep-alive "
            "clients)\n",
-           path, (double)done / ((double)(t1 - t0) / 1e9), done, failed, nthreads);
+           path, (double)done / ((double)(t1 - t0) / 1e9), done, failed,
+           nthreads);
 }
 
 /* ---- latency ----------------------------------------------------------- */
@@ -161,7 +163,8 @@ static void *sse_main(void *arg)
     int fd = dial();
     long *events = arg;
     int n = snprintf(req, sizeof req,
-                     "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+                     "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+                     port);
     send(fd, req, (size_t)n, MSG_NOSIGNAL);
     for (;;) {
         ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
@@ -200,8 +203,8 @@ static void latency(const char *file, int changes, const char *label)
     }
     qsort(lat, (size_t)nlat, sizeof *lat, cmp64);
     printf("%-22s n=%-5d p50 %7.1f us   p99 %7.1f us   max %8.1f us\n", label,
-           nlat, (double)lat[nlat / 2] / 1e3, (double)lat[nlat * 99 / 100] / 1e3,
-           (double)lat[nlat - 1] / 1e3);
+           nlat, (double)lat[nlat / 2] / 1e3,
+           (double)lat[nlat * 99 / 100] / 1e3, (double)lat[nlat - 1] / 1e3);
 }
 
 int main(int argc, char **argv)
@@ -234,9 +237,11 @@ int main(int argc, char **argv)
         FILE *f;
         snprintf(file, sizeof file, "%s/svc%d.json", dir, i);
         f = fopen(file, "w");
-        fprintf(f, "{\"service\":\"svc%d\",\"port\":%d,\"db\":{\"password\":\"x\"},"
-                   "\"features\":[1,2,3]}\n",
-                i, 8000 + i);
+        fprintf(
+            f,
+            "{\"service\":\"svc%d\",\"port\":%d,\"db\":{\"password\":\"x\"},"
+            "\"features\":[1,2,3]}\n",
+            i, 8000 + i);
         fclose(f);
         hc_watch(e, file, NULL);
     }

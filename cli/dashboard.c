@@ -64,14 +64,14 @@ int cli_http_opt(int argc, char **argv, int *i, cli_http *ch)
         free(addr);
         ch->listen = v;
     } else if ((r = cli_opt_value(argc, argv, i, "--http-token", &v)) != 0) {
-        if (r < 0 || strlen(v) < 16)
-            {
+        if (r < 0 || strlen(v) < 16) {
             cli_usage_error("watch", "--http-token needs a token of 16+ "
-                                            "characters");
+                                     "characters");
             return -1;
         }
         ch->token = v;
-    } else if ((r = cli_opt_value(argc, argv, i, "--dashboard-file", &v)) != 0) {
+    } else if ((r = cli_opt_value(argc, argv, i, "--dashboard-file", &v)) !=
+               0) {
         if (r < 0 || !*v) {
             cli_usage_error("watch", "--dashboard-file needs a file");
             return -1;
@@ -179,7 +179,8 @@ int cmd_dashboard(int argc, char **argv)
         wo.format = po.format;
         wo.parse = &popts;
         /* a broken or missing config is shown as such, not fatal */
-        if (hc_watch(e, argv[i], &wo) < 0 && hc_engine_last_error(e, &err) != HC_EEXIST)
+        if (hc_watch(e, argv[i], &wo) < 0 &&
+            hc_engine_last_error(e, &err) != HC_EEXIST)
             fprintf(stderr, "hotconf dashboard: %s\n", err.text);
     }
     if (hc_dashboard_export(e, out, &err) != 0) {

@@ -115,7 +115,8 @@ static resp read_resp(int fd)
 static resp request(int port, const char *method, const char *path,
                     const char *extra_headers, const char *body)
 {
-    size_t cap = 1024 + strlen(path) + (extra_headers ? strlen(extra_headers) : 0) +
+    size_t cap = 1024 + strlen(path) +
+                 (extra_headers ? strlen(extra_headers) : 0) +
                  (body ? strlen(body) : 0);
     char *req = malloc(cap);
     size_t n;
@@ -123,7 +124,8 @@ static resp request(int port, const char *method, const char *path,
     n = (size_t)snprintf(req, cap,
                          "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                          "Connection: close\r\n%s",
-                         method, path, port, extra_headers ? extra_headers : "");
+                         method, path, port,
+                         extra_headers ? extra_headers : "");
     if (body)
         snprintf(req + n, cap - n, "Content-Length: %zu\r\n\r\n%s",
                  strlen(body), body);
@@ -221,7 +223,8 @@ static void write_v2(fx *f)
     wait_version(f, 2);
 }
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ----------------------------------------------------------------
+ */
 
 static void test_configs_fields_and_masking(void **state)
 {
@@ -230,9 +233,12 @@ static void test_configs_fields_and_masking(void **state)
     (void)state;
     assert_int_equal(json_array_size(json_object_get(j, "configs")), 1);
     c = json_array_get(json_object_get(j, "configs"), 0);
-    assert_string_equal(json_string_value(json_object_get(c, "id")), "app.json");
-    assert_string_equal(json_string_value(json_object_get(c, "config")), f->file);
-    assert_string_equal(json_string_value(json_object_get(c, "status")), "live");
+    assert_string_equal(json_string_value(json_object_get(c, "id")),
+                        "app.json");
+    assert_string_equal(json_string_value(json_object_get(c, "config")),
+                        f->file);
+    assert_string_equal(json_string_value(json_object_get(c, "status")),
+                        "live");
     assert_int_equal(json_integer_value(json_object_get(c, "version")), 1);
     assert_true(json_is_string(json_object_get(c, "since")));
     assert_true(json_is_null(json_object_get(c, "last_error")));
@@ -267,7 +273,8 @@ static void test_history_versions_attempts(void **state)
     assert_true(json_is_string(json_object_get(h0, "trigger")));
     json_array_foreach(json_object_get(h0, "changes"), i, ch)
     {
-        if (!strcmp(json_string_value(json_object_get(ch, "path")), "db.password")) {
+        if (!strcmp(json_string_value(json_object_get(ch, "path")),
+                    "db.password")) {
             saw_secret = 1;
             assert_string_equal(json_string_value(json_object_get(ch, "old")),
                                 "********");
@@ -281,10 +288,11 @@ static void test_history_versions_attempts(void **state)
     json_decref(j);
 
     j = get_json(f->port, "/api/configs/app.json/versions/1", 200);
-    assert_int_equal(hc_get_int(json_object_get(j, "document"), "port", 0, NULL), 1);
-    assert_string_equal(hc_get_string(json_object_get(j, "document"),
-                                      "db.password", "", NULL),
-                        "********");
+    assert_int_equal(
+        hc_get_int(json_object_get(j, "document"), "port", 0, NULL), 1);
+    assert_string_equal(
+        hc_get_string(json_object_get(j, "document"), "db.password", "", NULL),
+        "********");
     json_decref(j);
     json_decref(get_json(f->port, "/api/configs/app.json/versions/99", 404));
     json_decref(get_json(f->port, "/api/configs/app.json/versions/x", 400));
@@ -293,7 +301,8 @@ static void test_history_versions_attempts(void **state)
 
     j = get_json(f->port, "/api/configs/app.json/attempts", 200);
     ch = json_array_get(json_object_get(j, "attempts"), 0);
-    assert_string_equal(json_string_value(json_object_get(ch, "outcome")), "applied");
+    assert_string_equal(json_string_value(json_object_get(ch, "outcome")),
+                        "applied");
     assert_int_equal(json_integer_value(json_object_get(ch, "version")), 2);
     assert_non_null(json_object_get(ch, "latency_us"));
     assert_true(json_is_array(json_object_get(ch, "changed")));
@@ -303,7 +312,8 @@ static void test_history_versions_attempts(void **state)
     tu_write(f->file, "{\"port\":\n  oops}", (size_t)-1);
     for (;;) {
         j = get_json(f->port, "/api/configs/app.json", 200);
-        if (!strcmp(json_string_value(json_object_get(j, "status")), "rejected"))
+        if (!strcmp(json_string_value(json_object_get(j, "status")),
+                    "rejected"))
             break;
         json_decref(j);
         sleep_ms(20);
@@ -343,7 +353,8 @@ static void test_rollback_needs_token_and_origin(void **state)
     assert_non_null(strstr(r.body, "\"error\""));
     resp_free(&r);
 
-    snprintf(hdr, sizeof hdr, "%sAuthorization: Bearer wrong-token-0123456789\r\n", ct);
+    snprintf(hdr, sizeof hdr,
+             "%sAuthorization: Bearer wrong-token-0123456789\r\n", ct);
     r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
                 "{\"versions_back\":1}");
     assert_int_equal(r.status, 401);
@@ -351,14 +362,16 @@ static void test_rollback_needs_token_and_origin(void **state)
 
     /* another site's page, even with the token */
     snprintf(hdr, sizeof hdr,
-             "%sAuthorization: Bearer " TOKEN "\r\nOrigin: http://evil.example\r\n",
+             "%sAuthorization: Bearer " TOKEN
+             "\r\nOrigin: http://evil.example\r\n",
              ct);
     r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
                 "{\"versions_back\":1}");
     assert_int_equal(r.status, 403);
     resp_free(&r);
     snprintf(hdr, sizeof hdr,
-             "%sAuthorization: Bearer " TOKEN "\r\nSec-Fetch-Site: cross-site\r\n",
+             "%sAuthorization: Bearer " TOKEN
+             "\r\nSec-Fetch-Site: cross-site\r\n",
              ct);
     r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
                 "{\"versions_back\":1}");
@@ -372,7 +385,8 @@ static void test_rollback_needs_token_and_origin(void **state)
     resp_free(&r);
 
     snprintf(hdr, sizeof hdr, "%sAuthorization: Bearer " TOKEN "\r\n", ct);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr, "{\"x\":1}");
+    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
+                "{\"x\":1}");
     assert_int_equal(r.status, 400);
     resp_free(&r);
     r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
@@ -386,7 +400,8 @@ static void test_rollback_needs_token_and_origin(void **state)
 
     /* the page's own origin passes */
     snprintf(hdr, sizeof hdr,
-             "%sAuthorization: Bearer " TOKEN "\r\nOrigin: http://127.0.0.1:%d\r\n"
+             "%sAuthorization: Bearer " TOKEN
+             "\r\nOrigin: http://127.0.0.1:%d\r\n"
              "Sec-Fetch-Site: same-origin\r\n",
              ct, f->port);
     r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
@@ -484,7 +499,8 @@ static void test_slowloris_does_not_block_others(void **state)
     /* three clients that send a request line and then stall */
     for (int i = 0; i < 3; i++) {
         slow[i] = dial(f->port);
-        send_all(slow[i], "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ", 47);
+        send_all(slow[i],
+                 "GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ", 47);
     }
     /* everyone else is served meanwhile */
     for (int i = 0; i < 5; i++) {
@@ -578,13 +594,17 @@ static void test_metrics_promtool(void **state)
     r = request(f->port, "GET", "/metrics", NULL, NULL);
     assert_int_equal(r.status, 200);
     assert_true(has_header(&r, "text/plain; version=0.0.4"));
-    assert_non_null(strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
+    assert_non_null(
+        strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
     assert_non_null(strstr(r.body, "hotconf_rejections_total{"));
     assert_non_null(strstr(r.body, "reason=\"parse\""));
     assert_non_null(strstr(r.body, "hotconf_rollbacks_total{"));
-    assert_non_null(strstr(r.body, "hotconf_config_version{config=\"app.json\""));
-    assert_non_null(strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
-    assert_non_null(strstr(r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_version{config=\"app.json\""));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
+    assert_non_null(strstr(
+        r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
     path = tu_join(f->dir, "metrics.txt");
     tu_write(path, r.body, (size_t)-1);
     resp_free(&r);
@@ -596,7 +616,8 @@ static void test_metrics_promtool(void **state)
         if (pid == 0) {
             int in = open(path, O_RDONLY);
             dup2(in, 0);
-            execl("/usr/bin/promtool", "promtool", "check", "metrics", (char *)NULL);
+            execl("/usr/bin/promtool", "promtool", "check", "metrics",
+                  (char *)NULL);
             _exit(127);
         }
         assert_true(pid > 0);

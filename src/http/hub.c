@@ -34,8 +34,7 @@ int hc_http_has_server(void)
 #endif
 }
 
-static void logf_(hc_http *h, int level, const char *fmt, ...)
-    HC__PRINTF(3, 4);
+static void logf_(hc_http *h, int level, const char *fmt, ...) HC__PRINTF(3, 4);
 static void logf_(hc_http *h, int level, const char *fmt, ...)
 {
     char msg[512];
@@ -87,7 +86,8 @@ static void timeline_locked(hc_http *h, int64_t ns, int ok)
         h->tl_fail[k]++;
 }
 
-/* ---- sampling -------------------------------------------------------------- */
+/* ---- sampling --------------------------------------------------------------
+ */
 
 static void make_id(hc_http *h, hc__hcfg *c)
 {
@@ -97,7 +97,8 @@ static void make_id(hc_http *h, hc__hcfg *c)
     for (; *base && o < 64; base++) {
         unsigned char ch = (unsigned char)*base;
         int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+                 ch == '-';
         c->id[o++] = ok ? (char)ch : '_';
     }
     if (o == 0 || (o <= 2 && c->id[0] == '.'))
@@ -106,9 +107,10 @@ static void make_id(hc_http *h, hc__hcfg *c)
     /* two configs with one file name: the path's hash tells them apart */
     for (size_t i = 0; i < h->ncfg; i++)
         if (h->cfgs[i] != c && strcmp(h->cfgs[i]->id, c->id) == 0) {
-            snprintf(c->id + o, sizeof c->id - o, "-%08llx",
-                     (unsigned long long)(XXH3_64bits(c->path, strlen(c->path)) &
-                                          0xffffffffULL));
+            snprintf(
+                c->id + o, sizeof c->id - o, "-%08llx",
+                (unsigned long long)(XXH3_64bits(c->path, strlen(c->path)) &
+                                     0xffffffffULL));
             break;
         }
 }
@@ -124,8 +126,8 @@ static void cfg_free(hc__hcfg *c)
 }
 
 static void attempt_locked(hc__hcfg *c, int64_t ns, const char *outcome,
-                           uint64_t version, const char *error,
-                           json_t *latency, json_t *changed)
+                           uint64_t version, const char *error, json_t *latency,
+                           json_t *changed)
 {
     json_t *a = json_object();
     json_object_set_new(a, "time", hc__http_time(ns));
@@ -215,7 +217,8 @@ static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
             attempt_locked(c, f->live_ns, "applied", f->version, NULL, NULL,
                            changed_paths(NULL, f->doc));
         if (f->err_code)
-            attempt_locked(c, now, f->err_code == HC_ENOENT ? "missing" : "rejected",
+            attempt_locked(c, now,
+                           f->err_code == HC_ENOENT ? "missing" : "rejected",
                            f->version, ebuf, NULL, NULL);
         c->since_ns = f->err_code || !f->version ? now : f->live_ns;
     } else {
@@ -326,7 +329,8 @@ static int sample_configs(hc_http *h)
             hc__http_event_locked(h, "removed", o);
         }
         cfg_free(h->cfgs[i]);
-        memmove(h->cfgs + i, h->cfgs + i + 1, (h->ncfg - i - 1) * sizeof *h->cfgs);
+        memmove(h->cfgs + i, h->cfgs + i + 1,
+                (h->ncfg - i - 1) * sizeof *h->cfgs);
         h->ncfg--;
         changed = 1;
     }
@@ -396,7 +400,8 @@ static void *watcher(void *arg)
     return NULL;
 }
 
-/* ---- token ----------------------------------------------------------------- */
+/* ---- token -----------------------------------------------------------------
+ */
 
 static int mkdir_p(const char *dir)
 {
@@ -481,7 +486,8 @@ static char *default_state_dir(void)
     return strdup(buf);
 }
 
-/* ---- life cycle ------------------------------------------------------------ */
+/* ---- life cycle ------------------------------------------------------------
+ */
 
 static hc_http *hub_new(hc_engine *e)
 {
@@ -526,8 +532,7 @@ hc_http *hc__http_snapshot_hub(hc_engine *e)
     return h;
 }
 
-hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,
-                       hc_error *err)
+hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts, hc_error *err)
 {
     hc_http_options o;
     hc_http *h;
@@ -543,7 +548,8 @@ hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,
     }
     if (!e || o.port < HC_HTTP_NO_LISTEN || o.port > 65535 ||
         o.max_connections < 0 || o.timeout_s < 0) {
-        hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0, "hc_http_start: bad options");
+        hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0,
+                      "hc_http_start: bad options");
         return NULL;
     }
     if (o.port != HC_HTTP_NO_LISTEN && !hc_http_has_server()) {
@@ -576,8 +582,9 @@ hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,
         snprintf(h->token, sizeof h->token, "%s", o.token);
     } else if (h->port != HC_HTTP_NO_LISTEN) {
         if (!h->state_dir) {
-            hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0,
-                          "no token and no state folder (set HOME or state_dir)");
+            hc__error_set(
+                err, HC_EINVAL, NULL, 0, 0, 0,
+                "no token and no state folder (set HOME or state_dir)");
             hc__http_hub_free(h);
             return NULL;
         }
@@ -641,7 +648,8 @@ int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err)
     if (err)
         hc_error_init(err);
     if (!e || !file) {
-        hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0, "hc_dashboard_export: NULL");
+        hc__error_set(err, HC_EINVAL, NULL, 0, 0, 0,
+                      "hc_dashboard_export: NULL");
         return HC_EINVAL;
     }
     h = hc__http_snapshot_hub(e);
@@ -664,7 +672,8 @@ int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err)
 int hc__http_server_start(hc_http *h, hc_error *err)
 {
     (void)h;
-    hc__error_set(err, HC_ESTATE, NULL, 0, 0, 0, "no HTTP server in this build");
+    hc__error_set(err, HC_ESTATE, NULL, 0, 0, 0,
+                  "no HTTP server in this build");
     return -1;
 }
 

@@ -52,7 +52,8 @@ char *hc__http_static_page(const json_t *state, size_t *len)
     hc__sbuf_puts(&head, "<meta http-equiv=\"refresh\" content=\"5\"><style>");
     hc__sbuf_append(&head, (const char *)hc__web_app_css, hc__web_app_css_len);
     hc__sbuf_puts(&head, "</style>");
-    hc__sbuf_puts(&script, "<script type=\"application/json\" id=\"hc-state\">");
+    hc__sbuf_puts(&script,
+                  "<script type=\"application/json\" id=\"hc-state\">");
     for (const char *p = js; *p; p++) {
         if (*p == '<')
             hc__sbuf_puts(&script, "\\u003c");

@@ -30,7 +30,7 @@
 
 #define CSP                                                                    \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' " \
-    "data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "          \
+    "data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "         \
     "frame-ancestors 'none'"
 
 typedef struct req {
@@ -65,7 +65,8 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status,
     if (allow)
         MHD_add_response_header(r, "Allow", allow);
     if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"hotconf\"");
+        MHD_add_response_header(r, "WWW-Authenticate",
+                                "Bearer realm=\"hotconf\"");
     if (strncmp(type, "text/html", 9) == 0) {
         MHD_add_response_header(r, "Content-Security-Policy", CSP);
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -118,7 +119,8 @@ static enum MHD_Result send_asset(struct MHD_Connection *conn,
     return send_body(conn, MHD_HTTP_OK, type, copy, len, NULL);
 }
 
-/* ---- SSE ------------------------------------------------------------------ */
+/* ---- SSE ------------------------------------------------------------------
+ */
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -140,7 +142,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             hc__sbuf_puts(&b, "retry: 1000\n");
             if (s->seq == 0 || s->seq > h->seq ||
                 h->seq - s->seq >= HC__HTTP_EVENTS) {
-                snprintf(line, sizeof line, "id: %llu\nevent: reset\ndata: {}\n\n",
+                snprintf(line, sizeof line,
+                         "id: %llu\nevent: reset\ndata: {}\n\n",
                          (unsigned long long)h->seq);
                 hc__sbuf_puts(&b, line);
                 s->seq = h->seq;
@@ -227,11 +230,13 @@ static enum MHD_Result serve_events(hc_http *h, struct MHD_Connection *conn)
     return ret;
 }
 
-/* ---- checks --------------------------------------------------------------- */
+/* ---- checks ---------------------------------------------------------------
+ */
 
 static int host_ok(hc_http *h, struct MHD_Connection *conn)
 {
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    const char *host =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
     char want[3][64];
     if (!h->loopback)
         return 1;
@@ -250,8 +255,10 @@ static int host_ok(hc_http *h, struct MHD_Connection *conn)
  * browser page at all. */
 static const char *cross_site(struct MHD_Connection *conn)
 {
-    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    const char *origin =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    const char *host =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
     const char *site =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
     if (origin) {
@@ -280,7 +287,8 @@ static int token_ok(hc_http *h, struct MHD_Connection *conn)
     return diff == 0 && m == n;
 }
 
-/* ---- routes ---------------------------------------------------------------- */
+/* ---- routes ----------------------------------------------------------------
+ */
 
 static enum MHD_Result rollback(hc_http *h, struct MHD_Connection *conn,
                                 const char *id, req *rq)
@@ -302,7 +310,8 @@ static enum MHD_Result rollback(hc_http *h, struct MHD_Connection *conn,
                           "TOKEN, from the http.token file)",
                           NULL);
     if (rq->too_big)
-        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large", NULL);
+        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large",
+                          NULL);
     if (!ct || strncasecmp(ct, "application/json", 16) != 0)
         return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                           "Content-Type must be application/json", NULL);
@@ -337,19 +346,20 @@ static enum MHD_Result rollback(hc_http *h, struct MHD_Connection *conn,
         }
     }
     json_decref(body);
-    rc = back < 1 ? HC_EHISTORY
-                  : hc_rollback(h->e, path, back > 1000000 ? 1000000 : (int)back);
+    rc = back < 1
+             ? HC_EHISTORY
+             : hc_rollback(h->e, path, back > 1000000 ? 1000000 : (int)back);
     if (rc != 0) {
         hc_error err;
-        unsigned st = rc == HC_EHISTORY   ? MHD_HTTP_CONFLICT
+        unsigned st = rc == HC_EHISTORY      ? MHD_HTTP_CONFLICT
                       : rc == HC_ENOTWATCHED ? MHD_HTTP_NOT_FOUND
-                                            : MHD_HTTP_INTERNAL_SERVER_ERROR;
+                                             : MHD_HTTP_INTERNAL_SERVER_ERROR;
         hc_engine_last_error(h->e, &err);
         free(path);
         return send_error(conn, st,
-                          rc == HC_EHISTORY ? "that version is not kept"
-                                            : (err.text[0] ? err.text
-                                                           : hc_strerror(rc)),
+                          rc == HC_EHISTORY
+                              ? "that version is not kept"
+                              : (err.text[0] ? err.text : hc_strerror(rc)),
                           NULL);
     }
     hc_doc_release(hc_config_snapshot(h->e, path, &now_live));
@@ -397,8 +407,8 @@ static enum MHD_Result route(hc_http *h, struct MHD_Connection *conn,
         page = hc__http_index_page(&len);
         if (!page)
             return MHD_NO;
-        return send_body(conn, MHD_HTTP_OK, "text/html; charset=utf-8", page, len,
-                         NULL);
+        return send_body(conn, MHD_HTTP_OK, "text/html; charset=utf-8", page,
+                         len, NULL);
     }
     if (!strcmp(url, "/app.js") || !strcmp(url, "/app.css")) {
         if (!get)
@@ -417,8 +427,9 @@ static enum MHD_Result route(hc_http *h, struct MHD_Connection *conn,
                               "method not allowed", "GET, HEAD");
         if (!(m = hc__http_metrics(h)))
             return MHD_NO;
-        return send_body(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                         m, strlen(m), NULL);
+        return send_body(conn, MHD_HTTP_OK,
+                         "text/plain; version=0.0.4; charset=utf-8", m,
+                         strlen(m), NULL);
     }
     if (strncmp(url, "/api/", 5) != 0)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL);
@@ -427,16 +438,17 @@ static enum MHD_Result route(hc_http *h, struct MHD_Connection *conn,
             return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                               "method not allowed", "GET, HEAD");
         if (!strcmp(method, "HEAD"))
-            return send_body(conn, MHD_HTTP_OK, "text/event-stream", NULL, 0, NULL);
+            return send_body(conn, MHD_HTTP_OK, "text/event-stream", NULL, 0,
+                             NULL);
         return serve_events(h, conn);
     }
     if (!strcmp(url, "/api/stats") || !strcmp(url, "/api/configs")) {
         if (!get)
             return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                               "method not allowed", "GET, HEAD");
-        return send_json(conn, MHD_HTTP_OK,
-                         url[5] == 's' ? hc__http_stats(h) : hc__http_configs(h),
-                         NULL);
+        return send_json(
+            conn, MHD_HTTP_OK,
+            url[5] == 's' ? hc__http_stats(h) : hc__http_configs(h), NULL);
     }
     if (strncmp(url, "/api/configs/", 13) != 0 ||
         split_config(url, id, sizeof id, &rest) != 0)
@@ -449,7 +461,8 @@ static enum MHD_Result route(hc_http *h, struct MHD_Connection *conn,
     }
     {
         json_t *j = NULL;
-        int known = !rest || !strcmp(rest, "/history") || !strcmp(rest, "/attempts") ||
+        int known = !rest || !strcmp(rest, "/history") ||
+                    !strcmp(rest, "/attempts") ||
                     !strncmp(rest, "/versions/", 10);
         if (!known)
             return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", NULL);
@@ -480,10 +493,11 @@ static enum MHD_Result route(hc_http *h, struct MHD_Connection *conn,
             }
         }
         if (!j)
-            return send_error(conn, status == 404 ? MHD_HTTP_NOT_FOUND
-                                                  : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                              status == 404 ? "no such config" : "out of memory",
-                              NULL);
+            return send_error(
+                conn,
+                status == 404 ? MHD_HTTP_NOT_FOUND
+                              : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                status == 404 ? "no such config" : "out of memory", NULL);
         return send_json(conn, MHD_HTTP_OK, j, NULL);
     }
 }
@@ -541,8 +555,9 @@ int hc__http_server_start(hc_http *h, hc_error *err)
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     socklen_t sl;
     struct MHD_Daemon *d;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                     MHD_USE_ITC;
     const union MHD_DaemonInfo *info;
     memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, h->address, &v4->sin_addr) == 1) {
@@ -578,8 +593,9 @@ int hc__http_server_start(hc_http *h, hc_error *err)
         h->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
         MHD_OPTION_END);
     if (!d) {
-        hc__error_set(err, HC_ESYS, NULL, 0, 0, 0, "http: cannot listen on %s:%d: %s",
-                      h->address, h->port, strerror(errno));
+        hc__error_set(err, HC_ESYS, NULL, 0, 0, 0,
+                      "http: cannot listen on %s:%d: %s", h->address, h->port,
+                      strerror(errno));
         return -1;
     }
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);

@@ -34,8 +34,8 @@ json_t *hc__http_time(int64_t ns)
 
 int hc__http_secret_key(const char *key)
 {
-    static const char *const words[] = {"password", "passwd",      "secret",
-                                        "token",    "api_key",     "apikey",
+    static const char *const words[] = {"password",    "passwd",    "secret",
+                                        "token",       "api_key",   "apikey",
                                         "private_key", "credential"};
     char low[128];
     size_t n = strlen(key);
@@ -82,10 +82,9 @@ json_t *hc__http_mask(const json_t *v)
         return out;
     }
     if (json_is_array(v)) {
-        size_t i;
-        json_t *x;
         out = json_array();
-        json_array_foreach(v, i, x) json_array_append_new(out, hc__http_mask(x));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            json_array_append_new(out, hc__http_mask(json_array_get(v, i)));
         return out;
     }
     return json_deep_copy(v);
@@ -103,9 +102,10 @@ static int path_secret(const char *path)
         while (o > 0 && path[o] != '[')
             o--;
         if (path[o + 1] == '"') {
-            json_t *s = json_loadb(path + o + 1, end - o - 2, JSON_DECODE_ANY,
-                                   NULL);
-            int r = json_is_string(s) && hc__http_secret_key(json_string_value(s));
+            json_t *s =
+                json_loadb(path + o + 1, end - o - 2, JSON_DECODE_ANY, NULL);
+            int r =
+                json_is_string(s) && hc__http_secret_key(json_string_value(s));
             json_decref(s);
             return r;
         }
@@ -133,11 +133,13 @@ static json_t *masked_diff(const json_t *a, const json_t *b)
         json_object_set_new(o, "path", json_string(c->path));
         json_object_set_new(o, "op", json_string(hc_change_op_name(c->op)));
         if (c->old_value)
-            json_object_set_new(o, "old", secret ? json_string(MASK)
-                                                 : hc__http_mask(c->old_value));
+            json_object_set_new(o, "old",
+                                secret ? json_string(MASK)
+                                       : hc__http_mask(c->old_value));
         if (c->new_value)
-            json_object_set_new(o, "new", secret ? json_string(MASK)
-                                                 : hc__http_mask(c->new_value));
+            json_object_set_new(o, "new",
+                                secret ? json_string(MASK)
+                                       : hc__http_mask(c->new_value));
         json_array_append_new(arr, o);
     }
     hc_changeset_free(cs);
@@ -179,8 +181,9 @@ static json_t *summary_locked(const hc__hcfg *c)
     json_object_set_new(o, "since", hc__http_time(c->since_ns));
     if (c->err_code) {
         json_t *pos = json_object();
-        json_object_set_new(o, "last_error",
-                            json_string(hc_error_format(&c->err, buf, sizeof buf)));
+        json_object_set_new(
+            o, "last_error",
+            json_string(hc_error_format(&c->err, buf, sizeof buf)));
         json_object_set_new(pos, "line", json_integer(c->err.line));
         json_object_set_new(pos, "column", json_integer(c->err.column));
         if (c->err.pointer[0])
@@ -192,8 +195,10 @@ static json_t *summary_locked(const hc__hcfg *c)
     }
     json_object_set_new(o, "live_since", hc__http_time(c->live_ns));
     json_object_set_new(o, "reloads", json_integer((json_int_t)c->st.reloads));
-    json_object_set_new(o, "rollbacks", json_integer((json_int_t)c->st.rollbacks));
-    json_object_set_new(o, "failures", json_integer((json_int_t)failures(&c->st)));
+    json_object_set_new(o, "rollbacks",
+                        json_integer((json_int_t)c->st.rollbacks));
+    json_object_set_new(o, "failures",
+                        json_integer((json_int_t)failures(&c->st)));
     json_object_set_new(o, "latency_p50_us", quantile_us(&c->st, 0.50));
     json_object_set_new(o, "latency_p99_us", quantile_us(&c->st, 0.99));
     return o;
@@ -262,8 +267,10 @@ static json_t *history_of(hc_engine *e, const char *path)
     for (int i = 0; i < n; i++) {
         json_t *o = json_object();
         char hash[24];
-        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)info[i].hash);
-        json_object_set_new(o, "version", json_integer((json_int_t)info[i].version));
+        snprintf(hash, sizeof hash, "%016llx",
+                 (unsigned long long)info[i].hash);
+        json_object_set_new(o, "version",
+                            json_integer((json_int_t)info[i].version));
         json_object_set_new(o, "live", json_boolean(i == 0));
         json_object_set_new(o, "time", hc__http_time(info[i].time_ns));
         json_object_set_new(o, "trigger",
@@ -273,8 +280,8 @@ static json_t *history_of(hc_engine *e, const char *path)
         if (i + 1 < n)
             json_object_set_new(o, "previous",
                                 json_integer((json_int_t)info[i + 1].version));
-        json_object_set_new(o, "changes",
-                            masked_diff(i + 1 < n ? docs[i + 1] : NULL, docs[i]));
+        json_object_set_new(
+            o, "changes", masked_diff(i + 1 < n ? docs[i + 1] : NULL, docs[i]));
         json_array_append_new(arr, o);
     }
     for (int i = 0; i < n; i++)
@@ -322,7 +329,8 @@ json_t *hc__http_version(hc_http *h, const char *id, uint64_t version,
     json_object_set_new(o, "version", json_integer((json_int_t)version));
     json_object_set_new(o, "live", json_boolean(at == 0));
     json_object_set_new(o, "time", hc__http_time(info[at].time_ns));
-    json_object_set_new(o, "trigger", json_string(hc_trigger_name(info[at].trigger)));
+    json_object_set_new(o, "trigger",
+                        json_string(hc_trigger_name(info[at].trigger)));
     json_object_set_new(o, "document", hc__http_mask(doc));
     json_object_set_new(o, "changes", masked_diff(prev, doc));
     json_decref(doc);
@@ -362,7 +370,8 @@ json_t *hc__http_stats(hc_http *h)
         int hit = h->tl_minute[k] == m;
         json_object_set_new(p, "time", hc__http_time(m * 60000000000LL));
         json_object_set_new(p, "reloads", json_integer(hit ? h->tl_ok[k] : 0));
-        json_object_set_new(p, "failures", json_integer(hit ? h->tl_fail[k] : 0));
+        json_object_set_new(p, "failures",
+                            json_integer(hit ? h->tl_fail[k] : 0));
         json_array_append_new(tl, p);
     }
     json_object_set_new(o, "sse_clients", json_integer(h->sse_clients));
@@ -376,11 +385,11 @@ json_t *hc__http_stats(hc_http *h)
 
 json_t *hc__http_state(hc_http *h)
 {
-    json_t *st = json_object(), *cl = hc__http_configs(h), *details = json_object();
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(cl, "configs"), i, c)
-    {
+    json_t *st = json_object(), *cl = hc__http_configs(h),
+           *details = json_object();
+    json_t *arr = json_object_get(cl, "configs");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *c = json_array_get(arr, i);
         const char *id = json_string_value(json_object_get(c, "id"));
         int s;
         json_t *d = json_object();
@@ -465,7 +474,8 @@ char *hc__http_metrics(hc_http *h)
     for (size_t i = 0; i < h->ncfg; i++)
         sample(&b, "hotconf_reloads_total", h->cfgs[i], NULL,
                (double)h->cfgs[i]->st.reloads);
-    head(&b, "hotconf_rollbacks_total", "counter", "Versions applied by rollback.");
+    head(&b, "hotconf_rollbacks_total", "counter",
+         "Versions applied by rollback.");
     for (size_t i = 0; i < h->ncfg; i++)
         sample(&b, "hotconf_rollbacks_total", h->cfgs[i], NULL,
                (double)h->cfgs[i]->st.rollbacks);
@@ -503,7 +513,8 @@ char *hc__http_metrics(hc_http *h)
     for (int i = 0; i < HC_STATS_BUCKETS - 1; i++) {
         char extra[64];
         acc += t.latency_hist[i];
-        snprintf(extra, sizeof extra, "le=\"%.17g\"", (double)(1ULL << i) / 1e6);
+        snprintf(extra, sizeof extra, "le=\"%.17g\"",
+                 (double)(1ULL << i) / 1e6);
         sample(&b, "hotconf_detect_to_apply_seconds_bucket", NULL, extra,
                (double)acc);
     }
@@ -512,6 +523,7 @@ char *hc__http_metrics(hc_http *h)
            (double)acc);
     sample(&b, "hotconf_detect_to_apply_seconds_sum", NULL, NULL,
            (double)t.latency_mean_ns * (double)t.latency_count / 1e9);
-    sample(&b, "hotconf_detect_to_apply_seconds_count", NULL, NULL, (double)acc);
+    sample(&b, "hotconf_detect_to_apply_seconds_count", NULL, NULL,
+           (double)acc);
     return hc__sbuf_take(&b);
 }
