@@ -136,6 +136,20 @@ static resp request(int port, const char *method, const char *path,
     return read_resp(fd);
 }
 
+/* POST /api/configs/ID/rollback; returns the status. */
+static int post_status(int port, const char *id, const char *headers,
+                       const char *body)
+{
+    char path[256];
+    resp r;
+    int st;
+    snprintf(path, sizeof path, "/api/configs/%s/rollback", id);
+    r = request(port, "POST", path, headers, body);
+    st = r.status;
+    resp_free(&r);
+    return st;
+}
+
 static json_t *get_json(int port, const char *path, int want)
 {
     resp r = request(port, "GET", path, NULL, NULL);
@@ -355,48 +369,35 @@ static void test_rollback_needs_token_and_origin(void **state)
 
     snprintf(hdr, sizeof hdr,
              "%sAuthorization: Bearer wrong-token-0123456789\r\n", ct);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
-                "{\"versions_back\":1}");
-    assert_int_equal(r.status, 401);
-    resp_free(&r);
+    assert_int_equal(
+        post_status(f->port, "app.json", hdr, "{\"versions_back\":1}"), 401);
 
     /* another site's page, even with the token */
     snprintf(hdr, sizeof hdr,
              "%sAuthorization: Bearer " TOKEN
              "\r\nOrigin: http://evil.example\r\n",
              ct);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
-                "{\"versions_back\":1}");
-    assert_int_equal(r.status, 403);
-    resp_free(&r);
+    assert_int_equal(
+        post_status(f->port, "app.json", hdr, "{\"versions_back\":1}"), 403);
     snprintf(hdr, sizeof hdr,
              "%sAuthorization: Bearer " TOKEN
              "\r\nSec-Fetch-Site: cross-site\r\n",
              ct);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
-                "{\"versions_back\":1}");
-    assert_int_equal(r.status, 403);
-    resp_free(&r);
+    assert_int_equal(
+        post_status(f->port, "app.json", hdr, "{\"versions_back\":1}"), 403);
 
     /* without the JSON content type (what a form post would send) */
-    r = request(f->port, "POST", "/api/configs/app.json/rollback",
-                "Authorization: Bearer " TOKEN "\r\n", "{\"versions_back\":1}");
-    assert_int_equal(r.status, 415);
-    resp_free(&r);
+    assert_int_equal(post_status(f->port, "app.json",
+                                 "Authorization: Bearer " TOKEN "\r\n",
+                                 "{\"versions_back\":1}"),
+                     415);
 
     snprintf(hdr, sizeof hdr, "%sAuthorization: Bearer " TOKEN "\r\n", ct);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
-                "{\"x\":1}");
-    assert_int_equal(r.status, 400);
-    resp_free(&r);
-    r = request(f->port, "POST", "/api/configs/app.json/rollback", hdr,
-                "{\"versions_back\":9}");
-    assert_int_equal(r.status, 409);
-    resp_free(&r);
-    r = request(f->port, "POST", "/api/configs/nope/rollback", hdr,
-                "{\"versions_back\":1}");
-    assert_int_equal(r.status, 404);
-    resp_free(&r);
+    assert_int_equal(post_status(f->port, "app.json", hdr, "{\"x\":1}"), 400);
+    assert_int_equal(
+        post_status(f->port, "app.json", hdr, "{\"versions_back\":9}"), 409);
+    assert_int_equal(post_status(f->port, "nope", hdr, "{\"versions_back\":1}"),
+                     404);
 
     /* the page's own origin passes */
     snprintf(hdr, sizeof hdr,
@@ -476,12 +477,13 @@ static void test_methods_hosts_and_limits(void **state)
     /* a body larger than the limit */
     memset(big, 'x', 9000);
     big[9000] = '\0';
-    r = request(f->port, "POST", "/api/configs/app.json/rollback",
-                "Content-Type: application/json\r\nAuthorization: Bearer " TOKEN
-                "\r\n",
-                big);
-    assert_int_equal(r.status, 413);
-    resp_free(&r);
+    assert_int_equal(
+        post_status(
+            f->port, "app.json",
+            "Content-Type: application/json\r\nAuthorization: Bearer " TOKEN
+            "\r\n",
+            big),
+        413);
     free(big);
     fx_free(f);
 }
