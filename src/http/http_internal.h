@@ -75,6 +75,8 @@ struct hc_http {
 int hc__http_secret_key(const char *key);
 /* A deep copy with every secret value replaced by "********". New ref. */
 json_t *hc__http_mask(const json_t *v);
+/* hc_diff over private deep copies of a and b (either may be NULL). */
+hc_changeset *hc__http_diff(const json_t *a, const json_t *b);
 /* ISO 8601 UTC with milliseconds, or null for 0. New reference. */
 json_t *hc__http_time(int64_t realtime_ns);
 int64_t hc__http_now_ns(void);

@@ -143,7 +143,7 @@ static void attempt_locked(hc__hcfg *c, int64_t ns, const char *outcome,
 
 static json_t *changed_paths(const json_t *a, const json_t *b)
 {
-    hc_changeset *cs = hc_diff(a, b);
+    hc_changeset *cs = hc__http_diff(a, b);
     json_t *arr = json_array();
     for (size_t i = 0; cs && i < hc_changeset_count(cs); i++)
         json_array_append_new(arr, json_string(hc_changeset_at(cs, i)->path));

@@ -121,10 +121,23 @@ static int path_secret(const char *path)
     return hc__http_secret_key(key);
 }
 
+hc_changeset *hc__http_diff(const json_t *a, const json_t *b)
+{
+    /* Private copies: hc_diff takes references with jansson's inline
+     * json_incref, which ThreadSanitizer sees racing with the engine's
+     * own references to the live documents (jansson issue #648). */
+    json_t *ca = a ? json_deep_copy(a) : NULL,
+           *cb = b ? json_deep_copy(b) : NULL;
+    hc_changeset *cs = hc_diff(ca, cb);
+    json_decref(ca);
+    json_decref(cb);
+    return cs;
+}
+
 /* [{"path","op","old","new"}] from a to b, masked. */
 static json_t *masked_diff(const json_t *a, const json_t *b)
 {
-    hc_changeset *cs = hc_diff(a, b);
+    hc_changeset *cs = hc__http_diff(a, b);
     json_t *arr = json_array();
     for (size_t i = 0; cs && i < hc_changeset_count(cs); i++) {
         const hc_change *c = hc_changeset_at(cs, i);
