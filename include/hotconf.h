@@ -974,10 +974,10 @@ HC_API void hc_http_options_init(hc_http_options *opts);
 HC_API hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,
                               hc_error *err);
 
-/* Stops the listener (open SSE streams end), the watcher thread, writes
- * dashboard_file a last time and frees h. Accepts NULL. Not from an engine
- * callback in dispatch mode on the thread that dispatches (a rollback in
- * flight could wait for it). */
+/* Stops the listener (open SSE streams end, requests in progress finish),
+ * the watcher thread, writes dashboard_file a last time and frees h.
+ * Accepts NULL. Call it before hc_engine_free, from a thread that is not
+ * inside an engine callback. */
 HC_API void hc_http_stop(hc_http *h);
 
 /* The bound TCP port (after port 0), 0 without a listener. Thread-safe. */

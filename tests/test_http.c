@@ -350,6 +350,36 @@ static void test_history_versions_attempts(void **state)
     fx_free(f);
 }
 
+/* Versions committed between two samples of the hub still each get an
+ * attempt (two rollbacks microseconds apart, well inside one 100 ms
+ * sampling period). */
+static void test_attempts_between_samples(void **state)
+{
+    fx *f = fx_new(NULL);
+    json_t *j, *a;
+    (void)state;
+    write_v2(f);
+    assert_int_equal(hc_rollback(f->e, f->file, 1), 0); /* v3 = v1 */
+    assert_int_equal(hc_rollback(f->e, f->file, 1), 0); /* v4 = v2 */
+    wait_version(f, 4);
+    j = get_json(f->port, "/api/configs/app.json/attempts", 200);
+    a = json_object_get(j, "attempts");
+    assert_true(json_array_size(a) >= 4);
+    for (int i = 0; i < 4; i++) {
+        json_t *x = json_array_get(a, (size_t)i);
+        assert_int_equal(json_integer_value(json_object_get(x, "version")),
+                         4 - i);
+        assert_string_equal(json_string_value(json_object_get(x, "outcome")),
+                            i < 2 ? "rollback" : "applied");
+    }
+    /* the last one's changes are against version 3, not the version the
+     * hub saw before */
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(a, 0), "changed")), 4);
+    json_decref(j);
+    fx_free(f);
+}
+
 static void test_rollback_needs_token_and_origin(void **state)
 {
     fx *f = fx_new(NULL);
@@ -760,6 +790,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configs_fields_and_masking),
         cmocka_unit_test(test_history_versions_attempts),
+        cmocka_unit_test(test_attempts_between_samples),
         cmocka_unit_test(test_rollback_needs_token_and_origin),
         cmocka_unit_test(test_methods_hosts_and_limits),
         cmocka_unit_test(test_slowloris_does_not_block_others),

@@ -165,27 +165,39 @@ typedef struct fresh {
     hc_stats st;
     uint64_t version;
     json_t *doc;
+    json_t *prev_doc; /* version - 1 when kept */
     int err_code;
     hc_error err;
     int64_t live_ns;
     hc_trigger trigger;
+    hc_version_info hist[16]; /* newest first */
+    int nhist;
 } fresh;
 
 static int read_fresh(hc_engine *e, const char *path, fresh *f)
 {
-    hc_version_info vi;
     memset(f, 0, sizeof *f);
     if (hc_config_stats(e, path, &f->st) != 0)
         return -1;
     f->doc = hc_config_snapshot(e, path, &f->version);
     f->err_code = hc_config_last_error(e, path, &f->err);
-    if (f->err_code < 0 && f->err_code == HC_ENOTWATCHED) {
+    if (f->err_code == HC_ENOTWATCHED) {
         hc_doc_release(f->doc);
         return -1;
     }
-    if (hc_history(e, path, &vi, 1) >= 1) {
-        f->live_ns = vi.time_ns;
-        f->trigger = vi.trigger;
+    f->nhist = hc_history(e, path, f->hist, 16);
+    if (f->nhist > 16)
+        f->nhist = 16;
+    /* the history may already hold a newer version than the snapshot */
+    for (int k = 0; k < f->nhist; k++) {
+        if (f->hist[k].version == f->version) {
+            f->live_ns = f->hist[k].time_ns;
+            f->trigger = f->hist[k].trigger;
+        } else if (f->version > 1 && f->hist[k].version == f->version - 1 &&
+                   hc_history_get(e, path, f->hist[k].version, NULL, NULL,
+                                  &f->prev_doc) != 0) {
+            f->prev_doc = NULL;
+        }
     }
     return 0;
 }
@@ -225,11 +237,23 @@ static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
         if (f->version != c->version) {
             int rb = f->trigger == HC_TRIGGER_ROLLBACK;
             json_t *lat = NULL;
+            /* versions committed between two samples, oldest first */
+            for (int k = f->nhist - 1; k >= 0; k--) {
+                const hc_version_info *vi = &f->hist[k];
+                if (vi->version <= c->version || vi->version >= f->version)
+                    continue;
+                attempt_locked(c, vi->time_ns,
+                               vi->trigger == HC_TRIGGER_ROLLBACK ? "rollback"
+                                                                  : "applied",
+                               vi->version, NULL, NULL, NULL);
+                timeline_locked(h, vi->time_ns, 1);
+            }
             if (f->st.latency_count != c->st.latency_count)
                 lat = json_integer((json_int_t)(f->st.latency_last_ns / 1000));
-            attempt_locked(c, f->live_ns ? f->live_ns : now,
-                           rb ? "rollback" : "applied", f->version, NULL, lat,
-                           changed_paths(c->doc, f->doc));
+            attempt_locked(
+                c, f->live_ns ? f->live_ns : now, rb ? "rollback" : "applied",
+                f->version, NULL, lat,
+                changed_paths(f->prev_doc ? f->prev_doc : c->doc, f->doc));
             timeline_locked(h, now, 1);
             c->since_ns = f->live_ns ? f->live_ns : now;
             moved = 1;
@@ -304,6 +328,7 @@ static int sample_configs(hc_http *h)
                 cfg_free(c);
                 pthread_mutex_unlock(&h->lock);
                 hc_doc_release(f.doc);
+                hc_doc_release(f.prev_doc);
                 continue;
             }
             c->status = "missing";
@@ -315,6 +340,7 @@ static int sample_configs(hc_http *h)
         update_locked(h, c, &f, is_new, now);
         pthread_mutex_unlock(&h->lock);
         hc_doc_release(f.doc);
+        hc_doc_release(f.prev_doc);
         changed = 1;
     }
     pthread_mutex_lock(&h->lock);
