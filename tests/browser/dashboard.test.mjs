@@ -24,22 +24,35 @@ fs.writeFileSync(app, v1);
 fs.writeFileSync(path.join(dir, 'db.yaml'), 'host: db.internal\nport: 5432\npool: 10\n');
 fs.writeFileSync(path.join(dir, 'features.env'), 'NEW_UI=true\nRATE_LIMIT=100\nAPI_TOKEN=s3cr3t\n');
 
-const child = spawn(hotconf, ['watch', 'app.json', 'db.yaml', 'features.env',
-  '--http', '127.0.0.1:0', '--http-token', TOKEN, '--dashboard-file', 'dash.html'], {
-  cwd: dir, env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'state') },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let browser;
-let stderr = '';
-try {
-  const base = await new Promise((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /dashboard on (http:\/\/[^/]+)\//.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (c) => reject(new Error('hotconf exited ' + c + ': ' + stderr)));
+// Starts `hotconf watch --http`; resolves with the base URL it prints.
+function start(listen) {
+  const c = spawn(hotconf, ['watch', 'app.json', 'db.yaml', 'features.env',
+    '--http', listen, '--http-token', TOKEN, '--dashboard-file', 'dash.html'], {
+    cwd: dir, env: { ...process.env, XDG_STATE_HOME: path.join(dir, 'state') },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let err = '';
+  const url = new Promise((resolve, reject) => {
+    c.stderr.on('data', (d) => {
+      err += d;
+      const mm = /dashboard on (http:\/\/[^/]+)\//.exec(err);
+      if (mm) resolve(mm[1]);
+    });
+    c.on('exit', (code) => reject(new Error('hotconf exited ' + code + ': ' + err)));
+  });
+  return { child: c, url };
+}
+
+// Stops a server by its PID and waits for it to exit.
+async function stop(c) {
+  if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGTERM');
+  await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
+}
+
+let server = start('127.0.0.1:0');
+let browser;
+try {
+  const base = await server.url;
 
   browser = await puppeteer.launch({
     executablePath: chromium,
@@ -117,10 +130,23 @@ try {
   check(dialogs === 0, 'alert() ran on the static page');
   await page.goto('file://' + file, { waitUntil: 'load' });
   await page.waitForSelector('tr[data-id="db.yaml"] .badge.rejected');
+  // the server goes away and comes back (same port): the open page
+  // reconnects by itself and catches up with what changed meanwhile
+  await page.goto(base + '/configs/app.json', { waitUntil: 'load' });
+  await page.waitForFunction(() => document.getElementById('conn').textContent === 'live');
+  await page.waitForFunction(() => document.getElementById('d-version').textContent === 'version 3');
+  await page.evaluate(() => { window.__noReload = true; });
+  await stop(server.child);
+  await page.waitForFunction(() => document.getElementById('conn').textContent === 'reconnecting');
+  fs.writeFileSync(app, JSON.stringify({ name: XSS, listen: { port: 7070 } }, null, 2));
+  server = start(base.replace('http://', ''));
+  await server.url;
+  await page.waitForFunction(() => document.getElementById('conn').textContent === 'live');
+  await page.waitForFunction(() => document.getElementById('d-doc').textContent.includes('7070'));
+  check(await page.evaluate(() => window.__noReload === true), 'the page reloaded');
   console.log('browser test: PASS (screenshots in ' + outDir + ')');
 } finally {
   if (browser) await browser.close();
-  if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
-  await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+  await stop(server.child);
   fs.rmSync(dir, { recursive: true, force: true });
 }
