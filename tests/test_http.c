@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hotconf.h"
+#include "http/http_internal.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -239,6 +240,26 @@ static void write_v2(fx *f)
 
 /* ---- tests ----------------------------------------------------------------
  */
+
+static void test_secret_keys(void **state)
+{
+    static const char *const secret[] = {
+        "password",   "PASSWORD",     "db_password",   "DB-PASSWORD",
+        "passwd",     "secret",       "client_secret", "clientSecret",
+        "token",      "github_token", "accessToken",   "api_key",
+        "apiKey",     "APIKEY",       "private_key",   "privateKey",
+        "credential", "credentials",  "db.password",   "passwords"};
+    static const char *const plain[] = {
+        "host",      "port",      "username",           "keyboard",
+        "secretary", "tokenizer", "passwordless_login", "api"};
+    (void)state;
+    for (size_t i = 0; i < sizeof secret / sizeof *secret; i++)
+        if (!hc__http_secret_key(secret[i]))
+            fail_msg("'%s' should be masked", secret[i]);
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++)
+        if (hc__http_secret_key(plain[i]))
+            fail_msg("'%s' should not be masked", plain[i]);
+}
 
 static void test_configs_fields_and_masking(void **state)
 {
@@ -788,6 +809,7 @@ static void test_static_dashboard(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_secret_keys),
         cmocka_unit_test(test_configs_fields_and_masking),
         cmocka_unit_test(test_history_versions_attempts),
         cmocka_unit_test(test_attempts_between_samples),

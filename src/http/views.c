@@ -34,17 +34,19 @@ json_t *hc__http_time(int64_t ns)
 
 int hc__http_secret_key(const char *key)
 {
-    static const char *const words[] = {"password",    "passwd",    "secret",
-                                        "token",       "api_key",   "apikey",
-                                        "private_key", "credential"};
-    char low[128];
-    size_t n = strlen(key);
+    static const char *const words[] = {"password",  "passwd",  "secret",
+                                        "token",     "api_key", "private_key",
+                                        "credential"};
+    char low[160];
+    size_t n = 0;
     const char *seg;
-    if (n >= sizeof low)
-        n = sizeof low - 1;
-    for (size_t i = 0; i < n; i++) {
-        char ch = (char)tolower((unsigned char)key[i]);
-        low[i] = ch == '-' ? '_' : ch;
+    /* one spelling: lower case, '_' between words (DB-PASSWORD, apiKey and
+     * privateKey become db_password, api_key, private_key) */
+    for (size_t i = 0; key[i] && n + 2 < sizeof low; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        if (isupper(ch) && i > 0 && islower((unsigned char)key[i - 1]))
+            low[n++] = '_';
+        low[n++] = ch == '-' ? '_' : (char)tolower(ch);
     }
     low[n] = '\0';
     /* the last segment of a dotted key (INI "db.password") */
@@ -55,13 +57,14 @@ int hc__http_secret_key(const char *key)
         n--; /* passwords, secrets, credentials */
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t wl = strlen(words[w]);
-        /* DB_PASSWORD, client_secret, github_token: the word ends the key
-         * after a separator, or is the key */
+        /* the word ends the key after a separator, or is the key */
         if (n >= wl && memcmp(seg + n - wl, words[w], wl) == 0 &&
             (n == wl || seg[n - wl - 1] == '_'))
             return 1;
     }
-    return 0;
+    /* "apikey" written as one word */
+    return n >= 6 && memcmp(seg + n - 6, "apikey", 6) == 0 &&
+           (n == 6 || seg[n - 7] == '_');
 }
 
 json_t *hc__http_mask(const json_t *v)
