@@ -535,6 +535,24 @@ static void test_methods_hosts_and_limits(void **state)
             "\r\n",
             big),
         413);
+    /* a chunked body (no length announced) past the limit */
+    {
+        int fd = dial(f->port);
+        char chunk[2100];
+        const char *q = "POST /api/configs/app.json/rollback HTTP/1.1\r\n"
+                        "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        "Authorization: Bearer " TOKEN "\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n";
+        send_all(fd, q, strlen(q));
+        memset(big, 'x', 2000);
+        snprintf(chunk, sizeof chunk, "7d0\r\n%.2000s\r\n", big);
+        for (int i = 0; i < 5; i++)
+            send_all(fd, chunk, strlen(chunk));
+        send_all(fd, "0\r\n\r\n", 5);
+        r = read_resp(fd);
+        assert_int_not_equal(r.status, 200);
+        resp_free(&r);
+    }
     free(big);
     fx_free(f);
 }

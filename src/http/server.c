@@ -511,13 +511,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     req *rq = *con_cls;
     (void)version;
     if (!rq) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "Content-Length");
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
         *con_cls = rq;
+        /* refused before a byte of it is read (MHD then closes) */
+        if (cl && strtoull(cl, NULL, 10) > h->max_body_bytes)
+            return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                              "body too large", NULL);
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_big && rq->len + *upload_size <= h->max_body_bytes) {
+        /* a chunked body past the limit: no answer is worth reading it */
+        if (rq->too_big)
+            return MHD_NO;
+        if (rq->len + *upload_size <= h->max_body_bytes) {
             char *b = realloc(rq->body, rq->len + *upload_size + 1);
             if (!b)
                 return MHD_NO;
