@@ -538,11 +538,13 @@ static void test_methods_hosts_and_limits(void **state)
     /* a chunked body (no length announced) past the limit */
     {
         int fd = dial(f->port);
-        char chunk[2100];
-        const char *q = "POST /api/configs/app.json/rollback HTTP/1.1\r\n"
-                        "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                        "Authorization: Bearer " TOKEN "\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n";
+        char chunk[2100], q[512];
+        snprintf(q, sizeof q,
+                 "POST /api/configs/app.json/rollback HTTP/1.1\r\n"
+                 "Host: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+                 "Authorization: Bearer " TOKEN "\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n",
+                 f->port);
         send_all(fd, q, strlen(q));
         memset(big, 'x', 2000);
         snprintf(chunk, sizeof chunk, "7d0\r\n%.2000s\r\n", big);
