@@ -72,8 +72,8 @@ static const char help[] =
     "  --fill-defaults with --schema: fill in the schema's default values\n"
     "  --http [ADDR:]PORT  serve the dashboard, JSON API and /metrics\n"
     "                  (ADDR 127.0.0.1 unless given; PORT 0 picks one)\n"
-    "  --http-token T  bearer token for rollbacks (default: http.token in\n"
-    "                  $XDG_STATE_HOME/hotconf, created 0600 on first start)\n"
+    "  --http-token T  bearer token for rollbacks (default: http.token in the\n"
+    "                  state folder, created 0600 on first start)\n"
     "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
     "                  after each change, reloading itself every 5 s\n";
 

@@ -946,8 +946,9 @@ typedef struct hc_http_options {
      * state_dir/http.token, created there (mode 0600, 32 random bytes in
      * hex) on first start. Copied. */
     const char *token;
-    /* Folder of http.token. NULL: $XDG_STATE_HOME/hotconf, else
-     * $HOME/.local/state/hotconf (created 0700). Copied. */
+    /* Folder of http.token. NULL: /var/lib/hotconf for root, else
+     * $XDG_STATE_HOME/hotconf, else $HOME/.local/state/hotconf (created
+     * 0700). Copied. */
     const char *state_dir;
     /* Rewritten atomically (temp file, fsync, rename) after every change,
      * a page that reloads itself every 5 s. NULL: none. Copied. */

@@ -503,7 +503,11 @@ static char *default_state_dir(void)
 {
     const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char buf[4096];
-    if (x && *x == '/')
+    /* the same folder as the state store's (cli/state.c on the state
+     * branch): root's is /var/lib/hotconf */
+    if (geteuid() == 0)
+        snprintf(buf, sizeof buf, "/var/lib/hotconf");
+    else if (x && *x == '/')
         snprintf(buf, sizeof buf, "%s/hotconf", x);
     else if (home && *home)
         snprintf(buf, sizeof buf, "%s/.local/state/hotconf", home);
