@@ -4,7 +4,8 @@
 # something is missing and we are root on Debian, installs it with apt-get
 # (after apt-get update); otherwise prints the exact command and fails.
 # Usage: scripts/deps.sh [--optional]   (--optional: also clang's fuzzer
-# runtime, cppcheck and clang-format, used by make test's extra checks)
+# runtime, cppcheck, clang-format and the dashboard's test tools, used by
+# make test's extra checks)
 set -eu
 
 # pkg-config module : Debian package
@@ -13,8 +14,9 @@ libxxhash:libxxhash-dev cmocka:libcmocka-dev libmicrohttpd:libmicrohttpd-dev"
 # command : Debian package
 TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
 OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format"
-# the dashboard's tests: promtool checks /metrics, chromium + node + npm run
-# the browser test (tests/browser, puppeteer-core from npm)
+# the dashboard's tests (with --optional, as make test asks): promtool checks
+# /metrics, chromium + node + npm run the browser test (tests/browser,
+# puppeteer-core from npm); without them those parts say SKIPPED
 TEST_TOOLS="promtool:prometheus chromium:chromium node:nodejs npm:npm"
 
 missing=""
@@ -22,10 +24,6 @@ if ! command -v pkg-config >/dev/null 2>&1; then
   missing="pkg-config"
 fi
 for t in $TOOLS; do
-  cmd=${t%%:*}; pkg=${t#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
-done
-for t in $TEST_TOOLS; do
   cmd=${t%%:*}; pkg=${t#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
 done
@@ -38,7 +36,7 @@ done
 
 optional=""
 if [ "${1:-}" = "--optional" ]; then
-  for t in $OPTIONAL_TOOLS; do
+  for t in $OPTIONAL_TOOLS $TEST_TOOLS; do
     cmd=${t%%:*}; pkg=${t#*:}
     command -v "$cmd" >/dev/null 2>&1 || optional="$optional $pkg"
   done
