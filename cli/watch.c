@@ -65,17 +65,17 @@ static const char help[] =
     "change\n"
     "  --pid N         ... to this process\n"
     "  --pidfile F     ... to the pid in F (read each time)\n"
-    "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
-    "  --history N     versions kept per file (default 10)\n"
-    "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
-    "                  YAML file); the live config stays\n"
-    "  --fill-defaults with --schema: fill in the schema's default values\n"
     "  --http [ADDR:]PORT  serve the dashboard, JSON API and /metrics\n"
     "                  (ADDR 127.0.0.1 unless given; PORT 0 picks one)\n"
     "  --http-token T  bearer token for rollbacks (default: http.token in the\n"
     "                  state folder, created 0600 on first start)\n"
     "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
-    "                  after each change, reloading itself every 5 s\n";
+    "                  after each change, reloading itself every 5 s\n"
+    "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
+    "  --history N     versions kept per file (default 10)\n"
+    "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
+    "                  YAML file); the live config stays\n"
+    "  --fill-defaults with --schema: fill in the schema's default values\n";
 
 typedef struct watched {
     const char *file;

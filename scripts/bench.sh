@@ -8,8 +8,8 @@ echo "# $(date -u +%Y-%m-%d) on $machine"
 run() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 if run parse; then echo "## parse"; "$B/bench_parse"; fi
 if run schema && [ -x bench/schema.sh ]; then echo "## schema"; sh bench/schema.sh; fi
-if run http && [ -f bench/http.sh ]; then echo "## http"; sh bench/http.sh; fi
 for s in bench/engine*.sh; do
   [ -f "$s" ] || continue
   if run engine; then echo "## $(basename "$s" .sh)"; sh "$s"; fi
 done
+if run http && [ -f bench/http.sh ]; then echo "## http"; sh bench/http.sh; fi

@@ -10,13 +10,16 @@ set -eu
 
 # pkg-config module : Debian package
 LIBS="jansson:libjansson-dev libfyaml:libfyaml-dev libpcre2-8:libpcre2-dev
-libxxhash:libxxhash-dev cmocka:libcmocka-dev libmicrohttpd:libmicrohttpd-dev"
+libxxhash:libxxhash-dev cmocka:libcmocka-dev"
 # command : Debian package
 TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
 OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format"
-# the dashboard's tests (with --optional, as make test asks): promtool checks
-# /metrics, chromium + node + npm run the browser test (tests/browser,
-# puppeteer-core from npm); without them those parts say SKIPPED
+
+# the dashboard (src/http/): libmicrohttpd; its tests (with --optional, as
+# make test asks): promtool checks /metrics, chromium + node + npm run the
+# browser test (tests/browser, puppeteer-core from npm); without them those
+# parts say SKIPPED
+LIBS="$LIBS libmicrohttpd:libmicrohttpd-dev"
 TEST_TOOLS="promtool:prometheus chromium:chromium node:nodejs npm:npm"
 
 missing=""
