@@ -71,7 +71,9 @@ HC_API const char *hc_version(void);
     XX(ESYS, -15, "system call failed")                                        \
     XX(ESTATE, -16, "operation not valid in this state")                       \
     XX(ECALLBACK, -17, "callback failed")                                      \
-    XX(EPATH, -18, "malformed path expression")
+    XX(EPATH, -18, "malformed path expression")                                \
+    XX(ENOTSUP, -19, "not supported here")                                     \
+    XX(EVETO, -20, "vetoed by a prepare callback")
 
 typedef enum hc_errno {
     HC_OK = 0,
@@ -543,11 +545,18 @@ typedef enum hc_trigger {
     HC_TRIGGER_LINK,        /* a symlink on its path was swapped (..data) */
     HC_TRIGGER_RESCAN,      /* queue overflow, hc_engine_rescan, dir events */
     HC_TRIGGER_POLL,        /* the polling backend saw new content */
-    HC_TRIGGER_ROLLBACK     /* hc_rollback */
+    HC_TRIGGER_ROLLBACK,    /* hc_rollback */
+    HC_TRIGGER_REVERT,      /* a subscriber failed under the revert policy:
+                               the previous version went live again */
+    HC_TRIGGER_LAST_KNOWN_GOOD, /* at start the origin was bad or missing
+                                   and a persisted good version went live */
+    HC_TRIGGER_UPDATE /* a non-file source (etcd) delivered new content */
 } hc_trigger;
 
 /* "initial", "modify", "rename", "create", "link", "rescan", "poll",
- * "rollback". Thread-safe. */
+ * "rollback", "revert", "last_known_good", "update". The file-specific
+ * ones (modify, rename, create, link, poll) come only from file sources;
+ * other sources use "update". Thread-safe. */
 HC_API const char *hc_trigger_name(hc_trigger trigger);
 
 /*

@@ -51,6 +51,9 @@ const char *hc_trigger_name(hc_trigger trigger)
     case HC_TRIGGER_RESCAN: return "rescan";
     case HC_TRIGGER_POLL: return "poll";
     case HC_TRIGGER_ROLLBACK: return "rollback";
+    case HC_TRIGGER_REVERT: return "revert";
+    case HC_TRIGGER_LAST_KNOWN_GOOD: return "last_known_good";
+    case HC_TRIGGER_UPDATE: return "update";
     default: return "unknown";
     }
 }
