@@ -978,7 +978,7 @@ HC_API void hc_http_options_init(hc_http_options *opts);
  * engine). opts may be NULL (defaults; then the token comes from the
  * default state folder). Returns a new hc_http, or NULL with err filled:
  * HC_EINVAL (bad options or address), HC_ESYS (cannot bind, token file),
- * HC_ESTATE (a listener was asked of a build without libmicrohttpd).
+ * HC_ENOTSUP (a listener was asked of a build without libmicrohttpd).
  * Thread-safe.
  */
 HC_API hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts,

@@ -391,7 +391,7 @@ static void test_attempts_between_samples(void **state)
         assert_int_equal(json_integer_value(json_object_get(x, "version")),
                          4 - i);
         assert_string_equal(json_string_value(json_object_get(x, "outcome")),
-                            i < 2 ? "rollback" : "applied");
+                            i < 2 ? "rolled_back" : "applied");
     }
     /* the last one's changes are against version 3, not the version the
      * hub saw before */
@@ -470,7 +470,7 @@ static void test_rollback_needs_token_and_origin(void **state)
         assert_string_equal(
             json_string_value(json_object_get(
                 json_array_get(json_object_get(j, "attempts"), 0), "outcome")),
-            "rollback");
+            "rolled_back");
         json_decref(j);
     }
     fx_free(f);

@@ -243,16 +243,17 @@ static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
                 if (vi->version <= c->version || vi->version >= f->version)
                     continue;
                 attempt_locked(c, vi->time_ns,
-                               vi->trigger == HC_TRIGGER_ROLLBACK ? "rollback"
-                                                                  : "applied",
+                               vi->trigger == HC_TRIGGER_ROLLBACK
+                                   ? "rolled_back"
+                                   : "applied",
                                vi->version, NULL, NULL, NULL);
                 timeline_locked(h, vi->time_ns, 1);
             }
             if (f->st.latency_count != c->st.latency_count)
                 lat = json_integer((json_int_t)(f->st.latency_last_ns / 1000));
             attempt_locked(
-                c, f->live_ns ? f->live_ns : now, rb ? "rollback" : "applied",
-                f->version, NULL, lat,
+                c, f->live_ns ? f->live_ns : now,
+                rb ? "rolled_back" : "applied", f->version, NULL, lat,
                 changed_paths(f->prev_doc ? f->prev_doc : c->doc, f->doc));
             timeline_locked(h, now, 1);
             c->since_ns = f->live_ns ? f->live_ns : now;
@@ -583,7 +584,7 @@ hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts, hc_error *err)
         return NULL;
     }
     if (o.port != HC_HTTP_NO_LISTEN && !hc_http_has_server()) {
-        hc__error_set(err, HC_ESTATE, NULL, 0, 0, 0,
+        hc__error_set(err, HC_ENOTSUP, NULL, 0, 0, 0,
                       "built without the HTTP server (HC_WITH_HTTP=OFF)");
         return NULL;
     }
@@ -702,7 +703,7 @@ int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err)
 int hc__http_server_start(hc_http *h, hc_error *err)
 {
     (void)h;
-    hc__error_set(err, HC_ESTATE, NULL, 0, 0, 0,
+    hc__error_set(err, HC_ENOTSUP, NULL, 0, 0, 0,
                   "no HTTP server in this build");
     return -1;
 }
