@@ -867,9 +867,13 @@ HC_API void hc_engine_stats(hc_engine *e, hc_stats *out);
 HC_API int hc_config_stats(hc_engine *e, const char *path, hc_stats *out);
 
 /*
- * {"total":{...},"configs":{PATH:{... ,"version":N,"mode":"inotify"},...}}
- * with the hc_stats fields (latencies in microseconds, the histogram as
- * {"<1us":n,"<2us":n,...} without empty buckets). New reference, NULL on
+ * {"total":{...},"configs":{PATH:{... ,"version":N,"mode":"inotify",
+ * "healthy":B},...}} with the hc_stats fields (latencies as
+ * latency_last_us, latency_mean_us, latency_max_us: whole microseconds,
+ * rounded; the histogram as {"<1us":n,"<2us":n,...} without empty
+ * buckets). Per config, "version" is the live version (0: none), "mode"
+ * the source following it, "healthy" true when the config has no last
+ * error (hc_config_last_error() would return 0). New reference, NULL on
  * ENOMEM. Thread-safe.
  */
 HC_API json_t *hc_engine_stats_json(hc_engine *e);

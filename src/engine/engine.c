@@ -144,7 +144,8 @@ void hc__config_destroy(void *p)
         next = sub->next;
         free(sub);
     }
-    hc__history_free(&c->hist);
+    if (c->store_cfg)
+        c->engine->store.ops->detach(&c->engine->store, c->store_cfg, 0);
     free(c->last_error);
     pthread_mutex_destroy(&c->apply_lock);
     free(c->path);
@@ -167,6 +168,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
         free(abspath);
         return NULL;
     }
+    c->engine = e;
     c->abspath = abspath;
     c->path = strdup(path);
     if (!c->path || pthread_mutex_init(&c->apply_lock, NULL) != 0) {
@@ -198,10 +200,12 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
                                          : e->opts.poll_interval_ms;
     if (c->poll_ms < HC__MIN_POLL_MS)
         c->poll_ms = HC__MIN_POLL_MS;
-    c->hist.depth =
-        o->history_depth > 0 ? o->history_depth : e->opts.history_depth;
-    if (c->hist.depth > HC__MAX_HISTORY)
-        c->hist.depth = HC__MAX_HISTORY;
+    c->depth = o->history_depth > 0 ? o->history_depth : e->opts.history_depth;
+    if (c->depth > HC__MAX_HISTORY)
+        c->depth = HC__MAX_HISTORY;
+    if (e->store.ops->attach(&e->store, c->path, c->format, c->depth,
+                             &c->store_cfg, &c->version) != 0)
+        goto fail;
     c->keys[0].key = c->path;
     c->keys[0].hash = hc__hash_str(c->path);
     c->keys[0].config = c;
@@ -355,11 +359,11 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         pend |= HC__P_CHECK | HC__P_CLOSED;
     }
     if (pend & HC__P_CHECK)
-        hc__apply_check(e, c, trigger, detect,
-                        ((pend & HC__P_CONFIRM)
-                             ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
-                             : 0) |
-                            ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
+        hc__file_fetch(e, c, trigger, detect,
+                       ((pend & HC__P_CONFIRM)
+                            ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
+                            : 0) |
+                           ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
 out:
     pthread_mutex_unlock(&c->apply_lock);
 }
@@ -707,6 +711,12 @@ hc_engine *hc_engine_new(const hc_engine_options *opts)
         free(e);
         return NULL;
     }
+    if (hc__store_open(&e->store, &e->opts) != 0) {
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return NULL;
+    }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -760,6 +770,7 @@ void hc_engine_free(hc_engine *e)
         close(e->evfd);
     if (e->tfd >= 0)
         close(e->tfd);
+    hc__store_close(&e->store);
     free(e->all);
     free(e->timed);
     free(e->work);
@@ -826,7 +837,8 @@ static void kill_locked(hc_engine *e, hc__config *c)
         free(s);
     }
     c->subs = NULL;
-    hc__history_free(&c->hist);
+    /* The store handle goes with the struct (hc__config_destroy), once no
+     * reader of the history holds c. */
     hc__snapshot_publish(e, c, NULL);
 }
 
@@ -894,8 +906,8 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
                     c->poll_ms);
         hc__backend_poll.attach(e, c);
     }
-    hc__apply_check(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
-                    HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
+    hc__file_fetch(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
+                   HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
 
     if (opts->flags & HC_WATCH_REQUIRE) {
         hc_error first;
@@ -948,19 +960,19 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
         fail_locked(e, id, "out of memory");
     } else if (replay) {
         /* The current version, to this subscriber only. */
-        const hc__version *v = hc__history_at(&c->hist, 0);
-        hc__record *r = v ? calloc(1, sizeof *r) : NULL;
+        hc__snapshot *live = atomic_load(&c->live);
+        hc__record *r = live ? calloc(1, sizeof *r) : NULL;
         if (r) {
             r->config = c;
             r->only_sub = id;
-            r->new_doc = hc_doc_retain(v->doc);
-            r->changes = hc_diff(NULL, v->doc);
+            r->new_doc = hc_doc_retain(live->doc);
+            r->changes = hc_diff(NULL, live->doc);
             r->rec.path = c->path;
-            r->rec.version = v->version;
+            r->rec.version = live->version;
             r->rec.new_doc = r->new_doc;
             r->rec.changes = r->changes;
             r->rec.trigger = HC_TRIGGER_INITIAL;
-            r->rec.hash = v->hash;
+            r->rec.hash = live->hash;
             r->rec.detected_ns = r->rec.applied_ns = hc__now_ns();
             hc__enqueue(e, r);
         }

@@ -14,6 +14,8 @@
 #define HC_ENGINE_INTERNAL_H
 
 #include "internal.h"
+#include "sources/source.h"
+#include "stores/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -135,53 +137,36 @@ char *hc__path_dirname(const char *abspath);
 const char *hc__path_basename(const char *abspath);
 char *hc__path_join(const char *dir, const char *name);
 
-/* ---- history.c ---------------------------------------------------------- */
-typedef struct hc__version {
-    uint64_t version;
-    int64_t time_ns;
-    uint64_t hash;
-    hc_trigger trigger;
-    char *content;
-    size_t len;
-    json_t *doc;
-} hc__version;
-
-typedef struct hc__history {
-    hc__version *ring;
-    int cap;   /* allocated entries, grows up to depth */
-    int depth; /* versions kept */
-    int count;
-    int head; /* index of the newest */
-} hc__history;
-
-/* Pushes a version (takes content and one doc reference). Under e->lock. */
-int hc__history_push(hc__history *h, const hc__version *v);
-/* n steps back from the newest (0: newest); NULL when not kept. */
-const hc__version *hc__history_at(const hc__history *h, int n);
-const hc__version *hc__history_find(const hc__history *h, uint64_t version);
-void hc__history_free(hc__history *h);
-
 /* ---- stats.c -------------------------------------------------------------
  * Counters are updated and read under e->lock. */
+/* The one list of counters: (hc_stats field, enum name). The internal
+ * struct, the enum, counting, the export into hc_stats and the JSON
+ * keys all come from it; a new counter is one line here plus its public
+ * hc_stats field. */
+#define HC__COUNTERS(X)                                                        \
+    X(loads, LOADS)                                                            \
+    X(reloads, RELOADS)                                                        \
+    X(rollbacks, ROLLBACKS)                                                    \
+    X(unchanged, UNCHANGED)                                                    \
+    X(parse_failures, PARSE)                                                   \
+    X(validation_failures, VALIDATE)                                           \
+    X(read_failures, READ)                                                     \
+    X(missing, MISSING)                                                        \
+    X(subscriber_failures, SUBSCRIBER)                                         \
+    X(rescans, RESCANS)
+
 typedef struct hc__counters {
-    uint64_t loads, reloads, rollbacks, unchanged, parse_failures,
-        validation_failures, read_failures, missing, subscriber_failures,
-        rescans;
+#define HC__COUNTER_FIELD(field, name) uint64_t field;
+    HC__COUNTERS(HC__COUNTER_FIELD)
+#undef HC__COUNTER_FIELD
     uint64_t lat_count, lat_last, lat_max, lat_sum;
     uint64_t lat_hist[HC_STATS_BUCKETS];
 } hc__counters;
 
 enum hc__counter {
-    HC__C_LOADS,
-    HC__C_RELOADS,
-    HC__C_ROLLBACKS,
-    HC__C_UNCHANGED,
-    HC__C_PARSE,
-    HC__C_VALIDATE,
-    HC__C_READ,
-    HC__C_MISSING,
-    HC__C_SUBSCRIBER,
-    HC__C_RESCANS
+#define HC__COUNTER_ENUM(field, name) HC__C_##name,
+    HC__COUNTERS(HC__COUNTER_ENUM)
+#undef HC__COUNTER_ENUM
 };
 
 /* Counts on c (may be NULL) and on the engine total. Under e->lock. */
@@ -216,6 +201,7 @@ enum {
 
 struct hc__config {
     /* Immutable from creation to destruction; readers use these. */
+    hc_engine *engine;
     char *path;    /* as given */
     char *abspath; /* absolute, clean */
     hc__inode keys[2];
@@ -247,7 +233,8 @@ struct hc__config {
     int have_seen;
     int missing_reported;
     hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
-    hc__history hist;
+    void *store_cfg;      /* the history store's handle for this config */
+    int depth;            /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
 
@@ -297,6 +284,7 @@ struct hc_engine {
     pthread_cond_t cond; /* delivery finished */
 
     int epfd, evfd, tfd, ifd; /* ifd -1: no inotify */
+    hc__store store;          /* the history store (stores/store.h) */
 
     _Atomic(hc__index *) index;
     hc__retired *retired;
@@ -362,19 +350,22 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
 /* Subscribers of path, or HC_ENOTWATCHED. */
 int hc__subscriber_count(hc_engine *e, const char *path);
 
-/* apply.c */
-/* The apply pipeline for c; caller holds c->apply_lock, not e->lock.
- * Without HC__CHECK_CONFIRM a missing file is reported after the settle
- * time; without HC__CHECK_COMPLETE an empty file (created, not yet
- * written) is looked at again after the settle time. */
-void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
-                     int64_t detect_ns, int flags);
-/* Commits doc (one reference taken) as a new version of c. Caller holds
- * c->apply_lock, not e->lock. content is taken. Returns the new version, 0
- * when c died meanwhile. */
-uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
-                          char *content, size_t len, uint64_t hash,
-                          hc_trigger trigger, int64_t detect_ns);
+/* sources/file.c: the file sources' fetch step. Reads c's file (size
+ * limit), applies the settle rule for an empty, just created file and the
+ * missing rule (reported after the settle time unless HC__CHECK_CONFIRM),
+ * then hands the bytes to hc__apply(). c->apply_lock held, e->lock not. */
+void hc__file_fetch(hc_engine *e, hc__config *c, hc_trigger trigger,
+                    int64_t detect_ns, int flags);
+/* The file sources' write_back: temp file in the same directory, fsync,
+ * rename, mode and owner kept; through a symlink the target. */
+int hc__file_write_back(hc__config *c, const char *bytes, size_t len,
+                        hc_error *err);
+/* apply.c: records a reload attempt in the history store; no engine
+ * lock held. */
+void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
+                       uint64_t version, const hc_error *err, int64_t detect_ns,
+                       const hc_changeset *changes);
+
 /* The config's last error: set (copied), cleared, read. Under e->lock. */
 void hc__config_set_error(hc__config *c, const hc_error *err);
 void hc__config_clear_error(hc__config *c);
@@ -402,6 +393,9 @@ typedef struct hc__backend {
     /* Re-resolve (dirs, symlinks) after a structural change; c->apply_lock
      * held. Returns 0 or -1 when it must fall back to polling. */
     int (*resolve)(hc_engine *e, hc__config *c);
+    /* Rollback: make bytes the content at the origin. */
+    int (*write_back)(hc__config *c, const char *bytes, size_t len,
+                      hc_error *err);
 } hc__backend;
 
 extern const hc__backend hc__backend_inotify;
