@@ -300,8 +300,9 @@ static json_t *history_of(hc_engine *e, const char *path)
             o, "changes", masked_diff(i + 1 < n ? docs[i + 1] : NULL, docs[i]));
         json_array_append_new(arr, o);
     }
+    /* shared with the engine: released atomically (see hc_doc_release) */
     for (int i = 0; i < n; i++)
-        json_decref(docs[i]);
+        hc_doc_release(docs[i]);
     return arr;
 }
 
@@ -349,8 +350,8 @@ json_t *hc__http_version(hc_http *h, const char *id, uint64_t version,
                         json_string(hc_trigger_name(info[at].trigger)));
     json_object_set_new(o, "document", hc__http_mask(doc));
     json_object_set_new(o, "changes", masked_diff(prev, doc));
-    json_decref(doc);
-    json_decref(prev);
+    hc_doc_release(doc);
+    hc_doc_release(prev);
     free(path);
     *status = 200;
     return o;
