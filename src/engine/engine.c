@@ -65,12 +65,34 @@ const char *hc_trigger_name(hc_trigger trigger)
 static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
     HC__PRINTF(3, 0);
 
+/* The hc_error of the hc_noun_verb call running on this thread (api.c),
+ * NULL for the old names: each failing call fills its caller's error, so
+ * threads never see each other's. */
+static _Thread_local hc_error *call_error;
+
+hc_error *hc__call_error_swap(hc_error *err)
+{
+    hc_error *old = call_error;
+    call_error = err;
+    return old;
+}
+
+/* Under e->lock: the shared last error and this call's. */
+static void set_error_locked(hc_engine *e, const hc_error *err)
+{
+    e->last_error = *err;
+    if (call_error && call_error->code == 0)
+        *call_error = *err;
+}
+
 static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
 {
-    hc_error_init(&e->last_error);
-    e->last_error.code = code;
-    snprintf(e->last_error.source, sizeof e->last_error.source, "hotconf");
-    vsnprintf(e->last_error.text, sizeof e->last_error.text, fmt, ap);
+    hc_error err;
+    hc_error_init(&err);
+    err.code = code;
+    snprintf(err.source, sizeof err.source, "hotconf");
+    vsnprintf(err.text, sizeof err.text, fmt, ap);
+    set_error_locked(e, &err);
     return code;
 }
 
@@ -193,6 +215,9 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->validate = o->validate;
     c->validate_data = o->validate_data;
     c->schema = o->schema;
+    c->prepare = o->prepare;
+    c->prepare_data = o->prepare_data;
+    c->on_failure = o->on_failure;
     c->on_error = o->on_error;
     c->on_error_data = o->on_error_data;
     c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;
@@ -511,6 +536,7 @@ static int deliver(hc_engine *e)
             call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
             calls++;
         } else {
+            int failed = 0;
             for (size_t i = 0; i < nsubs; i++) {
                 int ok, rc;
                 pthread_mutex_lock(&e->lock);
@@ -520,9 +546,16 @@ static int deliver(hc_engine *e)
                     continue;
                 rc = subs[i].cb(&r->rec, subs[i].ud);
                 calls++;
-                if (rc != 0)
+                if (rc != 0) {
                     subscriber_failed(e, c, r, subs[i].id, rc);
+                    failed = 1;
+                }
             }
+            /* A revert that fails too is kept: reverting it would only
+             * go round in circles. */
+            if (failed && c->on_failure == HC_ON_FAILURE_REVERT &&
+                r->rec.old_version && r->rec.trigger != HC_TRIGGER_REVERT)
+                hc__apply_revert(e, c, &r->rec);
         }
         if (subs != local)
             free(subs);
@@ -636,6 +669,38 @@ int hc_engine_dispatch(hc_engine *e, int timeout_ms)
     return r;
 }
 
+int hc_engine_stop(hc_engine *e)
+{
+    pthread_t t;
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    if (!e->started || e->stopping) {
+        pthread_mutex_unlock(&e->lock);
+        return hc__engine_fail(e, HC_ESTATE, "engine not started");
+    }
+    if (pthread_equal(e->thread, pthread_self())) {
+        pthread_mutex_unlock(&e->lock);
+        return hc__engine_fail(e, HC_ESTATE,
+                               "hc_engine_stop from the monitor thread");
+    }
+    e->stopping = 1;
+    t = e->thread;
+    pthread_mutex_unlock(&e->lock);
+    atomic_store(&e->stop, 1);
+    hc__wake(e);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&e->lock);
+    atomic_store(&e->stop, 0);
+    e->started = 0;
+    e->stopping = 0;
+    pthread_mutex_unlock(&e->lock);
+    /* Whatever the monitor did not get to waits in the fds: wake the next
+     * dispatcher so that it looks. */
+    hc__wake(e);
+    return 0;
+}
+
 int hc_engine_fd(hc_engine *e)
 {
     return e ? e->epfd : HC_EINVAL;
@@ -678,7 +743,7 @@ static int epoll_add(int epfd, int fd)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-hc_engine *hc_engine_new(const hc_engine_options *opts)
+hc_engine *hc__engine_new(const hc_engine_options *opts)
 {
     hc_engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -842,9 +907,28 @@ static void kill_locked(hc_engine *e, hc__config *c)
     hc__snapshot_publish(e, c, NULL);
 }
 
+/* Under e->lock: drops c's undelivered records. */
+static void purge_locked(hc_engine *e, hc__config *c)
+{
+    hc__record **pp = &e->qhead, *last = NULL;
+    while (*pp) {
+        hc__record *r = *pp;
+        if (r->config == c) {
+            *pp = r->next;
+            e->qlen--;
+            hc__config_unref(e, c);
+            record_free(r);
+        } else {
+            last = r;
+            pp = &r->next;
+        }
+    }
+    e->qtail = last;
+}
+
 static const hc_watch_options default_watch;
 
-int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
+int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
 {
     hc__config *c;
     char *abs;
@@ -857,7 +941,9 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
     if (!opts)
         opts = &default_watch;
     if (opts->history_depth < 0 || opts->poll_interval_ms < 0 ||
-        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_ENV)
+        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_ENV ||
+        opts->on_failure < HC_ON_FAILURE_KEEP ||
+        opts->on_failure > HC_ON_FAILURE_REVERT)
         return hc__engine_fail(e, HC_EINVAL, "%s: invalid watch options", path);
     if ((opts->format == HC_FORMAT_AUTO &&
          hc_format_from_name(path) == HC_FORMAT_AUTO))
@@ -916,8 +1002,12 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
         if (c->last_error)
             first = *c->last_error;
         if (first.code != 0) {
+            /* The caller gets the error from hc_watch; the error record the
+             * first load queued must not reach on_error as well, for a
+             * path that was never watched. */
+            purge_locked(e, c);
             kill_locked(e, c);
-            e->last_error = first;
+            set_error_locked(e, &first);
         }
         pthread_mutex_unlock(&e->lock);
         rc = first.code;
@@ -1033,6 +1123,12 @@ int hc_config_last_error(hc_engine *e, const char *path, hc_error *out)
     c = lookup_locked(e, path);
     if (!c) {
         pthread_mutex_unlock(&e->lock);
+        /* The header's rule: a failing call fills the hc_error it is
+         * given. */
+        if (out) {
+            hc_error_init(out);
+            hc__error_set(out, HC_ENOTWATCHED, path, 0, 0, 0, "not watched");
+        }
         return HC_ENOTWATCHED;
     }
     code = hc__config_error_code(c);
