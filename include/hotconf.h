@@ -523,10 +523,14 @@ HC_API int hc_schema_check(const hc_schema *schema, json_t *doc,
  * is chosen per watch or automatically. Nothing wakes while nothing
  * changes (polling aside).
  *
- * Threads and callbacks. The subscriber and on-error callbacks run on the
- * engine's dispatch thread: the monitor thread after hc_engine_start(), or
- * the thread calling hc_engine_dispatch() otherwise, one callback at a
- * time, never with an engine lock held. Such a callback may therefore call
+ * Threads and callbacks. The subscriber and on-error callbacks run never
+ * with an engine lock held: in dispatch mode on the thread calling
+ * hc_engine_dispatch(), one callback at a time; after hc_engine_start()
+ * on the engine's delivery workers, where one config's callbacks run one
+ * at a time and in version order, and different configs' callbacks run in
+ * parallel, so a subscriber that sleeps on config A does not delay config
+ * B (a worker is added, up to 64, whenever all are busy and a config
+ * waits). Such a callback may therefore call
  * any engine function (hc_config_get, hc_rollback, hc_watch, hc_unwatch,
  * hc_subscribe, hc_engine_rescan, stats, history) without deadlock, except
  * hc_engine_dispatch() (returns HC_ESTATE) and hc_engine_free() (aborts).

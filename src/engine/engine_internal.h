@@ -28,6 +28,7 @@
 #define HC__DEFAULT_HISTORY   10
 #define HC__MAX_HISTORY       100000
 #define HC__MAX_SYMLINK_HOPS  40
+#define HC__MAX_WORKERS       64 /* delivery workers (slow subscribers) */
 
 typedef struct hc__config hc__config;
 typedef struct hc__dirwatch hc__dirwatch;
@@ -261,6 +262,13 @@ struct hc__config {
     off_t poll_size;
     int64_t poll_mtime, poll_ctime;
 
+    /* delivery (under e->lock) */
+    int cb_running; /* a callback of c runs on cb_thread */
+    pthread_t cb_thread;
+    struct hc__record *lane_head, *lane_tail; /* waiting for a worker */
+    enum { HC__LANE_IDLE, HC__LANE_READY, HC__LANE_DRAINING } lane_state;
+    hc__config *ready_next;
+
     /* dispatcher scratch, one batch (under e->lock) */
     int pend;
     hc_trigger pend_trigger;
@@ -321,9 +329,13 @@ struct hc_engine {
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    int delivering;
-    pthread_t deliver_thread;
-    uint64_t deliver_seq;
+    /* delivery lanes (engine.c; under e->lock) */
+    hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
+    pthread_cond_t pool_cond;            /* a lane is ready, or stop */
+    pthread_t workers[HC__MAX_WORKERS];
+    size_t nworkers;
+    int idle_workers;
+    int pool_stop;
     int next_sub_id;
 
     hc_error last_error;
