@@ -132,15 +132,19 @@ typedef enum hc_format {
     HC_FORMAT_JSON,
     HC_FORMAT_YAML,
     HC_FORMAT_INI,
-    HC_FORMAT_ENV
+    HC_FORMAT_ENV,
+    /* JSON with // and block comments and trailing commas (tsconfig.json,
+     * .vscode settings); emitted as plain JSON (comments are not kept). */
+    HC_FORMAT_JSONC
 } hc_format;
 
 /*
- * The format a file name implies: .json; .yaml/.yml; .ini/.cfg/.conf;
- * .env, *.env and .env.* ; HC_FORMAT_AUTO when it implies none.
+ * The format a file name implies: .json; .jsonc; .yaml/.yml;
+ * .ini/.cfg/.conf; .env, *.env and .env.* ; HC_FORMAT_AUTO when it
+ * implies none.
  */
 HC_API hc_format hc_format_from_name(const char *filename);
-/* "json", "yaml", "ini", "env" ("auto" for HC_FORMAT_AUTO). */
+/* "json", "yaml", "ini", "env", "jsonc" ("auto" for HC_FORMAT_AUTO). */
 HC_API const char *hc_format_name(hc_format format);
 /* Parses a format name (as above, also "yml", ".env", "dotenv");
  * returns 0 or HC_EINVAL. */
@@ -154,6 +158,13 @@ HC_API int hc_format_parse(const char *name, hc_format *out);
 /* A JSON-pointer -> source position table filled while parsing. */
 typedef struct hc_posmap hc_posmap;
 
+/* What a YAML stream of several documents reads as. */
+typedef enum hc_yaml_multi {
+    HC_YAML_MULTI_ERROR = 0, /* an error at the second document (default) */
+    HC_YAML_MULTI_ARRAY,     /* an array, one element per document */
+    HC_YAML_MULTI_MERGE      /* later documents deep-merged over earlier */
+} hc_yaml_multi;
+
 typedef struct hc_parse_options {
     size_t max_size;        /* bytes; 0: HC_DEFAULT_MAX_SIZE */
     int max_depth;          /* nesting; 0: HC_DEFAULT_MAX_DEPTH */
@@ -161,6 +172,17 @@ typedef struct hc_parse_options {
     const char *env_nest;   /* .env: nest keys on this separator ("__") */
     int no_typing;          /* INI/.env: keep every value a string */
     hc_posmap *positions;   /* optional: receives value positions */
+    /* HC_FORMAT_JSON: nonzero reads the text as JSONC (comments and
+     * trailing commas), for .json files that hold them. */
+    int json_comments;
+    /* YAML: several documents in one stream. ARRAY and MERGE skip empty
+     * and null documents (a stray "---" at the end). MERGE: objects merge
+     * key by key, recursively; any other value (arrays included) of a
+     * later document replaces the earlier one. Anchors are per document. */
+    hc_yaml_multi yaml_multi;
+    /* INI: nonzero allows a line that is only a name ("skip-networking"
+     * in my.cnf); its value is null. Zero: such a line is an error. */
+    int ini_allow_no_value;
 } hc_parse_options;
 
 /*
@@ -184,7 +206,10 @@ HC_API json_t *hc_parse_file(const char *path, hc_format format,
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, *len without
  * the NUL), refusing files larger than max_size (0: default). The caller
- * frees the buffer with free(). */
+ * frees the buffer with free(). Only regular files are read: a FIFO,
+ * socket, device or directory is refused without blocking (the file is
+ * opened with O_NONBLOCK and checked with fstat) with HC_EIO and the text
+ * "not a regular file (a FIFO); only regular files are read". */
 HC_API char *hc_read_file(const char *path, size_t max_size, size_t *len,
                           hc_error *err);
 
