@@ -11,7 +11,7 @@
 
 static const char help[] =
     "usage: hotconf dashboard --export FILE.html CONFIG... [--format F]\n"
-    "                         [--env-nest SEP] [--no-typing]\n"
+    "                         [--env-nest SEP] [--no-typing] [--yaml-multi M]\n"
     "\n"
     "Loads each CONFIG once and writes FILE.html: one self-contained page\n"
     "(no server, no network) with each config's status, live document\n"
@@ -127,66 +127,71 @@ void cli_http_end(cli_http *ch)
 
 int cmd_dashboard(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *out = NULL;
     hc_parse_options popts;
     hc_engine *e;
     hc_error err;
-    int n = 0, rc = HC_EXIT_OK;
+    int n = 0, rc = HC_EXIT_USAGE;
+    const char **files = calloc((size_t)argc, sizeof *files);
 
+    if (!files)
+        return HC_EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
-            return HC_EXIT_OK;
+            rc = HC_EXIT_OK;
+            goto done;
         }
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
-            return HC_EXIT_USAGE;
+            goto done;
         if (r > 0)
             continue;
         if ((r = cli_opt_value(argc, argv, &i, "--export", &v)) != 0) {
-            if (r < 0 || !*v)
-                return cli_usage_error("dashboard", "--export needs a file");
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("dashboard", "--export needs a file");
+                goto done;
+            }
             out = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error("dashboard", "unknown option '%s'", argv[i]);
+            rc = cli_usage_error("dashboard", "unknown option '%s'", argv[i]);
+            goto done;
         } else {
-            n++;
+            files[n++] = argv[i];
         }
     }
-    if (!out)
-        return cli_usage_error("dashboard", "--export FILE.html is required");
-    if (n == 0)
-        return cli_usage_error("dashboard", "no config given");
+    if (!out || n == 0) {
+        rc =
+            cli_usage_error("dashboard", !out ? "--export FILE.html is required"
+                                              : "no config given");
+        goto done;
+    }
     if (!(e = hc_engine_new(NULL))) {
         fprintf(stderr, "hotconf dashboard: cannot create the engine\n");
-        return HC_EXIT_FAIL;
+        rc = HC_EXIT_FAIL;
+        goto done;
     }
-    memset(&popts, 0, sizeof popts);
-    popts.env_nest = po.env_nest;
-    popts.no_typing = po.no_typing;
-    for (int i = 1; i < argc; i++) {
+    cli_parse_options(&po, &popts);
+    for (int i = 0; i < n; i++) {
         hc_watch_options wo;
-        if (argv[i][0] == '-') {
-            /* options with a value were checked above; skip theirs */
-            if (!strchr(argv[i], '=') && strcmp(argv[i], "--no-typing") != 0)
-                i++;
-            continue;
-        }
         memset(&wo, 0, sizeof wo);
         wo.format = po.format;
         wo.parse = &popts;
         /* a broken or missing config is shown as such, not fatal */
-        if (hc_watch(e, argv[i], &wo) < 0 &&
+        if (hc_watch(e, files[i], &wo) < 0 &&
             hc_engine_last_error(e, &err) != HC_EEXIST)
             fprintf(stderr, "hotconf dashboard: %s\n", err.text);
     }
+    rc = HC_EXIT_OK;
     if (hc_dashboard_export(e, out, &err) != 0) {
         fprintf(stderr, "hotconf dashboard: %s\n", err.text);
         rc = HC_EXIT_FAIL;
     }
     hc_engine_free(e);
+done:
+    free(files);
     return rc;
 }

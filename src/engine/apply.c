@@ -155,7 +155,10 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
     uint64_t h;
     hc__snapshot *live;
     json_t *doc;
-    int was_missing, rollback = trigger == HC_TRIGGER_ROLLBACK;
+    /* A rollback or revert makes an older version live on purpose: the
+     * "same as last seen" shortcuts do not apply. */
+    int was_missing, rollback = trigger == HC_TRIGGER_ROLLBACK ||
+                                trigger == HC_TRIGGER_REVERT;
 
     hc_error_init(err);
     if (!detect_ns)
@@ -220,6 +223,36 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
     return HC_OK;
 }
 
+/* Asks the prepare callback about the version about to go live; 1 when
+ * it vetoed (err filled: HC_EVETO and its reason). */
+static int veto(hc__config *c, const hc__snapshot *old, json_t *doc,
+                const hc_changeset *cs, uint64_t hash, hc_trigger trigger,
+                int64_t detect_ns, hc_error *err)
+{
+    hc_change_record rec;
+    hc_error verr;
+    memset(&rec, 0, sizeof rec);
+    rec.path = c->path;
+    rec.version = c->version + 1;
+    rec.old_version = old ? old->version : 0;
+    rec.old_doc = old ? old->doc : NULL;
+    rec.new_doc = doc;
+    rec.changes = cs;
+    rec.trigger = trigger;
+    rec.hash = hash;
+    rec.detected_ns = detect_ns;
+    hc_error_init(&verr);
+    if (c->prepare(&rec, &verr, c->prepare_data) == 0)
+        return 0;
+    verr.code = HC_EVETO;
+    if (!verr.text[0])
+        snprintf(verr.text, sizeof verr.text, "vetoed by the prepare callback");
+    if (!verr.source[0] || strcmp(verr.source, "<string>") == 0)
+        snprintf(verr.source, sizeof verr.source, "%s", c->path);
+    *err = verr;
+    return 1;
+}
+
 /* Publishes doc (one reference taken) as c's next version. Returns the
  * version, or 0 with err filled. */
 static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
@@ -240,6 +273,14 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
         hc__error_set(err, HC_ENOMEM, c->path, 0, 0, 0,
                       "out of memory applying a new version");
         goto fail;
+    }
+    if (c->prepare && veto(c, old, doc, cs, hash, trigger, detect_ns, err)) {
+        free(snap);
+        free(r);
+        hc_changeset_free(cs);
+        json_decref(doc);
+        rejected(e, c, err, hash, trigger, HC__C_VETOES, detect_ns);
+        return 0;
     }
     if (trigger == HC_TRIGGER_ROLLBACK) {
         /* Written back before anything goes live: a failed write leaves
@@ -315,6 +356,8 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
         hc__stats_count(e, c, HC__C_LOADS);
     } else if (trigger == HC_TRIGGER_ROLLBACK) {
         hc__stats_count(e, c, HC__C_ROLLBACKS);
+    } else if (trigger == HC_TRIGGER_REVERT) {
+        hc__stats_count(e, c, HC__C_REVERTS);
     } else {
         hc__stats_count(e, c, HC__C_RELOADS);
         hc__stats_latency(e, c, now - r->rec.detected_ns);
@@ -323,6 +366,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     pthread_mutex_unlock(&e->lock);
     hc__apply_attempt(c,
                       trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
+                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
                                                      : HC__OUTCOME_APPLIED,
                       trigger, version, NULL, detect_ns, NULL);
     return version;
@@ -336,4 +380,32 @@ fail:
         hc__config_error(e, c, err, trigger, HC__C_READ);
     pthread_mutex_unlock(&e->lock);
     return 0;
+}
+
+void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec)
+{
+    hc__store_got got;
+    int dead;
+    pthread_mutex_lock(&c->apply_lock);
+    pthread_mutex_lock(&e->lock);
+    /* Only the newest version is reverted: a later one superseded it. */
+    dead = c->dead || c->version != rec->version;
+    pthread_mutex_unlock(&e->lock);
+    if (!dead && e->store.ops->get(&e->store, c->store_cfg, rec->old_version, 0,
+                                   &got) == 0) {
+        hc__log(e, HC_LOG_WARN,
+                "%s: a subscriber failed on version %llu; reverting to %llu",
+                c->path, (unsigned long long)rec->version,
+                (unsigned long long)rec->old_version);
+        if (hc__apply(c, got.content, got.info.size, got.revision,
+                      HC_TRIGGER_REVERT, hc__now_ns(), NULL) == HC_OK) {
+            /* The origin still holds the failed content: only a new
+             * change is applied again. */
+            pthread_mutex_lock(&e->lock);
+            c->seen_hash = rec->hash;
+            pthread_mutex_unlock(&e->lock);
+        }
+        hc__store_got_clear(&got);
+    }
+    pthread_mutex_unlock(&c->apply_lock);
 }

@@ -28,6 +28,7 @@
 #define HC__DEFAULT_HISTORY   10
 #define HC__MAX_HISTORY       100000
 #define HC__MAX_SYMLINK_HOPS  40
+#define HC__MAX_WORKERS       64 /* delivery workers (slow subscribers) */
 
 typedef struct hc__config hc__config;
 typedef struct hc__dirwatch hc__dirwatch;
@@ -153,7 +154,9 @@ char *hc__path_join(const char *dir, const char *name);
     X(read_failures, READ)                                                     \
     X(missing, MISSING)                                                        \
     X(subscriber_failures, SUBSCRIBER)                                         \
-    X(rescans, RESCANS)
+    X(rescans, RESCANS)                                                        \
+    X(vetoes, VETOES)                                                          \
+    X(reverts, REVERTS)
 
 typedef struct hc__counters {
 #define HC__COUNTER_FIELD(field, name) uint64_t field;
@@ -215,6 +218,9 @@ struct hc__config {
     hc_validate_cb validate;
     void *validate_data;
     const hc_schema *schema; /* borrowed from the watch options */
+    int (*prepare)(const hc_change_record *rec, hc_error *err, void *ud);
+    void *prepare_data;
+    int on_failure; /* HC_ON_FAILURE_* */
     hc_error_cb on_error;
     void *on_error_data;
     hc_watch_mode mode_req;
@@ -255,6 +261,13 @@ struct hc__config {
     ino_t poll_ino;
     off_t poll_size;
     int64_t poll_mtime, poll_ctime;
+
+    /* delivery (under e->lock) */
+    int cb_running; /* a callback of c runs on cb_thread */
+    pthread_t cb_thread;
+    struct hc__record *lane_head, *lane_tail; /* waiting for a worker */
+    enum { HC__LANE_IDLE, HC__LANE_READY, HC__LANE_DRAINING } lane_state;
+    hc__config *ready_next;
 
     /* dispatcher scratch, one batch (under e->lock) */
     int pend;
@@ -310,14 +323,19 @@ struct hc_engine {
 
     /* threads */
     int started;
+    int stopping; /* hc_engine_stop is joining the monitor */
     pthread_t thread;
     atomic_int stop;
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    int delivering;
-    pthread_t deliver_thread;
-    uint64_t deliver_seq;
+    /* delivery lanes (engine.c; under e->lock) */
+    hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
+    pthread_cond_t pool_cond;            /* a lane is ready, or stop */
+    pthread_t workers[HC__MAX_WORKERS];
+    size_t nworkers;
+    int idle_workers;
+    int pool_stop;
     int next_sub_id;
 
     hc_error last_error;
@@ -329,7 +347,13 @@ struct hc_engine {
     atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
 };
 
+/* engine.c: hc_watch and hc_engine_new with full-size options (api.c
+ * copies the caller's shorter struct into a zeroed full one first). */
+int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
+hc_engine *hc__engine_new(const hc_engine_options *opts);
 /* engine.c */
+/* Sets the per-call error target of this thread (api.c); returns the old. */
+hc_error *hc__call_error_swap(hc_error *err);
 /* Records an API error on e (and returns code). */
 int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
     HC__PRINTF(3, 4);
@@ -365,6 +389,11 @@ int hc__file_write_back(hc__config *c, const char *bytes, size_t len,
 void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
                        uint64_t version, const hc_error *err, int64_t detect_ns,
                        const hc_changeset *changes);
+
+/* apply.c: the revert policy: rec (delivered, a subscriber failed) is
+ * still c's newest version, so its previous one goes live again (trigger
+ * revert). Takes c->apply_lock; no lock held by the caller. */
+void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec);
 
 /* The config's last error: set (copied), cleared, read. Under e->lock. */
 void hc__config_set_error(hc__config *c, const hc_error *err);

@@ -6,6 +6,7 @@
  */
 #include "engine_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,17 +78,26 @@ static void total_locked(hc_engine *e, hc_stats *out)
             out->files_polled++;
 }
 
-void hc_engine_stats(hc_engine *e, hc_stats *out)
+/* The size of hc_stats in 0.1.0: what the old entry points write. */
+#define STATS_V0_SIZE offsetof(hc_stats, vetoes)
+
+void hc_engine_stats_sized(hc_engine *e, hc_stats *out, size_t size)
 {
+    hc_stats full;
     if (!out)
         return;
-    if (!e) {
-        memset(out, 0, sizeof *out);
-        return;
+    memset(&full, 0, sizeof full);
+    if (e) {
+        pthread_mutex_lock(&e->lock);
+        total_locked(e, &full);
+        pthread_mutex_unlock(&e->lock);
     }
-    pthread_mutex_lock(&e->lock);
-    total_locked(e, out);
-    pthread_mutex_unlock(&e->lock);
+    memcpy(out, &full, size < sizeof full ? size : sizeof full);
+}
+
+void hc_engine_stats(hc_engine *e, hc_stats *out)
+{
+    hc_engine_stats_sized(e, out, STATS_V0_SIZE);
 }
 
 static void config_locked(const hc__config *c, hc_stats *out)
@@ -98,17 +108,26 @@ static void config_locked(const hc__config *c, hc_stats *out)
     out->files_polled = c->mode == HC__MODE_POLL;
 }
 
-int hc_config_stats(hc_engine *e, const char *path, hc_stats *out)
+int hc_config_stats_sized(hc_engine *e, const char *path, hc_stats *out,
+                          size_t size)
 {
     hc__config *c;
+    hc_stats full;
     if (!e || !path || !out)
         return HC_EINVAL;
     pthread_mutex_lock(&e->lock);
     c = hc__config_lookup(e, path);
     if (c)
-        config_locked(c, out);
+        config_locked(c, &full);
     pthread_mutex_unlock(&e->lock);
+    if (c)
+        memcpy(out, &full, size < sizeof full ? size : sizeof full);
     return c ? 0 : HC_ENOTWATCHED;
+}
+
+int hc_config_stats(hc_engine *e, const char *path, hc_stats *out)
+{
+    return hc_config_stats_sized(e, path, out, STATS_V0_SIZE);
 }
 
 /* Whole microseconds, rounded: a double such as 65.578 would print as
