@@ -78,4 +78,19 @@ int cli_unknown_option(const char *verb, const char *help, const char *arg);
 /* A value as one line of JSON (compact, scalars allowed); malloc'd. */
 char *cli_json_compact(const json_t *v);
 
+/* The dashboard flags of hotconf watch (--http [ADDR:]PORT, --http-token
+ * T, --dashboard-file F), parsed and served by cli/dashboard.c. */
+typedef struct cli_http {
+    const char *listen, *token, *file;
+    hc_http *h;
+} cli_http;
+
+/* Like cli_parse_opt for the flags above: 1 consumed, 0 not one, -1 usage
+ * error (printed). */
+int cli_http_opt(int argc, char **argv, int *i, cli_http *ch);
+/* Starts serving when a flag was given (prints the URL to stderr); 0 or
+ * -1 (printed). */
+int cli_http_begin(hc_engine *e, cli_http *ch);
+void cli_http_end(cli_http *ch);
+
 #endif

@@ -71,6 +71,12 @@ static const char help[] =
     "  --pid N         ... to this process\n"
     "  --pidfile F     ... to the pid in F (read each time; digits and an\n"
     "                  optional newline, 1 to pid_max, else signal_failed)\n"
+    "  --http [ADDR:]PORT  serve the dashboard, JSON API and /metrics\n"
+    "                  (ADDR 127.0.0.1 unless given; PORT 0 picks one)\n"
+    "  --http-token T  bearer token for rollbacks (default: http.token in the\n"
+    "                  state folder, created 0600 on first start)\n"
+    "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
+    "                  after each change, reloading itself every 5 s\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
     "  --history N     versions kept per file (default 10)\n"
     "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow it\n"
@@ -670,6 +676,7 @@ int cmd_watch(int argc, char **argv)
     long poll_ms = 0, history = 0;
     hc_parse_options popts;
     hc_engine *e = NULL;
+    cli_http http = {0};
     sigset_t mask, old;
     int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
 
@@ -753,6 +760,11 @@ int cmd_watch(int argc, char **argv)
         } else if ((r = cli_opt_value(argc, argv, &i, "--history", &v)) != 0) {
             if (r < 0 || parse_int(v, 1, 100000, &history) != 0) {
                 rc = cli_usage_error("watch", "--history needs a count >= 1");
+                goto out;
+            }
+        } else if ((r = cli_http_opt(argc, argv, &i, &http)) != 0) {
+            if (r < 0) {
+                rc = HC_EXIT_USAGE;
                 goto out;
             }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -879,6 +891,10 @@ int cmd_watch(int argc, char **argv)
     /* Deliver the first loads, then say we are ready. */
     while (hc_engine_dispatch(e, 0) > 0)
         ;
+    if (cli_http_begin(e, &http) != 0) {
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
     if (c.events) {
         json_t *o = event("ready", NULL), *arr = json_array();
         for (int i = 0; i < c.nw; i++)
@@ -928,6 +944,7 @@ int cmd_watch(int argc, char **argv)
     }
 
 out:
+    cli_http_end(&http); /* before the engine it serves */
     hc_engine_free(e);
     cli_wstate_close(c.ws); /* after the engine: no callback is left */
     hc_schema_free(schema); /* after the engine: watches borrow it */

@@ -13,3 +13,4 @@ for s in bench/engine*.sh; do
   [ -f "$s" ] || continue
   if run engine; then echo "## $(basename "$s" .sh)"; sh "$s"; fi
 done
+if run http && [ -f bench/http.sh ]; then echo "## http"; sh bench/http.sh; fi

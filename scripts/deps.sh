@@ -4,7 +4,8 @@
 # something is missing and we are root on Debian, installs it with apt-get
 # (after apt-get update); otherwise prints the exact command and fails.
 # Usage: scripts/deps.sh [--optional]   (--optional: also clang's fuzzer
-# runtime, cppcheck and clang-format, used by make test's extra checks)
+# runtime, cppcheck, clang-format and the dashboard's test tools, used by
+# make test's extra checks)
 set -eu
 
 # pkg-config module : Debian package
@@ -14,6 +15,13 @@ libsystemd:libsystemd-dev"
 # command : Debian package
 TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
 OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format mandoc:mandoc"
+
+# the dashboard (src/http/): libmicrohttpd; its tests (with --optional, as
+# make test asks): promtool checks /metrics, chromium + node + npm run the
+# browser test (tests/browser, puppeteer-core from npm); without them those
+# parts say SKIPPED
+LIBS="$LIBS libmicrohttpd:libmicrohttpd-dev"
+TEST_TOOLS="promtool:prometheus chromium:chromium node:nodejs npm:npm"
 
 missing=""
 if ! command -v pkg-config >/dev/null 2>&1; then
@@ -32,7 +40,7 @@ done
 
 optional=""
 if [ "${1:-}" = "--optional" ]; then
-  for t in $OPTIONAL_TOOLS; do
+  for t in $OPTIONAL_TOOLS $TEST_TOOLS; do
     cmd=${t%%:*}; pkg=${t#*:}
     command -v "$cmd" >/dev/null 2>&1 || optional="$optional $pkg"
   done

@@ -25,10 +25,20 @@ out=$(LD_LIBRARY_PATH="$libdir" "$P/embed" "$S/examples/service.json" "$S/exampl
 # links them (the sanitizer runtime and libc stay shared). A program that
 # uses the schema pulls xxHash; libfyaml.a has its own XXH128, so linking
 # libxxhash.a beside it was "multiple definition of 'XXH128'".
-libs=$(pkg-config --static --libs-only-l hotconf | sed 's/-lpthread//g; s/-lm\b//g')
+# A library Debian ships without an archive (p11-kit, under libmicrohttpd's
+# gnutls) stays shared: -Bstatic would fail to find it at all.
+static_libs=""; shared_libs=""
+for l in $(pkg-config --static --libs-only-l hotconf | sed 's/-lpthread//g; s/-lm\b//g'); do
+  a="lib${l#-l}.a"
+  if [ "$(cc -print-file-name="$a")" != "$a" ] || [ -f "$libdir/$a" ]; then
+    static_libs="$static_libs $l"
+  else
+    shared_libs="$shared_libs $l"
+  fi
+done
 cc -std=c11 -Wall -Werror $EXTRA -o "$P/cookbook_static" "$S/examples/cookbook/watch.c" \
    $(pkg-config --cflags hotconf) $(pkg-config --static --libs-only-L hotconf) \
-   -Wl,-Bstatic $libs -Wl,-Bdynamic -lpthread -lm
+   -Wl,-Bstatic $static_libs -Wl,-Bdynamic $shared_libs -lpthread -lm
 if ldd "$P/cookbook_static" | grep -Eq 'libhotconf|libfyaml|libxxhash'; then
   echo "FAIL: --static build still links a shared hotconf/libfyaml/libxxhash"; exit 1
 fi
