@@ -130,8 +130,7 @@ int cmd_check(int argc, char **argv)
             return cli_usage_error("check", "--schema needs a file");
         if (r > 0)
             continue;
-        if (!strcmp(argv[i], "--format") ||
-            !strncmp(argv[i], "--format=", 9))
+        if (!strcmp(argv[i], "--format") || !strncmp(argv[i], "--format=", 9))
             dangling_format = 1; /* until a FILE follows */
         r = cli_schema_opt(argc, argv, &i, &sopts, "check");
         if (r < 0)

@@ -54,7 +54,7 @@ static char *relative_to(const char *dir, const char *path)
         return NULL;
     for (size_t k = 0; k < ups; k++, p += 3)
         memcpy(p, "../", 3);
-    strcpy(p, path + common + 1);
+    memcpy(p, path + common + 1, strlen(path + common + 1) + 1);
     return out;
 }
 

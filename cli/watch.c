@@ -79,7 +79,8 @@ static const char help[] =
     "                  after each change, reloading itself every 5 s\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
     "  --history N     versions kept per file (default 10)\n"
-    "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow it\n"
+    "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow "
+    "it\n"
     "                  (default: from each file's name); a later --format\n"
     "                  changes it again for the files after that one\n"
     "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
@@ -697,8 +698,7 @@ int cmd_watch(int argc, char **argv)
             free(refs);
             return HC_EXIT_OK;
         }
-        if (!strcmp(argv[i], "--format") ||
-            !strncmp(argv[i], "--format=", 9))
+        if (!strcmp(argv[i], "--format") || !strncmp(argv[i], "--format=", 9))
             dangling_format = 1; /* until a FILE follows */
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)

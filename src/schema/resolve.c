@@ -634,30 +634,31 @@ hc__node *hc__ref_resolve(hc__comp *c, hc__node *from, const char *kw,
             }
             {
                 const char *lr = strchr(last->loc, '#') + 1;
-                char *rp = hc__arena_alloc(&c->s->arena,
-                                           strlen(lr) + strlen(rest) + 1);
-                char *dp = hc__arena_alloc(&c->s->arena, strlen(last->doc_ptr) +
-                                                             strlen(rest) + 1);
+                size_t rn = strlen(lr) + strlen(rest) + 1;
+                size_t dn = strlen(last->doc_ptr) + strlen(rest) + 1;
+                char *rp = hc__arena_alloc(&c->s->arena, rn);
+                char *dp = hc__arena_alloc(&c->s->arena, dn);
                 if (!rp || !dp) {
                     free(decoded);
                     hc__schema_oom(c);
                     goto out;
                 }
-                sprintf(rp, "%s%s", lr, rest);
-                sprintf(dp, "%s%s", last->doc_ptr, rest);
+                snprintf(rp, rn, "%s%s", lr, rest);
+                snprintf(dp, dn, "%s%s", last->doc_ptr, rest);
                 target = hc__index_schema(c, tj, last->base, last->res, rp, dp,
                                           last->doc, 1);
             }
         }
         free(decoded);
     } else {
-        char *key = malloc(strlen(full) + strlen(frag) + 2);
+        size_t kn = strlen(full) + strlen(frag) + 2;
+        char *key = malloc(kn);
         json_t *a;
         if (!key) {
             hc__schema_oom(c);
             goto out;
         }
-        sprintf(key, "%s#%s", full, frag);
+        snprintf(key, kn, "%s#%s", full, frag);
         a = json_object_get(c->anchors, key);
         if (!a) {
             if (!ri)
