@@ -617,6 +617,19 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
 
 static void *worker_main(void *arg);
 
+/* Under e->lock: is every worker inside a record it began in an earlier
+ * dispatch round? Then a callback is slow (or blocked) and a waiting lane
+ * gets a worker of its own. A burst of records in one round (1,000
+ * initial loads) is left to the workers there are: their callbacks are
+ * quick, and a thread per config would cost memory for nothing. */
+static int all_stuck(const hc_engine *e)
+{
+    for (size_t i = 0; i < e->nworkers; i++)
+        if (e->worker_round[i] == 0 || e->worker_round[i] >= e->round)
+            return 0;
+    return 1;
+}
+
 /* Under e->lock. */
 static void lane_push(hc_engine *e, hc__record *r)
 {
@@ -638,11 +651,13 @@ static void lane_push(hc_engine *e, hc__record *r)
     e->ready_tail = c;
     if (e->idle_workers > 0) {
         pthread_cond_signal(&e->pool_cond);
-    } else if (e->nworkers < HC__MAX_WORKERS) {
+    } else if (e->nworkers < HC__MAX_WORKERS && all_stuck(e)) {
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main, e) == 0)
+        e->worker_round[e->nworkers] = 0;
+        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main,
+                           &e->worker_slot[e->nworkers]) == 0)
             e->nworkers++;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
@@ -650,7 +665,8 @@ static void lane_push(hc_engine *e, hc__record *r)
 
 static void *worker_main(void *arg)
 {
-    hc_engine *e = arg;
+    hc_engine **slot = arg, *e = *slot;
+    size_t me = (size_t)(slot - e->worker_slot);
     pthread_mutex_lock(&e->lock);
     for (;;) {
         hc__config *c;
@@ -671,7 +687,9 @@ static void *worker_main(void *arg)
             c->lane_head = r->next;
             if (!c->lane_head)
                 c->lane_tail = NULL;
+            e->worker_round[me] = e->round;
             deliver_record_locked(e, r);
+            e->worker_round[me] = 0;
         }
         c->lane_state = HC__LANE_IDLE;
     }
@@ -754,6 +772,7 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_lock(&e->lock);
     e->runner = pthread_self();
     e->in_run = 1;
+    e->round++;
     pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
@@ -912,6 +931,9 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
     atomic_init(&e->overflow_pending, 0);
     atomic_init(&e->refuse_watches, 0);
     e->next_sub_id = 1;
+    e->round = 1;
+    for (size_t i = 0; i < HC__MAX_WORKERS; i++)
+        e->worker_slot[i] = e;
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e);
         return NULL;

@@ -341,6 +341,9 @@ struct hc_engine {
     hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
     pthread_cond_t pool_cond;            /* a lane is ready, or stop */
     pthread_t workers[HC__MAX_WORKERS];
+    hc_engine *worker_slot[HC__MAX_WORKERS]; /* thread arg: index by address */
+    uint64_t worker_round[HC__MAX_WORKERS];  /* round its record began, 0 */
+    uint64_t round;                          /* dispatch rounds run */
     size_t nworkers;
     int idle_workers;
     int pool_stop;
