@@ -1,5 +1,7 @@
 /*
- * engine.c - the engine's registry, lifecycle and dispatch loop.
+ * engine.c - the engine's registry, lifecycle, dispatch loop and delivery
+ * lanes. docs/engine.md traces a change from a source event to a callback,
+ * naming the file of each step.
  *
  * One epoll fd holds the inotify fd, a timerfd and an eventfd; it is
  * hc_engine_fd(), so the engine runs either on its own monitor thread
