@@ -240,6 +240,7 @@ struct hc__config {
     int missing_reported;
     hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
     void *store_cfg;      /* the history store's handle for this config */
+    void *source_slot;    /* the source\'s own per-config state */
     int depth;            /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
