@@ -3,7 +3,9 @@
 #   make test     deps, ASan+UBSan build + every test, TSan threaded tests,
 #                 lint, fuzz smoke (when clang's fuzzer runtime is present)
 #   make demo     deps, build, run the live demo
-#   make install  install library, header, hotconf.pc and CLI (PREFIX=...)
+#   make install  install library, header, hotconf.pc, CMake package, CLI, man
+#                 pages, bash completion, systemd unit (PREFIX=...; ldconfig
+#                 runs for /usr/local and /usr)
 #   make fuzz     build the libFuzzer targets into build-fuzz/
 #   make fuzz-long  run each for FUZZ_SECONDS, keeping a corpus
 #   make bench    build and run the benchmarks

@@ -3,31 +3,29 @@
  *   + PATH = VALUE   - PATH = VALUE   ~ PATH: OLD -> NEW
  * Exit 0 equal, 1 different, 2 error (like diff(1)).
  */
-#include "cli.h"
+#include "state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
-    "usage: hotconf diff OLD NEW [--format F] [--env-nest SEP] [--no-typing]\n"
+    "usage: hotconf diff OLD NEW [--reveal] [--format F] [--env-nest SEP]\n"
+    "                   [--no-typing]\n"
     "\n"
     "Prints one line per change between two configs (formats may differ):\n"
     "  + PATH = VALUE          added\n"
     "  - PATH = VALUE          removed\n"
     "  ~ PATH: OLD -> NEW      changed (values as JSON)\n"
+    "Values whose key looks secret (password, token, api_key, ...; see\n"
+    "hotconf(1)) print as \"***\"; --reveal prints them.\n"
     "\n"
     "Exit status: 0 equal, 1 different, 2 error (as diff(1)).\n";
-
-static const char *show_path(const char *p)
-{
-    return *p ? p : "(root)";
-}
 
 int cmd_diff(int argc, char **argv)
 {
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *files[2] = {NULL, NULL};
-    int nfiles = 0;
+    int nfiles = 0, reveal = 0;
     hc_error err;
     json_t *a, *b;
     hc_changeset *cs;
@@ -39,13 +37,17 @@ int cmd_diff(int argc, char **argv)
             fputs(help, stdout);
             return HC_EXIT_OK;
         }
+        if (!strcmp(argv[i], "--reveal")) {
+            reveal = 1;
+            continue;
+        }
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             return HC_EXIT_USAGE;
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error("diff", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("diff", help, argv[i]);
         if (nfiles == 2)
             return cli_usage_error("diff", "exactly two files are needed");
         files[nfiles++] = argv[i];
@@ -69,24 +71,8 @@ int cmd_diff(int argc, char **argv)
         return HC_EXIT_USAGE;
     }
     n = hc_changeset_count(cs);
-    for (size_t i = 0; i < n; i++) {
-        const hc_change *c = hc_changeset_at(cs, i);
-        char *o = c->old_value ? cli_json_compact(c->old_value) : NULL;
-        char *nv = c->new_value ? cli_json_compact(c->new_value) : NULL;
-        switch (c->op) {
-        case HC_CHANGE_ADDED:
-            printf("+ %s = %s\n", show_path(c->path), nv);
-            break;
-        case HC_CHANGE_REMOVED:
-            printf("- %s = %s\n", show_path(c->path), o);
-            break;
-        case HC_CHANGE_CHANGED:
-            printf("~ %s: %s -> %s\n", show_path(c->path), o, nv);
-            break;
-        }
-        free(o);
-        free(nv);
-    }
+    /* secret values masked unless --reveal (state.c) */
+    cli_print_changes(cs, "", reveal ? "" : NULL, NULL);
     hc_changeset_free(cs);
     json_decref(a);
     json_decref(b);

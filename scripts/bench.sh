@@ -8,6 +8,7 @@ echo "# $(date -u +%Y-%m-%d) on $machine"
 run() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 if run parse; then echo "## parse"; "$B/bench_parse"; fi
 if run schema && [ -x bench/schema.sh ]; then echo "## schema"; sh bench/schema.sh; fi
+if run state && [ -x "$B/bench_state" ]; then echo "## state"; "$B/bench_state" -n 1000 --cli build/hotconf; fi
 for s in bench/engine*.sh; do
   [ -f "$s" ] || continue
   if run engine; then echo "## $(basename "$s" .sh)"; sh "$s"; fi

@@ -9,10 +9,11 @@ set -eu
 
 # pkg-config module : Debian package
 LIBS="jansson:libjansson-dev libfyaml:libfyaml-dev libpcre2-8:libpcre2-dev
-libxxhash:libxxhash-dev cmocka:libcmocka-dev"
+libxxhash:libxxhash-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev
+libsystemd:libsystemd-dev"
 # command : Debian package
 TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
-OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format"
+OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format mandoc:mandoc"
 
 missing=""
 if ! command -v pkg-config >/dev/null 2>&1; then

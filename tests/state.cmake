@@ -1,0 +1,17 @@
+# State: the SQLite history store and the operator verbs (history, show,
+# rollback, log, status, stats), the man pages.
+hc_unit_test(test_state_store SOURCES ${CMAKE_SOURCE_DIR}/tests/test_state_store.c
+  LABELS threaded)
+add_test(NAME test_state_cli COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_state_cli.sh
+         $<TARGET_FILE:hotconf_cli>)
+set_tests_properties(test_state_cli PROPERTIES LABELS "cli" TIMEOUT 300)
+# Operating it: find_package(hotconf) from a fresh project, an rpath build
+# that starts without LD_LIBRARY_PATH, man pages (mandoc -Tlint), bash
+# completion and the systemd unit installed.
+add_test(NAME test_state_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_state_install.sh
+         ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} "${HC_INSTALL_TEST_CFLAGS}")
+set_tests_properties(test_state_install PROPERTIES LABELS "install" TIMEOUT 300)
+# sd_notify: a real hotconf watch sends READY=1 after its first load.
+hc_unit_test(test_state_notify SOURCES ${CMAKE_SOURCE_DIR}/tests/test_state_notify.c
+  LABELS cli ARGS $<TARGET_FILE:hotconf_cli>)
+add_dependencies(test_state_notify hotconf_cli)
