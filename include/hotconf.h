@@ -1062,6 +1062,37 @@ HC_API int hc_config_history_get(hc_engine *e, const char *id, uint64_t version,
                                  hc_error *err);
 HC_API int hc_config_rescan(hc_engine *e, const char *id, hc_error *err);
 
+/* ---- engine-wide subscription (dashboards, logs) ----------------------- */
+
+typedef enum hc_event_kind {
+    HC_EVENT_CHANGE = 0, /* a version went live (change is set) */
+    HC_EVENT_REJECTION,  /* a version or read failed (error is set) */
+    HC_EVENT_REMOVAL     /* the config was unwatched (neither is set) */
+} hc_event_kind;
+
+/* One event about one config. Everything is borrowed, valid during the
+ * callback only (as for hc_change_cb). */
+typedef struct hc_event {
+    hc_event_kind kind;
+    const char *id;                 /* the config's identity */
+    const hc_change_record *change; /* HC_EVENT_CHANGE, else NULL */
+    const hc_error_record *error;   /* HC_EVENT_REJECTION, else NULL */
+} hc_event;
+
+typedef void (*hc_event_cb)(const hc_event *ev, void *user_data);
+
+/*
+ * Subscribes to every config's changes, rejections and removals, from
+ * this call on (configs watched later included). cb runs where that
+ * config's callbacks run (see "Threads and callbacks"), after the
+ * config's own subscribers: per config in order; for different configs
+ * possibly at the same time on different threads. Returns an id > 0 for
+ * hc_engine_unsubscribe, HC_EINVAL or HC_ENOMEM. Thread-safe; callable
+ * from a callback.
+ */
+HC_API int hc_engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data,
+                               hc_error *err);
+
 /*
  * Stops the monitor thread started by hc_engine_start (waits for the
  * callback in progress); watches, snapshots and history stay, and changes
