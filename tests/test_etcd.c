@@ -60,6 +60,7 @@ static void etcd_wait_ready(etcd_proc *p)
 {
     hc__etcd_target t;
     hc_error err;
+    hc_error_init(&err);
     int ok = 0;
     assert_int_equal(hc__etcd_target_parse(&t, p->url, &err), 0);
     for (int i = 0; i < 300 && !ok; i++) {
@@ -128,6 +129,7 @@ static int64_t put(const char *url, const char *v)
 {
     hc__etcd_target t;
     hc_error err;
+    hc_error_init(&err);
     int64_t rev = 0;
     assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
     assert_int_equal(hc__etcd_put(&t, v, strlen(v), -1, &rev, &err), 0);
@@ -164,6 +166,7 @@ static void open_engine(fixture *f, hc_schema *schema)
 {
     hc_watch_options wo;
     hc_error err;
+    hc_error_init(&err);
     te_rec_init(&f->rec);
     f->e = hc_engine_new(NULL);
     assert_non_null(f->e);
@@ -251,6 +254,7 @@ static void test_rejected_put_keeps_live(void **state)
                             "{\"type\":\"integer\",\"maximum\":100}}}",
                             0, NULL);
     hc_error err;
+    hc_error_init(&err);
     hc_schema *s = hc_schema_compile(sj, &err);
     int64_t good;
     assert_non_null(s);
@@ -292,6 +296,7 @@ static void compact(const char *url, int64_t rev)
 {
     hc__etcd_target t;
     hc_error err;
+    hc_error_init(&err);
     char cmd[256];
     assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
     snprintf(cmd, sizeof cmd,

@@ -84,6 +84,7 @@ static int reread(follower *f)
     size_t len;
     int64_t mod, hdr;
     hc_error err;
+    hc_error_init(&err);
     if (hc__etcd_get(&f->t, &v, &len, &mod, &hdr, &err) != 0) {
         hc__log(f->engine, HC_LOG_WARN, "%s: %s", f->c->path, err.text);
         return -1;
@@ -108,6 +109,7 @@ static void *follow_main(void *arg)
         int64_t compact = 0;
         hc_error err;
         int rc;
+        hc_error_init(&err);
         if (need_read) {
             if (reread(f) != 0) {
                 hc__etcd_next_endpoint(&f->t);
