@@ -10,9 +10,12 @@ int hc_etcd_read(const char *url, char **value, size_t *len,
                  int64_t *mod_revision, hc_error *err)
 {
     hc__etcd_target t;
-    hc_error local, *e = err ? err : &local;
+    hc_error local, *e = err;
     int64_t hdr;
     int rc;
+    hc_error_init(&local);
+    if (!e)
+        e = &local;
     hc_error_init(e);
     *value = NULL;
     if (hc__etcd_target_parse(&t, url, e) != 0)
@@ -31,8 +34,11 @@ int hc_etcd_write(const char *url, const char *value, size_t len,
                   int64_t expect_mod_revision, int64_t *revision, hc_error *err)
 {
     hc__etcd_target t;
-    hc_error local, *e = err ? err : &local;
+    hc_error local, *e = err;
     int rc;
+    hc_error_init(&local);
+    if (!e)
+        e = &local;
     hc_error_init(e);
     if (hc__etcd_target_parse(&t, url, e) != 0)
         return HC_EINVAL;

@@ -120,9 +120,10 @@ int hc__b64_decode(const char *in, size_t len, char **out, size_t *outlen)
     char *o, *d;
     if (len % 4)
         return HC_EPARSE;
-    o = d = malloc(len / 4 * 3 + 1);
+    o = calloc(1, len / 4 * 3 + 1);
     if (!o)
         return HC_ENOMEM;
+    d = o;
     for (size_t i = 0; i < len; i += 4) {
         int a = b64_val(in[i]), b = b64_val(in[i + 1]);
         int pad2 = in[i + 2] == '=', pad3 = in[i + 3] == '=';
