@@ -31,7 +31,7 @@ typedef struct etcd_proc {
     pid_t pid;
     int client_port, peer_port;
     char *dir;
-    char url[128]; /* etcd://127.0.0.1:PORT/app.json */
+    char url[256]; /* etcd://127.0.0.1:PORT/app.json */
 } etcd_proc;
 
 static int free_port(void)
@@ -86,7 +86,7 @@ static void etcd_spawn(etcd_proc *p)
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
-        int devnull = open("/dev/null", 1);
+        int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
         dup2(devnull, 2);
         execl(ETCD_BIN, "etcd", "--name", "n1", "--data-dir", data,
@@ -328,6 +328,131 @@ static void test_compaction_during_disconnect(void **state)
     close_engine(f);
 }
 
+/* ---- 3-node cluster: kill -9 the leader during a stream of puts -------- */
+
+typedef struct member {
+    pid_t pid;
+    int cport, pport;
+} member;
+
+static void cluster_spawn(member *m, int i, const char *dir,
+                          const char *initial)
+{
+    char client[64], peer[64], data[512], name[8];
+    snprintf(client, sizeof client, "http://127.0.0.1:%d", m->cport);
+    snprintf(peer, sizeof peer, "http://127.0.0.1:%d", m->pport);
+    snprintf(data, sizeof data, "%s/m%d", dir, i);
+    snprintf(name, sizeof name, "m%d", i);
+    m->pid = fork();
+    assert_true(m->pid >= 0);
+    if (m->pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(ETCD_BIN, "etcd", "--name", name, "--data-dir", data,
+              "--listen-client-urls", client, "--advertise-client-urls", client,
+              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+              "--initial-cluster", initial, (char *)NULL);
+        _exit(127);
+    }
+}
+
+/* Which member leads, from etcdctl's status table (column 5). */
+static int leader_of(member *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char cmd[256], line[512];
+        FILE *p;
+        int lead = 0;
+        if (!m[i].pid)
+            continue;
+        snprintf(cmd, sizeof cmd,
+                 "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:%d "
+                 "endpoint status 2>/dev/null",
+                 m[i].cport);
+        p = popen(cmd, "r");
+        if (!p)
+            continue;
+        if (fgets(line, sizeof line, p)) {
+            char *f = line;
+            for (int col = 0; col < 4 && f; col++)
+                f = strchr(f + 1, ',');
+            lead = f && strncmp(f, ", true,", 7) == 0;
+        }
+        pclose(p);
+        if (lead)
+            return i;
+    }
+    return -1;
+}
+
+/* A put that survives the election: tries each endpoint in turn. */
+static int64_t put_any(const char *url, long long v)
+{
+    char buf[64];
+    int64_t rev = 0;
+    snprintf(buf, sizeof buf, "{\"v\": %lld}", v);
+    for (int tries = 0; tries < 400; tries++) {
+        hc_error err;
+        hc_error_init(&err);
+        if (hc_etcd_write(url, buf, strlen(buf), -1, &rev, &err) == 0)
+            return rev;
+        sleep_ms(50);
+    }
+    fail_msg("no member took the put of %lld", v);
+    return 0;
+}
+
+static void test_cluster_leader_killed(void **state)
+{
+    char initial[256], url[256], *dir = tu_mkdtemp();
+    member m[3];
+    fixture f;
+    int lead;
+    int64_t rev = 0;
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        m[i].cport = free_port();
+        m[i].pport = free_port();
+    }
+    snprintf(initial, sizeof initial,
+             "m0=http://127.0.0.1:%d,m1=http://127.0.0.1:%d,"
+             "m2=http://127.0.0.1:%d",
+             m[0].pport, m[1].pport, m[2].pport);
+    snprintf(url, sizeof url,
+             "etcd://127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d/app.json",
+             m[0].cport, m[1].cport, m[2].cport);
+    for (int i = 0; i < 3; i++)
+        cluster_spawn(&m[i], i, dir, initial);
+    memset(&f, 0, sizeof f);
+    snprintf(f.etcd.url, sizeof f.etcd.url, "%s", url);
+    put_any(url, 0);
+    open_engine(&f, NULL);
+    assert_true(te_wait_v_any(f.e, 1, &f.rec, url, 0));
+    for (int i = 1; i <= 100; i++) {
+        if (i == 30) {
+            for (int k = 0; k < 200 && (lead = leader_of(m, 3)) < 0; k++)
+                sleep_ms(50);
+            assert_true(lead >= 0);
+            kill(m[lead].pid, SIGKILL);
+            waitpid(m[lead].pid, NULL, 0);
+            m[lead].pid = 0;
+        }
+        rev = put_any(url, i);
+    }
+    assert_true(te_wait_v_any(f.e, 1, &f.rec, url, 100));
+    assert_in_order(&f.rec, 100);
+    assert_int_equal(live_revision_is(f.e, url, rev), rev);
+    close_engine(&f);
+    for (int i = 0; i < 3; i++)
+        if (m[i].pid) {
+            kill(m[i].pid, SIGKILL);
+            waitpid(m[i].pid, NULL, 0);
+        }
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +464,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compaction_during_disconnect,
                                         setup, teardown),
+        cmocka_unit_test(test_cluster_leader_killed),
     };
     if (access(ETCD_BIN, X_OK) != 0) {
         printf("SKIPPED: %s is not installed (apt-get install etcd-server "
