@@ -256,19 +256,20 @@ static void test_rejected_put_keeps_live(void **state)
     hc_error err;
     hc_error_init(&err);
     hc_schema *s = hc_schema_compile(sj, &err);
-    int64_t good;
+    int64_t good, last;
     assert_non_null(s);
     good = putv(f->etcd.url, 1);
     open_engine(f, s);
     assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 1));
     put(f->etcd.url, "{\"v\": "); /* does not parse */
     putv(f->etcd.url, 500);       /* breaks the schema */
-    putv(f->etcd.url, 2);
+    last = putv(f->etcd.url, 2);
     assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 2));
     assert_int_equal(te_rec_count_errors(&f->rec, HC_EPARSE), 1);
     assert_int_equal(te_rec_count_errors(&f->rec, HC_EVALIDATE), 1);
     assert_in_order(&f->rec, 2); /* 500 never went live */
-    assert_true(hc__etcd_live_revision(f->e, f->etcd.url) > good);
+    assert_true(last > good);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, last), last);
     close_engine(f);
     hc_schema_free(s);
     json_decref(sj);
