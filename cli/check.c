@@ -24,9 +24,14 @@ static const char help[] =
     "(root) for the document itself).\n"
     "\n"
     "  --schema SCHEMA validate against this schema file\n"
-    "  --format F      json, yaml, ini or env (default: from the file name)\n"
+    "  --format F      json, jsonc, yaml, ini or env (default: from the file\n"
+    "                  name)\n"
     "  --env-nest SEP  .env: nest keys on SEP (SERVICE__PORT -> SERVICE.PORT)\n"
     "  --no-typing     INI/.env: keep every value a string\n"
+    "  --yaml-multi M  YAML with several documents: error (default),\n"
+    "                  array (one element each) or merge (deep-merged)\n"
+    "  --ini-allow-no-value\n"
+    "                  INI: a line with only a name has the value null\n"
     "  -v, --verbose   print a summary line per valid file\n"
     "\n"
     "Exit status: 0 all files valid, 1 a file is invalid (parse or schema\n"
@@ -36,11 +41,10 @@ static const char help[] =
 static json_t *load_with_positions(const char *path, const cli_parse_opts *po,
                                    hc_posmap *pos)
 {
-    hc_parse_options opts = {0};
+    hc_parse_options opts;
     hc_error err;
     json_t *doc;
-    opts.env_nest = po->env_nest;
-    opts.no_typing = po->no_typing;
+    cli_parse_options(po, &opts);
     opts.positions = pos;
     hc_error_init(&err);
     doc = hc_parse_file(path, po->format, &opts, &err);
@@ -66,7 +70,7 @@ static int print_report(const char *file, const hc_schema_report *rep)
 
 int cmd_check(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *files[argc > 0 ? argc : 1];
     const char *schema_path = NULL;
     hc_schema *schema = NULL;

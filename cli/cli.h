@@ -24,15 +24,20 @@ typedef struct cli_parse_opts {
     hc_format format;
     const char *env_nest;
     int no_typing;
+    hc_yaml_multi yaml_multi; /* --yaml-multi error|array|merge */
+    int ini_allow_no_value;   /* --ini-allow-no-value */
 } cli_parse_opts;
 
 /*
  * If argv[*i] is one of the shared parse options (--format F, --env-nest
- * SEP, --no-typing; also --opt=value), consumes it (advancing *i past its
- * value) and returns 1; returns 0 when it is not one; -1 on a usage error
- * (message printed).
+ * SEP, --no-typing, --yaml-multi MODE, --ini-allow-no-value; also
+ * --opt=value), consumes it (advancing *i past its value) and returns 1;
+ * returns 0 when it is not one; -1 on a usage error (message printed).
  */
 int cli_parse_opt(int argc, char **argv, int *i, cli_parse_opts *po);
+
+/* The hc_parse_options the shared options ask for (positions NULL). */
+void cli_parse_options(const cli_parse_opts *po, hc_parse_options *out);
 
 /* Parses a file with the shared options; prints FILE:LINE:COL: error: MSG
  * on failure and returns NULL. */

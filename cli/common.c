@@ -41,8 +41,8 @@ int cli_parse_opt(int argc, char **argv, int *i, cli_parse_opts *po)
     int r;
     if ((r = cli_opt_value(argc, argv, i, "--format", &v)) != 0) {
         if (r < 0 || hc_format_parse(v, &po->format) != 0) {
-            fprintf(stderr,
-                    "hotconf: --format needs one of json, yaml, ini, env\n");
+            fprintf(stderr, "hotconf: --format needs one of json, jsonc, "
+                            "yaml, ini, env\n");
             return -1;
         }
         return 1;
@@ -59,7 +59,32 @@ int cli_parse_opt(int argc, char **argv, int *i, cli_parse_opts *po)
         po->no_typing = 1;
         return 1;
     }
+    if ((r = cli_opt_value(argc, argv, i, "--yaml-multi", &v)) != 0) {
+        static const char *const modes[] = {"error", "array", "merge"};
+        for (int m = 0; r > 0 && m < 3; m++) {
+            if (strcmp(v, modes[m]) == 0) {
+                po->yaml_multi = (hc_yaml_multi)m;
+                return 1;
+            }
+        }
+        fprintf(stderr,
+                "hotconf: --yaml-multi needs one of error, array, merge\n");
+        return -1;
+    }
+    if (strcmp(argv[*i], "--ini-allow-no-value") == 0) {
+        po->ini_allow_no_value = 1;
+        return 1;
+    }
     return 0;
+}
+
+void cli_parse_options(const cli_parse_opts *po, hc_parse_options *out)
+{
+    memset(out, 0, sizeof *out);
+    out->env_nest = po->env_nest;
+    out->no_typing = po->no_typing;
+    out->yaml_multi = po->yaml_multi;
+    out->ini_allow_no_value = po->ini_allow_no_value;
 }
 
 void cli_print_error(const hc_error *err)
@@ -76,10 +101,9 @@ void cli_print_error(const hc_error *err)
 
 json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err)
 {
-    hc_parse_options opts = {0};
+    hc_parse_options opts;
     json_t *doc;
-    opts.env_nest = po->env_nest;
-    opts.no_typing = po->no_typing;
+    cli_parse_options(po, &opts);
     hc_error_init(err);
     doc = hc_parse_file(path, po->format, &opts, err);
     if (!doc)

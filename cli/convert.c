@@ -14,11 +14,18 @@ static const char help[] =
     "With --env-nest SEP, nested objects are written to .env as names\n"
     "joined by SEP (and read from .env input the same way).\n"
     "\n"
+    "  --format F      json, jsonc, yaml, ini or env (default: from the\n"
+    "                  file name; jsonc reads JSON with comments)\n"
+    "  --yaml-multi M  YAML with several documents: error (default),\n"
+    "                  array (one element each) or merge (deep-merged)\n"
+    "  --ini-allow-no-value\n"
+    "                  INI: a line with only a name has the value null\n"
+    "\n"
     "Exit status: 0 printed, 1 parse error or not expressible, 2 usage.\n";
 
 int cmd_convert(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *file = NULL, *to = NULL;
     hc_format target;
     hc_dump_options dopts = {NULL};

@@ -25,7 +25,7 @@ static const char *show_path(const char *p)
 
 int cmd_diff(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *files[2] = {NULL, NULL};
     int nfiles = 0;
     hc_error err;

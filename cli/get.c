@@ -34,7 +34,7 @@ static void print_value(const json_t *v)
 
 int cmd_get(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *file = NULL, *path = NULL, *def = NULL;
     hc_error err;
     json_t *doc, *v = NULL;

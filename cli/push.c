@@ -13,6 +13,7 @@ static const char help[] =
     "usage: hotconf push FILE etcd://HOST:PORT[,HOST:PORT...]/KEY\n"
     "                    [--schema SCHEMA] [--force] [--expect-revision REV]\n"
     "                    [--format F] [--env-nest SEP] [--no-typing]\n"
+    "                    [--yaml-multi MODE] [--ini-allow-no-value]\n"
     "\n"
     "Parses FILE (and validates it against SCHEMA), then writes its bytes\n"
     "to KEY with a compare-and-swap on the key's mod_revision as read just\n"
@@ -60,7 +61,7 @@ static char *read_all(const char *path, size_t *len)
 
 int cmd_push(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po;
     const char *file = NULL, *url = NULL, *schema_path = NULL, *expect = NULL;
     int force = 0, status = HC_EXIT_FAIL;
     hc_schema *schema = NULL;
@@ -71,6 +72,7 @@ int cmd_push(int argc, char **argv)
     int64_t mod = 0, rev = 0;
     int rc;
 
+    memset(&po, 0, sizeof po); /* HC_FORMAT_AUTO and every default */
     for (int i = 1; i < argc; i++) {
         int r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
@@ -138,9 +140,7 @@ int cmd_push(int argc, char **argv)
         po.format = hc_format_from_name(strrchr(url, '/') + 1);
     {
         hc_parse_options popt;
-        memset(&popt, 0, sizeof popt);
-        popt.env_nest = po.env_nest;
-        popt.no_typing = po.no_typing;
+        cli_parse_options(&po, &popt);
         doc = hc_parse(bytes, len, po.format, file, &popt, &err);
     }
     if (!doc ||

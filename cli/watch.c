@@ -520,7 +520,7 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 
 int cmd_watch(int argc, char **argv)
 {
-    cli_parse_opts po = {HC_FORMAT_AUTO, NULL, 0};
+    cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     ctx c;
     const char **files = calloc((size_t)argc, sizeof *files);
     const char *exec_cmd = NULL, *schema_path = NULL;
@@ -659,9 +659,7 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
 
-    memset(&popts, 0, sizeof popts);
-    popts.env_nest = po.env_nest;
-    popts.no_typing = po.no_typing;
+    cli_parse_options(&po, &popts);
     for (int i = 0; i < nfiles; i++) {
         hc_watch_options wo;
         int r;

@@ -1,9 +1,10 @@
 /*
  * fuzz_parse.c - the libFuzzer target for every parser, built once per
- * format (fuzz_json, fuzz_yaml, fuzz_ini, fuzz_env) with HC_FUZZ_FORMAT set.
+ * format (fuzz_json, fuzz_yaml, fuzz_ini, fuzz_env, fuzz_jsonc) with
+ * HC_FUZZ_FORMAT set.
  * Any bytes must parse or fail cleanly (no crash, hang or leak); what
  * parses goes through diff and the emitters, and for the formats whose
- * emitter is exact (JSON, YAML, .env) dump + re-parse must give the same
+ * emitter is exact (JSON, JSONC, YAML, .env) dump + re-parse must give the same
  * document back.
  */
 #include "hotconf.h"
@@ -53,6 +54,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             round_trip(doc, HC_FUZZ_FORMAT);
         round_trip(doc, HC_FORMAT_YAML);
         json_decref(doc);
+    }
+    /* the format options: YAML streams as an array and merged, INI names
+     * without a value; same checks on what parses */
+    for (int variant = 1; variant <= 2; variant++) {
+        hc_parse_options o = opts;
+        if (HC_FUZZ_FORMAT == HC_FORMAT_YAML)
+            o.yaml_multi =
+                variant == 1 ? HC_YAML_MULTI_ARRAY : HC_YAML_MULTI_MERGE;
+        else if (HC_FUZZ_FORMAT == HC_FORMAT_INI && variant == 1)
+            o.ini_allow_no_value = 1;
+        else
+            break;
+        doc = hc_parse((const char *)data, size, HC_FUZZ_FORMAT, "fuzz", &o,
+                       &err);
+        if (doc) {
+            round_trip(doc, HC_FORMAT_JSON);
+            round_trip(doc, HC_FORMAT_YAML);
+            json_decref(doc);
+        }
     }
     return 0;
 }

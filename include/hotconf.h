@@ -132,15 +132,19 @@ typedef enum hc_format {
     HC_FORMAT_JSON,
     HC_FORMAT_YAML,
     HC_FORMAT_INI,
-    HC_FORMAT_ENV
+    HC_FORMAT_ENV,
+    /* JSON with // and block comments and trailing commas (tsconfig.json,
+     * .vscode settings); emitted as plain JSON (comments are not kept). */
+    HC_FORMAT_JSONC
 } hc_format;
 
 /*
- * The format a file name implies: .json; .yaml/.yml; .ini/.cfg/.conf;
- * .env, *.env and .env.* ; HC_FORMAT_AUTO when it implies none.
+ * The format a file name implies: .json; .jsonc; .yaml/.yml;
+ * .ini/.cfg/.conf; .env, *.env and .env.* ; HC_FORMAT_AUTO when it
+ * implies none.
  */
 HC_API hc_format hc_format_from_name(const char *filename);
-/* "json", "yaml", "ini", "env" ("auto" for HC_FORMAT_AUTO). */
+/* "json", "yaml", "ini", "env", "jsonc" ("auto" for HC_FORMAT_AUTO). */
 HC_API const char *hc_format_name(hc_format format);
 /* Parses a format name (as above, also "yml", ".env", "dotenv");
  * returns 0 or HC_EINVAL. */
@@ -154,6 +158,13 @@ HC_API int hc_format_parse(const char *name, hc_format *out);
 /* A JSON-pointer -> source position table filled while parsing. */
 typedef struct hc_posmap hc_posmap;
 
+/* What a YAML stream of several documents reads as. */
+typedef enum hc_yaml_multi {
+    HC_YAML_MULTI_ERROR = 0, /* an error at the second document (default) */
+    HC_YAML_MULTI_ARRAY,     /* an array, one element per document */
+    HC_YAML_MULTI_MERGE      /* later documents deep-merged over earlier */
+} hc_yaml_multi;
+
 typedef struct hc_parse_options {
     size_t max_size;        /* bytes; 0: HC_DEFAULT_MAX_SIZE */
     int max_depth;          /* nesting; 0: HC_DEFAULT_MAX_DEPTH */
@@ -161,6 +172,17 @@ typedef struct hc_parse_options {
     const char *env_nest;   /* .env: nest keys on this separator ("__") */
     int no_typing;          /* INI/.env: keep every value a string */
     hc_posmap *positions;   /* optional: receives value positions */
+    /* HC_FORMAT_JSON: nonzero reads the text as JSONC (comments and
+     * trailing commas), for .json files that hold them. */
+    int json_comments;
+    /* YAML: several documents in one stream. ARRAY and MERGE skip empty
+     * and null documents (a stray "---" at the end). MERGE: objects merge
+     * key by key, recursively; any other value (arrays included) of a
+     * later document replaces the earlier one. Anchors are per document. */
+    hc_yaml_multi yaml_multi;
+    /* INI: nonzero allows a line that is only a name ("skip-networking"
+     * in my.cnf); its value is null. Zero: such a line is an error. */
+    int ini_allow_no_value;
 } hc_parse_options;
 
 /*
@@ -184,7 +206,10 @@ HC_API json_t *hc_parse_file(const char *path, hc_format format,
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated, *len without
  * the NUL), refusing files larger than max_size (0: default). The caller
- * frees the buffer with free(). */
+ * frees the buffer with free(). Only regular files are read: a FIFO,
+ * socket, device or directory is refused without blocking (the file is
+ * opened with O_NONBLOCK and checked with fstat) with HC_EIO and the text
+ * "not a regular file (a FIFO); only regular files are read". */
 HC_API char *hc_read_file(const char *path, size_t max_size, size_t *len,
                           hc_error *err);
 
@@ -523,10 +548,14 @@ HC_API int hc_schema_check(const hc_schema *schema, json_t *doc,
  * is chosen per watch or automatically. Nothing wakes while nothing
  * changes (polling aside).
  *
- * Threads and callbacks. The subscriber and on-error callbacks run on the
- * engine's dispatch thread: the monitor thread after hc_engine_start(), or
- * the thread calling hc_engine_dispatch() otherwise, one callback at a
- * time, never with an engine lock held. Such a callback may therefore call
+ * Threads and callbacks. The subscriber and on-error callbacks run never
+ * with an engine lock held: in dispatch mode on the thread calling
+ * hc_engine_dispatch(), one callback at a time; after hc_engine_start()
+ * on the engine's delivery workers, where one config's callbacks run one
+ * at a time and in version order, and different configs' callbacks run in
+ * parallel, so a subscriber that sleeps on config A does not delay config
+ * B (a worker is added, up to 64, whenever all are busy and a config
+ * waits). Such a callback may therefore call
  * any engine function (hc_config_get, hc_rollback, hc_watch, hc_unwatch,
  * hc_subscribe, hc_engine_rescan, stats, history) without deadlock, except
  * hc_engine_dispatch() (returns HC_ESTATE) and hc_engine_free() (aborts).
@@ -976,6 +1005,37 @@ HC_API int hc_config_history_get(hc_engine *e, const char *id, uint64_t version,
                                  char **content, size_t *len, json_t **doc,
                                  hc_error *err);
 HC_API int hc_config_rescan(hc_engine *e, const char *id, hc_error *err);
+
+/* ---- engine-wide subscription (dashboards, logs) ----------------------- */
+
+typedef enum hc_event_kind {
+    HC_EVENT_CHANGE = 0, /* a version went live (change is set) */
+    HC_EVENT_REJECTION,  /* a version or read failed (error is set) */
+    HC_EVENT_REMOVAL     /* the config was unwatched (neither is set) */
+} hc_event_kind;
+
+/* One event about one config. Everything is borrowed, valid during the
+ * callback only (as for hc_change_cb). */
+typedef struct hc_event {
+    hc_event_kind kind;
+    const char *id;                 /* the config's identity */
+    const hc_change_record *change; /* HC_EVENT_CHANGE, else NULL */
+    const hc_error_record *error;   /* HC_EVENT_REJECTION, else NULL */
+} hc_event;
+
+typedef void (*hc_event_cb)(const hc_event *ev, void *user_data);
+
+/*
+ * Subscribes to every config's changes, rejections and removals, from
+ * this call on (configs watched later included). cb runs where that
+ * config's callbacks run (see "Threads and callbacks"), after the
+ * config's own subscribers: per config in order; for different configs
+ * possibly at the same time on different threads. Returns an id > 0 for
+ * hc_engine_unsubscribe, HC_EINVAL or HC_ENOMEM. Thread-safe; callable
+ * from a callback.
+ */
+HC_API int hc_engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data,
+                               hc_error *err);
 
 /*
  * Stops the monitor thread started by hc_engine_start (waits for the

@@ -81,8 +81,11 @@ static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
     }
     it->pub.op = op;
     it->pub.path = it->path;
-    it->pub.old_value = json_incref((json_t *)o);
-    it->pub.new_value = json_incref((json_t *)n);
+    /* Atomic loads too (hc_doc_retain): the engine diffs a live document
+     * on one thread while a delivery worker frees an older changeset that
+     * holds the same values on another. */
+    it->pub.old_value = hc_doc_retain((json_t *)o);
+    it->pub.new_value = hc_doc_retain((json_t *)n);
     cs->count++;
 }
 
@@ -213,8 +216,8 @@ void hc_changeset_free(hc_changeset *cs)
         return;
     for (size_t i = 0; i < cs->count; i++) {
         free(cs->items[i].path);
-        json_decref((json_t *)cs->items[i].pub.old_value);
-        json_decref((json_t *)cs->items[i].pub.new_value);
+        hc_doc_release((json_t *)cs->items[i].pub.old_value);
+        hc_doc_release((json_t *)cs->items[i].pub.new_value);
     }
     free(cs->items);
     free(cs);

@@ -45,7 +45,7 @@ void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
 void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
                   int *column);
 
-/* ---- limits (src/format/parse.c) -------------------------------------------- */
+/* ---- limits (src/format/parse.c) --------------------------------------- */
 
 typedef struct hc__limits {
     size_t max_size;
@@ -62,8 +62,9 @@ hc__limits hc__limits_from(const hc_parse_options *opts);
  * NULL with err filled (line/column 1-based). Each enforces the depth limit
  * and fills opts->positions when it is non-NULL.
  */
+/* jsonc nonzero: comments and trailing commas allowed (HC_FORMAT_JSONC). */
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
-                       const hc_parse_options *opts, hc_error *err);
+                       const hc_parse_options *opts, int jsonc, hc_error *err);
 json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, hc_error *err);
 json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
@@ -71,13 +72,13 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
 json_t *hc__parse_env(const char *buf, size_t len, const char *source,
                       const hc_parse_options *opts, hc_error *err);
 
-/* ---- emitters (src/format/emit_*.c); same contract as hc_dump ---------------- */
+/* ---- emitters (src/format/emit_*.c); same contract as hc_dump ---------- */
 char *hc__dump_json(const json_t *doc, hc_error *err);
 char *hc__dump_yaml(const json_t *doc, hc_error *err);
 char *hc__dump_ini(const json_t *doc, hc_error *err);
 char *hc__dump_env(const json_t *doc, hc_error *err);
 
-/* ---- scalar typing for INI and .env (src/format/scalar.c) --------------------
+/* ---- scalar typing for INI and .env (src/format/scalar.c) ------------------
  * true/false (any case) -> bool; optional sign + decimal digits that fit
  * in 64 bits -> integer; a decimal float (1.5, -2e3) -> real; everything
  * else (and the empty value) -> string. New reference, NULL on ENOMEM.
@@ -129,8 +130,8 @@ void hc__sbuf_free(hc__sbuf *b);
  * is not finite or size < 32. (src/format/scalar.c) */
 int hc__real_text(double d, char *buf, size_t size);
 
-/* ---- YAML scalars (src/format/yaml_core.c), shared by the parser and the emitter ------
- * True when the plain scalar s[0..len) reads back as a string under the
+/* ---- YAML scalars (src/format/yaml_core.c), shared by the parser and the
+ * emitter True when the plain scalar s[0..len) reads back as a string under the
  * YAML typing rules (YAML 1.2 core schema): the emitter may leave it
  * unquoted only then.
  */

@@ -12,8 +12,14 @@
 #include "internal.h"
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static json_t *parse_json(const char *text, hc_error *err)
 {
@@ -99,6 +105,8 @@ static void test_format_from_name(void **state)
     assert_int_equal(hc_format_from_name("dir/.env"), HC_FORMAT_ENV);
     assert_int_equal(hc_format_from_name("prod.env"), HC_FORMAT_ENV);
     assert_int_equal(hc_format_from_name(".env.local"), HC_FORMAT_ENV);
+    assert_int_equal(hc_format_from_name(".vscode/settings.jsonc"),
+                     HC_FORMAT_JSONC);
     assert_int_equal(hc_format_from_name("x.txt"), HC_FORMAT_AUTO);
     assert_int_equal(hc_format_from_name("environment"), HC_FORMAT_AUTO);
 }
@@ -111,6 +119,9 @@ static void test_format_parse_names(void **state)
     assert_int_equal(f, HC_FORMAT_YAML);
     assert_int_equal(hc_format_parse("yml", &f), 0);
     assert_int_equal(f, HC_FORMAT_YAML);
+    assert_int_equal(hc_format_parse("jsonc", &f), 0);
+    assert_int_equal(f, HC_FORMAT_JSONC);
+    assert_string_equal(hc_format_name(HC_FORMAT_JSONC), "jsonc");
     assert_int_equal(hc_format_parse("dotenv", &f), 0);
     assert_int_equal(f, HC_FORMAT_ENV);
     assert_int_equal(hc_format_parse("toml", &f), HC_EINVAL);
@@ -207,7 +218,175 @@ static void test_missing_file_is_enoent(void **state)
     assert_string_equal(err.source, "/nonexistent/x.json");
 }
 
+/* Reads path in a child process that an alarm kills if hc_read_file
+ * blocks, so that a regression fails this test instead of hanging the
+ * suite. Returns 0 when the read was refused as "not a regular file" with
+ * HC_EIO, 1 when it was accepted or refused otherwise, 2 when it blocked. */
+static int read_refused_in_child(const char *path, const char *kind)
+{
+    int status = 0;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        hc_error err;
+        size_t len = 0;
+        char *buf;
+        alarm(10);
+        buf = hc_read_file(path, 0, &len, &err);
+        if (buf)
+            _exit(1);
+        _exit(err.code == HC_EIO && strstr(err.text, "not a regular file") &&
+                      strstr(err.text, kind)
+                  ? 0
+                  : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        return 2;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static void test_fifo_without_writer_is_refused_without_blocking(void **state)
+{
+    char *dir = tu_mkdtemp(), *p = tu_join(dir, "c.yaml");
+    hc_error err;
+    (void)state;
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(read_refused_in_child(p, "a FIFO"), 0);
+    /* hc_parse_file goes through the same check */
+    hc_error_init(&err);
+    assert_null(hc_parse_file(p, HC_FORMAT_AUTO, NULL, &err));
+    assert_int_equal(err.code, HC_EIO);
+    assert_string_equal(err.text,
+                        "not a regular file (a FIFO); only regular files "
+                        "are read");
+    tu_rmtree(dir);
+    free(p);
+    free(dir);
+}
+
+static void test_devices_sockets_and_directories_are_refused(void **state)
+{
+    char *dir = tu_mkdtemp(), *sp = tu_join(dir, "s.json");
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    (void)state;
+    assert_int_equal(read_refused_in_child("/dev/zero", "character device"), 0);
+    assert_int_equal(read_refused_in_child("/dev/null", "character device"), 0);
+    assert_int_equal(read_refused_in_child(dir, "a directory"), 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(sp) < sizeof sa.sun_path);
+    strcpy(sa.sun_path, sp);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(read_refused_in_child(sp, "a socket"), 0);
+    close(fd);
+    tu_rmtree(dir);
+    free(sp);
+    free(dir);
+}
+
 /* ---- JSON -------------------------------------------------------------- */
+
+static void test_json_bom_at_start_is_skipped(void **state)
+{
+    hc_error err;
+    hc_posmap *pm = hc_posmap_new();
+    hc_parse_options o = {0};
+    const char *text = "\xEF\xBB\xBF{\"a\": 1}";
+    json_t *d;
+    int line = 0, col = 0;
+    (void)state;
+    o.positions = pm;
+    hc_error_init(&err);
+    d = hc_parse(text, strlen(text), HC_FORMAT_JSON, "b.json", &o, &err);
+    assert_non_null(d);
+    assert_int_equal(json_integer_value(json_object_get(d, "a")), 1);
+    /* columns on line 1 do not count the BOM, as in INI and .env */
+    assert_int_equal(hc_posmap_lookup(pm, "/a", &line, &col), 0);
+    assert_int_equal(col, 7);
+    json_decref(d);
+    hc_posmap_free(pm);
+    /* a BOM alone is no document, and one inside is an error */
+    assert_null(
+        hc_parse("\xEF\xBB\xBF", 3, HC_FORMAT_JSON, "b.json", NULL, &err));
+    assert_null(hc_parse("[1,\xEF\xBB\xBF"
+                         "2]",
+                         8, HC_FORMAT_JSON, "b.json", NULL, &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.code, HC_EPARSE);
+}
+
+static void test_jsonc_comments_and_trailing_commas(void **state)
+{
+    const char *text = "// settings\n"
+                       "{\n"
+                       "  \"editor.tabSize\": 2, /* spaces */\n"
+                       "  \"files.exclude\": {\"**/.git\": true,},\n"
+                       "  \"url\": \"http://x/*y*/\",\n"
+                       "  \"list\": [1, 2,\n  // last\n  ],\n"
+                       "}\n";
+    hc_error err;
+    hc_posmap *pm = hc_posmap_new();
+    hc_parse_options o = {0};
+    json_t *d;
+    char *out;
+    int line = 0, col = 0;
+    (void)state;
+    o.positions = pm;
+    hc_error_init(&err);
+    d = hc_parse(text, strlen(text), HC_FORMAT_AUTO, "settings.jsonc", &o,
+                 &err);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "url")),
+                        "http://x/*y*/");
+    assert_int_equal(json_array_size(json_object_get(d, "list")), 2);
+    assert_int_equal(hc_posmap_lookup(pm, "/list/1", &line, &col), 0);
+    assert_int_equal(line, 6);
+    assert_int_equal(col, 15);
+    /* the emitter writes plain JSON: the comments are gone */
+    out = hc_dump(d, HC_FORMAT_JSONC, &err);
+    assert_non_null(out);
+    assert_null(strstr(out, "spaces"));
+    free(out);
+    json_decref(d);
+    hc_posmap_free(pm);
+
+    /* the same text as strict JSON: an error that names JSONC */
+    assert_null(hc_parse(text, strlen(text), HC_FORMAT_AUTO, "settings.json",
+                         NULL, &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.text, "--format jsonc"));
+    /* or with the option for .json files */
+    o.positions = NULL;
+    o.json_comments = 1;
+    d = hc_parse(text, strlen(text), HC_FORMAT_AUTO, "settings.json", &o, &err);
+    assert_non_null(d);
+    json_decref(d);
+}
+
+static void test_jsonc_errors_keep_exact_positions(void **state)
+{
+    hc_error err;
+    (void)state;
+    /* a lone or doubled comma is no trailing comma */
+    assert_null(hc_parse("[,]", 3, HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
+    assert_int_equal(err.column, 2);
+    assert_null(hc_parse("[1,,]", 5, HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
+    assert_int_equal(err.column, 4);
+    /* a comment with non-ASCII text before the error on its line */
+    assert_null(hc_parse("{\n  \"a\": 1 /* \xC3\xA9 */ x}", 22, HC_FORMAT_JSONC,
+                         "c.jsonc", NULL, &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 18);
+    assert_null(
+        hc_parse("[1]\n/* open", 11, HC_FORMAT_JSONC, "c.jsonc", NULL, &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.text, "unterminated comment"));
+}
 
 static void test_json_keeps_order_and_types(void **state)
 {
@@ -610,6 +789,11 @@ int main(void)
         cmocka_unit_test(test_file_size_limit_checked_before_reading),
         cmocka_unit_test(test_default_size_limit_is_10_mib),
         cmocka_unit_test(test_missing_file_is_enoent),
+        cmocka_unit_test(test_fifo_without_writer_is_refused_without_blocking),
+        cmocka_unit_test(test_devices_sockets_and_directories_are_refused),
+        cmocka_unit_test(test_json_bom_at_start_is_skipped),
+        cmocka_unit_test(test_jsonc_comments_and_trailing_commas),
+        cmocka_unit_test(test_jsonc_errors_keep_exact_positions),
         cmocka_unit_test(test_json_keeps_order_and_types),
         cmocka_unit_test(test_json_duplicate_key_is_error),
         cmocka_unit_test(test_json_error_has_line_and_column),

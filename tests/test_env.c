@@ -77,6 +77,41 @@ static void expect_error(const char *text, int line, int col,
 
 /* ---- statements ---------------------------------------------------------- */
 
+static void test_nested_default_expands(void **state)
+{
+    (void)state;
+    /* was the literal text "${B}" before */
+    assert_parses_to("B=fromb\nX=${HC_T_UNSET_A:-${B}}\n",
+                     "{\"B\":\"fromb\",\"X\":\"fromb\"}");
+    assert_parses_to("X=\"${HC_T_UNSET_A:-${HC_T_UNSET_B:-lit}/x}\"\n"
+                     "Y=${HC_T_UNSET_A:-$X-y}\n",
+                     "{\"X\":\"lit/x\",\"Y\":\"lit/x-y\"}");
+    /* a set variable wins; its default is not even expanded */
+    assert_parses_to("A=a\nX=${A:-${HC_T_UNSET_B:-no}}\n",
+                     "{\"A\":\"a\",\"X\":\"a\"}");
+    expect_error("X=${HC_T_UNSET_A:-${B}\n", 1, 3, "expected '}'");
+}
+
+static void test_bom_after_leading_comments_is_skipped(void **state)
+{
+    hc_error err;
+    (void)state;
+    assert_parses_to("# generated\n\xEF\xBB\xBF"
+                     "A=1\n",
+                     "{\"A\":1}");
+    expect_error("A=1\n\xEF\xBB\xBF"
+                 "B=2\n",
+                 2, 1, "byte order mark");
+    expect_error("A=\"x\xEF\xBB\xBF\"\n", 1, 5, "byte order mark");
+    /* and the emitter does not write what the parser refuses */
+    {
+        json_t *d = json_pack("{s:s}", "A", "x\xEF\xBB\xBF");
+        assert_null(hc_dump(d, HC_FORMAT_ENV, &err));
+        assert_int_equal(err.code, HC_EFORMAT);
+        json_decref(d);
+    }
+}
+
 static void test_key_value_lines(void **state)
 {
     (void)state;
@@ -758,6 +793,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_value_lines),
+        cmocka_unit_test(test_nested_default_expands),
+        cmocka_unit_test(test_bom_after_leading_comments_is_skipped),
         cmocka_unit_test(test_whitespace_around_equals_and_indent),
         cmocka_unit_test(test_export_prefix_is_dropped),
         cmocka_unit_test(test_export_may_itself_be_a_key),

@@ -125,9 +125,10 @@ static void test_json_test_suite(void **state)
     assert_int_equal(y_ok, 95);
     assert_int_equal(n_total, 188);
     assert_int_equal(n_ok, 188);
-    /* i_: pinned so a jansson upgrade that changes them is noticed */
-    assert_int_equal(i_acc, 2);
-    assert_int_equal(i_rej, 33);
+    /* i_: pinned so a jansson upgrade that changes them is noticed; the
+     * third accepted one is the UTF-8 BOM, skipped as in INI and .env */
+    assert_int_equal(i_acc, 3);
+    assert_int_equal(i_rej, 32);
 }
 
 int main(void)

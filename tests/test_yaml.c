@@ -442,6 +442,159 @@ static void test_implicit_second_document_is_an_error(void **state)
 {
     (void)state;
     assert_rejected("a: 1\n...\nb: 2\n", 3, 1, "second document");
+    /* the error names the option that reads such a stream */
+    assert_rejected("a: 1\n---\nb: 2\n", 2, 1, "yaml_multi");
+    assert_rejected("a: 1\n---\nb: 2\n", 2, 1, "--yaml-multi array|merge");
+}
+
+/* Compares a parse with options to the JSON text expected. */
+static void assert_yaml_opts(const char *text, const hc_parse_options *o,
+                             const char *expected)
+{
+    json_t *want = json_loads(expected, JSON_DECODE_ANY, NULL);
+    json_t *got = parse_opts(text, o);
+    char *g;
+    assert_non_null(want);
+    if (!got)
+        fail_msg("parse failed for %s: %d:%d %s", text, last_err.line,
+                 last_err.column, last_err.text);
+    g = json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (!json_equal(want, got))
+        fail_msg("for %s want %s got %s", text, expected, g);
+    free(g);
+    json_decref(want);
+    json_decref(got);
+}
+
+static const char manifests[] = "---\n"
+                                "kind: Service\n"
+                                "metadata: {name: web, labels: {app: web}}\n"
+                                "---\n"
+                                "kind: Deployment\n"
+                                "metadata:\n"
+                                "  labels: {tier: front}\n"
+                                "spec: {replicas: 2}\n"
+                                "---\n";
+
+static void test_multi_document_array(void **state)
+{
+    hc_parse_options o = {0};
+    hc_posmap *pm = hc_posmap_new();
+    json_t *d;
+    int line = 0, col = 0;
+    (void)state;
+    o.yaml_multi = HC_YAML_MULTI_ARRAY;
+    /* the empty document after the last "---" is skipped */
+    assert_yaml_opts(manifests, &o,
+                     "[{\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","
+                     "\"labels\":{\"app\":\"web\"}}},"
+                     "{\"kind\":\"Deployment\",\"metadata\":{\"labels\":"
+                     "{\"tier\":\"front\"}},\"spec\":{\"replicas\":2}}]");
+    assert_yaml_opts("", &o, "[]");
+    assert_yaml_opts("a: 1\n", &o, "[{\"a\": 1}]");
+    /* positions carry the document index */
+    o.positions = pm;
+    d = parse_opts(manifests, &o);
+    assert_non_null(d);
+    assert_int_equal(hc_posmap_lookup(pm, "/1/spec/replicas", &line, &col), 0);
+    assert_int_equal(line, 8);
+    assert_int_equal(col, 18);
+    assert_int_equal(hc_posmap_lookup(pm, "/0/kind", &line, &col), 0);
+    assert_int_equal(line, 2);
+    json_decref(d);
+    hc_posmap_free(pm);
+    /* anchors do not cross documents */
+    o.positions = NULL;
+    assert_rejected_opts("a: &x 1\n---\nb: *x\n", &o, HC_EPARSE, 3, 4,
+                         "undefined alias");
+    /* the outer array counts toward max_depth */
+    o.max_depth = 1;
+    assert_rejected_opts("a: 1\n", &o, HC_ELIMIT, 1, 1, "max_depth");
+}
+
+static void test_multi_document_merge_is_deep(void **state)
+{
+    hc_parse_options o = {0};
+    (void)state;
+    o.yaml_multi = HC_YAML_MULTI_MERGE;
+    /* objects merge recursively, later documents win, arrays replace */
+    assert_yaml_opts("db: {host: a, port: 5432}\nlist: [1, 2]\n"
+                     "---\ndb: {host: b}\nlist: [3]\n",
+                     &o,
+                     "{\"db\":{\"host\":\"b\",\"port\":5432},"
+                     "\"list\":[3]}");
+    assert_yaml_opts(manifests, &o,
+                     "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+                     "\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
+                     "\"spec\":{\"replicas\":2}}");
+    /* a non-object document replaces the whole */
+    assert_yaml_opts("a: 1\n--- [1]\n", &o, "[1]");
+    assert_yaml_opts("", &o, "{}");
+}
+
+static void test_bom_after_a_comment_is_skipped(void **state)
+{
+    hc_parse_options o = {0};
+    hc_posmap *pm = hc_posmap_new();
+    json_t *d;
+    int line = 0, col = 0;
+    (void)state;
+    /* the issue's reproduction: the key is "a", not "\ufeffa" */
+    assert_yaml("# yaml-language-server: $schema=s.json\n\xEF\xBB\xBF"
+                "a: 1\nb: 2\n",
+                "{\"a\": 1, \"b\": 2}");
+    assert_yaml("\xEF\xBB\xBF# c\n\n\xEF\xBB\xBF"
+                "a: 1\n",
+                "{\"a\": 1}");
+    /* a BOM may start each document's prefix too */
+    o.yaml_multi = HC_YAML_MULTI_ARRAY;
+    assert_yaml_opts("a: 1\n...\n\xEF\xBB\xBF# c\nb: 2\n", &o,
+                     "[{\"a\": 1}, {\"b\": 2}]");
+    assert_yaml_opts("a: 1\n\xEF\xBB\xBF---\nb: 2\n", &o,
+                     "[{\"a\": 1}, {\"b\": 2}]");
+    /* positions and error offsets: the BOM is not counted in columns */
+    o.yaml_multi = HC_YAML_MULTI_ERROR;
+    o.positions = pm;
+    d = parse_opts("# c\n\xEF\xBB\xBF"
+                   "a: 1\n",
+                   &o);
+    assert_non_null(d);
+    assert_int_equal(hc_posmap_lookup(pm, "/a", &line, &col), 0);
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 4);
+    json_decref(d);
+    hc_posmap_free(pm);
+    assert_rejected("# c\n\xEF\xBB\xBF"
+                    "a: [1\n",
+                    2, 4, "never closed");
+    assert_int_equal(last_err.position, 7 + 3);
+}
+
+static void test_bom_inside_a_plain_scalar_is_refused(void **state)
+{
+    (void)state;
+    assert_rejected("a: 1\n\xEF\xBB\xBF"
+                    "b: 2\n",
+                    2, 1, "byte order mark");
+    assert_rejected("key: va\xEF\xBB\xBF"
+                    "lue\n",
+                    1, 8, "byte order mark");
+    assert_rejected("a\xEF\xBB\xBF: 1\n", 1, 2, "byte order mark");
+    /* YAML 1.2 allows one inside quotes (for JSON compatibility) */
+    assert_yaml("a: \"\xEF\xBB\xBF"
+                "x\"\n",
+                "{\"a\": \"\\ufeffx\"}");
+}
+
+static void test_unclosed_flow_sequence_points_at_its_bracket(void **state)
+{
+    (void)state;
+    assert_rejected("server:\n  port: 8080\nlogging:\n  level: info\n"
+                    "  sinks: [stdout, file\n\n\nnext: 1\n",
+                    5, 10, "never closed");
+    assert_rejected("server:\n  port: 8080\nlogging:\n  level: info\n"
+                    "  sinks: [stdout, file\ndatabase:\n  url: x\n",
+                    7, 0, "flow sequence opened at line 5, column 10");
 }
 
 static void test_yaml11_directive_still_uses_core_schema(void **state)
@@ -1439,6 +1592,11 @@ int main(void)
         cmocka_unit_test(test_dump_round_trips_random_documents),
         cmocka_unit_test(test_dump_via_hc_dump_of_parsed_yaml_round_trips),
         cmocka_unit_test(test_corrupt_scalar_from_libfyaml_is_refused),
+        cmocka_unit_test(test_multi_document_array),
+        cmocka_unit_test(test_multi_document_merge_is_deep),
+        cmocka_unit_test(test_bom_after_a_comment_is_skipped),
+        cmocka_unit_test(test_bom_inside_a_plain_scalar_is_refused),
+        cmocka_unit_test(test_unclosed_flow_sequence_points_at_its_bracket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

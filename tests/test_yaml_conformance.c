@@ -28,6 +28,7 @@
 #define MIN_JSON_EQUAL     256 /* of 256 single-document cases with in.json */
 #define MIN_EMPTY_STREAM   5   /* of 5 streams without a document -> {} */
 #define MIN_MULTI_REJECTED 18  /* of 18 multi-document streams */
+#define MIN_MULTI_ARRAY    18  /* of 18, read with yaml_multi = ARRAY */
 #define MIN_NOJSON_PARSED  12  /* of 29 valid cases without in.json */
 #define MIN_ROUND_TRIPS    302 /* of 302 in.json documents, dump + parse */
 #define MAX_UNEXPLAINED    0   /* failures with no reason of ours */
@@ -36,7 +37,7 @@ typedef struct tally {
     int error_total, error_rejected;
     int json_total, json_equal, json_numeric_only;
     int empty_total, empty_ok;
-    int multi_total, multi_rejected;
+    int multi_total, multi_rejected, multi_array_equal;
     int nojson_total, nojson_parsed, nojson_known;
     int unexplained;
     int rt_total, rt_ok;
@@ -163,6 +164,35 @@ static void round_trip_docs(const json_t *docs, const char *id, tally *t)
     }
 }
 
+/* With yaml_multi = ARRAY the stream must read as its documents, the null
+ * ones left out (the option skips them). */
+static void multi_as_array(const char *yaml, size_t ylen, const json_t *docs,
+                           const char *id, tally *t)
+{
+    hc_parse_options o = {0};
+    hc_error err;
+    json_t *want = json_array(), *got, *d;
+    size_t i;
+    int exact = 1;
+    json_array_foreach(docs, i, d)
+    {
+        if (!json_is_null(d))
+            json_array_append(want, d);
+    }
+    o.yaml_multi = HC_YAML_MULTI_ARRAY;
+    hc_error_init(&err);
+    got = hc_parse(yaml, ylen, HC_FORMAT_YAML, "in.yaml", &o, &err);
+    if (got && data_equal(want, got, &exact))
+        t->multi_array_equal++;
+    else if (!got && known_reason(&err))
+        printf("KNOWN %s (as an array): %s: %s\n", id, known_reason(&err),
+               err.text);
+    else
+        printf("NOTE %s: as an array: %s\n", id, got ? "differs" : err.text);
+    json_decref(got);
+    json_decref(want);
+}
+
 static void run_case(const char *dir, const char *id, tally *t)
 {
     size_t ylen = 0, jlen = 0;
@@ -202,6 +232,7 @@ static void run_case(const char *dir, const char *id, tally *t)
                    doc ? "accepted" : msg);
             t->unexplained++;
         }
+        multi_as_array(yaml, ylen, docs, id, t);
     } else if (docs && json_array_size(docs) == 0) {
         t->empty_total++;
         if (doc && json_is_object(doc) && json_object_size(doc) == 0) {
@@ -326,8 +357,10 @@ static void test_yaml_test_suite(void **state)
            t.json_equal, t.json_total, t.json_numeric_only);
     printf("  empty streams loaded as {}:        %d/%d\n", t.empty_ok,
            t.empty_total);
-    printf("  multi-document streams rejected:   %d/%d (out of scope)\n",
+    printf("  multi-document streams rejected:   %d/%d (by default)\n",
            t.multi_rejected, t.multi_total);
+    printf("  ... read as arrays (yaml_multi):   %d/%d\n", t.multi_array_equal,
+           t.multi_total);
     printf("  valid without in.json parsed:      %d/%d (%d rejected by "
            "design)\n",
            t.nojson_parsed, t.nojson_total, t.nojson_known);
@@ -340,6 +373,7 @@ static void test_yaml_test_suite(void **state)
     assert_true(t.json_equal >= MIN_JSON_EQUAL);
     assert_true(t.empty_ok >= MIN_EMPTY_STREAM);
     assert_true(t.multi_rejected >= MIN_MULTI_REJECTED);
+    assert_true(t.multi_array_equal >= MIN_MULTI_ARRAY);
     assert_true(t.nojson_parsed >= MIN_NOJSON_PARSED);
     assert_true(t.unexplained <= MAX_UNEXPLAINED);
     assert_true(t.rt_ok >= MIN_ROUND_TRIPS);

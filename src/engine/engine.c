@@ -1,5 +1,7 @@
 /*
- * engine.c - the engine's registry, lifecycle and dispatch loop.
+ * engine.c - the engine's registry, lifecycle, dispatch loop and delivery
+ * lanes. docs/engine.md traces a change from a source event to a callback,
+ * naming the file of each step.
  *
  * One epoll fd holds the inotify fd, a timerfd and an eventfd; it is
  * hc_engine_fd(), so the engine runs either on its own monitor thread
@@ -488,98 +490,260 @@ typedef struct sub_copy {
     void *ud;
 } sub_copy;
 
-/* Delivers the queue; called without e->lock. Returns callbacks run. */
+/* The engine whose callback this thread is running (hc_engine_free from
+ * a callback aborts; waits skip the caller's own callback). */
+static _Thread_local hc_engine *in_callback;
+
+/* Delivers one record: under e->lock on entry and on return (dropped
+ * around the callbacks). Returns the callbacks run. */
+static int deliver_record_locked(hc_engine *e, hc__record *r)
+{
+    hc__config *c = r->config;
+    sub_copy local[8], *subs = local;
+    size_t nsubs = 0, cap = 8, nev = 0;
+    int calls = 0;
+    hc_engine *outer;
+    struct {
+        int id;
+        hc_event_cb cb;
+        void *ud;
+    } evs[8];
+    hc_event ev;
+    hc_error_record er;
+
+    if (!c->dead && !r->is_error) {
+        for (hc__sub *s = c->subs; s; s = s->next) {
+            if (r->only_sub ? s->id != r->only_sub : s->id >= r->max_sub)
+                continue;
+            if (nsubs == cap) {
+                sub_copy *ns = malloc(cap * 2 * sizeof *ns);
+                if (!ns)
+                    break;
+                memcpy(ns, subs, nsubs * sizeof *ns);
+                if (subs != local)
+                    free(subs);
+                subs = ns;
+                cap *= 2;
+            }
+            subs[nsubs].id = s->id;
+            subs[nsubs].cb = s->cb;
+            subs[nsubs].ud = s->user_data;
+            nsubs++;
+        }
+    }
+    for (hc__esub *x = e->esubs; x; x = x->next) {
+        if (x->id >= r->max_sub || nev == sizeof evs / sizeof evs[0])
+            continue; /* later subscribers; more than 8: the first 8 */
+        evs[nev].id = x->id;
+        evs[nev].cb = x->cb;
+        evs[nev].ud = x->user_data;
+        nev++;
+    }
+    c->cb_running = 1;
+    c->cb_thread = pthread_self();
+    e->cb_active++;
+    pthread_mutex_unlock(&e->lock);
+    outer = in_callback;
+    in_callback = e;
+
+    memset(&ev, 0, sizeof ev);
+    ev.id = c->path;
+    if (r->is_removal) {
+        ev.kind = HC_EVENT_REMOVAL;
+    } else if (r->is_error) {
+        er.path = c->path;
+        er.error = &r->error;
+        er.live_version = r->live_version;
+        er.trigger = r->rec.trigger;
+        call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
+        calls++;
+        ev.kind = HC_EVENT_REJECTION;
+        ev.error = &er;
+    } else {
+        int failed = 0;
+        ev.kind = HC_EVENT_CHANGE;
+        ev.change = &r->rec;
+        for (size_t i = 0; i < nsubs; i++) {
+            int ok, rc;
+            pthread_mutex_lock(&e->lock);
+            ok = subscribed(c, subs[i].id);
+            pthread_mutex_unlock(&e->lock);
+            if (!ok)
+                continue;
+            rc = subs[i].cb(&r->rec, subs[i].ud);
+            calls++;
+            if (rc != 0) {
+                subscriber_failed(e, c, r, subs[i].id, rc);
+                failed = 1;
+            }
+        }
+        /* A revert that fails too is kept: reverting it would only go
+         * round in circles. */
+        if (failed && c->on_failure == HC_ON_FAILURE_REVERT &&
+            r->rec.old_version && r->rec.trigger != HC_TRIGGER_REVERT)
+            hc__apply_revert(e, c, &r->rec);
+    }
+    for (size_t i = 0; i < nev; i++) {
+        int ok = 0;
+        pthread_mutex_lock(&e->lock);
+        for (hc__esub *x = e->esubs; x && !ok; x = x->next)
+            ok = x->id == evs[i].id;
+        pthread_mutex_unlock(&e->lock);
+        if (ok) {
+            evs[i].cb(&ev, evs[i].ud);
+            calls++;
+        }
+    }
+    if (subs != local)
+        free(subs);
+    record_free(r);
+    in_callback = outer;
+
+    pthread_mutex_lock(&e->lock);
+    e->cb_active--;
+    c->cb_running = 0;
+    hc__config_unref(e, c);
+    pthread_cond_broadcast(&e->cond);
+    return calls;
+}
+
+/* ---- delivery lanes: one slow subscriber cannot stall another config ----
+ * With the monitor thread running, the dispatcher does not call
+ * subscribers itself: it appends each record to its config's lane and a
+ * pool of delivery workers drains the lanes. A lane is drained by one
+ * worker at a time, so one config's callbacks run one at a time and in
+ * order; different configs run in parallel. When every worker is busy
+ * (slow callbacks) and a lane is waiting, one more worker is started, up
+ * to HC__MAX_WORKERS; idle workers stay for the next burst and are
+ * joined by hc_engine_stop / hc_engine_free. */
+
+static void *worker_main(void *arg);
+
+/* Under e->lock: is every worker inside a record it began in an earlier
+ * dispatch round? Then a callback is slow (or blocked) and a waiting lane
+ * gets a worker of its own. A burst of records in one round (1,000
+ * initial loads) is left to the workers there are: their callbacks are
+ * quick, and a thread per config would cost memory for nothing. */
+static int all_stuck(const hc_engine *e)
+{
+    for (size_t i = 0; i < e->nworkers; i++)
+        if (e->worker_round[i] == 0 || e->worker_round[i] >= e->round)
+            return 0;
+    return 1;
+}
+
+/* Under e->lock. */
+static void lane_push(hc_engine *e, hc__record *r)
+{
+    hc__config *c = r->config;
+    r->next = NULL;
+    if (c->lane_tail)
+        c->lane_tail->next = r;
+    else
+        c->lane_head = r;
+    c->lane_tail = r;
+    if (c->lane_state != HC__LANE_IDLE)
+        return; /* queued, or a worker is draining it: it sees r */
+    c->lane_state = HC__LANE_READY;
+    c->ready_next = NULL;
+    if (e->ready_tail)
+        e->ready_tail->ready_next = c;
+    else
+        e->ready_head = c;
+    e->ready_tail = c;
+    if (e->idle_workers > 0) {
+        pthread_cond_signal(&e->pool_cond);
+    } else if (e->nworkers < HC__MAX_WORKERS && all_stuck(e)) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        e->worker_round[e->nworkers] = 0;
+        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main,
+                           &e->worker_slot[e->nworkers]) == 0)
+            e->nworkers++;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    hc_engine **slot = arg, *e = *slot;
+    size_t me = (size_t)(slot - e->worker_slot);
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        hc__config *c;
+        while (!e->ready_head && !e->pool_stop) {
+            e->idle_workers++;
+            pthread_cond_wait(&e->pool_cond, &e->lock);
+            e->idle_workers--;
+        }
+        if (!e->ready_head)
+            break; /* stopping, and every lane is drained */
+        c = e->ready_head;
+        e->ready_head = c->ready_next;
+        if (!e->ready_head)
+            e->ready_tail = NULL;
+        c->lane_state = HC__LANE_DRAINING;
+        while (c->lane_head) {
+            hc__record *r = c->lane_head;
+            c->lane_head = r->next;
+            if (!c->lane_head)
+                c->lane_tail = NULL;
+            e->worker_round[me] = e->round;
+            deliver_record_locked(e, r);
+            e->worker_round[me] = 0;
+        }
+        c->lane_state = HC__LANE_IDLE;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* Joins the delivery workers once they drained every lane. Not under
+ * e->lock. */
+static void pool_stop(hc_engine *e)
+{
+    size_t n;
+    pthread_mutex_lock(&e->lock);
+    e->pool_stop = 1;
+    pthread_cond_broadcast(&e->pool_cond);
+    n = e->nworkers;
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(e->workers[i], NULL);
+    pthread_mutex_lock(&e->lock);
+    e->nworkers = 0;
+    e->pool_stop = 0;
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* Delivers the queue (or, with the monitor running, hands it to the
+ * lanes); called without e->lock. Returns callbacks run here. */
 static int deliver(hc_engine *e)
 {
     int calls = 0;
     pthread_mutex_lock(&e->lock);
     while (e->qhead) {
         hc__record *r = e->qhead;
-        hc__config *c = r->config;
-        sub_copy local[8], *subs = local;
-        size_t nsubs = 0, cap = 8;
-
         e->qhead = r->next;
         if (!e->qhead)
             e->qtail = NULL;
         e->qlen--;
-        if (!c->dead && !r->is_error) {
-            for (hc__sub *s = c->subs; s; s = s->next) {
-                if (r->only_sub ? s->id != r->only_sub : s->id >= r->max_sub)
-                    continue;
-                if (nsubs == cap) {
-                    sub_copy *ns = malloc(cap * 2 * sizeof *ns);
-                    if (!ns)
-                        break;
-                    memcpy(ns, subs, nsubs * sizeof *ns);
-                    if (subs != local)
-                        free(subs);
-                    subs = ns;
-                    cap *= 2;
-                }
-                subs[nsubs].id = s->id;
-                subs[nsubs].cb = s->cb;
-                subs[nsubs].ud = s->user_data;
-                nsubs++;
-            }
-        }
-        e->delivering = 1;
-        e->deliver_thread = pthread_self();
-        pthread_mutex_unlock(&e->lock);
-
-        if (r->is_error) {
-            hc_error_record er;
-            er.path = c->path;
-            er.error = &r->error;
-            er.live_version = r->live_version;
-            er.trigger = r->rec.trigger;
-            call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
-            calls++;
-        } else {
-            int failed = 0;
-            for (size_t i = 0; i < nsubs; i++) {
-                int ok, rc;
-                pthread_mutex_lock(&e->lock);
-                ok = subscribed(c, subs[i].id);
-                pthread_mutex_unlock(&e->lock);
-                if (!ok)
-                    continue;
-                rc = subs[i].cb(&r->rec, subs[i].ud);
-                calls++;
-                if (rc != 0) {
-                    subscriber_failed(e, c, r, subs[i].id, rc);
-                    failed = 1;
-                }
-            }
-            /* A revert that fails too is kept: reverting it would only
-             * go round in circles. */
-            if (failed && c->on_failure == HC_ON_FAILURE_REVERT &&
-                r->rec.old_version && r->rec.trigger != HC_TRIGGER_REVERT)
-                hc__apply_revert(e, c, &r->rec);
-        }
-        if (subs != local)
-            free(subs);
-        record_free(r);
-
-        pthread_mutex_lock(&e->lock);
-        e->delivering = 0;
-        e->deliver_seq++;
-        hc__config_unref(e, c);
-        pthread_cond_broadcast(&e->cond);
+        if (e->started)
+            lane_push(e, r);
+        else
+            calls += deliver_record_locked(e, r);
     }
     e->in_run = 0;
     pthread_mutex_unlock(&e->lock);
     return calls;
 }
 
-/* Under e->lock: a caller on another thread waits for the callback in
+/* Under e->lock: a caller on another thread waits for c's callback in
  * progress, so that after hc_unwatch/hc_unsubscribe none runs. */
-static void wait_delivery(hc_engine *e)
+static void wait_delivery(hc_engine *e, hc__config *c)
 {
-    uint64_t seq = e->deliver_seq;
-    if (!e->delivering || pthread_equal(e->deliver_thread, pthread_self()))
-        return;
-    while (e->delivering && e->deliver_seq == seq)
+    while (c->cb_running && !pthread_equal(c->cb_thread, pthread_self()))
         pthread_cond_wait(&e->cond, &e->lock);
 }
 
@@ -610,6 +774,7 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_lock(&e->lock);
     e->runner = pthread_self();
     e->in_run = 1;
+    e->round++;
     pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
@@ -690,6 +855,7 @@ int hc_engine_stop(hc_engine *e)
     atomic_store(&e->stop, 1);
     hc__wake(e);
     pthread_join(t, NULL);
+    pool_stop(e);
     pthread_mutex_lock(&e->lock);
     atomic_store(&e->stop, 0);
     e->started = 0;
@@ -767,6 +933,9 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
     atomic_init(&e->overflow_pending, 0);
     atomic_init(&e->refuse_watches, 0);
     e->next_sub_id = 1;
+    e->round = 1;
+    for (size_t i = 0; i < HC__MAX_WORKERS; i++)
+        e->worker_slot[i] = e;
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e);
         return NULL;
@@ -776,7 +945,14 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
         free(e);
         return NULL;
     }
+    if (pthread_cond_init(&e->pool_cond, NULL) != 0) {
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return NULL;
+    }
     if (hc__store_open(&e->store, &e->opts) != 0) {
+        pthread_cond_destroy(&e->pool_cond);
         pthread_cond_destroy(&e->cond);
         pthread_mutex_destroy(&e->lock);
         free(e);
@@ -803,7 +979,7 @@ void hc_engine_free(hc_engine *e)
     if (!e)
         return;
     pthread_mutex_lock(&e->lock);
-    if (e->delivering && pthread_equal(e->deliver_thread, pthread_self())) {
+    if (in_callback == e) {
         fprintf(stderr, "hotconf: hc_engine_free called from an engine "
                         "callback; aborting\n");
         abort();
@@ -813,6 +989,7 @@ void hc_engine_free(hc_engine *e)
         atomic_store(&e->stop, 1);
         hc__wake(e);
         pthread_join(e->thread, NULL);
+        pool_stop(e);
         e->started = 0;
     }
     /* From here on we are alone. */
@@ -836,9 +1013,15 @@ void hc_engine_free(hc_engine *e)
     if (e->tfd >= 0)
         close(e->tfd);
     hc__store_close(&e->store);
+    while (e->esubs) {
+        hc__esub *x = e->esubs;
+        e->esubs = x->next;
+        free(x);
+    }
     free(e->all);
     free(e->timed);
     free(e->work);
+    pthread_cond_destroy(&e->pool_cond);
     pthread_cond_destroy(&e->cond);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -1029,7 +1212,15 @@ int hc_unwatch(hc_engine *e, const char *path)
         return rc;
     }
     kill_locked(e, c);
-    wait_delivery(e);
+    if (e->esubs) {
+        hc__record *r = calloc(1, sizeof *r);
+        if (r) {
+            r->config = c;
+            r->is_removal = 1;
+            hc__enqueue(e, r);
+        }
+    }
+    wait_delivery(e, c);
     pthread_mutex_unlock(&e->lock);
     return 0;
 }
@@ -1089,15 +1280,48 @@ int hc_unsubscribe(hc_engine *e, int id)
                 hc__sub *s = *pp;
                 *pp = s->next;
                 free(s);
-                wait_delivery(e);
+                wait_delivery(e, e->all[i]);
                 pthread_mutex_unlock(&e->lock);
                 return 0;
             }
         }
     }
+    for (hc__esub **xp = &e->esubs; *xp; xp = &(*xp)->next) {
+        if ((*xp)->id == id) {
+            hc__esub *x = *xp;
+            *xp = x->next;
+            free(x);
+            /* None of its calls runs after this returns (but ours). */
+            while (e->cb_active > (in_callback == e ? 1 : 0))
+                pthread_cond_wait(&e->cond, &e->lock);
+            pthread_mutex_unlock(&e->lock);
+            return 0;
+        }
+    }
     fail_locked(e, HC_ENOTWATCHED, "no subscriber %d", id);
     pthread_mutex_unlock(&e->lock);
     return HC_ENOTWATCHED;
+}
+
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data)
+{
+    hc__esub *x, **xp;
+    int id;
+    if (!e || !cb)
+        return e ? hc__engine_fail(e, HC_EINVAL, "no callback") : HC_EINVAL;
+    if (!(x = calloc(1, sizeof *x)))
+        return hc__engine_fail(e, HC_ENOMEM, "out of memory");
+    pthread_mutex_lock(&e->lock);
+    id = x->id = e->next_sub_id++;
+    if (e->next_sub_id <= 0)
+        e->next_sub_id = 1;
+    x->cb = cb;
+    x->user_data = user_data;
+    for (xp = &e->esubs; *xp; xp = &(*xp)->next)
+        ;
+    *xp = x;
+    pthread_mutex_unlock(&e->lock);
+    return id;
 }
 
 int hc__subscriber_count(hc_engine *e, const char *path)

@@ -28,6 +28,7 @@
 #define HC__DEFAULT_HISTORY   10
 #define HC__MAX_HISTORY       100000
 #define HC__MAX_SYMLINK_HOPS  40
+#define HC__MAX_WORKERS       64 /* delivery workers (slow subscribers) */
 
 typedef struct hc__config hc__config;
 typedef struct hc__dirwatch hc__dirwatch;
@@ -239,6 +240,7 @@ struct hc__config {
     int missing_reported;
     hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
     void *store_cfg;      /* the history store's handle for this config */
+    void *source_slot;    /* the source\'s own per-config state */
     int depth;            /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
@@ -261,19 +263,34 @@ struct hc__config {
     off_t poll_size;
     int64_t poll_mtime, poll_ctime;
 
+    /* delivery (under e->lock) */
+    int cb_running; /* a callback of c runs on cb_thread */
+    pthread_t cb_thread;
+    struct hc__record *lane_head, *lane_tail; /* waiting for a worker */
+    enum { HC__LANE_IDLE, HC__LANE_READY, HC__LANE_DRAINING } lane_state;
+    hc__config *ready_next;
+
     /* dispatcher scratch, one batch (under e->lock) */
     int pend;
     hc_trigger pend_trigger;
     int64_t pend_detect;
 };
 
+typedef struct hc__esub {
+    struct hc__esub *next;
+    int id;
+    hc_event_cb cb;
+    void *user_data;
+} hc__esub;
+
 /* ---- queued notifications ------------------------------------------------ */
 typedef struct hc__record {
     struct hc__record *next;
     hc__config *config; /* holds a ref */
     int is_error;
-    int only_sub; /* deliver to this subscriber id only (0: all) */
-    int max_sub;  /* else to ids below this: those subscribed before */
+    int is_removal; /* the config was unwatched: engine-wide events only */
+    int only_sub;   /* deliver to this subscriber id only (0: all) */
+    int max_sub;    /* else to ids below this: those subscribed before */
     hc_change_record rec;
     json_t *old_doc, *new_doc;
     hc_changeset *changes;
@@ -321,10 +338,19 @@ struct hc_engine {
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    int delivering;
-    pthread_t deliver_thread;
-    uint64_t deliver_seq;
+    /* delivery lanes (engine.c; under e->lock) */
+    hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
+    pthread_cond_t pool_cond;            /* a lane is ready, or stop */
+    pthread_t workers[HC__MAX_WORKERS];
+    hc_engine *worker_slot[HC__MAX_WORKERS]; /* thread arg: index by address */
+    uint64_t worker_round[HC__MAX_WORKERS];  /* round its record began, 0 */
+    uint64_t round;                          /* dispatch rounds run */
+    size_t nworkers;
+    int idle_workers;
+    int pool_stop;
     int next_sub_id;
+    struct hc__esub *esubs; /* engine-wide subscribers (hc_engine_subscribe) */
+    int cb_active;          /* callbacks running, on any thread */
 
     hc_error last_error;
     hc__counters total;
@@ -340,6 +366,7 @@ struct hc_engine {
 int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
 hc_engine *hc__engine_new(const hc_engine_options *opts);
 /* engine.c */
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
 /* Sets the per-call error target of this thread (api.c); returns the old. */
 hc_error *hc__call_error_swap(hc_error *err);
 /* Records an API error on e (and returns code). */

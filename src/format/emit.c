@@ -80,7 +80,8 @@ char *hc_dump_ex(const json_t *doc, hc_format format,
         return NULL;
     }
     switch (format) {
-    case HC_FORMAT_JSON: return hc__dump_json(doc, err);
+    case HC_FORMAT_JSON:
+    case HC_FORMAT_JSONC: return hc__dump_json(doc, err);
     case HC_FORMAT_YAML: return hc__dump_yaml(doc, err);
     case HC_FORMAT_INI: return hc__dump_ini(doc, err);
     case HC_FORMAT_ENV:

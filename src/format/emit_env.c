@@ -108,6 +108,15 @@ char *hc__dump_env(const json_t *doc, hc_error *err)
                               key);
                 goto fail;
             }
+            if (memmem(json_string_value(v), json_string_length(v),
+                       "\xEF\xBB\xBF", 3)) {
+                /* the parser takes a BOM only at the start of the file */
+                hc__error_set(err, HC_EFORMAT, NULL, 0, 0, 0,
+                              "the string at '%s' holds U+FEFF (a byte "
+                              "order mark), which .env refuses",
+                              key);
+                goto fail;
+            }
             break;
         case JSON_INTEGER:
         case JSON_REAL:

@@ -26,6 +26,10 @@ static const char *path_of(char *buf, size_t size, const char *key,
     return buf;
 }
 
+#define BOM "\xEF\xBB\xBF"
+/* the INI parser reads a BOM only at the start of the file */
+#define BOM_WHY "it holds U+FEFF (a byte order mark), which INI refuses"
+
 /* Why text cannot be a name (a key when !section) or NULL when it can. */
 static const char *bad_name(const char *s, size_t n, int section)
 {
@@ -35,6 +39,8 @@ static const char *bad_name(const char *s, size_t n, int section)
         return "it starts or ends with whitespace, which INI trims";
     if (!section && (s[0] == '[' || s[0] == ';' || s[0] == '#'))
         return "it starts with '[', ';' or '#'";
+    if (memmem(s, n, BOM, 3))
+        return BOM_WHY;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' || s[i] == '\r')
             return "it holds a line break";
@@ -56,6 +62,8 @@ static const char *bad_value(const char *s, size_t n)
         return NULL;
     if (memchr(s, '\0', n))
         return "it holds a NUL byte";
+    if (memmem(s, n, BOM, 3))
+        return BOM_WHY;
     if (s[0] == ';')
         return "it starts with ';', which would read as a comment";
     while (start <= n) {
@@ -236,15 +244,6 @@ char *hc__dump_ini(const json_t *doc, hc_error *err)
     }
     if (!out.data)
         hc__sbuf_append(&out, "", 0);
-    if (out.len >= 3 && memcmp(out.data, "\xEF\xBB\xBF", 3) == 0) {
-        /* a first name starting with U+FEFF would be read as a BOM and
-         * dropped: a real BOM in front keeps it */
-        hc__sbuf lead = {0};
-        hc__sbuf_append(&lead, "\xEF\xBB\xBF", 3);
-        hc__sbuf_append(&lead, out.data, out.len);
-        hc__sbuf_free(&out);
-        out = lead;
-    }
     {
         char *s = hc__sbuf_take(&out);
         if (!s)

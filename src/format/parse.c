@@ -29,6 +29,8 @@ hc_format hc_format_from_name(const char *filename)
     base = base ? base + 1 : filename;
     if (ends_with(base, ".json"))
         return HC_FORMAT_JSON;
+    if (ends_with(base, ".jsonc"))
+        return HC_FORMAT_JSONC;
     if (ends_with(base, ".yaml") || ends_with(base, ".yml"))
         return HC_FORMAT_YAML;
     if (ends_with(base, ".ini") || ends_with(base, ".cfg") ||
@@ -48,6 +50,7 @@ const char *hc_format_name(hc_format format)
     case HC_FORMAT_YAML: return "yaml";
     case HC_FORMAT_INI: return "ini";
     case HC_FORMAT_ENV: return "env";
+    case HC_FORMAT_JSONC: return "jsonc";
     case HC_FORMAT_AUTO:
     default: return "auto";
     }
@@ -58,10 +61,11 @@ int hc_format_parse(const char *name, hc_format *out)
     static const struct {
         const char *name;
         hc_format format;
-    } names[] = {{"auto", HC_FORMAT_AUTO}, {"json", HC_FORMAT_JSON},
-                 {"yaml", HC_FORMAT_YAML}, {"yml", HC_FORMAT_YAML},
-                 {"ini", HC_FORMAT_INI},   {"env", HC_FORMAT_ENV},
-                 {".env", HC_FORMAT_ENV},  {"dotenv", HC_FORMAT_ENV}};
+    } names[] = {{"auto", HC_FORMAT_AUTO},  {"json", HC_FORMAT_JSON},
+                 {"yaml", HC_FORMAT_YAML},  {"yml", HC_FORMAT_YAML},
+                 {"ini", HC_FORMAT_INI},    {"env", HC_FORMAT_ENV},
+                 {".env", HC_FORMAT_ENV},   {"dotenv", HC_FORMAT_ENV},
+                 {"jsonc", HC_FORMAT_JSONC}};
     if (!name || !out)
         return HC_EINVAL;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -110,7 +114,8 @@ json_t *hc_parse(const char *buf, size_t len, hc_format format,
         if (format == HC_FORMAT_AUTO) {
             hc__error_set(err, HC_EFORMAT, source, 0, 0, 0,
                           "cannot tell the format from the file name; "
-                          "name it .json, .yaml, .ini or .env, or give "
+                          "name it .json, .jsonc, .yaml, .ini or .env, or "
+                          "give "
                           "the format explicitly");
             return NULL;
         }
@@ -131,7 +136,9 @@ json_t *hc_parse(const char *buf, size_t len, hc_format format,
         return NULL;
     }
     switch (format) {
-    case HC_FORMAT_JSON: return hc__parse_json(buf, len, source, opts, err);
+    case HC_FORMAT_JSON:
+        return hc__parse_json(buf, len, source, opts, opts->json_comments, err);
+    case HC_FORMAT_JSONC: return hc__parse_json(buf, len, source, opts, 1, err);
     case HC_FORMAT_YAML: return hc__parse_yaml(buf, len, source, opts, err);
     case HC_FORMAT_INI: return hc__parse_ini(buf, len, source, opts, err);
     case HC_FORMAT_ENV: return hc__parse_env(buf, len, source, opts, err);
@@ -141,6 +148,21 @@ json_t *hc_parse(const char *buf, size_t len, hc_format format,
     hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "unknown format %d",
                   (int)format);
     return NULL;
+}
+
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    return "a special file";
 }
 
 char *hc_read_file(const char *path, size_t max_size, size_t *len,
@@ -158,10 +180,23 @@ char *hc_read_file(const char *path, size_t max_size, size_t *len,
     }
     if (!max_size)
         max_size = HC_DEFAULT_MAX_SIZE;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO with no writer (or some devices) would
+     * otherwise block forever, freezing `hotconf check` or the watcher.
+     * Nothing but a regular file is read, so the flag never matters
+     * afterwards. O_NOCTTY: a terminal device never becomes ours. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        hc__error_set(err, errno == ENOENT ? HC_ENOENT : HC_EIO, path, 0, 0, 0,
-                      "cannot open: %s", strerror(errno));
+        int e = errno;
+        /* a socket cannot be opened at all (ENXIO): say what it is */
+        if (e != ENOENT && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            hc__error_set(err, HC_EIO, path, 0, 0, 0,
+                          "not a regular file (%s); only regular files are "
+                          "read",
+                          file_kind(st.st_mode));
+            return NULL;
+        }
+        hc__error_set(err, e == ENOENT ? HC_ENOENT : HC_EIO, path, 0, 0, 0,
+                      "cannot open: %s", strerror(e));
         return NULL;
     }
     if (fstat(fd, &st) != 0) {
@@ -170,12 +205,14 @@ char *hc_read_file(const char *path, size_t max_size, size_t *len,
         close(fd);
         return NULL;
     }
-    if (S_ISDIR(st.st_mode)) {
-        hc__error_set(err, HC_EIO, path, 0, 0, 0, "is a directory");
+    if (!S_ISREG(st.st_mode)) {
+        hc__error_set(err, HC_EIO, path, 0, 0, 0,
+                      "not a regular file (%s); only regular files are read",
+                      file_kind(st.st_mode));
         close(fd);
         return NULL;
     }
-    if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_size) {
+    if ((uintmax_t)st.st_size > max_size) {
         hc__error_set(err, HC_ELIMIT, path, 0, 0, 0,
                       "file of %jd bytes exceeds the size limit (max_size) "
                       "of %zu bytes",
@@ -183,9 +220,9 @@ char *hc_read_file(const char *path, size_t max_size, size_t *len,
         close(fd);
         return NULL;
     }
-    /* The size may change while we read (a writer racing us), and pipes
-     * have no size: read until EOF, bounded by max_size + 1. */
-    cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+    /* The size may change while we read (a writer racing us): read until
+     * EOF, bounded by max_size + 1. */
+    cap = (size_t)st.st_size + 1;
     for (;;) {
         ssize_t got;
         if (n + 1 >= cap || !buf) {

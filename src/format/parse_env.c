@@ -20,9 +20,10 @@
  *  - A line end inside quotes (LF, CRLF or CR) becomes "\n".
  *  - After a closing quote only blanks and a '#' comment may follow.
  *  - In unquoted and "..." values: $NAME ([A-Za-z_][A-Za-z0-9_]*),
- *    ${NAME} and ${NAME:-default} (default taken literally, used when NAME
- *    is unset or empty) expand to the last earlier value of NAME in this
- *    file, else the process environment (getenv), else "". A '$' followed
+ *    ${NAME} and ${NAME:-default} (used when NAME is unset or empty; the
+ *    default is literal text except for references in it, so
+ *    ${A:-${B:-x}} works as in shells) expand to the last earlier value of NAME
+ * in this file, else the process environment (getenv), else "". A '$' followed
  *    by anything else is literal, so "$(cmd)" is text: no command is ever
  *    run. A malformed "${" is an error. Expansion output counts against
  *    max_size (all values together), so nested references cannot blow up.
@@ -37,7 +38,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+
+#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
 
 typedef struct env_parser {
     const char *buf;
@@ -54,6 +58,7 @@ typedef struct env_parser {
     const char *nest;
     size_t nest_len;
     size_t produced; /* bytes of values stored so far */
+    int def_depth;   /* ${A:-${B:-...}} nesting being expanded */
     hc__sbuf val;
     char *ptr;
     size_t ptr_cap;
@@ -164,6 +169,39 @@ static int lookup(env_parser *p, const char *name, size_t nlen,
     return 1;
 }
 
+static int expand(env_parser *p, size_t end);
+
+/* The default text b[d, dend) of a ${NAME:-default}: literal, except that
+ * references in it expand (${A:-${B}} as in shells), nested at most
+ * max_depth deep. */
+static int expand_default(env_parser *p, size_t d, size_t dend, size_t at)
+{
+    size_t run = d;
+    if (p->def_depth >= p->lim.max_depth) {
+        env_error(p, HC_ELIMIT, at,
+                  "${...} defaults nested deeper than the limit (max_depth) "
+                  "of %d",
+                  p->lim.max_depth);
+        return -1;
+    }
+    p->def_depth++;
+    p->pos = d;
+    while (p->pos < dend) {
+        if (p->buf[p->pos] != '$') {
+            p->pos++;
+            continue;
+        }
+        if (append_checked(p, p->buf + run, p->pos - run, at) != 0 ||
+            expand(p, dend) != 0) {
+            p->def_depth--;
+            return -1;
+        }
+        run = p->pos;
+    }
+    p->def_depth--;
+    return append_checked(p, p->buf + run, dend - run, at);
+}
+
 /* Expands the reference at p->pos (a '$'), not reading at or past end. */
 static int expand(env_parser *p, size_t end)
 {
@@ -186,9 +224,18 @@ static int expand(env_parser *p, size_t end)
         set = lookup(p, b + name, q - name, &val, &vlen);
         if (q + 1 < end && b[q] == ':' && b[q + 1] == '-') {
             size_t d = q + 2;
+            int open = 0; /* "${" inside the default, not yet closed */
             q = d;
-            while (q < end && b[q] != '}' && !is_eol(b[q]) && b[q] != '"')
+            while (q < end && !is_eol(b[q]) && b[q] != '"') {
+                if (b[q] == '$' && q + 1 < end && b[q + 1] == '{') {
+                    open++;
+                    q += 2;
+                    continue;
+                }
+                if (b[q] == '}' && open-- == 0)
+                    break;
                 q++;
+            }
             def = b + d;
             dlen = q - d;
         }
@@ -200,8 +247,11 @@ static int expand(env_parser *p, size_t end)
         }
         p->pos = q + 1;
         if (def && (!set || vlen == 0)) {
-            val = def;
-            vlen = dlen;
+            size_t d = (size_t)(def - b);
+            if (expand_default(p, d, d + dlen, at) != 0)
+                return -1;
+            p->pos = q + 1;
+            return 0;
         }
         return append_checked(p, val, vlen, at);
     }
@@ -524,11 +574,39 @@ static int statement(env_parser *p)
     return store(p, key_off, klen, was_quoted, val_line, val_col);
 }
 
+/* Offset of the first BOM past the start that is not at the start of a
+ * line preceded only by blank and comment lines (an editor's header above
+ * a BOM, which YAML allows and so do we), or SIZE_MAX. */
+static size_t stray_bom(const char *buf, size_t len, size_t pos)
+{
+    int prefix = 1;
+    if (len < 3 || !memmem(buf + pos, len - pos, BOM, 3))
+        return SIZE_MAX;
+    while (pos < len) {
+        size_t eol = pos;
+        const char *s = buf + pos, *c, *b;
+        while (eol < len && !is_eol(buf[eol]))
+            eol++;
+        if (prefix && eol - pos >= 3 && memcmp(s, BOM, 3) == 0)
+            s += 3;
+        b = memmem(s, (size_t)(buf + eol - s), BOM, 3);
+        if (b)
+            return (size_t)(b - buf);
+        for (c = s; c < buf + eol && is_blank(*c); c++)
+            ;
+        if (c < buf + eol && *c != '#')
+            prefix = 0;
+        pos = eol < len ? eol + 1 : eol;
+    }
+    return SIZE_MAX;
+}
+
 json_t *hc__parse_env(const char *buf, size_t len, const char *source,
                       const hc_parse_options *opts, hc_error *err)
 {
     env_parser p;
     size_t bad;
+    int seen = 0; /* a statement was read */
 
     memset(&p, 0, sizeof p);
     p.buf = buf;
@@ -559,15 +637,29 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
         hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
         return NULL;
     }
+    {
+        size_t at = stray_bom(buf, len, p.bom);
+        if (at != SIZE_MAX) {
+            env_error(&p, HC_EPARSE, at,
+                      "byte order mark (U+FEFF) inside the text: only the "
+                      "start of the file may hold one");
+            json_decref(p.root);
+            json_decref(p.vars);
+            return NULL;
+        }
+    }
     while (p.pos < len) {
         char c;
+        if (!seen && p.pos > 0 && len - p.pos >= 3 &&
+            memcmp(buf + p.pos, BOM, 3) == 0)
+            p.pos += 3; /* after leading comments: see stray_bom */
         skip_blanks(&p);
         if (p.pos >= len)
             break;
         c = buf[p.pos];
         if (c == '#')
             skip_to_eol(&p);
-        else if (!is_eol(c) && statement(&p) != 0)
+        else if (!is_eol(c) && (seen = 1, statement(&p) != 0))
             goto fail;
         if (p.pos < len)
             eat_eol(&p);

@@ -18,14 +18,20 @@
  *    value (joined with "\n"). inih treats any indented line as a
  *    continuation; we follow Python's configparser and compare with the
  *    key's own indentation, so indented "key = value" blocks under a
- *    section work. Both agree whenever keys start in column 1. Blank and
- *    comment lines do not close the open key (as in inih).
+ *    section (.gitconfig) stay keys. An indented line at the key's depth
+ *    that is no "name = value" continues the value, as in inih. Both
+ *    agree whenever keys start in column 1. Blank and comment lines do
+ *    not close the open key (as in inih).
+ *  - A line that is only a name is an error, or, with
+ *    opts->ini_allow_no_value, that name with the value null.
  *  - Errors, where inih would go on: a section line without ']' (or with
  *    text after it other than a comment), an empty section or key name, a
  *    line that is none of the above, invalid UTF-8, and a section named
  *    like a top-level key ("a = 1" then "[a]": the document could hold
  *    only one of them, and silently dropping either loses data).
- *  - A UTF-8 BOM at the start, and LF, CRLF or lone CR line ends.
+ *  - A UTF-8 BOM at the start (or at the start of a line after only
+ *    comments), and LF, CRLF or lone CR line ends. A BOM anywhere else is
+ *    an error at its position.
  *  - Values are typed by hc__scalar_typed() unless opts->no_typing.
  */
 #include "internal.h"
@@ -35,10 +41,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
+
 typedef struct ini_parser {
     const char *buf;
     size_t len;
-    size_t bom; /* 3 when the input starts with a BOM, else 0 */
+    size_t bom;       /* 3 when the input starts with a BOM, else 0 */
+    int seen_content; /* a line other than blank or comment was read */
     const char *source;
     const hc_parse_options *opts;
     hc__limits lim;
@@ -195,21 +204,57 @@ static int section_line(ini_parser *p, const char *s, const char *e, int line,
     return 0;
 }
 
+/* The '=' or ':' that splits "name = value" in [s, e), or NULL (none
+ * before an inline comment). */
+static const char *find_sep(const char *s, const char *e)
+{
+    for (const char *c = s; c < e; c++) {
+        if (*c == '=' || *c == ':')
+            return c;
+        if (*c == ';' && c > s && is_blank(c[-1]))
+            return NULL;
+    }
+    return NULL;
+}
+
+/* A line that is only a name ("skip-external-locking" in my.cnf): null
+ * with ini_allow_no_value, else an error naming that option. */
+static int name_only_line(ini_parser *p, const char *s, const char *e, int line,
+                          size_t line_start)
+{
+    const char *name_end = rtrim(s, find_inline_comment(s, e, 0));
+    json_t *v;
+    if (!p->opts->ini_allow_no_value) {
+        ini_error(p, HC_EPARSE, (size_t)(s - p->buf),
+                  "expected 'name = value', '[section]' or a comment (a "
+                  "name without a value needs the parse option "
+                  "ini_allow_no_value, or --ini-allow-no-value)");
+        return -1;
+    }
+    v = json_null();
+    if (json_object_setn_new(p->target, s, (size_t)(name_end - s), v) != 0) {
+        ini_error(p, HC_ENOMEM, (size_t)(s - p->buf), "out of memory");
+        return -1;
+    }
+    if (p->opts->positions) {
+        hc__pointer_push(&p->ptr, &p->ptr_cap, p->sect_ptr_len, s,
+                         (size_t)(name_end - s));
+        if (hc__posmap_add(p->opts->positions, p->ptr, line,
+                           (int)((size_t)(s - p->buf) - line_start) + 1) != 0) {
+            ini_error(p, HC_ENOMEM, (size_t)(s - p->buf), "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* "name = value" or "name: value" at s, line content up to e. */
 static int key_line(ini_parser *p, const char *s, const char *e, int line,
                     size_t line_start, size_t indent)
 {
-    const char *sep = s, *name_end, *v, *v_end;
-    while (sep < e && *sep != '=' && *sep != ':') {
-        if (*sep == ';' && sep > s && is_blank(sep[-1]))
-            break;
-        sep++;
-    }
-    if (sep >= e || (*sep != '=' && *sep != ':')) {
-        ini_error(p, HC_EPARSE, (size_t)(s - p->buf),
-                  "expected 'name = value', '[section]' or a comment");
-        return -1;
-    }
+    const char *sep = find_sep(s, e), *name_end, *v, *v_end;
+    if (!sep)
+        return name_only_line(p, s, e, line, line_start);
     name_end = rtrim(s, sep);
     if (name_end == s) {
         ini_error(p, HC_EPARSE, (size_t)(sep - p->buf),
@@ -273,14 +318,37 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
                     ? 2
                     : 1;
         line++;
-        s = ltrim(buf + pos, buf + eol);
+        s = buf + pos;
+        /* a BOM after leading comments (an editor's header line added
+         * above it) is skipped, as YAML allows; anywhere else it would
+         * hide inside a name or value */
+        if (!p.seen_content && pos > 0 && eol - pos >= 3 &&
+            memcmp(s, BOM, 3) == 0)
+            s += 3;
+        {
+            const char *b = memmem(s, (size_t)(buf + eol - s), BOM, 3);
+            if (b) {
+                ini_error(&p, HC_EPARSE, (size_t)(b - buf),
+                          "byte order mark (U+FEFF) inside the text: only "
+                          "the start of the file may hold one");
+                goto fail;
+            }
+        }
+        s = ltrim(s, buf + eol);
         e = rtrim(s, buf + eol);
         pos = next;
         if (s == e || *s == ';' || *s == '#')
             continue;
+        p.seen_content = 1;
         {
             size_t indent = (size_t)(s - buf) - line_start;
-            if (p.key_open && indent > p.key_indent) {
+            /* inih's rule: an indented line after a key continues it. We
+             * keep an indented "name = value" at the key's own depth a key
+             * of its own (see the README), so only a line that could not
+             * be one continues there. */
+            if (p.key_open && (indent > p.key_indent ||
+                               (indent > 0 && *s != '[' && !find_sep(s, e) &&
+                                !opts->ini_allow_no_value))) {
                 const char *c_end = rtrim(s, find_inline_comment(s, e, 1));
                 hc__sbuf_putc(&p.val, '\n');
                 hc__sbuf_append(&p.val, s, (size_t)(c_end - s));

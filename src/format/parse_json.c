@@ -241,30 +241,168 @@ static void scan_positions(const char *buf, size_t len, hc_posmap *map)
     free(s.ptr);
 }
 
+/* ---- JSONC ---------------------------------------------------------------
+ * JSON with // and block comments and trailing commas (VS Code's dialect).
+ * jansson reads strict JSON only, so a copy of the text has every comment
+ * byte and every trailing comma replaced by a space (line breaks kept):
+ * byte offsets and lines stay those of the original, and the strict parser
+ * and the position scan run unchanged on the copy. */
+
+/* Offset just past the string starting at buf[i] (the opening quote). */
+static size_t skip_string(const char *buf, size_t len, size_t i)
+{
+    for (i++; i < len && buf[i] != '"'; i++)
+        if (buf[i] == '\\')
+            i++;
+    return i < len ? i + 1 : len;
+}
+
+/* Offset of the first comment outside strings, or SIZE_MAX. */
+static size_t find_comment(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '"')
+            i = skip_string(buf, len, i) - 1;
+        else if (buf[i] == '/' && i + 1 < len &&
+                 (buf[i + 1] == '/' || buf[i + 1] == '*'))
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* The blanked copy (malloc'd, len bytes), or NULL with err filled: an
+ * unterminated block comment is an error at its opening. */
+static char *jsonc_blank(const char *buf, size_t len, const char *source,
+                         hc_error *err)
+{
+    char *out = malloc(len ? len : 1);
+    size_t last_comma = SIZE_MAX; /* a ',' seen with only blanks after it */
+    char prev = 0; /* the last significant character outside comments */
+    if (!out) {
+        hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(out, buf, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = out[i];
+        if (c == '"') {
+            i = skip_string(out, len, i) - 1;
+            last_comma = SIZE_MAX;
+            prev = c;
+        } else if (c == '/' && i + 1 < len && out[i + 1] == '/') {
+            while (i < len && out[i] != '\n' && out[i] != '\r')
+                out[i++] = ' ';
+            i--;
+        } else if (c == '/' && i + 1 < len && out[i + 1] == '*') {
+            size_t start = i;
+            out[i++] = ' ';
+            out[i++] = ' ';
+            while (i + 1 < len && !(out[i] == '*' && out[i + 1] == '/')) {
+                if (out[i] != '\n' && out[i] != '\r')
+                    out[i] = ' ';
+                i++;
+            }
+            if (i + 1 >= len) {
+                hc__error_at(err, HC_EPARSE, source, buf, len, start,
+                             "unterminated comment (opened here)");
+                free(out);
+                return NULL;
+            }
+            out[i++] = ' ';
+            out[i] = ' ';
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            /* only a comma after a value may trail: "[,]" and "[1,,]"
+             * stay errors */
+            if ((c == ']' || c == '}') && last_comma != SIZE_MAX)
+                out[last_comma] = ' ';
+            last_comma = (c == ',' && prev != ',' && prev != '[' &&
+                          prev != '{' && prev != ':' && prev != 0)
+                             ? i
+                             : SIZE_MAX;
+            prev = c;
+        }
+    }
+    return out;
+}
+
+/* jansson counts columns in characters (UTF-8 lead bytes) up to its
+ * position; count the same in the original text, so that a comment with
+ * non-ASCII text before the error on its line does not shift it. */
+static int char_column(const char *buf, size_t pos)
+{
+    size_t ls = pos;
+    int col = 0;
+    while (ls > 0 && buf[ls - 1] != '\n' && buf[ls - 1] != '\r')
+        ls--;
+    for (size_t i = ls; i < pos; i++)
+        if (((unsigned char)buf[i] & 0xC0) != 0x80)
+            col++;
+    return col;
+}
+
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
-                       const hc_parse_options *opts, hc_error *err)
+                       const hc_parse_options *opts, int jsonc, hc_error *err)
 {
     hc__limits lim = hc__limits_from(opts);
     json_error_t jerr;
     json_t *doc;
+    const char *orig = buf;
+    char *blanked = NULL;
+    size_t bom = 0;
 
+    /* A UTF-8 BOM at the start is skipped (RFC 8259 lets a parser ignore
+     * it), as for INI and .env; columns on line 1 do not count it. */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        bom = 3;
+        buf += 3;
+        len -= 3;
+        orig = buf;
+    }
+    if (jsonc) {
+        blanked = jsonc_blank(buf, len, source, err);
+        if (!blanked)
+            return NULL;
+        buf = blanked;
+    }
     doc = json_loadb(buf, len,
                      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
                      &jerr);
     if (!doc) {
+        size_t at = jerr.position > 0 ? (size_t)jerr.position : 0;
+        size_t comment = jsonc ? SIZE_MAX : find_comment(buf, len);
+        if (comment != SIZE_MAX && comment < at) {
+            /* the first error jansson met is (at or after) a comment */
+            hc__error_at(err, HC_EPARSE, source, buf, len, comment,
+                         "comments are not allowed in strict JSON; read the "
+                         "file as JSONC (--format jsonc, the .jsonc "
+                         "extension, or the parse option json_comments)");
+            if (err)
+                err->position += bom;
+            return NULL;
+        }
+        if (jsonc && json_error_code(&jerr) != json_error_stack_overflow) {
+            hc__error_set(err, HC_EPARSE, source, jerr.line > 0 ? jerr.line : 1,
+                          at ? char_column(orig, at) : 1, at + bom, "%s",
+                          jerr.text);
+            free(blanked);
+            return NULL;
+        }
+
         if (json_error_code(&jerr) == json_error_stack_overflow) {
-            size_t at = find_too_deep(buf, len, lim.max_depth);
+            size_t deep = find_too_deep(buf, len, lim.max_depth);
             hc__error_at(err, HC_ELIMIT, source, buf, len,
-                         at == SIZE_MAX ? 0 : at,
+                         deep == SIZE_MAX ? 0 : deep,
                          "nesting depth exceeds the limit (max_depth) of %d",
                          lim.max_depth);
+            if (err)
+                err->position += bom;
+            free(blanked);
             return NULL;
         }
         /* jansson's line/column are 1-based; its column counts characters.
          * An error at end of input has column 0 on some versions. */
         hc__error_set(err, HC_EPARSE, source, jerr.line > 0 ? jerr.line : 1,
-                      jerr.column > 0 ? jerr.column : 1,
-                      jerr.position > 0 ? (size_t)jerr.position : 0, "%s",
+                      jerr.column > 0 ? jerr.column : 1, at + bom, "%s",
                       jerr.text);
         return NULL;
     }
@@ -275,10 +413,14 @@ json_t *hc__parse_json(const char *buf, size_t len, const char *source,
             hc__error_at(err, HC_ELIMIT, source, buf, len, at,
                          "nesting depth exceeds the limit (max_depth) of %d",
                          lim.max_depth);
+            if (err)
+                err->position += bom;
+            free(blanked);
             return NULL;
         }
     }
     if (opts && opts->positions)
         scan_positions(buf, len, opts->positions);
+    free(blanked);
     return doc;
 }

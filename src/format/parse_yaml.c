@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
+
 static int eq(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
@@ -133,6 +135,7 @@ typedef struct frame {
     size_t ptr_len; /* length of this node's JSON pointer */
     size_t index;   /* sequences: index of the next element */
     int no_pos;     /* inside a << value: record no positions */
+    int flow;       /* opened by '[' or '{' (offset off) */
 } frame;
 
 typedef struct yparser {
@@ -148,8 +151,12 @@ typedef struct yparser {
     json_t *root;
     int docs;
     int failed;
-    int corrupt;     /* libfyaml gave garbage text (see text_from_source) */
-    size_t last_off; /* offset of the latest event with a mark */
+    hc_yaml_multi multi; /* opts->yaml_multi */
+    json_t *acc;         /* ARRAY/MERGE: the documents read so far */
+    size_t doc_index;    /* ARRAY: index of the document being read */
+    int depth_base;      /* ARRAY: 1, the outer array's nesting level */
+    int corrupt;         /* libfyaml gave garbage text (see text_from_source) */
+    size_t last_off;     /* offset of the latest event with a mark */
 
     anchor *anchors;
     size_t n_anchors, cap_anchors;
@@ -317,6 +324,11 @@ static size_t child_pointer(yparser *p)
     frame *f;
     if (!p->positions)
         return (size_t)-1;
+    if (p->depth == 0 && p->multi == HC_YAML_MULTI_ARRAY) {
+        char idx[24];
+        int n = snprintf(idx, sizeof idx, "%zu", p->doc_index);
+        return hc__pointer_push(&p->ptr, &p->ptr_cap, 0, idx, (size_t)n);
+    }
     if (p->depth == 0)
         return 0;
     f = &p->stack[p->depth - 1];
@@ -618,7 +630,8 @@ static json_t *scalar_value(yparser *p, struct fy_event *ev, const char *s,
     switch (tk) {
     case TAG_NONE:
     case TAG_IGNORED:
-        kind = style == FYSS_PLAIN ? hc__yaml_resolve_plain(s, n, &v) : HC__SC_STR;
+        kind =
+            style == FYSS_PLAIN ? hc__yaml_resolve_plain(s, n, &v) : HC__SC_STR;
         break;
     case TAG_NONSPEC:
     case TAG_STR:
@@ -907,6 +920,21 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         off = back_over(p, off, '\'');
     else if (style == FYSS_DOUBLE_QUOTED)
         off = back_over(p, off, '"');
+    if (style == FYSS_PLAIN && memmem(s, n, BOM, 3)) {
+        /* YAML 1.2 allows a BOM inside quoted scalars only (for JSON
+         * compatibility); a plain one is an editor's stray byte that
+         * would make "version" unreachable as a key */
+        const struct fy_mark *a = fy_token_start_mark(ev->scalar.value);
+        const struct fy_mark *b = fy_token_end_mark(ev->scalar.value);
+        const char *at = NULL;
+        if (a && b && a->input_pos <= b->input_pos && b->input_pos <= p->len)
+            at = memmem(p->buf + a->input_pos, b->input_pos - a->input_pos, BOM,
+                        3);
+        fail_at(p, HC_EPARSE, at ? (size_t)(at - p->buf) : off,
+                "byte order mark (U+FEFF) inside a plain scalar: a BOM may "
+                "only start the file or a document, before its comments");
+        return;
+    }
     if (ev->scalar.anchor && !(aname = anchor_name(p, ev->scalar.anchor)))
         return;
     if (f && f->is_map && f->want_key) {
@@ -1038,7 +1066,7 @@ static void on_start(yparser *p, struct fy_event *ev, int is_map)
                 "a %s cannot be a mapping key: keys must be scalars", what);
         return;
     }
-    if (p->depth >= p->lim.max_depth) {
+    if (p->depth + p->depth_base >= p->lim.max_depth) {
         fail_at(p, HC_ELIMIT, off,
                 "nesting depth exceeds the limit (max_depth) of %d",
                 p->lim.max_depth);
@@ -1086,6 +1114,13 @@ static void on_start(yparser *p, struct fy_event *ev, int is_map)
     f->nodes = 1;
     f->height = 1;
     f->no_pos = no_pos;
+    {
+        struct fy_token *open = is_map ? ev->mapping_start.mapping_start
+                                       : ev->sequence_start.sequence_start;
+        enum fy_token_type tt = open ? fy_token_get_type(open) : FYTT_NONE;
+        f->flow =
+            tt == FYTT_FLOW_SEQUENCE_START || tt == FYTT_FLOW_MAPPING_START;
+    }
     f->ptr_len = ptr == (size_t)-1 ? 0 : ptr;
     if (anch)
         f->anchor = anchor_name(p, anch);
@@ -1180,10 +1215,36 @@ static void report_diag(yparser *p, struct fy_diag *diag)
             size_t n = strlen(de->msg);
             while (n && (de->msg[n - 1] == '\n' || de->msg[n - 1] == ' '))
                 n--;
-            fail_at(p, HC_EPARSE,
-                    de->line > 0 ? char_pos_to_off(p, de->line, de->column)
-                                 : p->last_off,
-                    "%.*s", (int)n, de->msg);
+            size_t at = de->line > 0 ? char_pos_to_off(p, de->line, de->column)
+                                     : p->last_off;
+            /* libfyaml finds an unclosed '[' or '{' where the text stops
+             * fitting, lines later: point at the bracket, and say where the
+             * problem showed */
+            for (int d = 0; d < p->depth; d++) {
+                /* the outermost: the flow context began there */
+                const frame *f = &p->stack[d];
+                int line, col, oline, ocol;
+                if (!f->flow || f->off >= at)
+                    continue;
+                hc__line_col(p->buf, p->len, at, &line, &col);
+                hc__line_col(p->buf, p->len, f->off, &oline, &ocol);
+                if (oline == line)
+                    break;
+                if (memmem(de->msg, n, "without a closing", 17))
+                    fail_at(p, HC_EPARSE, f->off,
+                            "this flow %s is never closed (no '%c' before "
+                            "line %d, column %d)",
+                            f->is_map ? "mapping" : "sequence",
+                            f->is_map ? '}' : ']', line, col);
+                else
+                    fail_at(p, HC_EPARSE, at,
+                            "%.*s (inside the flow %s opened at line %d, "
+                            "column %d: is its '%c' missing?)",
+                            (int)n, de->msg, f->is_map ? "mapping" : "sequence",
+                            oline, ocol, f->is_map ? '}' : ']');
+                return;
+            }
+            fail_at(p, HC_EPARSE, at, "%.*s", (int)n, de->msg);
             return;
         }
     }
@@ -1211,9 +1272,66 @@ static void cleanup(yparser *p)
     }
     free(p->anchors);
     json_decref(p->anchor_index);
+    json_decref(p->acc);
     free(p->ptr);
     free(p->line_starts);
     free(p->sq);
+}
+
+#define SECOND_DOC                                                             \
+    "a second document starts here: hotconf reads one document per file "      \
+    "unless told how to combine them (the parse option yaml_multi, or "        \
+    "--yaml-multi array|merge)"
+
+/* Anchors belong to one document: an alias in the next one cannot see
+ * them. */
+static void forget_anchors(yparser *p)
+{
+    for (size_t i = 0; i < p->n_anchors; i++) {
+        free(p->anchors[i].name);
+        free(p->anchors[i].text);
+        json_decref(p->anchors[i].value);
+    }
+    p->n_anchors = 0;
+    if (p->anchor_index)
+        json_object_clear(p->anchor_index);
+}
+
+/* ARRAY/MERGE: folds the document just read into p->acc. Empty and null
+ * documents are skipped (a "---" left at the end of a manifest). */
+static void end_document(yparser *p)
+{
+    json_t *doc = p->root;
+    p->root = NULL;
+    forget_anchors(p);
+    if (!doc || json_is_null(doc)) {
+        json_decref(doc);
+        return;
+    }
+    if (p->multi == HC_YAML_MULTI_ARRAY) {
+        if (!p->acc) {
+            if (!(p->acc = json_array())) {
+                json_decref(doc);
+                fail_nomem(p);
+                return;
+            }
+            record(p, 0, 0);
+        }
+        if (json_array_append_new(p->acc, doc) != 0)
+            fail_nomem(p);
+        p->doc_index++;
+        return;
+    }
+    /* MERGE: objects merge recursively (jansson's update_recursive);
+     * anything else replaces what was there */
+    if (p->acc && json_is_object(p->acc) && json_is_object(doc)) {
+        if (json_object_update_recursive(p->acc, doc) != 0)
+            fail_nomem(p);
+        json_decref(doc);
+        return;
+    }
+    json_decref(p->acc);
+    p->acc = doc;
 }
 
 static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
@@ -1225,22 +1343,23 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
         if (second_doc) {
             /* an implicit second document has no mark of its own: report
              * at its first event */
-            fail_at(p, HC_EPARSE, event_off(p, ev),
-                    "a second document starts here: hotconf reads one "
-                    "document per file");
+            fail_at(p, HC_EPARSE, event_off(p, ev), SECOND_DOC);
             fy_parser_event_free(fyp, ev);
             break;
         }
         switch (ev->type) {
         case FYET_DOCUMENT_START:
-            if (p->docs++ == 0)
+            if (p->docs++ == 0 || p->multi != HC_YAML_MULTI_ERROR)
                 break;
             if (ev->document_start.document_start)
-                fail_at(p, HC_EPARSE, event_off(p, ev),
-                        "a second document starts here: hotconf reads one "
-                        "document per file");
+                fail_at(p, HC_EPARSE, event_off(p, ev), SECOND_DOC);
             else
                 second_doc = 1;
+            break;
+        case FYET_DOCUMENT_END:
+            (void)event_off(p, ev);
+            if (p->multi != HC_YAML_MULTI_ERROR)
+                end_document(p);
             break;
         case FYET_MAPPING_START: on_start(p, ev, 1); break;
         case FYET_SEQUENCE_START: on_start(p, ev, 0); break;
@@ -1251,7 +1370,6 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
         case FYET_NONE:
         case FYET_STREAM_START:
         case FYET_STREAM_END:
-        case FYET_DOCUMENT_END:
         default: (void)event_off(p, ev); break;
         }
         fy_parser_event_free(fyp, ev);
@@ -1259,17 +1377,94 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
     if (p->failed)
         return;
     if (second_doc)
-        fail_at(p, HC_EPARSE, p->last_off,
-                "a second document starts here: hotconf reads one document "
-                "per file");
+        fail_at(p, HC_EPARSE, p->last_off, SECOND_DOC);
     else if (fy_parser_get_stream_error(fyp) || fy_diag_got_error(diag))
         report_diag(p, diag);
     else if (p->depth)
         fail_at(p, HC_EPARSE, p->len, "unexpected end of input");
 }
 
-json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
-                       const hc_parse_options *opts, hc_error *err)
+/* ---- byte order marks -----------------------------------------------------
+ * YAML 1.2 (5.2, l-document-prefix) allows a BOM at the start of every
+ * document prefix: the stream's start, after a comment-only prefix (the
+ * "# yaml-language-server: ..." line an editor adds above a BOM), after a
+ * "..." document end, or before a "---". libfyaml skips only the first,
+ * and would read any other into the next key. Those BOMs are removed from
+ * a copy of the text; lines stay the same and, as for a BOM at the start,
+ * columns do not count them. Any other BOM outside quotes ends up in a
+ * plain scalar, which on_scalar refuses with its position. */
+
+static int is_marker(const char *s, const char *e, const char *m)
+{
+    return e - s >= 3 && memcmp(s, m, 3) == 0 &&
+           (e - s == 3 || s[3] == ' ' || s[3] == '\t');
+}
+
+/* The copy without prefix BOMs (malloc'd), or NULL when there is none to
+ * remove (or no memory: *nomem set). removed[] receives the offsets, in the
+ * copy, where BOMs were taken out. */
+static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
+                               size_t **removed, size_t *n_removed, int *nomem)
+{
+    char *out = NULL;
+    size_t o = 0, pos = 0, cap = 0;
+    int prefix = 1;
+    *n_removed = 0;
+    *removed = NULL;
+    if (len < 6 || !memmem(buf + 1, len - 1, BOM, 3))
+        return NULL;
+    while (pos < len) {
+        size_t eol = pos, next;
+        const char *s = buf + pos, *c;
+        int strip = 0;
+        while (eol < len && buf[eol] != '\n' && buf[eol] != '\r')
+            eol++;
+        next = eol < len ? eol + 1 : eol;
+        if (eol < len && buf[eol] == '\r' && next < len && buf[next] == '\n')
+            next++;
+        if (eol - pos >= 3 && memcmp(s, BOM, 3) == 0) {
+            s += 3;
+            strip = pos > 0 && (prefix || is_marker(s, buf + eol, "---"));
+        }
+        if (strip) {
+            size_t *nr =
+                *n_removed == cap
+                    ? realloc(*removed, (cap ? 2 * cap : 8) * sizeof **removed)
+                    : *removed;
+            if (!nr || (!out && !(out = malloc(len)))) {
+                *nomem = 1;
+                free(out);
+                free(nr ? nr : *removed);
+                *removed = NULL;
+                return NULL;
+            }
+            if (*n_removed == cap)
+                cap = cap ? 2 * cap : 8;
+            *removed = nr;
+            if (o == 0) {
+                memcpy(out, buf, pos);
+                o = pos;
+            }
+            (*removed)[(*n_removed)++] = o;
+        }
+        if (out) {
+            const char *from = strip ? s : buf + pos;
+            memcpy(out + o, from, (size_t)(buf + next - from));
+            o += (size_t)(buf + next - from);
+        }
+        /* blank and comment lines keep the prefix open; "..." reopens it */
+        for (c = s; c < buf + eol && (*c == ' ' || *c == '\t'); c++)
+            ;
+        if (c < buf + eol && *c != '#')
+            prefix = is_marker(s, buf + eol, "...");
+        pos = next;
+    }
+    *out_len = o;
+    return out;
+}
+
+static json_t *parse_text(const char *buf, size_t len, const char *source,
+                          const hc_parse_options *opts, hc_error *err)
 {
     yparser p;
     struct fy_diag_cfg dcfg;
@@ -1286,6 +1481,9 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
     p.err = err;
     p.lim = hc__limits_from(opts);
     p.positions = opts ? opts->positions : NULL;
+    p.multi = opts ? opts->yaml_multi : HC_YAML_MULTI_ERROR;
+    if (p.multi == HC_YAML_MULTI_ARRAY)
+        p.depth_base = 1;
 
     /* libfyaml silently drops some invalid bytes, so check first */
     if (!hc__utf8_valid(p.buf, len, &bad)) {
@@ -1332,6 +1530,19 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
 
     root = p.root;
     p.root = NULL;
+    if (p.multi != HC_YAML_MULTI_ERROR) {
+        /* every document was folded into acc at its end */
+        json_decref(root);
+        root = p.acc;
+        p.acc = NULL;
+        if (!root && !p.failed && p.multi == HC_YAML_MULTI_ARRAY) {
+            root = json_array(); /* no document: no element */
+            if (!root)
+                fail_nomem(&p);
+            else if (p.positions)
+                record(&p, 0, 0);
+        }
+    }
     if (p.failed) {
         json_decref(root);
         root = NULL;
@@ -1346,4 +1557,29 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
     }
     cleanup(&p);
     return root;
+}
+
+json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
+                       const hc_parse_options *opts, hc_error *err)
+{
+    size_t *removed = NULL, n_removed = 0, slen = 0;
+    int nomem = 0;
+    char *copy = strip_prefix_boms(buf ? buf : "", len, &slen, &removed,
+                                   &n_removed, &nomem);
+    json_t *doc;
+    if (nomem) {
+        hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
+        return NULL;
+    }
+    doc = copy ? parse_text(copy, slen, source, opts, err)
+               : parse_text(buf, len, source, opts, err);
+    if (!doc && err && copy) {
+        /* the byte offset is the original's: add back the BOMs before it */
+        size_t at = err->position;
+        for (size_t i = 0; i < n_removed && removed[i] <= at; i++)
+            err->position += 3;
+    }
+    free(copy);
+    free(removed);
+    return doc;
 }

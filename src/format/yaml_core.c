@@ -191,4 +191,3 @@ bool hc__yaml_plain_is_string(const char *s, size_t len)
     hc__yaml_scalar v;
     return hc__yaml_resolve_plain(s, len, &v) == HC__SC_STR;
 }
-
