@@ -66,7 +66,7 @@ static int on_event(void *data, const char *v, size_t len, int64_t rev)
         hc__log(f->engine, HC_LOG_WARN,
                 "%s: deleted in etcd at revision %lld; the live version "
                 "stays",
-                f->c->path, (long long)rev);
+                hc__config_id(f->c), (long long)rev);
     return atomic_load(&f->stop);
 }
 
@@ -86,7 +86,8 @@ static int reread(follower *f)
     hc_error err;
     hc_error_init(&err);
     if (hc__etcd_get(&f->t, &v, &len, &mod, &hdr, &err) != 0) {
-        hc__log(f->engine, HC_LOG_WARN, "%s: %s", f->c->path, err.text);
+        hc__log(f->engine, HC_LOG_WARN, "%s: %s", hc__config_id(f->c),
+                err.text);
         return -1;
     }
     if (v && mod >= f->next_rev - (f->loaded ? 0 : 1))
@@ -94,7 +95,7 @@ static int reread(follower *f)
                     f->loaded ? HC_TRIGGER_UPDATE : HC_TRIGGER_INITIAL);
     else if (!v && !f->loaded)
         hc__log(f->engine, HC_LOG_WARN, "%s: no such key in etcd yet",
-                f->c->path);
+                hc__config_id(f->c));
     free(v);
     f->loaded = 1;
     f->next_rev = hdr + 1;
@@ -126,12 +127,12 @@ static void *follow_main(void *arg)
         if (rc == HC__ETCD_COMPACTED) {
             hc__log(f->engine, HC_LOG_INFO,
                     "%s: revisions up to %lld were compacted; reading again",
-                    f->c->path, (long long)compact);
+                    hc__config_id(f->c), (long long)compact);
             need_read = 1;
             continue;
         }
         hc__log(f->engine, HC_LOG_WARN, "%s: %s; resuming from revision %lld",
-                f->c->path, err.text, (long long)f->next_rev);
+                hc__config_id(f->c), err.text, (long long)f->next_rev);
         hc__etcd_next_endpoint(&f->t);
         nap(f, backoff);
         backoff = backoff < 2000 ? backoff * 2 : 2000;
@@ -185,7 +186,7 @@ long long hc__etcd_live_revision(hc_engine *e, const char *id)
     long long rev = -1;
     pthread_mutex_lock(&followers_lock);
     for (follower *f = followers; f; f = f->next)
-        if (f->engine == e && strcmp(f->c->path, id) == 0)
+        if (f->engine == e && strcmp(hc__config_id(f->c), id) == 0)
             rev = atomic_load(&f->applied_rev);
     pthread_mutex_unlock(&followers_lock);
     return rev;
