@@ -1235,6 +1235,27 @@ HC_API int hc_http_has_server(void);
  * HC_ESYS / HC_ENOMEM with err filled. Thread-safe.
  */
 HC_API int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err);
+/* ---- etcd (built with HC_WITH_ETCD, libcurl) ---------------------------
+ * url names an etcd key: etcd://HOST:PORT[,HOST:PORT...]/KEY, spoken to
+ * through etcd's v3 JSON gateway; endpoints are tried in order. Both calls
+ * block (bounded by a 2 s connect and a 5 s request timeout per endpoint)
+ * and are thread-safe. Without HC_WITH_ETCD they return HC_ENOTSUP.
+ */
+
+/* Reads the key: *value (malloc'd, NUL-terminated, free()) is NULL and
+ * *mod_revision 0 when it does not exist. Returns 0, HC_EINVAL (not an
+ * etcd name) or HC_EIO (err says which endpoint failed how). */
+HC_API int hc_etcd_read(const char *url, char **value, size_t *len,
+                        int64_t *mod_revision, hc_error *err);
+
+/* Writes value to the key. expect_mod_revision >= 0: compare-and-swap,
+ * written only if the key's mod_revision is still that (0: the key must
+ * not exist); < 0: unconditionally. *revision (may be NULL) receives the
+ * revision written. Returns 0; HC_ESTATE when someone else wrote first
+ * (err names the mod_revision found); HC_EINVAL; HC_EIO. */
+HC_API int hc_etcd_write(const char *url, const char *value, size_t len,
+                         int64_t expect_mod_revision, int64_t *revision,
+                         hc_error *err);
 
 #ifdef __cplusplus
 }

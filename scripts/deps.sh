@@ -11,9 +11,10 @@ set -eu
 # pkg-config module : Debian package
 LIBS="jansson:libjansson-dev libfyaml:libfyaml-dev libpcre2-8:libpcre2-dev
 libxxhash:libxxhash-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev
-libsystemd:libsystemd-dev"
+libsystemd:libsystemd-dev libcurl:libcurl4-openssl-dev"
 # command : Debian package
-TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config"
+TOOLS="cmake:cmake cc:gcc make:make pkg-config:pkg-config etcd:etcd-server
+etcdctl:etcd-client"
 OPTIONAL_TOOLS="clang:clang cppcheck:cppcheck clang-format:clang-format mandoc:mandoc"
 
 # the dashboard (src/http/): libmicrohttpd; its tests (with --optional, as

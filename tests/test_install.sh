@@ -25,17 +25,23 @@ out=$(LD_LIBRARY_PATH="$libdir" "$P/embed" "$S/examples/service.json" "$S/exampl
 # links them (the sanitizer runtime and libc stay shared). A program that
 # uses the schema pulls xxHash; libfyaml.a has its own XXH128, so linking
 # libxxhash.a beside it was "multiple definition of 'XXH128'".
-# A library Debian ships without an archive (p11-kit, under libmicrohttpd's
-# gnutls) stays shared: -Bstatic would fail to find it at all.
-static_libs=""; shared_libs=""
+# The archives this test is about (ours, the parsers', SQLite's) are linked
+# statically; the network stacks under libmicrohttpd and libcurl (gnutls,
+# nghttp2, ldap, ...) stay shared, because Debian ships several of their
+# libraries without an archive or a -dev link at all.
+static_libs=""
 for l in $(pkg-config --static --libs-only-l hotconf | sed 's/-lpthread//g; s/-lm\b//g'); do
-  a="lib${l#-l}.a"
-  if [ "$(cc -print-file-name="$a")" != "$a" ] || [ -f "$libdir/$a" ]; then
-    static_libs="$static_libs $l"
-  else
-    shared_libs="$shared_libs $l"
+  case "$l" in
+    -lhotconf|-lfyaml|-ljansson|-lpcre2-8|-lsqlite3|-lyaml) static_libs="$static_libs $l" ;;
+  esac
+done
+shared_libs=""
+for m in libmicrohttpd libcurl; do
+  if pkg-config --print-requires-private hotconf | grep -q "^$m"; then
+    shared_libs="$shared_libs $(pkg-config --libs $m)"
   fi
 done
+shared_libs="$shared_libs -ldl"
 cc -std=c11 -Wall -Werror $EXTRA -o "$P/cookbook_static" "$S/examples/cookbook/watch.c" \
    $(pkg-config --cflags hotconf) $(pkg-config --static --libs-only-L hotconf) \
    -Wl,-Bstatic $static_libs -Wl,-Bdynamic $shared_libs -lpthread -lm

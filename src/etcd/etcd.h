@@ -1,0 +1,99 @@
+/*
+ * etcd.h - a small etcd v3 client over the JSON gateway (/v3/), on
+ * libcurl and jansson, and the etcd config source built on it.
+ *
+ * The gateway speaks JSON with keys and values in base64 and int64 as
+ * JSON strings; a watch is one POST whose response is a stream of
+ * newline-delimited JSON objects that stays open. Errors inside a stream
+ * come as {"error":...} on HTTP 200, and a compaction cancels the watch
+ * with compact_revision while the stream stays open: the client closes it
+ * and re-reads. Every request carries Grpc-Metadata-hasleader: true, so a
+ * member that lost quorum fails the watch instead of staying silent.
+ *
+ * Config names: etcd://HOST:PORT[,HOST:PORT...]/KEY. Endpoints are tried
+ * in order; on a failure the client moves to the next one.
+ *
+ * Threads: a hc__etcd_target is used by one thread at a time. Every call
+ * blocks on the network (bounded by timeouts, except a watch, which runs
+ * until its stop flag is set, the stream ends or the endpoint fails).
+ */
+#ifndef HC_ETCD_H
+#define HC_ETCD_H
+
+#include "internal.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HC__ETCD_MAX_ENDPOINTS 16
+
+typedef struct hc__etcd_target {
+    char *endpoints[HC__ETCD_MAX_ENDPOINTS]; /* "host:port" */
+    int nendpoints;
+    int current; /* the endpoint in use; moves on failure */
+    char *key;   /* raw key bytes (NUL-terminated) */
+} hc__etcd_target;
+
+/* Is id an etcd config name ("etcd://")? */
+int hc__etcd_claims(const char *id);
+
+/* Parses etcd://HOST:PORT[,...]/KEY into t. Returns 0 or HC_EINVAL (err
+ * filled). Free with hc__etcd_target_free. */
+int hc__etcd_target_parse(hc__etcd_target *t, const char *url, hc_error *err);
+void hc__etcd_target_free(hc__etcd_target *t);
+/* Moves to the next endpoint (after a failure). */
+void hc__etcd_next_endpoint(hc__etcd_target *t);
+
+/* base64 (RFC 4648, padded): *out is malloc'd, NUL-terminated. Decode
+ * returns HC_EPARSE on bad input. */
+int hc__b64_encode(const void *in, size_t len, char **out);
+int hc__b64_decode(const char *in, size_t len, char **out, size_t *outlen);
+
+/* Reads t's key. value (malloc'd, NUL-terminated) is NULL when the key
+ * does not exist (then mod_rev is 0). header_rev is the store's revision
+ * at the read. Returns 0, or HC_EIO with err filled (the endpoint is not
+ * changed: the caller decides). */
+int hc__etcd_get(hc__etcd_target *t, char **value, size_t *len,
+                 int64_t *mod_rev, int64_t *header_rev, hc_error *err);
+
+/* Writes value to t's key. expect_mod >= 0: only when the key's
+ * mod_revision is still expect_mod (0: the key must not exist), as one
+ * txn comparing MOD; expect_mod < 0: unconditionally. *new_rev (may be
+ * NULL) receives the revision written. Returns 0; HC_ESTATE when the
+ * compare failed (someone else wrote first: err says the revision now
+ * there); HC_EIO on a network or server error. */
+int hc__etcd_put(hc__etcd_target *t, const char *value, size_t len,
+                 int64_t expect_mod, int64_t *new_rev, hc_error *err);
+
+/* One watch event on the key: a put (value set) or a delete (value
+ * NULL). Return non-zero to stop the watch. Called on the watching
+ * thread. */
+typedef int (*hc__etcd_event_cb)(void *data, const char *value, size_t len,
+                                 int64_t mod_rev);
+
+/* Watches t's key from start_rev on the current endpoint until *stop is
+ * set, the callback asks to stop, or the stream fails. Returns 0 when
+ * stopped; HC__ETCD_COMPACTED when start_rev was compacted away
+ * (*compact_rev set: re-read and watch again from the read's revision +
+ * 1); HC_EIO when the endpoint failed or closed the stream (err says why;
+ * resume from the last event's revision + 1, on the next endpoint). */
+#define HC__ETCD_COMPACTED 2
+int hc__etcd_watch(hc__etcd_target *t, int64_t start_rev, hc__etcd_event_cb cb,
+                   void *data, atomic_int *stop, int64_t *compact_rev,
+                   hc_error *err);
+
+/* ---- the source (src/sources/etcd.c) ---------------------------------- */
+
+/* Follows the config id (an etcd:// name already watched with
+ * hc_engine_watch) from etcd on a thread of its own. Returns 0,
+ * HC_EINVAL (not an etcd name), HC_ENOTWATCHED or HC_ESYS. */
+int hc__etcd_follow(hc_engine *e, const char *id, hc_error *err);
+/* The mod_revision of the version this follower made live (0: none, -1:
+ * id not followed). The memory store does not keep source revisions, so
+ * the follower remembers its own. */
+long long hc__etcd_live_revision(hc_engine *e, const char *id);
+/* Stops and joins e's followers; before hc_engine_free. */
+void hc__etcd_unfollow_all(hc_engine *e);
+
+#endif /* HC_ETCD_H */

@@ -1,0 +1,13 @@
+# etcd as a config source (issue 12): real etcd processes on loopback
+# ports, stopped by PID. Skipped (77) when etcd-server is not installed.
+if(HC_WITH_ETCD)
+  hc_unit_test(test_etcd SOURCES ${CMAKE_SOURCE_DIR}/tests/test_etcd.c
+    ${CMAKE_SOURCE_DIR}/tests/test_engine_common.c LABELS threaded)
+  set_tests_properties(test_etcd PROPERTIES RUN_SERIAL TRUE)
+endif()
+if(HC_WITH_ETCD)
+  add_test(NAME test_etcd_push COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_etcd_push.sh
+           $<TARGET_FILE:hotconf_cli>)
+  set_tests_properties(test_etcd_push PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
+                       LABELS "unit")
+endif()

@@ -1,0 +1,478 @@
+/*
+ * test_etcd.c - the etcd source against a real etcd process: started on
+ * free loopback ports in a temp data dir, stopped by PID with SIGKILL.
+ * SKIPPED (77) only when no etcd binary is installed.
+ */
+#include "engine/engine_internal.h"
+#include "etcd/etcd.h"
+#include "test_engine_common.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define ETCD_BIN "/usr/bin/etcd"
+
+typedef struct etcd_proc {
+    pid_t pid;
+    int client_port, peer_port;
+    char *dir;
+    char url[256]; /* etcd://127.0.0.1:PORT/app.json */
+} etcd_proc;
+
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until the member answers a read. */
+static void etcd_wait_ready(etcd_proc *p)
+{
+    hc__etcd_target t;
+    hc_error err;
+    hc_error_init(&err);
+    int ok = 0;
+    assert_int_equal(hc__etcd_target_parse(&t, p->url, &err), 0);
+    for (int i = 0; i < 300 && !ok; i++) {
+        char *v;
+        size_t len;
+        int64_t mod, hdr;
+        ok = hc__etcd_get(&t, &v, &len, &mod, &hdr, &err) == 0;
+        free(v);
+        if (!ok)
+            sleep_ms(50);
+    }
+    hc__etcd_target_free(&t);
+    assert_true(ok);
+}
+
+static void etcd_spawn(etcd_proc *p)
+{
+    char client[64], peer[64], cluster[96], data[512];
+    snprintf(client, sizeof client, "http://127.0.0.1:%d", p->client_port);
+    snprintf(peer, sizeof peer, "http://127.0.0.1:%d", p->peer_port);
+    snprintf(cluster, sizeof cluster, "n1=%s", peer);
+    snprintf(data, sizeof data, "%s/data", p->dir);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(ETCD_BIN, "etcd", "--name", "n1", "--data-dir", data,
+              "--listen-client-urls", client, "--advertise-client-urls", client,
+              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+              "--initial-cluster", cluster, (char *)NULL);
+        _exit(127);
+    }
+    etcd_wait_ready(p);
+}
+
+static void etcd_kill(etcd_proc *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+        p->pid = 0;
+    }
+}
+
+static void etcd_start(etcd_proc *p, const char *key)
+{
+    memset(p, 0, sizeof *p);
+    p->dir = tu_mkdtemp();
+    p->client_port = free_port();
+    p->peer_port = free_port();
+    snprintf(p->url, sizeof p->url, "etcd://127.0.0.1:%d/%s", p->client_port,
+             key);
+    etcd_spawn(p);
+}
+
+static void etcd_stop(etcd_proc *p)
+{
+    etcd_kill(p);
+    tu_rmtree(p->dir);
+    free(p->dir);
+}
+
+static int64_t put(const char *url, const char *v)
+{
+    hc__etcd_target t;
+    hc_error err;
+    hc_error_init(&err);
+    int64_t rev = 0;
+    assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
+    assert_int_equal(hc__etcd_put(&t, v, strlen(v), -1, &rev, &err), 0);
+    hc__etcd_target_free(&t);
+    return rev;
+}
+
+static int64_t putv(const char *url, long long v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "{\"v\": %lld}", v);
+    return put(url, buf);
+}
+
+/* The revision of the live version, once it is want (the follower
+ * records it after hc__apply returns, which may be after delivery). */
+static long long live_revision_is(hc_engine *e, const char *id, long long want)
+{
+    long long rev = hc__etcd_live_revision(e, id);
+    for (int i = 0; i < TE_TIMEOUT_MS / 10 && rev != want; i++) {
+        sleep_ms(10);
+        rev = hc__etcd_live_revision(e, id);
+    }
+    return rev;
+}
+
+typedef struct fixture {
+    etcd_proc etcd;
+    hc_engine *e;
+    te_recorder rec;
+} fixture;
+
+static void open_engine(fixture *f, hc_schema *schema)
+{
+    hc_watch_options wo;
+    hc_error err;
+    hc_error_init(&err);
+    te_rec_init(&f->rec);
+    f->e = hc_engine_new(NULL);
+    assert_non_null(f->e);
+    assert_int_equal(hc_engine_start(f->e), 0);
+    hc_watch_options_init(&wo);
+    wo.on_change = te_on_change;
+    wo.user_data = &f->rec;
+    wo.on_error = te_on_error;
+    wo.on_error_data = &f->rec;
+    wo.schema = schema;
+    assert_int_equal(hc_engine_watch(f->e, f->etcd.url, &wo, &err), 0);
+    assert_int_equal(hc__etcd_follow(f->e, f->etcd.url, &err), 0);
+}
+
+static void close_engine(fixture *f)
+{
+    hc__etcd_unfollow_all(f->e);
+    hc_engine_free(f->e);
+    te_rec_free(&f->rec);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    etcd_start(&f->etcd, "app.json");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    etcd_stop(&f->etcd);
+    free(f);
+    return 0;
+}
+
+static void test_initial_load(void **state)
+{
+    fixture *f = *state;
+    int64_t rev = putv(f->etcd.url, 7);
+    open_engine(f, NULL);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 7));
+    assert_int_equal(te_rec_at(&f->rec, te_rec_count(&f->rec) - 1).trigger,
+                     HC_TRIGGER_INITIAL);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, rev), rev);
+    close_engine(f);
+}
+
+/* Every applied version, in order: strictly increasing v. */
+static void assert_in_order(te_recorder *r, long long last)
+{
+    long long prev = -1;
+    for (size_t i = 0; i < te_rec_count(r); i++) {
+        te_entry en = te_rec_at(r, i);
+        long long v;
+        if (en.is_error)
+            continue;
+        v = json_integer_value(json_object_get(en.doc, "v"));
+        assert_true(v > prev);
+        prev = v;
+    }
+    assert_int_equal(prev, last);
+}
+
+static void test_burst(void **state)
+{
+    fixture *f = *state;
+    int64_t rev = 0;
+    putv(f->etcd.url, 0);
+    open_engine(f, NULL);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 0));
+    for (int i = 1; i <= 200; i++)
+        rev = putv(f->etcd.url, i);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 200));
+    assert_in_order(&f->rec, 200);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, rev), rev);
+    close_engine(f);
+}
+
+static void test_rejected_put_keeps_live(void **state)
+{
+    fixture *f = *state;
+    json_t *sj = json_loads("{\"type\":\"object\",\"properties\":{\"v\":"
+                            "{\"type\":\"integer\",\"maximum\":100}}}",
+                            0, NULL);
+    hc_error err;
+    hc_error_init(&err);
+    hc_schema *s = hc_schema_compile(sj, &err);
+    int64_t good, last;
+    assert_non_null(s);
+    good = putv(f->etcd.url, 1);
+    open_engine(f, s);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 1));
+    put(f->etcd.url, "{\"v\": "); /* does not parse */
+    putv(f->etcd.url, 500);       /* breaks the schema */
+    last = putv(f->etcd.url, 2);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 2));
+    assert_int_equal(te_rec_count_errors(&f->rec, HC_EPARSE), 1);
+    assert_int_equal(te_rec_count_errors(&f->rec, HC_EVALIDATE), 1);
+    assert_in_order(&f->rec, 2); /* 500 never went live */
+    assert_true(last > good);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, last), last);
+    close_engine(f);
+    hc_schema_free(s);
+    json_decref(sj);
+}
+
+static void test_resume_after_restart(void **state)
+{
+    fixture *f = *state;
+    int64_t rev;
+    putv(f->etcd.url, 1);
+    open_engine(f, NULL);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 1));
+    etcd_kill(&f->etcd);
+    sleep_ms(300); /* let the follower see the stream fail */
+    etcd_spawn(&f->etcd);
+    for (int i = 2; i <= 20; i++)
+        rev = putv(f->etcd.url, i);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 20));
+    assert_in_order(&f->rec, 20);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, rev), rev);
+    close_engine(f);
+}
+
+static void compact(const char *url, int64_t rev)
+{
+    hc__etcd_target t;
+    hc_error err;
+    hc_error_init(&err);
+    char cmd[256];
+    assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
+    snprintf(cmd, sizeof cmd,
+             "ETCDCTL_API=3 etcdctl --endpoints=http://%s compaction %lld "
+             ">/dev/null",
+             t.endpoints[0], (long long)rev);
+    hc__etcd_target_free(&t);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_compaction_during_disconnect(void **state)
+{
+    fixture *f = *state;
+    int64_t rev = 0;
+    putv(f->etcd.url, 1);
+    open_engine(f, NULL);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 1));
+    etcd_kill(&f->etcd);
+    /* While the follower is cut off: restart, write, compact it all. */
+    etcd_spawn(&f->etcd);
+    for (int i = 2; i <= 5; i++)
+        rev = putv(f->etcd.url, i);
+    compact(f->etcd.url, rev);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 5));
+    rev = putv(f->etcd.url, 6);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 6));
+    assert_in_order(&f->rec, 6);
+    assert_int_equal(live_revision_is(f->e, f->etcd.url, rev), rev);
+    close_engine(f);
+}
+
+/* ---- 3-node cluster: kill -9 the leader during a stream of puts -------- */
+
+typedef struct member {
+    pid_t pid;
+    int cport, pport;
+} member;
+
+static void cluster_spawn(member *m, int i, const char *dir,
+                          const char *initial)
+{
+    char client[64], peer[64], data[512], name[8];
+    snprintf(client, sizeof client, "http://127.0.0.1:%d", m->cport);
+    snprintf(peer, sizeof peer, "http://127.0.0.1:%d", m->pport);
+    snprintf(data, sizeof data, "%s/m%d", dir, i);
+    snprintf(name, sizeof name, "m%d", i);
+    m->pid = fork();
+    assert_true(m->pid >= 0);
+    if (m->pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(ETCD_BIN, "etcd", "--name", name, "--data-dir", data,
+              "--listen-client-urls", client, "--advertise-client-urls", client,
+              "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+              "--initial-cluster", initial, (char *)NULL);
+        _exit(127);
+    }
+}
+
+/* Which member leads, from etcdctl's status table (column 5). */
+static int leader_of(member *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char cmd[256], line[512];
+        FILE *p;
+        int lead = 0;
+        if (!m[i].pid)
+            continue;
+        snprintf(cmd, sizeof cmd,
+                 "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:%d "
+                 "endpoint status 2>/dev/null",
+                 m[i].cport);
+        p = popen(cmd, "r");
+        if (!p)
+            continue;
+        if (fgets(line, sizeof line, p)) {
+            char *f = line;
+            for (int col = 0; col < 4 && f; col++)
+                f = strchr(f + 1, ',');
+            lead = f && strncmp(f, ", true,", 7) == 0;
+        }
+        pclose(p);
+        if (lead)
+            return i;
+    }
+    return -1;
+}
+
+/* A put that survives the election: tries each endpoint in turn. */
+static int64_t put_any(const char *url, long long v)
+{
+    char buf[64];
+    int64_t rev = 0;
+    snprintf(buf, sizeof buf, "{\"v\": %lld}", v);
+    for (int tries = 0; tries < 400; tries++) {
+        hc_error err;
+        hc_error_init(&err);
+        if (hc_etcd_write(url, buf, strlen(buf), -1, &rev, &err) == 0)
+            return rev;
+        sleep_ms(50);
+    }
+    fail_msg("no member took the put of %lld", v);
+    return 0;
+}
+
+static void test_cluster_leader_killed(void **state)
+{
+    char initial[256], url[256], *dir = tu_mkdtemp();
+    member m[3];
+    fixture f;
+    int lead;
+    int64_t rev = 0;
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        m[i].cport = free_port();
+        m[i].pport = free_port();
+    }
+    snprintf(initial, sizeof initial,
+             "m0=http://127.0.0.1:%d,m1=http://127.0.0.1:%d,"
+             "m2=http://127.0.0.1:%d",
+             m[0].pport, m[1].pport, m[2].pport);
+    snprintf(url, sizeof url,
+             "etcd://127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d/app.json",
+             m[0].cport, m[1].cport, m[2].cport);
+    for (int i = 0; i < 3; i++)
+        cluster_spawn(&m[i], i, dir, initial);
+    memset(&f, 0, sizeof f);
+    snprintf(f.etcd.url, sizeof f.etcd.url, "%s", url);
+    put_any(url, 0);
+    open_engine(&f, NULL);
+    assert_true(te_wait_v_any(f.e, 1, &f.rec, url, 0));
+    for (int i = 1; i <= 100; i++) {
+        if (i == 30) {
+            for (int k = 0; k < 200 && (lead = leader_of(m, 3)) < 0; k++)
+                sleep_ms(50);
+            assert_true(lead >= 0);
+            kill(m[lead].pid, SIGKILL);
+            waitpid(m[lead].pid, NULL, 0);
+            m[lead].pid = 0;
+        }
+        rev = put_any(url, i);
+    }
+    assert_true(te_wait_v_any(f.e, 1, &f.rec, url, 100));
+    assert_in_order(&f.rec, 100);
+    assert_int_equal(live_revision_is(f.e, url, rev), rev);
+    close_engine(&f);
+    for (int i = 0; i < 3; i++)
+        if (m[i].pid) {
+            kill(m[i].pid, SIGKILL);
+            waitpid(m[i].pid, NULL, 0);
+        }
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_initial_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_put_keeps_live, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resume_after_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_compaction_during_disconnect,
+                                        setup, teardown),
+        cmocka_unit_test(test_cluster_leader_killed),
+    };
+    if (access(ETCD_BIN, X_OK) != 0) {
+        printf("SKIPPED: %s is not installed (apt-get install etcd-server "
+               "etcd-client)\n",
+               ETCD_BIN);
+        return 77;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
