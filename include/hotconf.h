@@ -37,6 +37,15 @@ extern "C" {
 #define HC_API
 #endif
 
+/* Old names kept as aliases of the hc_noun_verb ones. Define
+ * HC_WARN_DEPRECATED before including this header to get a compiler
+ * warning where a program still uses them. */
+#if defined(HC_WARN_DEPRECATED) && defined(__GNUC__)
+#define HC_DEPRECATED(use) __attribute__((deprecated("use " use)))
+#else
+#define HC_DEPRECATED(use)
+#endif
+
 #define HC_VERSION_MAJOR  0
 #define HC_VERSION_MINOR  1
 #define HC_VERSION_PATCH  0
@@ -71,7 +80,9 @@ HC_API const char *hc_version(void);
     XX(ESYS, -15, "system call failed")                                        \
     XX(ESTATE, -16, "operation not valid in this state")                       \
     XX(ECALLBACK, -17, "callback failed")                                      \
-    XX(EPATH, -18, "malformed path expression")
+    XX(EPATH, -18, "malformed path expression")                                \
+    XX(ENOTSUP, -19, "not supported here")                                     \
+    XX(EVETO, -20, "vetoed by a prepare callback")
 
 typedef enum hc_errno {
     HC_OK = 0,
@@ -537,10 +548,14 @@ HC_API int hc_schema_check(const hc_schema *schema, json_t *doc,
  * is chosen per watch or automatically. Nothing wakes while nothing
  * changes (polling aside).
  *
- * Threads and callbacks. The subscriber and on-error callbacks run on the
- * engine's dispatch thread: the monitor thread after hc_engine_start(), or
- * the thread calling hc_engine_dispatch() otherwise, one callback at a
- * time, never with an engine lock held. Such a callback may therefore call
+ * Threads and callbacks. The subscriber and on-error callbacks run never
+ * with an engine lock held: in dispatch mode on the thread calling
+ * hc_engine_dispatch(), one callback at a time; after hc_engine_start()
+ * on the engine's delivery workers, where one config's callbacks run one
+ * at a time and in version order, and different configs' callbacks run in
+ * parallel, so a subscriber that sleeps on config A does not delay config
+ * B (a worker is added, up to 64, whenever all are busy and a config
+ * waits). Such a callback may therefore call
  * any engine function (hc_config_get, hc_rollback, hc_watch, hc_unwatch,
  * hc_subscribe, hc_engine_rescan, stats, history) without deadlock, except
  * hc_engine_dispatch() (returns HC_ESTATE) and hc_engine_free() (aborts).
@@ -568,11 +583,18 @@ typedef enum hc_trigger {
     HC_TRIGGER_LINK,        /* a symlink on its path was swapped (..data) */
     HC_TRIGGER_RESCAN,      /* queue overflow, hc_engine_rescan, dir events */
     HC_TRIGGER_POLL,        /* the polling backend saw new content */
-    HC_TRIGGER_ROLLBACK     /* hc_rollback */
+    HC_TRIGGER_ROLLBACK,    /* hc_rollback */
+    HC_TRIGGER_REVERT,      /* a subscriber failed under the revert policy:
+                               the previous version went live again */
+    HC_TRIGGER_LAST_KNOWN_GOOD, /* at start the origin was bad or missing
+                                   and a persisted good version went live */
+    HC_TRIGGER_UPDATE /* a non-file source (etcd) delivered new content */
 } hc_trigger;
 
 /* "initial", "modify", "rename", "create", "link", "rescan", "poll",
- * "rollback". Thread-safe. */
+ * "rollback", "revert", "last_known_good", "update". The file-specific
+ * ones (modify, rename, create, link, poll) come only from file sources;
+ * other sources use "update". Thread-safe. */
 HC_API const char *hc_trigger_name(hc_trigger trigger);
 
 /*
@@ -679,7 +701,36 @@ typedef struct hc_watch_options {
     hc_watch_mode mode;
     int poll_interval_ms; /* 0: engine default */
     int flags;            /* HC_WATCH_REQUIRE */
+
+    /* ---- fields added after 0.1.0: programs built against an older
+     * header pass a shorter struct (hc_watch, or hc_engine_watch with
+     * their sizeof), and these read as 0 for them. ---- */
+
+    /* Opt-in transactional apply: called for each version that parsed
+     * and validated, before anything goes live, on the applying thread
+     * with the config's apply lock held (the validator's rules: may call
+     * hc_config_get, nothing else of the engine). rec is what subscribers
+     * would get. Return 0 to let it go live; non-zero vetoes it: the
+     * version is rejected (HC_EVETO, with the text the callback put in
+     * err, counted in stats.vetoes) and the live version stays. */
+    int (*prepare)(const hc_change_record *rec, hc_error *err, void *user_data);
+    void *prepare_data;
+    /* What happens when a subscriber fails (returns non-zero) after a
+     * version went live: HC_ON_FAILURE_KEEP (0) keeps it; with
+     * HC_ON_FAILURE_REVERT the previous version goes live again, as a new
+     * version with trigger HC_TRIGGER_REVERT (stats.reverts). The origin
+     * is not rewritten: the rejected content stays there, and only a new
+     * change is applied again. */
+    int on_failure;
 } hc_watch_options;
+
+#define HC_ON_FAILURE_KEEP   0
+#define HC_ON_FAILURE_REVERT 1
+
+/* Zero-fills o: every field at its default. Use it so that fields added
+ * in later versions start at their defaults too. */
+HC_API void hc_watch_options_init(hc_watch_options *o);
+HC_API void hc_engine_options_init(hc_engine_options *o);
 
 /*
  * A new engine (opts NULL: defaults). Nothing runs until hc_engine_start()
@@ -701,7 +752,8 @@ HC_API void hc_engine_free(hc_engine *e);
 /*
  * Starts one monitor thread that waits for changes and runs the callbacks
  * (all signals blocked in it). Returns 0, HC_ESTATE when already started,
- * HC_ESYS when the thread cannot be created. Any thread, once.
+ * HC_ESYS when the thread cannot be created. Any thread; again after
+ * hc_engine_stop().
  */
 HC_API int hc_engine_start(hc_engine *e);
 
@@ -731,11 +783,11 @@ HC_API int hc_engine_dispatch(hc_engine *e, int timeout_ms);
  * Returns 0; HC_EEXIST when path is already watched (add subscribers with
  * hc_subscribe); HC_EINVAL on bad options; HC_ENOMEM; with
  * HC_WATCH_REQUIRE the first load's error (HC_ENOENT, HC_EPARSE, ...).
- * The message is in hc_engine_last_error(). Thread-safe; callable from a
- * callback.
+ * The message is in hc_engine_last_error() (hc_engine_watch: in its err).
+ * Thread-safe; callable from a callback.
  */
-HC_API int hc_watch(hc_engine *e, const char *path,
-                    const hc_watch_options *opts);
+HC_API HC_DEPRECATED("hc_engine_watch") int hc_watch(
+    hc_engine *e, const char *path, const hc_watch_options *opts);
 
 /*
  * Stops watching path: its snapshot, history and stats go away (the
@@ -744,7 +796,8 @@ HC_API int hc_watch(hc_engine *e, const char *path,
  * (then none runs after that callback returns). Returns 0 or
  * HC_ENOTWATCHED. Thread-safe; callable from a callback.
  */
-HC_API int hc_unwatch(hc_engine *e, const char *path);
+HC_API HC_DEPRECATED("hc_engine_unwatch") int hc_unwatch(hc_engine *e,
+                                                         const char *path);
 
 /*
  * Adds a subscriber to a watched path. Returns an id > 0 for
@@ -752,12 +805,15 @@ HC_API int hc_unwatch(hc_engine *e, const char *path);
  * subscriber receives versions committed after this call. Thread-safe;
  * callable from a callback.
  */
-HC_API int hc_subscribe(hc_engine *e, const char *path, hc_change_cb cb,
-                        void *user_data);
+HC_API HC_DEPRECATED("hc_config_subscribe") int hc_subscribe(hc_engine *e,
+                                                             const char *path,
+                                                             hc_change_cb cb,
+                                                             void *user_data);
 
 /* Removes a subscriber; same guarantee as hc_unwatch about callbacks in
  * progress. Returns 0 or HC_ENOTWATCHED. Thread-safe. */
-HC_API int hc_unsubscribe(hc_engine *e, int id);
+HC_API HC_DEPRECATED("hc_engine_unsubscribe") int hc_unsubscribe(hc_engine *e,
+                                                                 int id);
 
 /*
  * The live document of path: a new reference (hc_doc_release or
@@ -825,8 +881,10 @@ typedef struct hc_version_info {
  * Returns how many are kept (may exceed max: only max are written), or
  * HC_ENOTWATCHED. Thread-safe.
  */
-HC_API int hc_history(hc_engine *e, const char *path, hc_version_info *out,
-                      int max);
+HC_API HC_DEPRECATED("hc_config_history") int hc_history(hc_engine *e,
+                                                         const char *path,
+                                                         hc_version_info *out,
+                                                         int max);
 
 /*
  * One kept version: *content (malloc'd copy, NUL-terminated, free() it)
@@ -834,8 +892,9 @@ HC_API int hc_history(hc_engine *e, const char *path, hc_version_info *out,
  * Returns 0, HC_ENOTWATCHED, or HC_EHISTORY when version is not kept.
  * Thread-safe.
  */
-HC_API int hc_history_get(hc_engine *e, const char *path, uint64_t version,
-                          char **content, size_t *len, json_t **doc);
+HC_API HC_DEPRECATED("hc_config_history_get") int hc_history_get(
+    hc_engine *e, const char *path, uint64_t version, char **content,
+    size_t *len, json_t **doc);
 
 /*
  * Makes the version versions_back steps behind the live one live at once,
@@ -849,7 +908,9 @@ HC_API int hc_history_get(hc_engine *e, const char *path, uint64_t version,
  * versions kept), HC_ESYS (the file cannot be written; message in
  * hc_engine_last_error). Thread-safe; callable from a callback.
  */
-HC_API int hc_rollback(hc_engine *e, const char *path, int versions_back);
+HC_API HC_DEPRECATED("hc_config_rollback") int hc_rollback(hc_engine *e,
+                                                           const char *path,
+                                                           int versions_back);
 
 /* ---- statistics ------------------------------------------------------- */
 
@@ -874,6 +935,10 @@ typedef struct hc_stats {
     uint64_t latency_count;
     uint64_t latency_last_ns, latency_max_ns, latency_mean_ns;
     uint64_t latency_hist[HC_STATS_BUCKETS];
+    /* ---- added after 0.1.0 (0 for callers of hc_engine_stats built
+     * against an older header; hc_engine_stats_sized fills them) ---- */
+    uint64_t vetoes;  /* versions a prepare callback refused */
+    uint64_t reverts; /* versions reverted after a subscriber failed */
 } hc_stats;
 
 /* The engine's totals (configs since unwatched included). Thread-safe. */
@@ -882,13 +947,73 @@ HC_API void hc_engine_stats(hc_engine *e, hc_stats *out);
 /* One config's counters. Returns 0 or HC_ENOTWATCHED. Thread-safe. */
 HC_API int hc_config_stats(hc_engine *e, const char *path, hc_stats *out);
 
+/* The same for a struct of size bytes (pass sizeof(hc_stats)): fields
+ * past size are not written, so a program built against an older header
+ * keeps working. hc_engine_stats / hc_config_stats write the 0.1.0
+ * fields only. Thread-safe. */
+HC_API void hc_engine_stats_sized(hc_engine *e, hc_stats *out, size_t size);
+HC_API int hc_config_stats_sized(hc_engine *e, const char *path, hc_stats *out,
+                                 size_t size);
+
 /*
- * {"total":{...},"configs":{PATH:{... ,"version":N,"mode":"inotify"},...}}
- * with the hc_stats fields (latencies in microseconds, the histogram as
- * {"<1us":n,"<2us":n,...} without empty buckets). New reference, NULL on
+ * {"total":{...},"configs":{PATH:{... ,"version":N,"mode":"inotify",
+ * "healthy":B},...}} with the hc_stats fields (latencies as
+ * latency_last_us, latency_mean_us, latency_max_us: whole microseconds,
+ * rounded; the histogram as {"<1us":n,"<2us":n,...} without empty
+ * buckets). Per config, "version" is the live version (0: none), "mode"
+ * the source following it, "healthy" true when the config has no last
+ * error (hc_config_last_error() would return 0). New reference, NULL on
  * ENOMEM. Thread-safe.
  */
 HC_API json_t *hc_engine_stats_json(hc_engine *e);
+
+/* ---- hc_noun_verb names, per-call errors, growth-safe options --------
+ *
+ * The same operations as above under hc_noun_verb names, each with an
+ * hc_error *err out-parameter (may be NULL) that receives this call's
+ * error, so two threads failing at once each get their own (the shared
+ * hc_engine_last_error() is still set, for the old names). A config is
+ * named by its identity string: a path for files today, a URI
+ * ("etcd://host:2379/key") for other sources later. Options are passed
+ * with the size the caller was compiled with (the macros do it), so a
+ * program built against an older header keeps working.
+ */
+
+/* hc_engine_new for an options struct of opts_size bytes. */
+HC_API hc_engine *hc_engine_new_sized(const hc_engine_options *opts,
+                                      size_t opts_size);
+#define hc_engine_create(opts)                                                 \
+    hc_engine_new_sized((opts), sizeof(hc_engine_options))
+
+/* hc_watch with per-call errors; opts_size is sizeof(hc_watch_options) of
+ * the caller's header (hc_engine_watch passes it). */
+HC_API int hc_engine_watch_sized(hc_engine *e, const char *id,
+                                 const hc_watch_options *opts, size_t opts_size,
+                                 hc_error *err);
+#define hc_engine_watch(e, id, opts, err)                                      \
+    hc_engine_watch_sized((e), (id), (opts), sizeof(hc_watch_options), (err))
+
+HC_API int hc_engine_unwatch(hc_engine *e, const char *id, hc_error *err);
+HC_API int hc_config_subscribe(hc_engine *e, const char *id, hc_change_cb cb,
+                               void *user_data, hc_error *err);
+HC_API int hc_engine_unsubscribe(hc_engine *e, int subscription, hc_error *err);
+HC_API int hc_config_rollback(hc_engine *e, const char *id, int versions_back,
+                              hc_error *err);
+HC_API int hc_config_history(hc_engine *e, const char *id, hc_version_info *out,
+                             int max, hc_error *err);
+HC_API int hc_config_history_get(hc_engine *e, const char *id, uint64_t version,
+                                 char **content, size_t *len, json_t **doc,
+                                 hc_error *err);
+HC_API int hc_config_rescan(hc_engine *e, const char *id, hc_error *err);
+
+/*
+ * Stops the monitor thread started by hc_engine_start (waits for the
+ * callback in progress); watches, snapshots and history stay, and changes
+ * made meanwhile are picked up by the next hc_engine_start() or
+ * hc_engine_dispatch(). Returns 0, HC_ESTATE when not started or when
+ * called from a callback on the monitor thread. Thread-safe.
+ */
+HC_API int hc_engine_stop(hc_engine *e);
 
 /* ---- service integration (the convenience layer) ---------------------- */
 

@@ -7,6 +7,14 @@ hc_unit_test(test_engine_patterns SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_patterns.c ${HC_ENGINE_TEST_COMMON})
 hc_unit_test(test_engine_apply SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_apply.c ${HC_ENGINE_TEST_COMMON})
+# Issue 7's API seams: REQUIRE/on_error, per-call errors, struct sizes,
+# veto and revert; the threaded half (stop + start, errors from two
+# threads) runs under TSan too.
+hc_unit_test(test_engine_api SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_api.c ${HC_ENGINE_TEST_COMMON})
+hc_unit_test(test_engine_api_threads SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_api_threads.c ${HC_ENGINE_TEST_COMMON}
+  LABELS threaded)
 hc_unit_test(test_engine_threads SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_threads.c ${HC_ENGINE_TEST_COMMON}
   LABELS threaded)

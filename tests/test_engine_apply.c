@@ -380,7 +380,10 @@ static void test_rollback_beyond_history_is_an_error(void **state)
 {
     fixture *f = *state;
     hc_error err;
-    f->wo.history_depth = 2;
+    /* Depth 1 keeps one version to roll back to besides the live one
+     * (issue 7 item 7: depth N allows N back; it used to count the live
+     * one, so this test used depth 2 for the same situation). */
+    f->wo.history_depth = 1;
     start_v1(f);
     write_v(f->path, HC_FORMAT_JSON, 2);
     assert_true(te_wait_v(f->e, 0, &f->r, f->path, 2));
@@ -394,6 +397,34 @@ static void test_rollback_beyond_history_is_an_error(void **state)
     assert_int_equal(te_live_v(f->e, f->path), 3);
     assert_int_equal(hc_rollback(f->e, f->path, 1), 0);
     assert_int_equal(te_live_v(f->e, f->path), 2);
+}
+
+/* Depth N means N versions to go back to: with depth 3 and five versions,
+ * a rollback exactly 3 back works and 4 back does not. */
+static void test_rollback_exactly_depth_versions_back(void **state)
+{
+    fixture *f = *state;
+    hc_error err;
+    hc_version_info vi[8];
+    f->wo.history_depth = 3;
+    start_v1(f);
+    for (int v = 2; v <= 5; v++) {
+        write_v(f->path, HC_FORMAT_JSON, v);
+        assert_true(te_wait_v(f->e, 0, &f->r, f->path, (uint64_t)v));
+    }
+    assert_int_equal(hc_history(f->e, f->path, vi, 8), 4);
+    assert_int_equal(vi[0].version, 5);
+    assert_int_equal(vi[3].version, 2);
+    assert_int_equal(hc_rollback(f->e, f->path, 4), HC_EHISTORY);
+    assert_int_equal(hc_engine_last_error(f->e, &err), HC_EHISTORY);
+    assert_non_null(strstr(err.text, "3 earlier versions kept"));
+    assert_non_null(strstr(err.text, "history depth 3"));
+    assert_int_equal(te_live_v(f->e, f->path), 5);
+    assert_int_equal(hc_rollback(f->e, f->path, 3), 0);
+    assert_int_equal(te_live_v(f->e, f->path), 2);
+    assert_int_equal(hc_history(f->e, f->path, vi, 8), 4);
+    assert_int_equal(vi[0].version, 6);
+    assert_int_equal(vi[0].trigger, HC_TRIGGER_ROLLBACK);
 }
 
 static void test_rollback_through_symlink_rewrites_the_target(void **state)
@@ -908,6 +939,7 @@ int main(void)
         T(test_directory_swapped_by_rename_is_followed),
         T(test_rollback_restores_and_rewrites_the_file),
         T(test_rollback_beyond_history_is_an_error),
+        T(test_rollback_exactly_depth_versions_back),
         T(test_rollback_through_symlink_rewrites_the_target),
         T(test_history_get_returns_content_and_document),
         T(test_validator_rejects_with_the_value_position),

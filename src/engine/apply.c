@@ -1,12 +1,15 @@
 /*
- * apply.c - the apply pipeline: read (size limit) -> XXH3 hash (the same
- * content as last time stops here) -> parse -> validate -> diff -> commit
- * (swap the snapshot, push the history, bump the version) -> queue the
- * notification. Nothing that fails to read, parse or validate becomes
- * live; the failure becomes the config's last error, is counted and is
- * queued for the on-error callbacks. The caller holds c->apply_lock, so one
- * config's pipeline never runs twice at once; e->lock is taken only for
- * the bookkeeping, never across I/O, parsing or a callback.
+ * apply.c - the one apply entry, hc__apply(): bytes from any source ->
+ * XXH3 hash (the same content as last time stops here) -> parse ->
+ * validate -> diff -> record the version in the history store -> publish
+ * the snapshot -> queue the notification. Nothing in it opens a file: the
+ * file sources (src/sources/file.c) read the file and call it, and so
+ * does rollback with a version read back from the store. Nothing that
+ * fails to parse or validate becomes live; the failure becomes the
+ * config's last error, is counted, recorded as a reload attempt and
+ * queued for the on-error callbacks. The caller holds c->apply_lock, so
+ * one config's pipeline never runs twice at once; e->lock is taken only
+ * for the bookkeeping, never across parsing, a store write or a callback.
  */
 #include "engine_internal.h"
 
@@ -52,61 +55,31 @@ void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
     hc__enqueue(e, r);
 }
 
-static int same_error(const hc_error *a, const hc_error *b)
+/* Records a reload attempt in the store (no engine lock held). */
+void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
+                       uint64_t version, const hc_error *err, int64_t detect_ns,
+                       const hc_changeset *changes)
 {
-    return a->code == b->code && a->line == b->line && a->column == b->column &&
-           strcmp(a->text, b->text) == 0;
+    hc__store *st = &c->engine->store;
+    hc__store_attempt a;
+    if (!st->ops->record_attempt || !c->store_cfg)
+        return;
+    a.time_ns = hc__realtime_ns();
+    a.outcome = outcome;
+    a.trigger = trigger;
+    a.version = version;
+    a.error = err;
+    a.latency_ns = detect_ns ? hc__now_ns() - detect_ns : 0;
+    a.changes = changes;
+    if (st->ops->record_attempt(st, c->store_cfg, &a) != 0)
+        hc__log(c->engine, HC_LOG_WARN,
+                "%s: the %s store could not record a reload attempt", c->path,
+                st->ops->name);
 }
 
-/* The file could not be read. A missing file is reported once, after the
- * settle time (an editor's delete + recreate is not "missing"), unless
- * confirm says the settle time already passed. */
-static void read_failed(hc_engine *e, hc__config *c, hc_error *err,
-                        hc_trigger trigger, int confirm)
-{
-    int missing = err->code == HC_ENOENT;
-    pthread_mutex_lock(&e->lock);
-    if (c->dead)
-        goto out;
-    if (missing) {
-        if (c->missing_reported)
-            goto out;
-        if (!confirm) {
-            if (!c->confirm_at) {
-                c->confirm_at =
-                    hc__now_ns() + (int64_t)e->opts.settle_ms * 1000000;
-                hc__timer_changed(e, c);
-                hc__timer_rearm(e);
-            }
-            goto out;
-        }
-        c->missing_reported = 1;
-        c->confirm_at = 0;
-        hc__timer_changed(e, c);
-        hc_error_init(err);
-        if (atomic_load(&c->live))
-            hc__error_set(err, HC_ENOENT, c->path, 0, 0, 0,
-                          "file is missing; version %llu stays live",
-                          (unsigned long long)c->version);
-        else
-            hc__error_set(err, HC_ENOENT, c->path, 0, 0, 0, "file is missing");
-        hc__config_error(e, c, err, trigger, HC__C_MISSING);
-        goto out;
-    }
-    /* Unreadable or over the size limit: report each new reason once. */
-    snprintf(err->source, sizeof err->source, "%s", c->path);
-    if (c->last_error && same_error(err, c->last_error))
-        goto out;
-    c->have_seen = 0;
-    hc__config_error(e, c, err, trigger,
-                     err->code == HC_ELIMIT ? HC__C_PARSE : HC__C_READ);
-out:
-    pthread_mutex_unlock(&e->lock);
-}
-
-static void rejected(hc_engine *e, hc__config *c, const hc_error *err,
-                     uint64_t hash, hc_trigger trigger,
-                     enum hc__counter counter)
+static int rejected(hc_engine *e, hc__config *c, const hc_error *err,
+                    uint64_t hash, hc_trigger trigger, enum hc__counter counter,
+                    int64_t detect_ns)
 {
     pthread_mutex_lock(&e->lock);
     if (!c->dead) {
@@ -115,6 +88,10 @@ static void rejected(hc_engine *e, hc__config *c, const hc_error *err,
         hc__config_error(e, c, err, trigger, counter);
     }
     pthread_mutex_unlock(&e->lock);
+    hc__apply_attempt(
+        c, err->code == HC_EVETO ? HC__OUTCOME_VETOED : HC__OUTCOME_REJECTED,
+        trigger, 0, err, detect_ns, NULL);
+    return err->code ? err->code : HC_EVALIDATE;
 }
 
 /*
@@ -164,81 +141,71 @@ static void locate(hc__config *c, const char *buf, size_t len, hc_error *err)
     hc_posmap_free(po.positions);
 }
 
-void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
-                     int64_t detect_ns, int flags)
+static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
+                       const char *bytes, size_t len, uint64_t hash,
+                       const char *revision, hc_trigger trigger,
+                       int64_t detect_ns, hc_error *err);
+
+int hc__apply(hc__config *c, const char *bytes, size_t len,
+              const char *revision, hc_trigger trigger, int64_t detect_ns,
+              hc_error *errp)
 {
-    hc_error err;
-    size_t len = 0;
-    char *buf;
+    hc_engine *e = c->engine;
+    hc_error local, *err = errp ? errp : &local;
     uint64_t h;
     hc__snapshot *live;
     json_t *doc;
-    int was_missing;
+    /* A rollback or revert makes an older version live on purpose: the
+     * "same as last seen" shortcuts do not apply. */
+    int was_missing, rollback = trigger == HC_TRIGGER_ROLLBACK ||
+                                trigger == HC_TRIGGER_REVERT;
 
-    hc_error_init(&err);
-    buf = hc_read_file(c->abspath, c->max_size, &len, &err);
-    if (!buf) {
-        read_failed(e, c, &err, trigger, flags & HC__CHECK_CONFIRM);
-        return;
-    }
-    if (len == 0 && !(flags & HC__CHECK_COMPLETE)) {
-        /* Most likely created and not written yet (found by a directory
-         * event): look again once the writer had the settle time. */
-        pthread_mutex_lock(&e->lock);
-        if (!c->dead && !c->settle_at) {
-            c->settle_at = hc__now_ns() + (int64_t)e->opts.settle_ms * 1000000;
-            c->settle_detect = detect_ns;
-            c->settle_trigger = trigger;
-            hc__timer_changed(e, c);
-            hc__timer_rearm(e);
-        }
-        pthread_mutex_unlock(&e->lock);
-        free(buf);
-        return;
-    }
-    h = XXH3_64bits(buf, len);
+    hc_error_init(err);
+    if (!detect_ns)
+        detect_ns = hc__now_ns();
+    h = XXH3_64bits(bytes, len);
     live = atomic_load(&c->live); /* stable: we hold c->apply_lock */
 
     pthread_mutex_lock(&e->lock);
     if (c->dead) {
         pthread_mutex_unlock(&e->lock);
-        free(buf);
-        return;
+        hc__error_set(err, HC_ENOTWATCHED, c->path, 0, 0, 0,
+                      "unwatched while being applied");
+        return HC_ENOTWATCHED;
     }
     if (c->confirm_at) {
         c->confirm_at = 0;
         hc__timer_changed(e, c);
     }
     was_missing = c->missing_reported;
-    c->missing_reported = 0;
-    if (c->have_seen && h == c->seen_hash) {
-        /* touch, or the same bytes written again: no reload. The disk may
-         * also have come back to the live content (a missing file
-         * restored). */
-        if (live && live->hash == h)
-            hc__config_clear_error(c);
-        hc__stats_count(e, c, HC__C_UNCHANGED);
-        pthread_mutex_unlock(&e->lock);
-        free(buf);
-        return;
+    if (!rollback) {
+        c->missing_reported = 0;
+        if (c->have_seen && h == c->seen_hash) {
+            /* touch, or the same bytes written again: no reload. The
+             * origin may also have come back to the live content (a
+             * missing file restored). */
+            if (live && live->hash == h)
+                hc__config_clear_error(c);
+            hc__stats_count(e, c, HC__C_UNCHANGED);
+            pthread_mutex_unlock(&e->lock);
+            return HC__APPLY_UNCHANGED;
+        }
     }
     pthread_mutex_unlock(&e->lock);
 
     if (was_missing && trigger == HC_TRIGGER_MODIFY)
         trigger = HC_TRIGGER_CREATE;
-    doc = hc_parse(buf, len, c->format, c->path, &c->popts, &err);
-    if (!doc) {
-        rejected(e, c, &err, h, trigger,
-                 err.code == HC_ENOMEM ? HC__C_READ : HC__C_PARSE);
-        goto out;
-    }
-    if (validate_doc(c, doc, &err) != 0) {
-        locate(c, buf, len, &err);
-        rejected(e, c, &err, h, trigger, HC__C_VALIDATE);
+    doc = hc_parse(bytes, len, c->format, c->path, &c->popts, err);
+    if (!doc)
+        return rejected(e, c, err, h, trigger,
+                        err->code == HC_ENOMEM ? HC__C_READ : HC__C_PARSE,
+                        detect_ns);
+    if (validate_doc(c, doc, err) != 0) {
+        locate(c, bytes, len, err);
         json_decref(doc);
-        goto out;
+        return rejected(e, c, err, h, trigger, HC__C_VALIDATE, detect_ns);
     }
-    if (live && json_equal(live->doc, doc)) {
+    if (!rollback && live && json_equal(live->doc, doc)) {
         /* New bytes, same document (a comment, key order, spacing): the
          * live config is unchanged, so there is no new version. */
         pthread_mutex_lock(&e->lock);
@@ -248,68 +215,121 @@ void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
         hc__stats_count(e, c, HC__C_UNCHANGED);
         pthread_mutex_unlock(&e->lock);
         json_decref(doc);
-        goto out;
+        return HC__APPLY_UNCHANGED;
     }
-    hc__apply_commit(e, c, doc, buf, len, h, trigger, detect_ns);
-    buf = NULL;
-out:
-    free(buf);
+    if (commit(e, c, doc, bytes, len, h, revision, trigger, detect_ns, err) ==
+        0)
+        return err->code ? err->code : HC_ENOTWATCHED;
+    return HC_OK;
 }
 
-uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
-                          char *content, size_t len, uint64_t hash,
-                          hc_trigger trigger, int64_t detect_ns)
+/* Asks the prepare callback about the version about to go live; 1 when
+ * it vetoed (err filled: HC_EVETO and its reason). */
+static int veto(hc__config *c, const hc__snapshot *old, json_t *doc,
+                const hc_changeset *cs, uint64_t hash, hc_trigger trigger,
+                int64_t detect_ns, hc_error *err)
+{
+    hc_change_record rec;
+    hc_error verr;
+    memset(&rec, 0, sizeof rec);
+    rec.path = c->path;
+    rec.version = c->version + 1;
+    rec.old_version = old ? old->version : 0;
+    rec.old_doc = old ? old->doc : NULL;
+    rec.new_doc = doc;
+    rec.changes = cs;
+    rec.trigger = trigger;
+    rec.hash = hash;
+    rec.detected_ns = detect_ns;
+    hc_error_init(&verr);
+    if (c->prepare(&rec, &verr, c->prepare_data) == 0)
+        return 0;
+    verr.code = HC_EVETO;
+    if (!verr.text[0])
+        snprintf(verr.text, sizeof verr.text, "vetoed by the prepare callback");
+    if (!verr.source[0] || strcmp(verr.source, "<string>") == 0)
+        snprintf(verr.source, sizeof verr.source, "%s", c->path);
+    *err = verr;
+    return 1;
+}
+
+/* Publishes doc (one reference taken) as c's next version. Returns the
+ * version, or 0 with err filled. */
+static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
+                       const char *bytes, size_t len, uint64_t hash,
+                       const char *revision, hc_trigger trigger,
+                       int64_t detect_ns, hc_error *err)
 {
     hc__snapshot *old = atomic_load(&c->live), *snap;
     hc_changeset *cs = hc_diff(old ? old->doc : NULL, doc);
     hc__record *r = calloc(1, sizeof *r);
-    hc__version v;
-    uint64_t version = 0;
+    hc__store *st = &e->store;
+    hc__store_version sv;
+    uint64_t version;
     int64_t now;
 
     snap = hc__snapshot_new(doc, 0, hash);
     if (!snap || !r || !cs) {
-        hc_error err;
-        hc_error_init(&err);
-        hc__error_set(&err, HC_ENOMEM, c->path, 0, 0, 0,
+        hc__error_set(err, HC_ENOMEM, c->path, 0, 0, 0,
                       "out of memory applying a new version");
+        goto fail;
+    }
+    if (c->prepare && veto(c, old, doc, cs, hash, trigger, detect_ns, err)) {
         free(snap);
         free(r);
         hc_changeset_free(cs);
         json_decref(doc);
-        free(content);
-        pthread_mutex_lock(&e->lock);
-        if (!c->dead)
-            hc__config_error(e, c, &err, trigger, HC__C_READ);
-        pthread_mutex_unlock(&e->lock);
+        rejected(e, c, err, hash, trigger, HC__C_VETOES, detect_ns);
         return 0;
     }
+    if (trigger == HC_TRIGGER_ROLLBACK) {
+        /* Written back before anything goes live: a failed write leaves
+         * origin and memory as they were. */
+        const hc__backend *b = hc__backend_of(c);
+        int rc = b->write_back ? b->write_back(c, bytes, len, err) : HC_ENOTSUP;
+        if (rc != 0) {
+            if (!err->code)
+                hc__error_set(err, rc, c->path, 0, 0, 0,
+                              "the %s source cannot write back", b->name);
+            goto fail;
+        }
+    }
+
+    /* Only the apply path (under c->apply_lock, which we hold) moves
+     * c->version, so it is stable here without e->lock. */
+    version = c->version + 1;
+    sv.version = version;
+    sv.content = bytes;
+    sv.size = len;
+    sv.format = c->format;
+    sv.hash = hash;
+    sv.applied_ns = hc__realtime_ns();
+    sv.trigger = trigger;
+    sv.revision = revision;
+    sv.changed = hc_changeset_count(cs);
+    sv.doc = doc;
+    /* Into the store before it goes live, outside e->lock: a store that
+     * fsyncs stalls this config's pipeline only. */
+    if (c->store_cfg && (st->ops->append(st, c->store_cfg, &sv) != 0 ||
+                         (st->ops->prune &&
+                          st->ops->prune(st, c->store_cfg, c->depth + 1) != 0)))
+        hc__log(e, HC_LOG_WARN, "%s: the %s store could not keep version %llu",
+                c->path, st->ops->name, (unsigned long long)version);
 
     pthread_mutex_lock(&e->lock);
     if (c->dead) {
         pthread_mutex_unlock(&e->lock);
+        hc__error_set(err, HC_ENOTWATCHED, c->path, 0, 0, 0,
+                      "unwatched while being applied");
         json_decref(snap->doc);
         free(snap);
         free(r);
         hc_changeset_free(cs);
-        free(content);
         return 0;
     }
     now = hc__now_ns();
-    version = ++c->version;
+    c->version = version;
     snap->version = version;
-
-    v.version = version;
-    v.time_ns = hc__realtime_ns();
-    v.hash = hash;
-    v.trigger = trigger;
-    v.content = content;
-    v.len = len;
-    v.doc = hc_doc_retain(doc);
-    if (hc__history_push(&c->hist, &v) != 0) {
-        hc_doc_release(v.doc);
-        free(content);
-    }
 
     r->config = c;
     r->old_doc = old ? hc_doc_retain(old->doc) : NULL;
@@ -336,11 +356,56 @@ uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
         hc__stats_count(e, c, HC__C_LOADS);
     } else if (trigger == HC_TRIGGER_ROLLBACK) {
         hc__stats_count(e, c, HC__C_ROLLBACKS);
+    } else if (trigger == HC_TRIGGER_REVERT) {
+        hc__stats_count(e, c, HC__C_REVERTS);
     } else {
         hc__stats_count(e, c, HC__C_RELOADS);
         hc__stats_latency(e, c, now - r->rec.detected_ns);
     }
     hc__enqueue(e, r);
     pthread_mutex_unlock(&e->lock);
+    hc__apply_attempt(c,
+                      trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
+                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
+                                                     : HC__OUTCOME_APPLIED,
+                      trigger, version, NULL, detect_ns, NULL);
     return version;
+fail:
+    free(snap);
+    free(r);
+    hc_changeset_free(cs);
+    json_decref(doc);
+    pthread_mutex_lock(&e->lock);
+    if (!c->dead && err->code == HC_ENOMEM)
+        hc__config_error(e, c, err, trigger, HC__C_READ);
+    pthread_mutex_unlock(&e->lock);
+    return 0;
+}
+
+void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec)
+{
+    hc__store_got got;
+    int dead;
+    pthread_mutex_lock(&c->apply_lock);
+    pthread_mutex_lock(&e->lock);
+    /* Only the newest version is reverted: a later one superseded it. */
+    dead = c->dead || c->version != rec->version;
+    pthread_mutex_unlock(&e->lock);
+    if (!dead && e->store.ops->get(&e->store, c->store_cfg, rec->old_version, 0,
+                                   &got) == 0) {
+        hc__log(e, HC_LOG_WARN,
+                "%s: a subscriber failed on version %llu; reverting to %llu",
+                c->path, (unsigned long long)rec->version,
+                (unsigned long long)rec->old_version);
+        if (hc__apply(c, got.content, got.info.size, got.revision,
+                      HC_TRIGGER_REVERT, hc__now_ns(), NULL) == HC_OK) {
+            /* The origin still holds the failed content: only a new
+             * change is applied again. */
+            pthread_mutex_lock(&e->lock);
+            c->seen_hash = rec->hash;
+            pthread_mutex_unlock(&e->lock);
+        }
+        hc__store_got_clear(&got);
+    }
+    pthread_mutex_unlock(&c->apply_lock);
 }

@@ -51,6 +51,9 @@ const char *hc_trigger_name(hc_trigger trigger)
     case HC_TRIGGER_RESCAN: return "rescan";
     case HC_TRIGGER_POLL: return "poll";
     case HC_TRIGGER_ROLLBACK: return "rollback";
+    case HC_TRIGGER_REVERT: return "revert";
+    case HC_TRIGGER_LAST_KNOWN_GOOD: return "last_known_good";
+    case HC_TRIGGER_UPDATE: return "update";
     default: return "unknown";
     }
 }
@@ -62,12 +65,34 @@ const char *hc_trigger_name(hc_trigger trigger)
 static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
     HC__PRINTF(3, 0);
 
+/* The hc_error of the hc_noun_verb call running on this thread (api.c),
+ * NULL for the old names: each failing call fills its caller's error, so
+ * threads never see each other's. */
+static _Thread_local hc_error *call_error;
+
+hc_error *hc__call_error_swap(hc_error *err)
+{
+    hc_error *old = call_error;
+    call_error = err;
+    return old;
+}
+
+/* Under e->lock: the shared last error and this call's. */
+static void set_error_locked(hc_engine *e, const hc_error *err)
+{
+    e->last_error = *err;
+    if (call_error && call_error->code == 0)
+        *call_error = *err;
+}
+
 static int vfail(hc_engine *e, int code, const char *fmt, va_list ap)
 {
-    hc_error_init(&e->last_error);
-    e->last_error.code = code;
-    snprintf(e->last_error.source, sizeof e->last_error.source, "hotconf");
-    vsnprintf(e->last_error.text, sizeof e->last_error.text, fmt, ap);
+    hc_error err;
+    hc_error_init(&err);
+    err.code = code;
+    snprintf(err.source, sizeof err.source, "hotconf");
+    vsnprintf(err.text, sizeof err.text, fmt, ap);
+    set_error_locked(e, &err);
     return code;
 }
 
@@ -141,7 +166,8 @@ void hc__config_destroy(void *p)
         next = sub->next;
         free(sub);
     }
-    hc__history_free(&c->hist);
+    if (c->store_cfg)
+        c->engine->store.ops->detach(&c->engine->store, c->store_cfg, 0);
     free(c->last_error);
     pthread_mutex_destroy(&c->apply_lock);
     free(c->path);
@@ -164,6 +190,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
         free(abspath);
         return NULL;
     }
+    c->engine = e;
     c->abspath = abspath;
     c->path = strdup(path);
     if (!c->path || pthread_mutex_init(&c->apply_lock, NULL) != 0) {
@@ -188,6 +215,9 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->validate = o->validate;
     c->validate_data = o->validate_data;
     c->schema = o->schema;
+    c->prepare = o->prepare;
+    c->prepare_data = o->prepare_data;
+    c->on_failure = o->on_failure;
     c->on_error = o->on_error;
     c->on_error_data = o->on_error_data;
     c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;
@@ -195,10 +225,12 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
                                          : e->opts.poll_interval_ms;
     if (c->poll_ms < HC__MIN_POLL_MS)
         c->poll_ms = HC__MIN_POLL_MS;
-    c->hist.depth =
-        o->history_depth > 0 ? o->history_depth : e->opts.history_depth;
-    if (c->hist.depth > HC__MAX_HISTORY)
-        c->hist.depth = HC__MAX_HISTORY;
+    c->depth = o->history_depth > 0 ? o->history_depth : e->opts.history_depth;
+    if (c->depth > HC__MAX_HISTORY)
+        c->depth = HC__MAX_HISTORY;
+    if (e->store.ops->attach(&e->store, c->path, c->format, c->depth,
+                             &c->store_cfg, &c->version) != 0)
+        goto fail;
     c->keys[0].key = c->path;
     c->keys[0].hash = hc__hash_str(c->path);
     c->keys[0].config = c;
@@ -352,11 +384,11 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         pend |= HC__P_CHECK | HC__P_CLOSED;
     }
     if (pend & HC__P_CHECK)
-        hc__apply_check(e, c, trigger, detect,
-                        ((pend & HC__P_CONFIRM)
-                             ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
-                             : 0) |
-                            ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
+        hc__file_fetch(e, c, trigger, detect,
+                       ((pend & HC__P_CONFIRM)
+                            ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
+                            : 0) |
+                           ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
 out:
     pthread_mutex_unlock(&c->apply_lock);
 }
@@ -456,90 +488,207 @@ typedef struct sub_copy {
     void *ud;
 } sub_copy;
 
-/* Delivers the queue; called without e->lock. Returns callbacks run. */
+/* The engine whose callback this thread is running (hc_engine_free from
+ * a callback aborts; waits skip the caller's own callback). */
+static _Thread_local hc_engine *in_callback;
+
+/* Delivers one record: under e->lock on entry and on return (dropped
+ * around the callbacks). Returns the callbacks run. */
+static int deliver_record_locked(hc_engine *e, hc__record *r)
+{
+    hc__config *c = r->config;
+    sub_copy local[8], *subs = local;
+    size_t nsubs = 0, cap = 8;
+    int calls = 0;
+    hc_engine *outer;
+
+    if (!c->dead && !r->is_error) {
+        for (hc__sub *s = c->subs; s; s = s->next) {
+            if (r->only_sub ? s->id != r->only_sub : s->id >= r->max_sub)
+                continue;
+            if (nsubs == cap) {
+                sub_copy *ns = malloc(cap * 2 * sizeof *ns);
+                if (!ns)
+                    break;
+                memcpy(ns, subs, nsubs * sizeof *ns);
+                if (subs != local)
+                    free(subs);
+                subs = ns;
+                cap *= 2;
+            }
+            subs[nsubs].id = s->id;
+            subs[nsubs].cb = s->cb;
+            subs[nsubs].ud = s->user_data;
+            nsubs++;
+        }
+    }
+    c->cb_running = 1;
+    c->cb_thread = pthread_self();
+    pthread_mutex_unlock(&e->lock);
+    outer = in_callback;
+    in_callback = e;
+
+    if (r->is_error) {
+        hc_error_record er;
+        er.path = c->path;
+        er.error = &r->error;
+        er.live_version = r->live_version;
+        er.trigger = r->rec.trigger;
+        call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
+        calls++;
+    } else {
+        int failed = 0;
+        for (size_t i = 0; i < nsubs; i++) {
+            int ok, rc;
+            pthread_mutex_lock(&e->lock);
+            ok = subscribed(c, subs[i].id);
+            pthread_mutex_unlock(&e->lock);
+            if (!ok)
+                continue;
+            rc = subs[i].cb(&r->rec, subs[i].ud);
+            calls++;
+            if (rc != 0) {
+                subscriber_failed(e, c, r, subs[i].id, rc);
+                failed = 1;
+            }
+        }
+        /* A revert that fails too is kept: reverting it would only go
+         * round in circles. */
+        if (failed && c->on_failure == HC_ON_FAILURE_REVERT &&
+            r->rec.old_version && r->rec.trigger != HC_TRIGGER_REVERT)
+            hc__apply_revert(e, c, &r->rec);
+    }
+    if (subs != local)
+        free(subs);
+    record_free(r);
+    in_callback = outer;
+
+    pthread_mutex_lock(&e->lock);
+    c->cb_running = 0;
+    hc__config_unref(e, c);
+    pthread_cond_broadcast(&e->cond);
+    return calls;
+}
+
+/* ---- delivery lanes: one slow subscriber cannot stall another config ----
+ * With the monitor thread running, the dispatcher does not call
+ * subscribers itself: it appends each record to its config's lane and a
+ * pool of delivery workers drains the lanes. A lane is drained by one
+ * worker at a time, so one config's callbacks run one at a time and in
+ * order; different configs run in parallel. When every worker is busy
+ * (slow callbacks) and a lane is waiting, one more worker is started, up
+ * to HC__MAX_WORKERS; idle workers stay for the next burst and are
+ * joined by hc_engine_stop / hc_engine_free. */
+
+static void *worker_main(void *arg);
+
+/* Under e->lock. */
+static void lane_push(hc_engine *e, hc__record *r)
+{
+    hc__config *c = r->config;
+    r->next = NULL;
+    if (c->lane_tail)
+        c->lane_tail->next = r;
+    else
+        c->lane_head = r;
+    c->lane_tail = r;
+    if (c->lane_state != HC__LANE_IDLE)
+        return; /* queued, or a worker is draining it: it sees r */
+    c->lane_state = HC__LANE_READY;
+    c->ready_next = NULL;
+    if (e->ready_tail)
+        e->ready_tail->ready_next = c;
+    else
+        e->ready_head = c;
+    e->ready_tail = c;
+    if (e->idle_workers > 0) {
+        pthread_cond_signal(&e->pool_cond);
+    } else if (e->nworkers < HC__MAX_WORKERS) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main, e) == 0)
+            e->nworkers++;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    hc_engine *e = arg;
+    pthread_mutex_lock(&e->lock);
+    for (;;) {
+        hc__config *c;
+        while (!e->ready_head && !e->pool_stop) {
+            e->idle_workers++;
+            pthread_cond_wait(&e->pool_cond, &e->lock);
+            e->idle_workers--;
+        }
+        if (!e->ready_head)
+            break; /* stopping, and every lane is drained */
+        c = e->ready_head;
+        e->ready_head = c->ready_next;
+        if (!e->ready_head)
+            e->ready_tail = NULL;
+        c->lane_state = HC__LANE_DRAINING;
+        while (c->lane_head) {
+            hc__record *r = c->lane_head;
+            c->lane_head = r->next;
+            if (!c->lane_head)
+                c->lane_tail = NULL;
+            deliver_record_locked(e, r);
+        }
+        c->lane_state = HC__LANE_IDLE;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+/* Joins the delivery workers once they drained every lane. Not under
+ * e->lock. */
+static void pool_stop(hc_engine *e)
+{
+    size_t n;
+    pthread_mutex_lock(&e->lock);
+    e->pool_stop = 1;
+    pthread_cond_broadcast(&e->pool_cond);
+    n = e->nworkers;
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(e->workers[i], NULL);
+    pthread_mutex_lock(&e->lock);
+    e->nworkers = 0;
+    e->pool_stop = 0;
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* Delivers the queue (or, with the monitor running, hands it to the
+ * lanes); called without e->lock. Returns callbacks run here. */
 static int deliver(hc_engine *e)
 {
     int calls = 0;
     pthread_mutex_lock(&e->lock);
     while (e->qhead) {
         hc__record *r = e->qhead;
-        hc__config *c = r->config;
-        sub_copy local[8], *subs = local;
-        size_t nsubs = 0, cap = 8;
-
         e->qhead = r->next;
         if (!e->qhead)
             e->qtail = NULL;
         e->qlen--;
-        if (!c->dead && !r->is_error) {
-            for (hc__sub *s = c->subs; s; s = s->next) {
-                if (r->only_sub ? s->id != r->only_sub : s->id >= r->max_sub)
-                    continue;
-                if (nsubs == cap) {
-                    sub_copy *ns = malloc(cap * 2 * sizeof *ns);
-                    if (!ns)
-                        break;
-                    memcpy(ns, subs, nsubs * sizeof *ns);
-                    if (subs != local)
-                        free(subs);
-                    subs = ns;
-                    cap *= 2;
-                }
-                subs[nsubs].id = s->id;
-                subs[nsubs].cb = s->cb;
-                subs[nsubs].ud = s->user_data;
-                nsubs++;
-            }
-        }
-        e->delivering = 1;
-        e->deliver_thread = pthread_self();
-        pthread_mutex_unlock(&e->lock);
-
-        if (r->is_error) {
-            hc_error_record er;
-            er.path = c->path;
-            er.error = &r->error;
-            er.live_version = r->live_version;
-            er.trigger = r->rec.trigger;
-            call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
-            calls++;
-        } else {
-            for (size_t i = 0; i < nsubs; i++) {
-                int ok, rc;
-                pthread_mutex_lock(&e->lock);
-                ok = subscribed(c, subs[i].id);
-                pthread_mutex_unlock(&e->lock);
-                if (!ok)
-                    continue;
-                rc = subs[i].cb(&r->rec, subs[i].ud);
-                calls++;
-                if (rc != 0)
-                    subscriber_failed(e, c, r, subs[i].id, rc);
-            }
-        }
-        if (subs != local)
-            free(subs);
-        record_free(r);
-
-        pthread_mutex_lock(&e->lock);
-        e->delivering = 0;
-        e->deliver_seq++;
-        hc__config_unref(e, c);
-        pthread_cond_broadcast(&e->cond);
+        if (e->started)
+            lane_push(e, r);
+        else
+            calls += deliver_record_locked(e, r);
     }
     e->in_run = 0;
     pthread_mutex_unlock(&e->lock);
     return calls;
 }
 
-/* Under e->lock: a caller on another thread waits for the callback in
+/* Under e->lock: a caller on another thread waits for c's callback in
  * progress, so that after hc_unwatch/hc_unsubscribe none runs. */
-static void wait_delivery(hc_engine *e)
+static void wait_delivery(hc_engine *e, hc__config *c)
 {
-    uint64_t seq = e->deliver_seq;
-    if (!e->delivering || pthread_equal(e->deliver_thread, pthread_self()))
-        return;
-    while (e->delivering && e->deliver_seq == seq)
+    while (c->cb_running && !pthread_equal(c->cb_thread, pthread_self()))
         pthread_cond_wait(&e->cond, &e->lock);
 }
 
@@ -629,6 +778,39 @@ int hc_engine_dispatch(hc_engine *e, int timeout_ms)
     return r;
 }
 
+int hc_engine_stop(hc_engine *e)
+{
+    pthread_t t;
+    if (!e)
+        return HC_EINVAL;
+    pthread_mutex_lock(&e->lock);
+    if (!e->started || e->stopping) {
+        pthread_mutex_unlock(&e->lock);
+        return hc__engine_fail(e, HC_ESTATE, "engine not started");
+    }
+    if (pthread_equal(e->thread, pthread_self())) {
+        pthread_mutex_unlock(&e->lock);
+        return hc__engine_fail(e, HC_ESTATE,
+                               "hc_engine_stop from the monitor thread");
+    }
+    e->stopping = 1;
+    t = e->thread;
+    pthread_mutex_unlock(&e->lock);
+    atomic_store(&e->stop, 1);
+    hc__wake(e);
+    pthread_join(t, NULL);
+    pool_stop(e);
+    pthread_mutex_lock(&e->lock);
+    atomic_store(&e->stop, 0);
+    e->started = 0;
+    e->stopping = 0;
+    pthread_mutex_unlock(&e->lock);
+    /* Whatever the monitor did not get to waits in the fds: wake the next
+     * dispatcher so that it looks. */
+    hc__wake(e);
+    return 0;
+}
+
 int hc_engine_fd(hc_engine *e)
 {
     return e ? e->epfd : HC_EINVAL;
@@ -671,7 +853,7 @@ static int epoll_add(int epfd, int fd)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-hc_engine *hc_engine_new(const hc_engine_options *opts)
+hc_engine *hc__engine_new(const hc_engine_options *opts)
 {
     hc_engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -704,6 +886,19 @@ hc_engine *hc_engine_new(const hc_engine_options *opts)
         free(e);
         return NULL;
     }
+    if (pthread_cond_init(&e->pool_cond, NULL) != 0) {
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return NULL;
+    }
+    if (hc__store_open(&e->store, &e->opts) != 0) {
+        pthread_cond_destroy(&e->pool_cond);
+        pthread_cond_destroy(&e->cond);
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return NULL;
+    }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -725,7 +920,7 @@ void hc_engine_free(hc_engine *e)
     if (!e)
         return;
     pthread_mutex_lock(&e->lock);
-    if (e->delivering && pthread_equal(e->deliver_thread, pthread_self())) {
+    if (in_callback == e) {
         fprintf(stderr, "hotconf: hc_engine_free called from an engine "
                         "callback; aborting\n");
         abort();
@@ -735,6 +930,7 @@ void hc_engine_free(hc_engine *e)
         atomic_store(&e->stop, 1);
         hc__wake(e);
         pthread_join(e->thread, NULL);
+        pool_stop(e);
         e->started = 0;
     }
     /* From here on we are alone. */
@@ -757,9 +953,11 @@ void hc_engine_free(hc_engine *e)
         close(e->evfd);
     if (e->tfd >= 0)
         close(e->tfd);
+    hc__store_close(&e->store);
     free(e->all);
     free(e->timed);
     free(e->work);
+    pthread_cond_destroy(&e->pool_cond);
     pthread_cond_destroy(&e->cond);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -823,13 +1021,33 @@ static void kill_locked(hc_engine *e, hc__config *c)
         free(s);
     }
     c->subs = NULL;
-    hc__history_free(&c->hist);
+    /* The store handle goes with the struct (hc__config_destroy), once no
+     * reader of the history holds c. */
     hc__snapshot_publish(e, c, NULL);
+}
+
+/* Under e->lock: drops c's undelivered records. */
+static void purge_locked(hc_engine *e, hc__config *c)
+{
+    hc__record **pp = &e->qhead, *last = NULL;
+    while (*pp) {
+        hc__record *r = *pp;
+        if (r->config == c) {
+            *pp = r->next;
+            e->qlen--;
+            hc__config_unref(e, c);
+            record_free(r);
+        } else {
+            last = r;
+            pp = &r->next;
+        }
+    }
+    e->qtail = last;
 }
 
 static const hc_watch_options default_watch;
 
-int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
+int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
 {
     hc__config *c;
     char *abs;
@@ -842,7 +1060,9 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
     if (!opts)
         opts = &default_watch;
     if (opts->history_depth < 0 || opts->poll_interval_ms < 0 ||
-        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_ENV)
+        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_ENV ||
+        opts->on_failure < HC_ON_FAILURE_KEEP ||
+        opts->on_failure > HC_ON_FAILURE_REVERT)
         return hc__engine_fail(e, HC_EINVAL, "%s: invalid watch options", path);
     if ((opts->format == HC_FORMAT_AUTO &&
          hc_format_from_name(path) == HC_FORMAT_AUTO))
@@ -891,8 +1111,8 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
                     c->poll_ms);
         hc__backend_poll.attach(e, c);
     }
-    hc__apply_check(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
-                    HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
+    hc__file_fetch(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
+                   HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
 
     if (opts->flags & HC_WATCH_REQUIRE) {
         hc_error first;
@@ -901,8 +1121,12 @@ int hc_watch(hc_engine *e, const char *path, const hc_watch_options *opts)
         if (c->last_error)
             first = *c->last_error;
         if (first.code != 0) {
+            /* The caller gets the error from hc_watch; the error record the
+             * first load queued must not reach on_error as well, for a
+             * path that was never watched. */
+            purge_locked(e, c);
             kill_locked(e, c);
-            e->last_error = first;
+            set_error_locked(e, &first);
         }
         pthread_mutex_unlock(&e->lock);
         rc = first.code;
@@ -924,7 +1148,7 @@ int hc_unwatch(hc_engine *e, const char *path)
         return rc;
     }
     kill_locked(e, c);
-    wait_delivery(e);
+    wait_delivery(e, c);
     pthread_mutex_unlock(&e->lock);
     return 0;
 }
@@ -945,19 +1169,19 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
         fail_locked(e, id, "out of memory");
     } else if (replay) {
         /* The current version, to this subscriber only. */
-        const hc__version *v = hc__history_at(&c->hist, 0);
-        hc__record *r = v ? calloc(1, sizeof *r) : NULL;
+        hc__snapshot *live = atomic_load(&c->live);
+        hc__record *r = live ? calloc(1, sizeof *r) : NULL;
         if (r) {
             r->config = c;
             r->only_sub = id;
-            r->new_doc = hc_doc_retain(v->doc);
-            r->changes = hc_diff(NULL, v->doc);
+            r->new_doc = hc_doc_retain(live->doc);
+            r->changes = hc_diff(NULL, live->doc);
             r->rec.path = c->path;
-            r->rec.version = v->version;
+            r->rec.version = live->version;
             r->rec.new_doc = r->new_doc;
             r->rec.changes = r->changes;
             r->rec.trigger = HC_TRIGGER_INITIAL;
-            r->rec.hash = v->hash;
+            r->rec.hash = live->hash;
             r->rec.detected_ns = r->rec.applied_ns = hc__now_ns();
             hc__enqueue(e, r);
         }
@@ -984,7 +1208,7 @@ int hc_unsubscribe(hc_engine *e, int id)
                 hc__sub *s = *pp;
                 *pp = s->next;
                 free(s);
-                wait_delivery(e);
+                wait_delivery(e, e->all[i]);
                 pthread_mutex_unlock(&e->lock);
                 return 0;
             }
@@ -1018,6 +1242,12 @@ int hc_config_last_error(hc_engine *e, const char *path, hc_error *out)
     c = lookup_locked(e, path);
     if (!c) {
         pthread_mutex_unlock(&e->lock);
+        /* The header's rule: a failing call fills the hc_error it is
+         * given. */
+        if (out) {
+            hc_error_init(out);
+            hc__error_set(out, HC_ENOTWATCHED, path, 0, 0, 0, "not watched");
+        }
         return HC_ENOTWATCHED;
     }
     code = hc__config_error_code(c);

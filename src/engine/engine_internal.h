@@ -14,6 +14,8 @@
 #define HC_ENGINE_INTERNAL_H
 
 #include "internal.h"
+#include "sources/source.h"
+#include "stores/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,6 +28,7 @@
 #define HC__DEFAULT_HISTORY   10
 #define HC__MAX_HISTORY       100000
 #define HC__MAX_SYMLINK_HOPS  40
+#define HC__MAX_WORKERS       64 /* delivery workers (slow subscribers) */
 
 typedef struct hc__config hc__config;
 typedef struct hc__dirwatch hc__dirwatch;
@@ -135,53 +138,38 @@ char *hc__path_dirname(const char *abspath);
 const char *hc__path_basename(const char *abspath);
 char *hc__path_join(const char *dir, const char *name);
 
-/* ---- history.c ---------------------------------------------------------- */
-typedef struct hc__version {
-    uint64_t version;
-    int64_t time_ns;
-    uint64_t hash;
-    hc_trigger trigger;
-    char *content;
-    size_t len;
-    json_t *doc;
-} hc__version;
-
-typedef struct hc__history {
-    hc__version *ring;
-    int cap;   /* allocated entries, grows up to depth */
-    int depth; /* versions kept */
-    int count;
-    int head; /* index of the newest */
-} hc__history;
-
-/* Pushes a version (takes content and one doc reference). Under e->lock. */
-int hc__history_push(hc__history *h, const hc__version *v);
-/* n steps back from the newest (0: newest); NULL when not kept. */
-const hc__version *hc__history_at(const hc__history *h, int n);
-const hc__version *hc__history_find(const hc__history *h, uint64_t version);
-void hc__history_free(hc__history *h);
-
 /* ---- stats.c -------------------------------------------------------------
  * Counters are updated and read under e->lock. */
+/* The one list of counters: (hc_stats field, enum name). The internal
+ * struct, the enum, counting, the export into hc_stats and the JSON
+ * keys all come from it; a new counter is one line here plus its public
+ * hc_stats field. */
+#define HC__COUNTERS(X)                                                        \
+    X(loads, LOADS)                                                            \
+    X(reloads, RELOADS)                                                        \
+    X(rollbacks, ROLLBACKS)                                                    \
+    X(unchanged, UNCHANGED)                                                    \
+    X(parse_failures, PARSE)                                                   \
+    X(validation_failures, VALIDATE)                                           \
+    X(read_failures, READ)                                                     \
+    X(missing, MISSING)                                                        \
+    X(subscriber_failures, SUBSCRIBER)                                         \
+    X(rescans, RESCANS)                                                        \
+    X(vetoes, VETOES)                                                          \
+    X(reverts, REVERTS)
+
 typedef struct hc__counters {
-    uint64_t loads, reloads, rollbacks, unchanged, parse_failures,
-        validation_failures, read_failures, missing, subscriber_failures,
-        rescans;
+#define HC__COUNTER_FIELD(field, name) uint64_t field;
+    HC__COUNTERS(HC__COUNTER_FIELD)
+#undef HC__COUNTER_FIELD
     uint64_t lat_count, lat_last, lat_max, lat_sum;
     uint64_t lat_hist[HC_STATS_BUCKETS];
 } hc__counters;
 
 enum hc__counter {
-    HC__C_LOADS,
-    HC__C_RELOADS,
-    HC__C_ROLLBACKS,
-    HC__C_UNCHANGED,
-    HC__C_PARSE,
-    HC__C_VALIDATE,
-    HC__C_READ,
-    HC__C_MISSING,
-    HC__C_SUBSCRIBER,
-    HC__C_RESCANS
+#define HC__COUNTER_ENUM(field, name) HC__C_##name,
+    HC__COUNTERS(HC__COUNTER_ENUM)
+#undef HC__COUNTER_ENUM
 };
 
 /* Counts on c (may be NULL) and on the engine total. Under e->lock. */
@@ -216,6 +204,7 @@ enum {
 
 struct hc__config {
     /* Immutable from creation to destruction; readers use these. */
+    hc_engine *engine;
     char *path;    /* as given */
     char *abspath; /* absolute, clean */
     hc__inode keys[2];
@@ -229,6 +218,9 @@ struct hc__config {
     hc_validate_cb validate;
     void *validate_data;
     const hc_schema *schema; /* borrowed from the watch options */
+    int (*prepare)(const hc_change_record *rec, hc_error *err, void *ud);
+    void *prepare_data;
+    int on_failure; /* HC_ON_FAILURE_* */
     hc_error_cb on_error;
     void *on_error_data;
     hc_watch_mode mode_req;
@@ -247,7 +239,8 @@ struct hc__config {
     int have_seen;
     int missing_reported;
     hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
-    hc__history hist;
+    void *store_cfg;      /* the history store's handle for this config */
+    int depth;            /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
 
@@ -268,6 +261,13 @@ struct hc__config {
     ino_t poll_ino;
     off_t poll_size;
     int64_t poll_mtime, poll_ctime;
+
+    /* delivery (under e->lock) */
+    int cb_running; /* a callback of c runs on cb_thread */
+    pthread_t cb_thread;
+    struct hc__record *lane_head, *lane_tail; /* waiting for a worker */
+    enum { HC__LANE_IDLE, HC__LANE_READY, HC__LANE_DRAINING } lane_state;
+    hc__config *ready_next;
 
     /* dispatcher scratch, one batch (under e->lock) */
     int pend;
@@ -297,6 +297,7 @@ struct hc_engine {
     pthread_cond_t cond; /* delivery finished */
 
     int epfd, evfd, tfd, ifd; /* ifd -1: no inotify */
+    hc__store store;          /* the history store (stores/store.h) */
 
     _Atomic(hc__index *) index;
     hc__retired *retired;
@@ -322,14 +323,19 @@ struct hc_engine {
 
     /* threads */
     int started;
+    int stopping; /* hc_engine_stop is joining the monitor */
     pthread_t thread;
     atomic_int stop;
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    int delivering;
-    pthread_t deliver_thread;
-    uint64_t deliver_seq;
+    /* delivery lanes (engine.c; under e->lock) */
+    hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
+    pthread_cond_t pool_cond;            /* a lane is ready, or stop */
+    pthread_t workers[HC__MAX_WORKERS];
+    size_t nworkers;
+    int idle_workers;
+    int pool_stop;
     int next_sub_id;
 
     hc_error last_error;
@@ -341,7 +347,13 @@ struct hc_engine {
     atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
 };
 
+/* engine.c: hc_watch and hc_engine_new with full-size options (api.c
+ * copies the caller's shorter struct into a zeroed full one first). */
+int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
+hc_engine *hc__engine_new(const hc_engine_options *opts);
 /* engine.c */
+/* Sets the per-call error target of this thread (api.c); returns the old. */
+hc_error *hc__call_error_swap(hc_error *err);
 /* Records an API error on e (and returns code). */
 int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
     HC__PRINTF(3, 4);
@@ -362,19 +374,27 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
 /* Subscribers of path, or HC_ENOTWATCHED. */
 int hc__subscriber_count(hc_engine *e, const char *path);
 
-/* apply.c */
-/* The apply pipeline for c; caller holds c->apply_lock, not e->lock.
- * Without HC__CHECK_CONFIRM a missing file is reported after the settle
- * time; without HC__CHECK_COMPLETE an empty file (created, not yet
- * written) is looked at again after the settle time. */
-void hc__apply_check(hc_engine *e, hc__config *c, hc_trigger trigger,
-                     int64_t detect_ns, int flags);
-/* Commits doc (one reference taken) as a new version of c. Caller holds
- * c->apply_lock, not e->lock. content is taken. Returns the new version, 0
- * when c died meanwhile. */
-uint64_t hc__apply_commit(hc_engine *e, hc__config *c, json_t *doc,
-                          char *content, size_t len, uint64_t hash,
-                          hc_trigger trigger, int64_t detect_ns);
+/* sources/file.c: the file sources' fetch step. Reads c's file (size
+ * limit), applies the settle rule for an empty, just created file and the
+ * missing rule (reported after the settle time unless HC__CHECK_CONFIRM),
+ * then hands the bytes to hc__apply(). c->apply_lock held, e->lock not. */
+void hc__file_fetch(hc_engine *e, hc__config *c, hc_trigger trigger,
+                    int64_t detect_ns, int flags);
+/* The file sources' write_back: temp file in the same directory, fsync,
+ * rename, mode and owner kept; through a symlink the target. */
+int hc__file_write_back(hc__config *c, const char *bytes, size_t len,
+                        hc_error *err);
+/* apply.c: records a reload attempt in the history store; no engine
+ * lock held. */
+void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
+                       uint64_t version, const hc_error *err, int64_t detect_ns,
+                       const hc_changeset *changes);
+
+/* apply.c: the revert policy: rec (delivered, a subscriber failed) is
+ * still c's newest version, so its previous one goes live again (trigger
+ * revert). Takes c->apply_lock; no lock held by the caller. */
+void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec);
+
 /* The config's last error: set (copied), cleared, read. Under e->lock. */
 void hc__config_set_error(hc__config *c, const hc_error *err);
 void hc__config_clear_error(hc__config *c);
@@ -402,6 +422,9 @@ typedef struct hc__backend {
     /* Re-resolve (dirs, symlinks) after a structural change; c->apply_lock
      * held. Returns 0 or -1 when it must fall back to polling. */
     int (*resolve)(hc_engine *e, hc__config *c);
+    /* Rollback: make bytes the content at the origin. */
+    int (*write_back)(hc__config *c, const char *bytes, size_t len,
+                      hc_error *err);
 } hc__backend;
 
 extern const hc__backend hc__backend_inotify;

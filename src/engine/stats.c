@@ -6,22 +6,17 @@
  */
 #include "engine_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 static void count(hc__counters *k, enum hc__counter which)
 {
     switch (which) {
-    case HC__C_LOADS: k->loads++; break;
-    case HC__C_RELOADS: k->reloads++; break;
-    case HC__C_ROLLBACKS: k->rollbacks++; break;
-    case HC__C_UNCHANGED: k->unchanged++; break;
-    case HC__C_PARSE: k->parse_failures++; break;
-    case HC__C_VALIDATE: k->validation_failures++; break;
-    case HC__C_READ: k->read_failures++; break;
-    case HC__C_MISSING: k->missing++; break;
-    case HC__C_SUBSCRIBER: k->subscriber_failures++; break;
-    case HC__C_RESCANS: k->rescans++; break;
+#define COUNT(field, name)                                                     \
+    case HC__C_##name: k->field++; break;
+        HC__COUNTERS(COUNT)
+#undef COUNT
     }
 }
 
@@ -63,16 +58,9 @@ void hc__stats_latency(hc_engine *e, hc__config *c, int64_t ns)
 
 static void export(const hc__counters *k, hc_stats *out)
 {
-    out->loads = k->loads;
-    out->reloads = k->reloads;
-    out->rollbacks = k->rollbacks;
-    out->unchanged = k->unchanged;
-    out->parse_failures = k->parse_failures;
-    out->validation_failures = k->validation_failures;
-    out->read_failures = k->read_failures;
-    out->missing = k->missing;
-    out->subscriber_failures = k->subscriber_failures;
-    out->rescans = k->rescans;
+#define EXPORT(field, name) out->field = k->field;
+    HC__COUNTERS(EXPORT)
+#undef EXPORT
     out->latency_count = k->lat_count;
     out->latency_last_ns = k->lat_last;
     out->latency_max_ns = k->lat_max;
@@ -90,17 +78,26 @@ static void total_locked(hc_engine *e, hc_stats *out)
             out->files_polled++;
 }
 
-void hc_engine_stats(hc_engine *e, hc_stats *out)
+/* The size of hc_stats in 0.1.0: what the old entry points write. */
+#define STATS_V0_SIZE offsetof(hc_stats, vetoes)
+
+void hc_engine_stats_sized(hc_engine *e, hc_stats *out, size_t size)
 {
+    hc_stats full;
     if (!out)
         return;
-    if (!e) {
-        memset(out, 0, sizeof *out);
-        return;
+    memset(&full, 0, sizeof full);
+    if (e) {
+        pthread_mutex_lock(&e->lock);
+        total_locked(e, &full);
+        pthread_mutex_unlock(&e->lock);
     }
-    pthread_mutex_lock(&e->lock);
-    total_locked(e, out);
-    pthread_mutex_unlock(&e->lock);
+    memcpy(out, &full, size < sizeof full ? size : sizeof full);
+}
+
+void hc_engine_stats(hc_engine *e, hc_stats *out)
+{
+    hc_engine_stats_sized(e, out, STATS_V0_SIZE);
 }
 
 static void config_locked(const hc__config *c, hc_stats *out)
@@ -111,17 +108,33 @@ static void config_locked(const hc__config *c, hc_stats *out)
     out->files_polled = c->mode == HC__MODE_POLL;
 }
 
-int hc_config_stats(hc_engine *e, const char *path, hc_stats *out)
+int hc_config_stats_sized(hc_engine *e, const char *path, hc_stats *out,
+                          size_t size)
 {
     hc__config *c;
+    hc_stats full;
     if (!e || !path || !out)
         return HC_EINVAL;
     pthread_mutex_lock(&e->lock);
     c = hc__config_lookup(e, path);
     if (c)
-        config_locked(c, out);
+        config_locked(c, &full);
     pthread_mutex_unlock(&e->lock);
+    if (c)
+        memcpy(out, &full, size < sizeof full ? size : sizeof full);
     return c ? 0 : HC_ENOTWATCHED;
+}
+
+int hc_config_stats(hc_engine *e, const char *path, hc_stats *out)
+{
+    return hc_config_stats_sized(e, path, out, STATS_V0_SIZE);
+}
+
+/* Whole microseconds, rounded: a double such as 65.578 would print as
+ * 65.578000000000003 through jansson's 17 significant digits. */
+static json_t *us(uint64_t ns)
+{
+    return json_integer((json_int_t)((ns + 500) / 1000));
 }
 
 static json_t *stats_json(const hc_stats *s)
@@ -134,26 +147,16 @@ static json_t *stats_json(const hc_stats *s)
     }
 #define PUT(name)                                                              \
     json_object_set_new(o, #name, json_integer((json_int_t)s->name))
+#define PUT_COUNTER(field, name) PUT(field);
     PUT(files);
     PUT(files_polled);
-    PUT(loads);
-    PUT(reloads);
-    PUT(rollbacks);
-    PUT(unchanged);
-    PUT(parse_failures);
-    PUT(validation_failures);
-    PUT(read_failures);
-    PUT(missing);
-    PUT(subscriber_failures);
-    PUT(rescans);
+    HC__COUNTERS(PUT_COUNTER)
     PUT(latency_count);
+#undef PUT_COUNTER
 #undef PUT
-    json_object_set_new(o, "latency_last_us",
-                        json_real((double)s->latency_last_ns / 1e3));
-    json_object_set_new(o, "latency_mean_us",
-                        json_real((double)s->latency_mean_ns / 1e3));
-    json_object_set_new(o, "latency_max_us",
-                        json_real((double)s->latency_max_ns / 1e3));
+    json_object_set_new(o, "latency_last_us", us(s->latency_last_ns));
+    json_object_set_new(o, "latency_mean_us", us(s->latency_mean_ns));
+    json_object_set_new(o, "latency_max_us", us(s->latency_max_ns));
     for (int i = 0; i < HC_STATS_BUCKETS; i++) {
         char name[32];
         if (!s->latency_hist[i])
@@ -192,6 +195,7 @@ json_t *hc_engine_stats_json(hc_engine *e)
         json_object_set_new(cj, "version",
                             json_integer((json_int_t)c->version));
         json_object_set_new(cj, "mode", json_string(hc__backend_of(c)->name));
+        /* documented in hotconf.h: no last error */
         json_object_set_new(cj, "healthy",
                             json_boolean(!hc__config_error_code(c)));
         json_object_set_new(configs, c->path, cj);

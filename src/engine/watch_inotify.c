@@ -392,7 +392,8 @@ static void detach(hc_engine *e, hc__config *c)
     c->interests = NULL;
 }
 
-const hc__backend hc__backend_inotify = {"inotify", attach, detach, resolve};
+const hc__backend hc__backend_inotify = {"inotify", attach, detach, resolve,
+                                         hc__file_write_back};
 
 /* ---- events -------------------------------------------------------------- */
 

@@ -35,7 +35,7 @@ void hc__poll_check(hc_engine *e, hc__config *c, int64_t now)
     int changed;
     if (stat(c->abspath, &st) != 0) {
         c->poll_have = 0;
-        hc__apply_check(e, c, HC_TRIGGER_POLL, now, 0);
+        hc__file_fetch(e, c, HC_TRIGGER_POLL, now, 0);
         return;
     }
     changed = !c->poll_have || c->poll_dev != st.st_dev ||
@@ -44,7 +44,7 @@ void hc__poll_check(hc_engine *e, hc__config *c, int64_t now)
               c->poll_ctime != ts_ns(&st.st_ctim);
     record(c, &st);
     if (changed || hc__realtime_ns() - ts_ns(&st.st_mtim) < RECENT_NS)
-        hc__apply_check(e, c, HC_TRIGGER_POLL, now, 0);
+        hc__file_fetch(e, c, HC_TRIGGER_POLL, now, 0);
 }
 
 static int attach(hc_engine *e, hc__config *c)
@@ -78,4 +78,5 @@ static int resolve(hc_engine *e, hc__config *c)
     return 0; /* stat follows the path afresh every time */
 }
 
-const hc__backend hc__backend_poll = {"poll", attach, detach, resolve};
+const hc__backend hc__backend_poll = {"poll", attach, detach, resolve,
+                                      hc__file_write_back};

@@ -1,0 +1,212 @@
+/*
+ * memory.c - the memory history store: per config, a ring of the last
+ * N + 1 versions (the live one and N to roll back to), content and
+ * parsed document kept, nothing persisted, no reload attempts kept. The
+ * ring grows on demand up to its size (most configs never change: one
+ * entry, not eleven). A mutex per config, since list and get may run on
+ * any thread while the applying thread appends.
+ */
+#include "stores/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mem_version {
+    hc_version_info info;
+    char *content;
+    json_t *doc;
+} mem_version;
+
+typedef struct mem_ring {
+    pthread_mutex_t lock;
+    hc_format format;
+    mem_version *ring;
+    int cap;  /* allocated entries, grows up to size */
+    int size; /* versions kept: depth + 1 */
+    int count;
+    int head; /* index of the newest */
+} mem_ring;
+
+static void version_clear(mem_version *v)
+{
+    free(v->content);
+    hc_doc_release(v->doc);
+    memset(v, 0, sizeof *v);
+}
+
+static int mem_open(hc__store *s, const hc_engine_options *opts)
+{
+    (void)opts;
+    s->state = NULL;
+    return 0;
+}
+
+static int mem_attach(hc__store *s, const char *id, hc_format format, int depth,
+                      void **cfg, uint64_t *last_version)
+{
+    mem_ring *r = calloc(1, sizeof *r);
+    (void)s;
+    (void)id;
+    if (!r)
+        return HC_ENOMEM;
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r);
+        return HC_ENOMEM;
+    }
+    r->format = format;
+    r->size = depth + 1;
+    *cfg = r;
+    *last_version = 0;
+    return 0;
+}
+
+/* Reallocates the ring to ncap entries, oldest first. */
+static int ring_grow(mem_ring *r, int ncap)
+{
+    mem_version *nr = calloc((size_t)ncap, sizeof *nr);
+    if (!nr)
+        return HC_ENOMEM;
+    for (int i = 0; i < r->count; i++)
+        nr[i] = r->ring[(r->head - (r->count - 1) + i + r->cap) % r->cap];
+    free(r->ring);
+    r->ring = nr;
+    r->cap = ncap;
+    r->head = r->count - 1;
+    return 0;
+}
+
+static mem_version *at(mem_ring *r, int n)
+{
+    if (n < 0 || n >= r->count)
+        return NULL;
+    return &r->ring[(r->head - n + r->cap) % r->cap];
+}
+
+static int push(mem_ring *r, const mem_version *v)
+{
+    if (r->count == r->size) {
+        /* Full: the slot after the newest holds the oldest. */
+        int oldest = (r->head + 1) % r->cap;
+        version_clear(&r->ring[oldest]);
+        r->ring[oldest] = *v;
+        r->head = oldest;
+        return 0;
+    }
+    if (r->count == r->cap) {
+        int ncap = r->cap ? r->cap * 2 : 1;
+        if (ncap > r->size)
+            ncap = r->size;
+        if (ring_grow(r, ncap) != 0)
+            return HC_ENOMEM;
+    }
+    r->head = r->count == 0 ? 0 : (r->head + 1) % r->cap;
+    r->ring[r->head] = *v;
+    r->count++;
+    return 0;
+}
+
+static int mem_append(hc__store *s, void *cfg, const hc__store_version *v)
+{
+    mem_ring *r = cfg;
+    mem_version mv;
+    int rc;
+    (void)s;
+    mv.content = malloc(v->size + 1);
+    if (!mv.content)
+        return HC_ENOMEM;
+    memcpy(mv.content, v->content, v->size);
+    mv.content[v->size] = '\0';
+    mv.info.version = v->version;
+    mv.info.time_ns = v->applied_ns;
+    mv.info.hash = v->hash;
+    mv.info.size = v->size;
+    mv.info.trigger = v->trigger;
+    mv.doc = hc_doc_retain(v->doc);
+    pthread_mutex_lock(&r->lock);
+    rc = push(r, &mv);
+    pthread_mutex_unlock(&r->lock);
+    if (rc != 0)
+        version_clear(&mv);
+    return rc;
+}
+
+static int mem_list(hc__store *s, void *cfg, hc_version_info *out, int max)
+{
+    mem_ring *r = cfg;
+    int n;
+    (void)s;
+    pthread_mutex_lock(&r->lock);
+    n = r->count;
+    for (int i = 0; i < n && i < max; i++)
+        out[i] = at(r, i)->info;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+static int mem_get(hc__store *s, void *cfg, uint64_t version, int back,
+                   hc__store_got *out)
+{
+    mem_ring *r = cfg;
+    mem_version *v = NULL;
+    int rc = 0;
+    (void)s;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&r->lock);
+    if (version) {
+        for (int i = 0; i < r->count && !v; i++)
+            if (at(r, i)->info.version == version)
+                v = at(r, i);
+    } else {
+        v = at(r, back);
+    }
+    if (!v) {
+        rc = HC_EHISTORY;
+    } else if (!(out->content = malloc(v->info.size + 1))) {
+        rc = HC_ENOMEM;
+    } else {
+        memcpy(out->content, v->content, v->info.size + 1);
+        out->info = v->info;
+        out->format = r->format;
+        out->doc = hc_doc_retain(v->doc);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+static int mem_prune(hc__store *s, void *cfg, int keep)
+{
+    mem_ring *r = cfg;
+    (void)s;
+    pthread_mutex_lock(&r->lock);
+    while (r->count > keep && r->count > 0) {
+        version_clear(at(r, r->count - 1));
+        r->count--;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+static void mem_detach(hc__store *s, void *cfg, int forget)
+{
+    mem_ring *r = cfg;
+    (void)s;
+    (void)forget; /* nothing outlives the process anyway */
+    if (!r)
+        return;
+    for (int i = 0; i < r->count; i++)
+        version_clear(at(r, i));
+    free(r->ring);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+static void mem_close(hc__store *s)
+{
+    s->state = NULL;
+}
+
+const hc__store_ops hc__store_memory = {
+    "memory", mem_open, mem_attach, mem_append, NULL,
+    mem_list, mem_get,  mem_prune,  mem_detach, mem_close,
+};
