@@ -1,6 +1,8 @@
 #!/bin/sh
 # schema.sh - validations/s of hotconf's JSON Schema validator and of Ajv
-# (npm, draft 2020-12 build) on the same schema and documents, in one run:
+# (npm) on the same schemas and documents, in one run: the 2020-12 schema
+# bench/schema/service.schema.json and its draft-07 form
+# (service.draft07.schema.json: definitions, dependencies, $ref in allOf),
 # bench/schema/service.json (a ~5 KB service config) and a ~1 MB document
 # generated from it. Needs a build with bench/schema.cmake (BUILD_DIR,
 # default build/) and node + npm (Ajv is installed into bench/ajv/).
@@ -22,8 +24,10 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 schema=$root/bench/schema/service.schema.json
 "$bin" --generate "$root/bench/schema/service.json" "$tmp/large-1mb.json" 1048576
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m), $(nproc) cpus, node $(node --version)"
-"$bin" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
-node "$root/bench/ajv/bench.js" "$schema" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
+for s in "$schema" "$root/bench/schema/service.draft07.schema.json"; do
+  "$bin" "$s" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
+  node "$root/bench/ajv/bench.js" "$s" "$root/bench/schema/service.json" "$tmp/large-1mb.json"
+done
 if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
   for doc in "$root/bench/schema/service.json:2000" "$tmp/large-1mb.json:5"; do
     n=${doc##*:}

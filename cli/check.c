@@ -1,10 +1,11 @@
 /*
  * check.c - hotconf check FILE... [--schema SCHEMA]: parse each file, print
  * parse errors as FILE:LINE:COL: error: MESSAGE and, with a schema, every
- * validation error as FILE:LINE: /pointer: message. Exit 0 all good, 1 any
+ * validation error as FILE:LINE:COL: /pointer: message. Exit 0 all good, 1 any
  * bad, 2 usage error or an invalid schema.
  */
 #include "cli.h"
+#include "schema_opts.h"
 
 #include <string.h>
 
@@ -18,14 +19,15 @@ static const char help[] =
     "With --schema, each parsed FILE is also validated against SCHEMA (JSON\n"
     "Schema draft 2020-12, written in JSON or YAML), and every validation\n"
     "error is reported on stderr as\n"
-    "  FILE:LINE: POINTER: MESSAGE   (FILE: POINTER: MESSAGE when the line\n"
-    "                                 is unknown)\n"
+    "  FILE:LINE:COL: POINTER: MESSAGE   (FILE: POINTER: MESSAGE when the\n"
+    "                                     position is unknown)\n"
     "where POINTER is the JSON pointer of the offending value (/service/port;\n"
     "(root) for the document itself).\n"
     "\n"
-    "  --schema SCHEMA validate against this schema file\n"
-    "  --format F      json, jsonc, yaml, ini or env (default: from the file\n"
-    "                  name)\n"
+    "  --schema SCHEMA validate against this schema file (first SCHEMA itself\n"
+    "                  against its draft's meta-schema)\n" CLI_SCHEMA_OPTS_HELP
+    "  --format F      json, jsonc, yaml, ini or env for the FILEs after it\n"
+    "                  (default: from each file's name)\n"
     "  --env-nest SEP  .env: nest keys on SEP (SERVICE__PORT -> SERVICE.PORT)\n"
     "  --no-typing     INI/.env: keep every value a string\n"
     "  --yaml-multi M  YAML with several documents: error (default),\n"
@@ -60,7 +62,10 @@ static int print_report(const char *file, const hc_schema_report *rep)
         const hc_schema_error *e = hc_schema_report_at(rep, i);
         const char *ptr =
             e->instance_location[0] ? e->instance_location : "(root)";
-        if (e->line > 0)
+        if (e->line > 0 && e->column > 0)
+            fprintf(stderr, "%s:%d:%d: %s: %s\n", file, e->line, e->column, ptr,
+                    e->message);
+        else if (e->line > 0)
             fprintf(stderr, "%s:%d: %s: %s\n", file, e->line, ptr, e->message);
         else
             fprintf(stderr, "%s: %s: %s\n", file, ptr, e->message);
@@ -68,15 +73,47 @@ static int print_report(const char *file, const hc_schema_report *rep)
     return HC_EXIT_FAIL;
 }
 
+/* Validates the schema file against its draft's meta-schema; 0 when it is
+ * a valid schema, else -1 with the errors printed like a config's. */
+static int check_schema_itself(const char *path, const hc_schema_options *so)
+{
+    cli_parse_opts spo = {0}; /* HC_FORMAT_AUTO */
+    hc_posmap *pos = hc_posmap_new();
+    hc_schema_report *rep = hc_schema_report_new();
+    hc_error err;
+    json_t *doc = NULL;
+    int rc = -1;
+    hc_error_init(&err);
+    if (!pos || !rep)
+        fprintf(stderr, "hotconf check: out of memory\n");
+    else if ((doc = load_with_positions(path, &spo, pos)) != NULL) {
+        hc_schema_report_set_source(rep, path, pos);
+        rc = hc_schema_validate_schema(doc, so, rep, &err);
+        if (rc == HC_EVALIDATE) {
+            fprintf(stderr, "%s: error: not a valid JSON Schema:\n", path);
+            print_report(path, rep);
+        } else if (rc) {
+            cli_print_error(&err);
+        }
+    }
+    json_decref(doc);
+    hc_schema_report_free(rep);
+    hc_posmap_free(pos);
+    return rc ? -1 : 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     const char *files[argc > 0 ? argc : 1];
+    hc_format formats[argc > 0 ? argc : 1];
     const char *schema_path = NULL;
     hc_schema *schema = NULL;
     hc_schema_report *rep = NULL;
     hc_posmap *pos = NULL;
-    int nfiles = 0, verbose = 0, status = HC_EXIT_OK;
+    int nfiles = 0, verbose = 0, status = HC_EXIT_OK, dangling_format = 0;
+    const char *refs[argc > 0 ? argc : 1];
+    cli_schema_opts sopts = {0, refs, 0, NULL};
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -93,21 +130,43 @@ int cmd_check(int argc, char **argv)
             return cli_usage_error("check", "--schema needs a file");
         if (r > 0)
             continue;
+        if (!strcmp(argv[i], "--format") ||
+            !strncmp(argv[i], "--format=", 9))
+            dangling_format = 1; /* until a FILE follows */
+        r = cli_schema_opt(argc, argv, &i, &sopts, "check");
+        if (r < 0)
+            return HC_EXIT_USAGE;
+        if (r > 0)
+            continue;
         r = cli_parse_opt(argc, argv, &i, &po);
         if (r < 0)
             return HC_EXIT_USAGE;
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error("check", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("check", help, argv[i]);
+        if (cli_check_file_arg("check", argv[i]) != 0)
+            return HC_EXIT_USAGE;
+        /* --format is positional, as for watch: the files after it. */
+        dangling_format = 0;
+        formats[nfiles] = po.format;
         files[nfiles++] = argv[i];
     }
     if (nfiles == 0)
         return cli_usage_error("check", "no FILE given");
+    if (dangling_format)
+        return cli_format_after_files("check");
     if (schema_path) {
+        hc_schema_options so = {0};
         hc_error err;
         hc_error_init(&err);
-        schema = hc_schema_load(schema_path, &err);
+        if (cli_schema_options(&sopts, schema_path, &so) != 0 ||
+            check_schema_itself(schema_path, &so) != 0) {
+            cli_schema_opts_free(&sopts);
+            return HC_EXIT_USAGE;
+        }
+        schema = hc_schema_load_ex(schema_path, &so, &err);
+        cli_schema_opts_free(&sopts); /* only read while compiling */
         if (!schema) {
             cli_print_error(&err);
             return HC_EXIT_USAGE;
@@ -126,6 +185,7 @@ int cmd_check(int argc, char **argv)
     for (int f = 0; f < nfiles; f++) {
         hc_error err;
         json_t *doc;
+        po.format = formats[f];
         if (schema) {
             hc_posmap_clear(pos);
             doc = load_with_positions(files[f], &po, pos);

@@ -56,6 +56,25 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 int cli_opt_value(int argc, char **argv, int *i, const char *name,
                   const char **value);
 
+/* Refuses, with a usage message naming verb, a FILE argument that cannot
+ * be a config: a directory, or a glob pattern that names no file (a quoted
+ * "*.yaml" the shell never expanded). Returns 0 when path may be used
+ * (a missing plain name is fine: watch waits for it). */
+int cli_check_file_arg(const char *verb, const char *path);
+
+/* The usage error for a --format after the last FILE (it would name the
+ * format of no file); returns HC_EXIT_USAGE. */
+int cli_format_after_files(const char *verb);
+
+/* The candidate closest to word by edit distance (a swap of neighbours
+ * counts one), or NULL when none is close enough to suggest. */
+const char *cli_closest(const char *word, const char *const *cands, size_t n);
+
+/* Prints "hotconf VERB: unknown option 'ARG' (did you mean '--x'?)", the
+ * suggestion taken from the --options of the verb's help text; returns
+ * HC_EXIT_USAGE. */
+int cli_unknown_option(const char *verb, const char *help, const char *arg);
+
 /* A value as one line of JSON (compact, scalars allowed); malloc'd. */
 char *cli_json_compact(const json_t *v);
 

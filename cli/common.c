@@ -1,9 +1,11 @@
 /* common.c - option parsing and error printing shared by the verbs. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
@@ -114,4 +116,119 @@ json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err)
 char *cli_json_compact(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int cli_check_file_arg(const char *verb, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            cli_usage_error(verb,
+                            "%s: is a directory; hotconf %s takes files, "
+                            "not folders (conf.d directories are not "
+                            "supported yet: name the files)",
+                            path, verb);
+            return -1;
+        }
+        return 0;
+    }
+    /* A name with glob characters that matches no file was most likely
+     * quoted, so the shell never expanded it; watching it would wait
+     * forever for a file of that literal name. */
+    if (errno == ENOENT && strpbrk(path, "*?[") && lstat(path, &st) != 0) {
+        cli_usage_error(verb,
+                        "%s: looks like an unexpanded glob (no file has this "
+                        "name); leave it unquoted so the shell expands it, "
+                        "or name the files",
+                        path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Optimal-string-alignment distance (Levenshtein plus the swap of two
+ * neighbours, the commonest typo: "wacth"); the strings are short words. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[34][34];
+    if (la > 32 || lb > 32)
+        return (size_t)-1;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+const char *cli_closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, len = strlen(word);
+    /* Up to a third of the word may be wrong, and at least one letter. */
+    size_t limit = len / 3 > 1 ? len / 3 : 1;
+    if (len >= 4 && limit < 2)
+        limit = 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = edit_distance(word, cands[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = cands[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+int cli_unknown_option(const char *verb, const char *help, const char *arg)
+{
+    /* The options are the "--name" words of the verb's own help, so a new
+     * option is suggested as soon as it is documented. */
+    const char *cands[64];
+    char names[64][32];
+    size_t n = 0, alen = strcspn(arg, "=");
+    char word[32];
+    const char *best;
+    for (const char *p = help; (p = strstr(p, "--")) && n < 64;) {
+        size_t l = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (l > 2 && l < sizeof names[0]) {
+            int dup = 0;
+            memcpy(names[n], p, l);
+            names[n][l] = '\0';
+            for (size_t i = 0; i < n; i++)
+                dup |= strcmp(cands[i], names[n]) == 0;
+            if (!dup) {
+                cands[n] = names[n];
+                n++;
+            }
+        }
+        p += l;
+    }
+    if (alen >= sizeof word)
+        alen = sizeof word - 1;
+    memcpy(word, arg, alen);
+    word[alen] = '\0';
+    best = cli_closest(word, cands, n);
+    if (best)
+        return cli_usage_error(verb, "unknown option '%s' (did you mean '%s'?)",
+                               arg, best);
+    return cli_usage_error(verb, "unknown option '%s'", arg);
+}
+
+int cli_format_after_files(const char *verb)
+{
+    return cli_usage_error(verb, "--format applies to the FILEs after it, "
+                                 "and none follows; put it before the files "
+                                 "it names");
 }

@@ -50,7 +50,7 @@ int cmd_convert(int argc, char **argv)
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error("convert", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("convert", help, argv[i]);
         if (file)
             return cli_usage_error("convert", "one FILE at a time");
         file = argv[i];

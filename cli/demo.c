@@ -4,10 +4,11 @@
  * .env configs into a temp directory, watches them with a started engine,
  * and then changes values (showing the diff and the latency), writes a
  * broken file (rejected with line and column; the old config stays live),
- * fixes it, rolls back (the file on disk is rewritten), recreates a file,
- * and prints the statistics. Callbacks run on the engine's monitor thread;
- * they only record what happened, the main thread prints it, so the
- * narration stays in order. --speed scales the pauses (0: none).
+ * a version the schema rejects (with the position of the value), fixes it,
+ * rolls back (the file on disk is rewritten), recreates a file, and prints the
+ * statistics. Callbacks run on the engine's monitor thread; they only record
+ * what happened, the main thread prints it, so the narration stays in order.
+ * --speed scales the pauses (0: none).
  */
 #include "cli.h"
 
@@ -146,6 +147,12 @@ static int on_change(const hc_change_record *rec, void *ud)
             free(o);
             free(nv);
         }
+        /* Both figures come from one clock, CLOCK_MONOTONIC (the engine's
+         * detected_ns and applied_ns are too), and the points are in order:
+         * write_ns is taken before the first syscall of the save that
+         * inotify can report (see mark_write), so write_ns <= detected_ns
+         * <= applied_ns <= seen, and the first figure can never be the
+         * smaller one. */
         if (d->write_ns && rec->trigger != HC_TRIGGER_ROLLBACK)
             add(d,
                 "    latency: %.0f us from the write to this callback (%.0f us "
@@ -216,8 +223,11 @@ static int events(demo *d)
 /* ---- files -----------------------------------------------------------------
  */
 
-/* Noted just before the syscall that completes a save: the callback may
- * well run before that syscall returns to us. */
+/* Noted just before the first syscall of a save that inotify reports: the
+ * open that truncates (or creates) for an in-place write, the rename for an
+ * atomic one, the remove for a delete. Taken any later (at the close, as
+ * this demo once did), the engine may already have seen the truncation, and
+ * "from the write" came out smaller than "detect -> apply". */
 static void mark_write(demo *d)
 {
     pthread_mutex_lock(&d->mu);
@@ -230,9 +240,9 @@ static int write_file(demo *d, const char *path, const char *data, int atomic)
     char tmp[4300];
     FILE *f;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!atomic)
+        mark_write(d); /* fopen truncates: inotify may report that */
     f = fopen(atomic ? tmp : path, "w");
-    if (f && !atomic)
-        mark_write(d); /* the data goes out at fclose */
     if (!f || fputs(data, f) < 0 || fclose(f) != 0) {
         say(d, "  cannot write %s: %s\n", path, strerror(errno));
         d->failures++;
@@ -279,6 +289,7 @@ int cmd_demo(int argc, char **argv)
     hc_watch_options wo;
     demo d;
     json_t *stats;
+    hc_schema *schema = NULL;
     int rc, n0;
 
     memset(&d, 0, sizeof d);
@@ -344,15 +355,37 @@ int cmd_demo(int argc, char **argv)
     wo.user_data = &d;
     wo.on_error = on_error;
     wo.on_error_data = &d;
+    {
+        /* app.yaml gets a JSON Schema: a port must be a port. */
+        char spath[4300];
+        hc_error err;
+        snprintf(spath, sizeof spath, "%s/app.schema.json", dirbuf);
+        write_file(&d, spath,
+                   "{\"type\": \"object\", \"properties\": {\"server\": {"
+                   "\"type\": \"object\", \"properties\": {\"port\": "
+                   "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": "
+                   "65535}, \"workers\": {\"type\": \"integer\", "
+                   "\"minimum\": 1}}}}}\n",
+                   1);
+        schema = hc_schema_load(spath, &err);
+        if (!schema) {
+            cli_print_error(&err);
+            d.failures++;
+        }
+    }
 
-    step(&d, 1, "watch four configs (inotify on their directory)");
+    step(&d, 1,
+         "watch four configs (inotify on their directory; app.yaml "
+         "with a JSON Schema)");
     n0 = events(&d);
     hc_watch(d.e, json, &wo);
+    wo.schema = schema;
     hc_watch(d.e, yaml, &wo);
+    wo.schema = NULL;
     hc_watch(d.e, ini, &wo);
     hc_watch(d.e, env, &wo);
     show(&d, n0, 4);
-    pause_ms(&d, 1800);
+    pause_ms(&d, 1500);
 
     step(&d, 2,
          "change server.port 8080 -> 9090 in app.yaml (atomic "
@@ -362,13 +395,13 @@ int cmd_demo(int argc, char **argv)
                "server:\n  port: 9090\n  workers: 4\nlog:\n  level: info\n", 1);
     show(&d, n0, 1);
     show_value(&d, yaml, "server.port");
-    pause_ms(&d, 1800);
+    pause_ms(&d, 1500);
 
     step(&d, 3, "edit app.env in place (LOG_LEVEL=debug)");
     n0 = events(&d);
     write_file(&d, env, "SERVER_PORT=8080\nLOG_LEVEL=debug\n", 0);
     show(&d, n0, 1);
-    pause_ms(&d, 1800);
+    pause_ms(&d, 1500);
 
     step(&d, 4,
          "write a broken app.yaml: it is rejected, the old config "
@@ -382,14 +415,25 @@ int cmd_demo(int argc, char **argv)
     show_value(&d, yaml, "server.port");
     pause_ms(&d, 2000);
 
-    step(&d, 5, "fix it (workers: 8)");
+    step(&d, 5,
+         "write app.yaml with port 99999: the schema rejects it, with the "
+         "position");
+    n0 = events(&d);
+    write_file(&d, yaml,
+               "server:\n  port: 99999\n  workers: 4\nlog:\n  level: info\n",
+               1);
+    show(&d, n0, 1);
+    show_value(&d, yaml, "server.port");
+    pause_ms(&d, 1500);
+
+    step(&d, 6, "fix it (workers: 8)");
     n0 = events(&d);
     write_file(&d, yaml,
                "server:\n  port: 9090\n  workers: 8\nlog:\n  level: info\n", 1);
     show(&d, n0, 1);
-    pause_ms(&d, 1800);
+    pause_ms(&d, 1500);
 
-    step(&d, 6, "roll app.yaml back one version");
+    step(&d, 7, "roll app.yaml back one version");
     n0 = events(&d);
     rc = hc_rollback(d.e, yaml, 1);
     if (rc == 0) {
@@ -412,8 +456,9 @@ int cmd_demo(int argc, char **argv)
     show_value(&d, yaml, "server.workers");
     pause_ms(&d, 2000);
 
-    step(&d, 7, "delete app.json and create it again (beta on)");
+    step(&d, 8, "delete app.json and create it again (beta on)");
     n0 = events(&d);
+    mark_write(&d);
     if (remove(json) != 0)
         d.failures++;
     write_file(&d, json,
@@ -422,9 +467,9 @@ int cmd_demo(int argc, char **argv)
                "true}\n}\n",
                0);
     show(&d, n0, 1);
-    pause_ms(&d, 1800);
+    pause_ms(&d, 1500);
 
-    step(&d, 8, "statistics (hc_engine_stats_json)");
+    step(&d, 9, "statistics (hc_engine_stats_json)");
     stats = hc_engine_stats_json(d.e);
     if (stats) {
         char *s = json_dumps(json_object_get(stats, "total"),
@@ -439,6 +484,7 @@ int cmd_demo(int argc, char **argv)
     pause_ms(&d, 1000);
 
     hc_engine_free(d.e);
+    hc_schema_free(schema); /* after the engine: the watch borrowed it */
     nftw(dirbuf, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     say(&d, "\n%s (removed %s)\n",
         d.failures ? "demo finished with problems" : "demo done", dirbuf);

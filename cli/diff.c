@@ -47,7 +47,7 @@ int cmd_diff(int argc, char **argv)
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error("diff", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("diff", help, argv[i]);
         if (nfiles == 2)
             return cli_usage_error("diff", "exactly two files are needed");
         files[nfiles++] = argv[i];

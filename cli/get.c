@@ -57,7 +57,7 @@ int cmd_get(int argc, char **argv)
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0' && !file)
-            return cli_usage_error("get", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("get", help, argv[i]);
         if (!file)
             file = argv[i];
         else if (!path)

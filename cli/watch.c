@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "state.h"
 #include "watch_state.h"
+#include "schema_opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -57,26 +59,30 @@ static const char help[] =
     "                  split into words once ('...' and \"...\" group, no "
     "shell:\n"
     "                  write sh -c '...' for one), with HOTCONF_FILE,\n"
-    "                  HOTCONF_VERSION and HOTCONF_CHANGED (comma-separated "
-    "paths)\n"
-    "                  in its environment; one run at a time per file; a "
-    "failure\n"
-    "                  is reported, never fatal. With --events its stdout "
-    "goes\n"
-    "                  to stderr, so the event stream stays clean.\n"
+    "                  HOTCONF_VERSION, HOTCONF_CHANGED (the changed paths\n"
+    "                  joined by ',', a ',' or '\\' inside a path preceded by\n"
+    "                  '\\') and HOTCONF_CHANGED_JSON (the paths as a JSON\n"
+    "                  array) in its environment; one run at a time per\n"
+    "                  file; a failure is reported, never fatal. With\n"
+    "                  --events its stdout goes to stderr, so the event\n"
+    "                  stream stays clean.\n"
     "  --signal SIG    send SIG (HUP, USR1, 10, ...) after each applied "
     "change\n"
     "  --pid N         ... to this process\n"
-    "  --pidfile F     ... to the pid in F (read each time)\n"
+    "  --pidfile F     ... to the pid in F (read each time; digits and an\n"
+    "                  optional newline, 1 to pid_max, else signal_failed)\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
     "  --history N     versions kept per file (default 10)\n"
+    "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow it\n"
+    "                  (default: from each file's name); a later --format\n"
+    "                  changes it again for the files after that one\n"
     "  --schema SCHEMA reject versions that fail this JSON Schema (JSON or\n"
     "                  YAML file); the live config stays\n"
     "  --fill-defaults with --schema: fill in the schema's default values\n"
     "  --state DIR     record every version and attempt in DIR/state.db for\n"
     "                  hotconf history, show, rollback, log, status, stats;\n"
     "                  numbering continues across restarts (one watcher per\n"
-    "                  DIR)\n";
+    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -84,7 +90,7 @@ typedef struct watched {
     uint64_t running_version;
     int pending; /* a change arrived during the run */
     uint64_t pending_version;
-    char *pending_changed;
+    struct changed_env *pending_changed;
 } watched;
 
 typedef struct ctx {
@@ -227,22 +233,64 @@ static void free_words(char **argv)
     free(argv);
 }
 
-static char *changed_paths(const hc_changeset *cs)
+/*
+ * The changed paths for an --exec child, as two environment entries:
+ * HOTCONF_CHANGED=a,b.c (comma-separated; a ',' or '\\' inside a path is
+ * preceded by '\\', so "a\\,b" is the one key "a,b") and
+ * HOTCONF_CHANGED_JSON=["a","b.c"] (a JSON array of the paths, for children
+ * that would rather not unescape). Built before the fork: the child only
+ * execs.
+ */
+struct changed_env {
+    char *csv;  /* "HOTCONF_CHANGED=..." */
+    char *json; /* "HOTCONF_CHANGED_JSON=..." */
+};
+typedef struct changed_env changed_env;
+
+static void changed_env_free(changed_env *ce)
 {
-    size_t n = hc_changeset_count(cs), len = 1;
-    char *s;
+    free(ce->csv);
+    free(ce->json);
+    ce->csv = ce->json = NULL;
+}
+
+static int changed_env_build(const hc_changeset *cs, changed_env *ce)
+{
+    size_t n = hc_changeset_count(cs), len = sizeof "HOTCONF_CHANGED=", o;
+    json_t *arr = json_array();
+    char *js;
+    ce->csv = ce->json = NULL;
     for (size_t i = 0; i < n; i++)
-        len += strlen(hc_changeset_at(cs, i)->path) + 1;
-    s = malloc(len);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
+        len += 2 * strlen(hc_changeset_at(cs, i)->path) + 1;
+    ce->csv = malloc(len);
+    if (!ce->csv || !arr)
+        goto fail;
+    o = (size_t)snprintf(ce->csv, len, "HOTCONF_CHANGED=");
     for (size_t i = 0; i < n; i++) {
+        const char *path = hc_changeset_at(cs, i)->path;
         if (i)
-            strcat(s, ",");
-        strcat(s, hc_changeset_at(cs, i)->path);
+            ce->csv[o++] = ',';
+        for (const char *p = path; *p; p++) {
+            if (*p == ',' || *p == '\\')
+                ce->csv[o++] = '\\';
+            ce->csv[o++] = *p;
+        }
+        if (json_array_append_new(arr, json_string(path)) != 0)
+            goto fail;
     }
-    return s;
+    ce->csv[o] = '\0';
+    js = json_dumps(arr, JSON_COMPACT);
+    if (!js || asprintf(&ce->json, "HOTCONF_CHANGED_JSON=%s", js) < 0)
+        ce->json = NULL;
+    free(js);
+    if (!ce->json)
+        goto fail;
+    json_decref(arr);
+    return 0;
+fail:
+    json_decref(arr);
+    changed_env_free(ce);
+    return -1;
 }
 
 static void report_failure(ctx *c, const char *what, watched *w,
@@ -261,16 +309,17 @@ static void report_failure(ctx *c, const char *what, watched *w,
     }
 }
 
-static void run_exec(ctx *c, watched *w, uint64_t version, const char *changed)
+static void run_exec(ctx *c, watched *w, uint64_t version,
+                     const changed_env *ce)
 {
     size_t n = 0, k = 0;
-    char **envp, vbuf[32];
+    char **envp, *ef = NULL, *ev = NULL;
     int pfd[2];
-    pid_t pid;
+    pid_t pid = -1;
 
     while (environ[n])
         n++;
-    envp = calloc(n + 4, sizeof *envp);
+    envp = calloc(n + 5, sizeof *envp);
     if (!envp || pipe2(pfd, O_CLOEXEC) != 0) {
         free(envp);
         report_failure(c, "exec_failed", w, version, strerror(errno));
@@ -279,49 +328,43 @@ static void run_exec(ctx *c, watched *w, uint64_t version, const char *changed)
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "HOTCONF_", 8) != 0)
             envp[k++] = environ[i];
-    snprintf(vbuf, sizeof vbuf, "%llu", (unsigned long long)version);
     /* Built before fork: the child only execs. */
-    {
-        size_t lf = strlen(w->file) + 14, lv = strlen(vbuf) + 17,
-               lc = strlen(changed) + 17;
-        char *ef = malloc(lf), *ev = malloc(lv), *ec = malloc(lc);
-        if (!ef || !ev || !ec) {
-            free(ef);
-            free(ev);
-            free(ec);
-            free(envp);
-            close(pfd[0]);
-            close(pfd[1]);
-            report_failure(c, "exec_failed", w, version, "out of memory");
-            return;
-        }
-        snprintf(ef, lf, "HOTCONF_FILE=%s", w->file);
-        snprintf(ev, lv, "HOTCONF_VERSION=%s", vbuf);
-        snprintf(ec, lc, "HOTCONF_CHANGED=%s", changed);
-        envp[k++] = ef;
-        envp[k++] = ev;
-        envp[k++] = ec;
-        envp[k] = NULL;
-        pid = fork();
-        if (pid == 0) {
-            sigset_t none;
-            int e;
-            sigemptyset(&none);
-            sigprocmask(SIG_SETMASK, &none, NULL);
-            signal(SIGPIPE, SIG_DFL);
-            if (c->events)
-                dup2(STDERR_FILENO, STDOUT_FILENO);
-            execvpe(c->exec_argv[0], c->exec_argv, envp);
-            e = errno;
-            if (write(pfd[1], &e, sizeof e) < 0) {
-                /* nothing more we can do */
-            }
-            _exit(127);
-        }
+    if (asprintf(&ef, "HOTCONF_FILE=%s", w->file) < 0)
+        ef = NULL;
+    if (asprintf(&ev, "HOTCONF_VERSION=%llu", (unsigned long long)version) < 0)
+        ev = NULL;
+    if (!ef || !ev || !ce->csv || !ce->json) {
         free(ef);
         free(ev);
-        free(ec);
+        free(envp);
+        close(pfd[0]);
+        close(pfd[1]);
+        report_failure(c, "exec_failed", w, version, "out of memory");
+        return;
     }
+    envp[k++] = ef;
+    envp[k++] = ev;
+    envp[k++] = ce->csv;
+    envp[k++] = ce->json;
+    envp[k] = NULL;
+    pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        int e;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        if (c->events)
+            dup2(STDERR_FILENO, STDOUT_FILENO);
+        execvpe(c->exec_argv[0], c->exec_argv, envp);
+        e = errno;
+        if (write(pfd[1], &e, sizeof e) < 0) {
+            /* nothing more we can do */
+        }
+        _exit(127);
+    }
+    free(ef);
+    free(ev);
     free(envp);
     close(pfd[1]);
     if (pid < 0) {
@@ -374,31 +417,109 @@ static void reap(ctx *c)
         }
         if (w->pending) {
             w->pending = 0;
-            run_exec(c, w, w->pending_version,
-                     w->pending_changed ? w->pending_changed : "");
+            run_exec(c, w, w->pending_version, w->pending_changed);
+            changed_env_free(w->pending_changed);
             free(w->pending_changed);
             w->pending_changed = NULL;
         }
     }
 }
 
+/* The kernel's largest pid (/proc/sys/kernel/pid_max); the kernel's own
+ * upper bound (PID_MAX_LIMIT, 2^22) when it cannot be read. */
+static long pid_max(void)
+{
+    long v = 4194304;
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+    if (f) {
+        long r;
+        if (fscanf(f, "%ld", &r) == 1 && r > 1)
+            v = r;
+        fclose(f);
+    }
+    return v;
+}
+
+/*
+ * Parses a process id strictly: decimal digits only, then at most one
+ * newline, and 1 <= pid <= pid_max. Whatever else a pid file holds
+ * ("4294967295", "-1", "123 junk") is refused: cast to pid_t, such values
+ * become kill(-1) (every process we may signal) or kill(0) (our own process
+ * group). Returns 0, or -1 with *why set.
+ */
+static int parse_pid(const char *s, size_t len, pid_t *out, const char **why)
+{
+    long v = 0, max = pid_max();
+    size_t i = 0;
+    if (len > 0 && s[len - 1] == '\n')
+        len--;
+    if (len == 0) {
+        *why = "empty";
+        return -1;
+    }
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            *why = "not a process id (digits only)";
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+        if (v > max)
+            break;
+    }
+    if (v < 1 || v > max) {
+        *why = "out of range (1 to pid_max)";
+        return -1;
+    }
+    *out = (pid_t)v;
+    return 0;
+}
+
+/* Reads the pid in path (never blocks: a FIFO is refused). */
+static int read_pidfile(const char *path, pid_t *out, char *msg, size_t size)
+{
+    char buf[32];
+    const char *why = NULL;
+    struct stat st;
+    ssize_t got;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(msg, size, "no pid in %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(msg, size, "no pid in %s: not a regular file", path);
+        return -1;
+    }
+    got = read(fd, buf, sizeof buf);
+    close(fd);
+    if (got < 0) {
+        snprintf(msg, size, "no pid in %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((size_t)got == sizeof buf)
+        why = "too long for a process id";
+    if (why || parse_pid(buf, (size_t)got, out, &why) != 0) {
+        snprintf(msg, size, "no pid in %s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+
 static void send_signal(ctx *c, watched *w, uint64_t version)
 {
     pid_t pid = c->pid;
     char msg[512];
-    if (c->pidfile) {
-        FILE *f = fopen(c->pidfile, "r");
-        long v = 0;
-        if (!f || fscanf(f, "%ld", &v) != 1 || v <= 0) {
-            snprintf(msg, sizeof msg, "no pid in %s%s%s", c->pidfile,
-                     f ? "" : ": ", f ? "" : strerror(errno));
-            if (f)
-                fclose(f);
-            report_failure(c, "signal_failed", w, version, msg);
-            return;
-        }
-        fclose(f);
-        pid = (pid_t)v;
+    if (c->pidfile && read_pidfile(c->pidfile, &pid, msg, sizeof msg) != 0) {
+        report_failure(c, "signal_failed", w, version, msg);
+        return;
+    }
+    /* parse_pid keeps pid >= 1, so neither kill(0) (our process group) nor
+     * kill(-N) (a group) can happen; we do not signal ourselves either. */
+    if (pid <= 0 || pid == getpid()) {
+        snprintf(msg, sizeof msg, "refusing to signal pid %ld", (long)pid);
+        report_failure(c, "signal_failed", w, version, msg);
+        return;
     }
     if (kill(pid, c->sig) != 0) {
         snprintf(msg, sizeof msg, "kill %ld: %s", (long)pid, strerror(errno));
@@ -445,16 +566,25 @@ static int on_change(const hc_change_record *rec, void *ud)
     if (!w || rec->trigger == HC_TRIGGER_INITIAL)
         return 0;
     if (c->exec_argv) {
-        char *changed = changed_paths(rec->changes);
-        if (w->running) {
+        changed_env *ce = calloc(1, sizeof *ce);
+        if (ce && changed_env_build(rec->changes, ce) != 0) {
+            free(ce);
+            ce = NULL;
+        }
+        if (!ce) {
+            report_failure(c, "exec_failed", w, rec->version, "out of memory");
+        } else if (w->running) {
             /* One run at a time: run once more, with the latest. */
             w->pending = 1;
             w->pending_version = rec->version;
+            if (w->pending_changed)
+                changed_env_free(w->pending_changed);
             free(w->pending_changed);
-            w->pending_changed = changed;
+            w->pending_changed = ce;
         } else {
-            run_exec(c, w, rec->version, changed ? changed : "");
-            free(changed);
+            run_exec(c, w, rec->version, ce);
+            changed_env_free(ce);
+            free(ce);
         }
     }
     if (c->sig)
@@ -531,27 +661,44 @@ int cmd_watch(int argc, char **argv)
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
     ctx c;
     const char **files = calloc((size_t)argc, sizeof *files);
+    hc_format *formats = calloc((size_t)argc, sizeof *formats);
     const char *exec_cmd = NULL, *schema_path = NULL, *state_dir = NULL;
     int fill_defaults = 0;
+    const char **refs = calloc((size_t)argc + 1, sizeof *refs);
+    cli_schema_opts sopts = {0, refs, 0, NULL};
     hc_schema *schema = NULL;
-    long poll_ms = 0, history = 0, pid = 0;
+    long poll_ms = 0, history = 0;
     hc_parse_options popts;
     hc_engine *e = NULL;
     sigset_t mask, old;
-    int sfd = -1, nfiles = 0, rc = HC_EXIT_OK;
+    int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
 
     memset(&c, 0, sizeof c);
-    if (!files)
+    if (!files || !formats || !refs) {
+        free(files);
+        free(formats);
+        free(refs);
         return HC_EXIT_FAIL;
+    }
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
             free(files);
+            free(formats);
+            free(refs);
             return HC_EXIT_OK;
         }
+        if (!strcmp(argv[i], "--format") ||
+            !strncmp(argv[i], "--format=", 9))
+            dangling_format = 1; /* until a FILE follows */
         r = cli_parse_opt(argc, argv, &i, &po);
+        if (r < 0)
+            goto usage;
+        if (r > 0)
+            continue;
+        r = cli_schema_opt(argc, argv, &i, &sopts, "watch");
         if (r < 0)
             goto usage;
         if (r > 0)
@@ -579,11 +726,12 @@ int cmd_watch(int argc, char **argv)
                 goto out;
             }
         } else if ((r = cli_opt_value(argc, argv, &i, "--pid", &v)) != 0) {
-            if (r < 0 || parse_int(v, 1, 0x7fffffff, &pid) != 0) {
-                rc = cli_usage_error("watch", "--pid needs a process id");
+            const char *why = NULL;
+            if (r < 0 || parse_pid(v, strlen(v), &c.pid, &why) != 0) {
+                rc = cli_usage_error("watch", "--pid needs a process id%s%s",
+                                     why ? ": " : "", why ? why : "");
                 goto out;
             }
-            c.pid = (pid_t)pid;
         } else if ((r = cli_opt_value(argc, argv, &i, "--pidfile", &v)) != 0) {
             if (r < 0 || !*v) {
                 rc = cli_usage_error("watch", "--pidfile needs a file");
@@ -608,14 +756,25 @@ int cmd_watch(int argc, char **argv)
                 goto out;
             }
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            rc = cli_usage_error("watch", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
+        } else if (cli_check_file_arg("watch", argv[i]) != 0) {
+            goto usage;
         } else {
+            /* --format is positional: it names the format of the files
+             * after it (as -x does in cc), so one watch can mix an odd
+             * name read as YAML with files whose names say it. */
+            dangling_format = 0;
+            formats[nfiles] = po.format;
             files[nfiles++] = argv[i];
         }
     }
     if (nfiles == 0) {
         rc = cli_usage_error("watch", "no file to watch");
+        goto out;
+    }
+    if (dangling_format) {
+        rc = cli_format_after_files("watch");
         goto out;
     }
     if (c.sig && !c.pid && !c.pidfile) {
@@ -639,7 +798,13 @@ int cmd_watch(int argc, char **argv)
         hc_error err;
         memset(&so, 0, sizeof so);
         so.fill_defaults = fill_defaults;
+        if (cli_schema_options(&sopts, schema_path, &so) != 0) {
+            cli_schema_opts_free(&sopts);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
         schema = hc_schema_load_ex(schema_path, &so, &err);
+        cli_schema_opts_free(&sopts); /* only read while compiling */
         if (!schema) {
             cli_print_error(&err);
             rc = HC_EXIT_USAGE;
@@ -683,7 +848,7 @@ int cmd_watch(int argc, char **argv)
         hc_watch_options wo;
         int r;
         memset(&wo, 0, sizeof wo);
-        wo.format = po.format;
+        wo.format = formats[i];
         wo.parse = &popts;
         wo.on_change = on_change;
         wo.user_data = &c;
@@ -697,7 +862,7 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
-        cli_wstate_attach(c.ws, files[i], po.format, schema_path);
+        cli_wstate_attach(c.ws, files[i], formats[i], schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;
@@ -770,13 +935,20 @@ out:
         close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
-    for (int i = 0; i < c.nw; i++)
+    for (int i = 0; i < c.nw; i++) {
+        if (c.w[i].pending_changed)
+            changed_env_free(c.w[i].pending_changed);
         free(c.w[i].pending_changed);
+    }
     free(c.w);
     free_words(c.exec_argv);
     free(files);
+    free(formats);
+    free(refs);
     return rc;
 usage:
     free(files);
+    free(formats);
+    free(refs);
     return HC_EXIT_USAGE;
 }

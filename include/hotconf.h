@@ -325,6 +325,18 @@ HC_API void hc_changeset_free(hc_changeset *cs);
 HC_API const char *hc_change_op_name(hc_change_op op);
 /* [{"path":P,"op":"changed","old":V,"new":V},...] (new reference). */
 HC_API json_t *hc_changeset_to_json(const hc_changeset *cs);
+/*
+ * 1 when a change in cs concerns the value at prefix or anything under it,
+ * else 0: for a conditional reload ("reconnect only when database.*
+ * changed"). Segment-aware: "database" matches the paths "database",
+ * "database.host" and "database[0]", never "databases". A change to a
+ * parent counts when the value under prefix differs (a whole "database"
+ * object added on the first load touches "database.host"). prefix is in
+ * the syntax of hc_change.path (keys joined by '.', a key holding '.' in
+ * brackets: labels["app.kubernetes.io/name"]); "" or NULL matches any
+ * change. Thread-safe on a changeset nobody frees meanwhile.
+ */
+HC_API int hc_changeset_touches(const hc_changeset *cs, const char *prefix);
 
 /* ====================================================================== */
 /* Schema validation (src/schema/)                                         */
@@ -367,8 +379,12 @@ HC_API void hc_schema_registry_free(hc_schema_registry *reg);
  * Registers doc (an object or a boolean) under uri: what a $ref resolves to
  * without its fragment, e.g. "https://example.com/common.json", or a plain
  * "common.json" for schemas without "$id" (no fragment allowed). The
- * registry takes its own reference to doc. Returns 0, HC_EEXIST when uri
- * is taken, HC_EINVAL, or HC_ENOMEM.
+ * registry takes its own reference to doc. A registered document is read
+ * (and must be a valid schema) only when a compiled schema refers to it;
+ * one without "$schema" is read in the draft of the schema referring to
+ * it. A registered document whose URI a "$schema" names acts as a custom
+ * meta-schema. Returns 0, HC_EEXIST when uri is taken, HC_EINVAL, or
+ * HC_ENOMEM.
  */
 HC_API int hc_schema_registry_add(hc_schema_registry *reg, const char *uri,
                                   json_t *doc);
@@ -384,6 +400,19 @@ HC_API int hc_schema_registry_load(hc_schema_registry *reg, const char *uri,
 /* Default PCRE2 budgets per pattern match (see hc_schema_options). */
 #define HC_SCHEMA_DEFAULT_REGEX_MATCH_LIMIT 1000000u
 #define HC_SCHEMA_DEFAULT_REGEX_DEPTH_LIMIT 10000u
+/* Default bound on the work of one validation (see max_evaluations). */
+#define HC_SCHEMA_DEFAULT_MAX_EVALUATIONS 10000000u
+
+/* JSON Schema drafts. A schema's "$schema" picks its draft; a schema
+ * without one is read as hc_schema_options.default_draft. */
+typedef enum hc_schema_draft {
+    HC_SCHEMA_DRAFT_DEFAULT = 0, /* 2020-12 */
+    HC_SCHEMA_DRAFT_04 = 4,
+    HC_SCHEMA_DRAFT_06 = 6,
+    HC_SCHEMA_DRAFT_07 = 7,
+    HC_SCHEMA_DRAFT_2019_09 = 2019,
+    HC_SCHEMA_DRAFT_2020_12 = 2020
+} hc_schema_draft;
 
 typedef struct hc_schema_options {
     /* Documents $ref may resolve into; NULL for none. Only read during
@@ -394,7 +423,8 @@ typedef struct hc_schema_options {
      * must match a registry URI exactly. */
     const char *base_uri;
     /* Nonzero: "format" asserts (date-time, date, time, duration, email,
-     * hostname, ipv4, ipv6, uri, uri-reference, uuid, regex, json-pointer;
+     * hostname, idn-hostname, ipv4, ipv6, uri, uri-reference, iri,
+     * iri-reference, uuid, regex, json-pointer, relative-json-pointer;
      * other formats stay annotations). Zero (the default, as the
      * specification says): "format" only annotates. */
     int format_assert;
@@ -417,6 +447,17 @@ typedef struct hc_schema_options {
      * cannot hang a reload. */
     uint32_t regex_match_limit;
     uint32_t regex_depth_limit;
+    /* The draft of a schema without "$schema" (0: 2020-12). A "$schema"
+     * naming a draft (04, 06, 07, 2019-09, 2020-12) overrides it; one naming
+     * a registered meta-schema takes that meta-schema's draft (and, in
+     * 2019-09 and later, its $vocabulary); any other is a compile error. */
+    hc_schema_draft default_draft;
+    /* Bound on the work of one hc_schema_validate: schema nodes evaluated
+     * against a value, plus items compared for uniqueItems (0: the default
+     * above, about a second). A document that needs more is rejected with
+     * an error naming this limit, so a hostile document cannot stall a
+     * reload. */
+    uint64_t max_evaluations;
 } hc_schema_options;
 
 /*
@@ -500,6 +541,21 @@ HC_API const char *hc_schema_report_filled_at(const hc_schema_report *report,
  * "keywordLocation","absoluteKeywordLocation","keyword","error","line",
  * "column"}...]} (new reference; NULL on ENOMEM). */
 HC_API json_t *hc_schema_report_to_json(const hc_schema_report *report);
+
+/*
+ * Validates the schema itself against its draft's meta-schema (the one its
+ * "$schema" names, else that of opts->default_draft; a registered custom
+ * meta-schema is used as such). The meta-schemas of draft-04, -06, -07,
+ * 2019-09 and 2020-12 are built into the library; nothing is fetched.
+ * Returns 0 when the schema is valid, HC_EVALIDATE when not (report, if
+ * given, then holds each error, its instance_location the JSON pointer into
+ * the schema), or another code with err filled (an unknown "$schema" is
+ * HC_ESCHEMA). opts may be NULL; only registry and default_draft are read.
+ * Thread-safe.
+ */
+HC_API int hc_schema_validate_schema(json_t *schema,
+                                     const hc_schema_options *opts,
+                                     hc_schema_report *report, hc_error *err);
 
 /*
  * Validates doc against schema. report may be NULL: the verdict only,
@@ -1027,6 +1083,37 @@ HC_API int hc_config_history_get(hc_engine *e, const char *id, uint64_t version,
                                  char **content, size_t *len, json_t **doc,
                                  hc_error *err);
 HC_API int hc_config_rescan(hc_engine *e, const char *id, hc_error *err);
+
+/* ---- engine-wide subscription (dashboards, logs) ----------------------- */
+
+typedef enum hc_event_kind {
+    HC_EVENT_CHANGE = 0, /* a version went live (change is set) */
+    HC_EVENT_REJECTION,  /* a version or read failed (error is set) */
+    HC_EVENT_REMOVAL     /* the config was unwatched (neither is set) */
+} hc_event_kind;
+
+/* One event about one config. Everything is borrowed, valid during the
+ * callback only (as for hc_change_cb). */
+typedef struct hc_event {
+    hc_event_kind kind;
+    const char *id;                 /* the config's identity */
+    const hc_change_record *change; /* HC_EVENT_CHANGE, else NULL */
+    const hc_error_record *error;   /* HC_EVENT_REJECTION, else NULL */
+} hc_event;
+
+typedef void (*hc_event_cb)(const hc_event *ev, void *user_data);
+
+/*
+ * Subscribes to every config's changes, rejections and removals, from
+ * this call on (configs watched later included). cb runs where that
+ * config's callbacks run (see "Threads and callbacks"), after the
+ * config's own subscribers: per config in order; for different configs
+ * possibly at the same time on different threads. Returns an id > 0 for
+ * hc_engine_unsubscribe, HC_EINVAL or HC_ENOMEM. Thread-safe; callable
+ * from a callback.
+ */
+HC_API int hc_engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data,
+                               hc_error *err);
 
 /*
  * Stops the monitor thread started by hc_engine_start (waits for the

@@ -28,4 +28,17 @@ if command -v cppcheck >/dev/null 2>&1; then
 else
   echo "lint: cppcheck SKIPPED (not installed)"
 fi
+# Banned functions (curl's practice): sprintf, strcpy and strcat cannot be
+# bounded, atoi cannot report an error. Use snprintf, memcpy with a known
+# length, strtol. Comments and string literals are not code, so only
+# call sites count (a word followed by '(').
+banned=$(grep -rnE '(^|[^A-Za-z0-9_.>])(sprintf|strcpy|strcat|atoi)[[:space:]]*\(' \
+  --include='*.c' --include='*.h' src cli | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)' || true)
+if [ -n "$banned" ]; then
+  echo "lint: banned functions (sprintf, strcpy, strcat, atoi; use snprintf, memcpy, strtol):"
+  echo "$banned"
+  status=1
+else
+  echo "lint: no banned functions"
+fi
 exit $status

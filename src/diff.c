@@ -81,8 +81,11 @@ static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
     }
     it->pub.op = op;
     it->pub.path = it->path;
-    it->pub.old_value = json_incref((json_t *)o);
-    it->pub.new_value = json_incref((json_t *)n);
+    /* Atomic loads too (hc_doc_retain): the engine diffs a live document
+     * on one thread while a delivery worker frees an older changeset that
+     * holds the same values on another. */
+    it->pub.old_value = hc_doc_retain((json_t *)o);
+    it->pub.new_value = hc_doc_retain((json_t *)n);
     cs->count++;
 }
 
@@ -213,8 +216,8 @@ void hc_changeset_free(hc_changeset *cs)
         return;
     for (size_t i = 0; i < cs->count; i++) {
         free(cs->items[i].path);
-        json_decref((json_t *)cs->items[i].pub.old_value);
-        json_decref((json_t *)cs->items[i].pub.new_value);
+        hc_doc_release((json_t *)cs->items[i].pub.old_value);
+        hc_doc_release((json_t *)cs->items[i].pub.new_value);
     }
     free(cs->items);
     free(cs);
@@ -253,4 +256,51 @@ json_t *hc_changeset_to_json(const hc_changeset *cs)
 fail:
     json_decref(arr);
     return NULL;
+}
+
+/*
+ * Where path stands against prefix, segment by segment: 0 unrelated, 1 path
+ * is prefix or under it, 2 path is an ancestor of prefix (*rest is then the
+ * rest of prefix, relative to path). Paths compare in hc_get syntax, so a
+ * segment ends at '.', '[' or the end: "database" is an ancestor of
+ * "database.host" and of "database[0]", never of "databases".
+ */
+static int path_relation(const char *path, const char *prefix,
+                         const char **rest)
+{
+    size_t lp = strlen(path), lx = strlen(prefix);
+    if (lx == 0)
+        return 1;
+    if (lp >= lx && memcmp(path, prefix, lx) == 0)
+        return (path[lx] == '\0' || path[lx] == '.' || path[lx] == '[') ? 1 : 0;
+    if (lp == 0 || (lp < lx && memcmp(path, prefix, lp) == 0 &&
+                    (prefix[lp] == '.' || prefix[lp] == '['))) {
+        *rest = prefix + lp + (lp > 0 && prefix[lp] == '.');
+        return 2;
+    }
+    return 0;
+}
+
+int hc_changeset_touches(const hc_changeset *cs, const char *prefix)
+{
+    if (!prefix)
+        prefix = "";
+    for (size_t i = 0; cs && i < cs->count; i++) {
+        const hc_change *c = &cs->items[i].pub;
+        const char *rest = NULL;
+        switch (path_relation(c->path, prefix, &rest)) {
+        case 1: return 1;
+        case 2: {
+            /* A whole parent was added, removed or replaced: the prefix is
+             * touched when the value under it differs. */
+            const json_t *o = c->old_value ? hc_get(c->old_value, rest) : NULL;
+            const json_t *n = c->new_value ? hc_get(c->new_value, rest) : NULL;
+            if ((o || n) && !(o && n && json_equal(o, n)))
+                return 1;
+            break;
+        }
+        default: break;
+        }
+    }
+    return 0;
 }

@@ -14,3 +14,5 @@ endif()
 add_test(NAME test_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_install.sh
          ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} "${HC_INSTALL_TEST_CFLAGS}")
 set_tests_properties(test_install PROPERTIES LABELS "install" TIMEOUT 300)
+# hc_changeset_touches (src/diff.c): conditional reload on a prefix.
+hc_unit_test(test_diff_touches SOURCES ${CMAKE_SOURCE_DIR}/tests/test_diff_touches.c)

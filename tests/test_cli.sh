@@ -145,5 +145,30 @@ for v in check convert get diff; do
   expect "$v --help" 0 "*" "" -- "$H" "$v" --help
 done
 
+# ---- issue 8: what a new user tripped over
+printf '{"type":"object","properties":{"port":{"type":"integer","minimum":1024}}}' >"$T/p.schema.json"
+printf 'name: x\nport: 80\n' >"$T/p.yaml"
+expect "check --schema prints FILE:LINE:COL: /pointer: message" 1 "" \
+  "$T/p.yaml:2:7: /port: 80 is less than the minimum of 1024" -- "$H" check --schema "$T/p.schema.json" "$T/p.yaml"
+mkdir -p "$T/conf.d"
+expect "check a directory: says so" 2 "" "is a directory" -- "$H" check "$T/conf.d"
+expect "check a quoted glob: says so" 2 "" "looks like an unexpanded glob" -- "$H" check "$T/*.toml"
+printf '{"a":1}' >"$T/lit*.json"
+expect "check a file literally named with '*' is read" 0 "" "" -- "$H" check "$T/lit*.json"
+printf '[s]\nv = 1\n' >"$T/p.ini"
+expect "check --format names the files after it only" 0 "" "" -- "$H" check "$T/p.ini" --format yaml "$T/noext.txt"
+expect "check --format after the last file is a usage error" 2 "" "none follows" -- "$H" check "$T/noext.txt" --format json
+expect "help VERB shows that verb's help" 0 "*" "" -- "$H" help watch
+grep -q "^usage: hotconf watch" "$T/out" || { echo "FAIL: help watch: $(head -1 "$T/out")"; fails=$((fails + 1)); }
+expect "help VERB for each verb" 0 "*" "" -- "$H" help check
+grep -q "^usage: hotconf check" "$T/out" || { echo "FAIL: help check"; fails=$((fails + 1)); }
+expect "help on an unknown verb suggests" 2 "" "did you mean 'diff'?" -- "$H" help dif
+expect "unknown verb suggests the closest" 2 "" "unknown verb 'wacth' (did you mean 'watch'?)" -- "$H" wacth x.json
+expect "unknown verb far from all: no suggestion" 2 "" "unknown verb 'frobnicate'" -- "$H" frobnicate
+grep -q "did you mean" "$T/err" && { echo "FAIL: suggestion for frobnicate"; fails=$((fails + 1)); }
+expect "unknown option suggests the closest" 2 "" "unknown option '--shcema' (did you mean '--schema'?)" -- "$H" check --shcema s.json "$T/a.json"
+expect "unknown watch option suggests" 2 "" "did you mean '--events'?" -- "$H" watch --evnets "$T/a.json"
+expect "unknown get option suggests" 2 "" "did you mean '--default'?" -- "$H" get --defualt 1 "$T/a.json" a
+
 echo "test_cli: $((n - fails))/$n passed"
 [ "$fails" = 0 ]

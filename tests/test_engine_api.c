@@ -280,6 +280,57 @@ static void test_keep_policy_leaves_the_failed_version_live(void **state)
     assert_false(has_revert(&f->r));
 }
 
+typedef struct events {
+    int kinds[16];
+    int n;
+    char id[600];
+} events;
+
+static void on_event(const hc_event *ev, void *ud)
+{
+    events *x = ud;
+    if (x->n < 16)
+        x->kinds[x->n++] = (int)ev->kind;
+    snprintf(x->id, sizeof x->id, "%s", ev->id);
+    if (ev->kind == HC_EVENT_CHANGE)
+        assert_non_null(ev->change);
+    if (ev->kind == HC_EVENT_REJECTION)
+        assert_non_null(ev->error);
+}
+
+static int n_events(void *arg)
+{
+    return ((events *)arg)->n >= 3;
+}
+
+/* One subscription sees every config's changes, rejections and removal. */
+static void test_engine_wide_subscription(void **state)
+{
+    fixture *f = *state;
+    events x;
+    int id;
+    memset(&x, 0, sizeof x);
+    id = hc_engine_subscribe(f->e, on_event, &x, NULL);
+    assert_true(id > 0);
+    write_v(f->path, 1);
+    assert_int_equal(hc_engine_watch(f->e, f->path, &f->wo, NULL), 0);
+    assert_true(te_wait_v(f->e, 0, &f->r, f->path, 1));
+    te_write_rename(f->path, te_broken(HC_FORMAT_JSON));
+    {
+        errs_arg a = {&f->r, HC_EPARSE};
+        assert_true(te_wait(f->e, 0, &f->r, has_error, &a, TE_TIMEOUT_MS));
+    }
+    assert_int_equal(hc_engine_unwatch(f->e, f->path, NULL), 0);
+    assert_true(te_wait(f->e, 0, &f->r, n_events, &x, TE_TIMEOUT_MS));
+    assert_int_equal(x.n, 3);
+    assert_int_equal(x.kinds[0], HC_EVENT_CHANGE);
+    assert_int_equal(x.kinds[1], HC_EVENT_REJECTION);
+    assert_int_equal(x.kinds[2], HC_EVENT_REMOVAL);
+    assert_string_equal(x.id, f->path);
+    assert_int_equal(hc_engine_unsubscribe(f->e, id, NULL), 0);
+    assert_int_equal(hc_engine_unsubscribe(f->e, id, NULL), HC_ENOTWATCHED);
+}
+
 static void test_trigger_names(void **state)
 {
     (void)state;
@@ -302,6 +353,7 @@ int main(void)
         T(test_prepare_veto_keeps_the_live_version),
         T(test_revert_policy_puts_the_previous_version_back),
         T(test_keep_policy_leaves_the_failed_version_live),
+        T(test_engine_wide_subscription),
         T(test_trigger_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

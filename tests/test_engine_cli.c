@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,9 @@ static void start(child *c, const char *const *args)
     c->pid = fork();
     assert_true(c->pid >= 0);
     if (c->pid == 0) {
+        /* A failed assertion must not leave a watcher holding ctest's
+         * pipe open: it dies with this test. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(p[1], STDOUT_FILENO);
         close(p[0]);
         close(p[1]);
@@ -287,24 +291,27 @@ static void test_human_output_shows_the_diff(void **state)
 static void test_exec_runs_with_the_change_in_its_environment(void **state)
 {
     char *tmp = tu_mkdtemp();
-    char *json = file_in(tmp, "app.json", "{\"a\": 1, \"b\": {\"c\": 1}}");
+    char *json =
+        file_in(tmp, "app.json", "{\"a\": 1, \"b\": {\"c\": 1}, \"x,y\": 1}");
     char *out = tu_join(tmp, "exec.log"), cmd[2048], expect[2048];
     const char *args[] = {"watch", "--events", "--exec", cmd, json, NULL};
     child c;
     json_t *ev;
     (void)state;
     snprintf(cmd, sizeof cmd,
-             "sh -c 'echo \"$HOTCONF_FILE|$HOTCONF_VERSION|$HOTCONF_CHANGED\" "
-             ">> \"$0\"' %s",
+             "sh -c 'echo \"$HOTCONF_FILE|$HOTCONF_VERSION|$HOTCONF_CHANGED|"
+             "$HOTCONF_CHANGED_JSON\" >> \"$0\"' %s",
              out);
     start(&c, args);
     json_decref(next_event(&c));
     json_decref(next_event(&c)); /* ready */
-    te_write_rename(json, "{\"a\": 2, \"b\": {\"c\": 3}}");
+    te_write_rename(json, "{\"a\": 2, \"b\": {\"c\": 3}, \"x,y\": 2}");
     ev = next_event(&c);
     assert_string_equal(ev_str(ev, "event"), "applied");
     json_decref(ev);
-    snprintf(expect, sizeof expect, "%s|2|a,b.c\n", json);
+    /* The key "x,y" holds a comma: escaped in the list, plain in JSON. */
+    snprintf(expect, sizeof expect,
+             "%s|2|a,b.c,x\\,y|[\"a\",\"b.c\",\"x,y\"]\n", json);
     assert_true(wait_file_has(out, expect));
     /* Not run for the first load: exactly one line. */
     {
@@ -468,15 +475,29 @@ static void test_signal_reaches_the_service(void **state)
     free(tmp);
 }
 
+/* The exit status of a run that should end by itself; one still running
+ * after the timeout is killed and counts as -1 (a watch that waits instead
+ * of refusing). */
 static int run_status(const char *const *args)
 {
     child c;
     int status;
+    char *line;
     start(&c, args);
-    while (next_line(&c))
-        ;
+    while ((line = next_line(&c)))
+        free(line);
     close(c.out);
-    waitpid(c.pid, &status, 0);
+    for (int64_t end = now_ms() + TE_TIMEOUT_MS;;) {
+        pid_t r = waitpid(c.pid, &status, WNOHANG);
+        if (r == c.pid)
+            break;
+        if (now_ms() >= end) {
+            kill(c.pid, SIGKILL);
+            waitpid(c.pid, &status, 0);
+            return -1;
+        }
+        usleep(10000);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -501,6 +522,107 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(run_status(a7), 2);
 }
 
+/* A pid file that does not hold exactly one pid in 1..pid_max is refused:
+ * cast to pid_t, 4294967295 was kill(-1) (every process we may signal) and
+ * 4294967296 kill(0) (our own process group). SIGWINCH is harmless to
+ * whatever a regression would reach. */
+static void test_pidfile_is_parsed_strictly(void **state)
+{
+    char *tmp = tu_mkdtemp();
+    char *json = file_in(tmp, "app.json", "{\"v\": 1}");
+    char *pidfile = file_in(tmp, "svc.pid", "1\n");
+    const char *args[] = {"watch",     "--events", "--signal", "WINCH",
+                          "--pidfile", pidfile,    json,       NULL};
+    static const char *const bad[] = {
+        "4294967295\n", "4294967296\n",        "0\n", "-1\n", "123 junk\n", "",
+        "12\n\n",       "99999999999999999999"};
+    child c;
+    (void)state;
+    start(&c, args);
+    json_decref(next_event(&c));
+    json_decref(next_event(&c)); /* ready */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char data[64];
+        json_t *ev;
+        te_write_rename(pidfile, bad[i]);
+        snprintf(data, sizeof data, "{\"v\": %zu}", i + 2);
+        te_write_rename(json, data);
+        ev = next_event(&c);
+        assert_string_equal(ev_str(ev, "event"), "applied");
+        json_decref(ev);
+        ev = next_event(&c);
+        assert_string_equal(ev_str(ev, "event"), "signal_failed");
+        if (!strstr(ev_str(ev, "error"), "no pid in"))
+            fail_msg("pid file '%s': %s", bad[i], ev_str(ev, "error"));
+        json_decref(ev);
+    }
+    assert_int_equal(stop(&c, SIGTERM), 0);
+    tu_rmtree(tmp);
+    free(json);
+    free(pidfile);
+    free(tmp);
+}
+
+static void test_pid_option_is_parsed_strictly(void **state)
+{
+    static const char *const bad[] = {"4294967295", "4294967296", "0",
+                                      "-1",         "123 junk",   "12x"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *a[] = {"watch", "--signal", "WINCH", "--pid",
+                           bad[i],  "x.json",   NULL};
+        assert_int_equal(run_status(a), 2);
+    }
+}
+
+/* --format names the format of the files after it, not of every file. */
+static void test_format_applies_to_the_files_after_it(void **state)
+{
+    char *tmp = tu_mkdtemp();
+    /* Not YAML: read as YAML, its "[s]" opens a flow sequence. */
+    char *ini = file_in(tmp, "app.ini", "[s]\nv = 1\n");
+    char *odd = file_in(tmp, "app.conf", "v: 2\n");
+    const char *args[] = {"watch", "--events", ini, "--format",
+                          "yaml",  odd,        NULL};
+    int applied = 0;
+    child c;
+    (void)state;
+    start(&c, args);
+    for (;;) {
+        json_t *ev = next_event(&c);
+        if (!strcmp(ev_str(ev, "event"), "ready")) {
+            json_decref(ev);
+            break;
+        }
+        if (strcmp(ev_str(ev, "event"), "applied") != 0)
+            fail_msg("%s: %s", ev_str(ev, "file"), ev_str(ev, "error"));
+        applied++;
+        json_decref(ev);
+    }
+    assert_int_equal(applied, 2);
+    assert_int_equal(stop(&c, SIGTERM), 0);
+    tu_rmtree(tmp);
+    free(ini);
+    free(odd);
+    free(tmp);
+}
+
+/* A directory, or a quoted glob that names no file, is refused at once
+ * instead of being waited for as a missing file. */
+static void test_directory_and_glob_are_refused(void **state)
+{
+    char *tmp = tu_mkdtemp();
+    char *glob = tu_join(tmp, "*.yaml");
+    const char *a1[] = {"watch", tmp, NULL};
+    const char *a2[] = {"watch", "--events", glob, NULL};
+    (void)state;
+    assert_int_equal(run_status(a1), 2);
+    assert_int_equal(run_status(a2), 2);
+    tu_rmtree(tmp);
+    free(glob);
+    free(tmp);
+}
+
 /* ---- the demo ------------------------------------------------------------ */
 
 static void test_demo_runs_to_the_end_by_itself(void **state)
@@ -509,9 +631,24 @@ static void test_demo_runs_to_the_end_by_itself(void **state)
     child c;
     char *line;
     int status, saw_diff = 0, saw_reject = 0, saw_rollback = 0, saw_stats = 0;
+    int saw_schema = 0, latencies = 0;
     (void)state;
     start(&c, args);
     while ((line = next_line(&c))) {
+        double total, engine;
+        /* A schema rejection, live, with the value's position. */
+        if (strstr(line, "rejected") &&
+            strstr(line, ".yaml:2:9: /server/port: 99999 is greater"))
+            saw_schema = 1;
+        /* The write-to-callback span contains detect -> apply: one clock,
+         * points taken in order (an ordering, not a speed, assertion). */
+        if (sscanf(line,
+                   " latency: %lf us from the write to this callback (%lf us",
+                   &total, &engine) == 2) {
+            latencies++;
+            if (total + 1 < engine)
+                fail_msg("demo latency out of order: %s", line);
+        }
         if (strstr(line, "~ server.port: 8080 -> 9090"))
             saw_diff = 1;
         if (strstr(line, "rejected") && strstr(line, ".yaml:"))
@@ -530,6 +667,8 @@ static void test_demo_runs_to_the_end_by_itself(void **state)
     assert_true(saw_reject);
     assert_true(saw_rollback);
     assert_true(saw_stats);
+    assert_true(saw_schema);
+    assert_true(latencies >= 3);
 }
 
 int main(int argc, char **argv)
@@ -543,6 +682,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_exec_runs_one_at_a_time_per_file),
         cmocka_unit_test(test_signal_reaches_the_service),
         cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_pidfile_is_parsed_strictly),
+        cmocka_unit_test(test_pid_option_is_parsed_strictly),
+        cmocka_unit_test(test_format_applies_to_the_files_after_it),
+        cmocka_unit_test(test_directory_and_glob_are_refused),
         cmocka_unit_test(test_demo_runs_to_the_end_by_itself),
     };
     if (argc < 2) {

@@ -21,4 +21,22 @@ cc -std=c11 -Wall -Werror $EXTRA -o "$P/embed" "$S/examples/embed.c" \
    $(pkg-config --cflags --libs hotconf)
 out=$(LD_LIBRARY_PATH="$libdir" "$P/embed" "$S/examples/service.json" "$S/examples/service.json")
 [ "$out" = "port 8080" ] || { echo "FAIL: embed printed '$out'"; exit 1; }
-echo "test_install: installed and linked through pkg-config: ok"
+# --static: every archive, ours and the dependencies', as a static build
+# links them (the sanitizer runtime and libc stay shared). A program that
+# uses the schema pulls xxHash; libfyaml.a has its own XXH128, so linking
+# libxxhash.a beside it was "multiple definition of 'XXH128'".
+libs=$(pkg-config --static --libs-only-l hotconf | sed 's/-lpthread//g; s/-lm\b//g')
+cc -std=c11 -Wall -Werror $EXTRA -o "$P/cookbook_static" "$S/examples/cookbook/watch.c" \
+   $(pkg-config --cflags hotconf) $(pkg-config --static --libs-only-L hotconf) \
+   -Wl,-Bstatic $libs -Wl,-Bdynamic -lpthread -lm
+if ldd "$P/cookbook_static" | grep -Eq 'libhotconf|libfyaml|libxxhash'; then
+  echo "FAIL: --static build still links a shared hotconf/libfyaml/libxxhash"; exit 1
+fi
+printf 'database:\n  host: db1\n  port: 5432\n' >"$P/app.yaml"
+printf '{"properties":{"database":{"properties":{"port":{"minimum":1024}}}}}' >"$P/app.schema.json"
+out=$("$P/cookbook_static" "$P/app.yaml" "$P/app.schema.json" 0)
+case "$out" in
+  *"port 5432"*"reloads 0"*) ;;
+  *) echo "FAIL: static cookbook printed '$out'"; exit 1 ;;
+esac
+echo "test_install: installed and linked through pkg-config (shared and --static): ok"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -428,6 +429,71 @@ static void test_pattern_is_unanchored_unicode_and_ecma(void **state)
     assert_int_equal(validate(d, "\"a\\n\"", NULL), HC_EVALIDATE);
     hc_schema_free(s);
     hc_schema_free(d);
+}
+
+/* Issue 9: the keyword sort and the removal of "type" moved keyword structs
+ * while the schema's regex list pointed into them; freeing then crashed. */
+static void test_pattern_after_sorted_keywords_frees_cleanly(void **state)
+{
+    static const char *const schemas[] = {
+        "{\"type\":\"string\",\"pattern\":\"^x\",\"minLength\":1}",
+        "{\"minLength\":1,\"pattern\":\"^x\",\"type\":\"string\","
+        "\"unevaluatedProperties\":false,\"maxLength\":9}",
+        "{\"type\":\"string\",\"pattern\":\"^x\",\"minLength\":1,"
+        "\"pattern2\":1,\"maxLength\":-1}"};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        hc_schema *s = compile(schemas[i]);
+        assert_int_equal(validate(s, "\"xy\"", NULL), 0);
+        assert_int_equal(validate(s, "\"ab\"", NULL), HC_EVALIDATE);
+        hc_schema_free(s);
+    }
+    /* a pattern compiled before a later keyword fails is freed too */
+    compile_error(schemas[2], NULL);
+}
+
+/* Issue 8: uniqueItems sorts hashes instead of comparing every pair, and
+ * one validation's work is bounded, with an error naming the limit. */
+static void test_unique_items_many_strings(void **state)
+{
+    hc_schema *s = compile("{\"uniqueItems\": true}");
+    json_t *arr = json_array();
+    char buf[32];
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        snprintf(buf, sizeof buf, "item-%d", i);
+        json_array_append_new(arr, json_string(buf));
+    }
+    assert_int_equal(hc_schema_validate(s, arr, NULL), 0);
+    json_array_append_new(arr, json_string("item-4711"));
+    assert_int_equal(hc_schema_validate(s, arr, NULL), HC_EVALIDATE);
+    json_decref(arr);
+    hc_schema_free(s);
+}
+
+static void test_validation_work_is_bounded(void **state)
+{
+    hc_schema_options o = {0};
+    hc_schema_report *rep = hc_schema_report_new();
+    hc_schema *s;
+    json_t *arr = json_array();
+    (void)state;
+    o.max_evaluations = 100;
+    s = compile_opts("{\"items\": {\"anyOf\": [{\"type\": \"object\","
+                     "\"required\": [\"a\"]}, {\"type\": \"object\"}]}}",
+                     &o);
+    for (int i = 0; i < 20; i++)
+        json_array_append_new(arr, json_object());
+    assert_int_equal(hc_schema_validate(s, arr, NULL), 0);
+    for (int i = 0; i < 200; i++)
+        json_array_append_new(arr, json_object());
+    assert_int_equal(hc_schema_validate(s, arr, NULL), HC_EVALIDATE);
+    assert_int_equal(hc_schema_validate(s, arr, rep), HC_EVALIDATE);
+    assert_non_null(
+        strstr(hc_schema_report_at(rep, 0)->message, "max_evaluations"));
+    json_decref(arr);
+    hc_schema_free(s);
+    hc_schema_report_free(rep);
 }
 
 static void test_format_annotates_unless_asserting(void **state)
@@ -1284,10 +1350,222 @@ static void test_cli_check_schema_invalid_prints_each_error(void **state)
              "  }\n}\n");
     assert_int_equal(run_cli("check svc.json --schema schema.json", dir, &err),
                      1);
-    assert_string_equal(err, "svc.json:1: (root): missing required property "
+    /* FILE:LINE:COL: /pointer: message (issue 8: the column is kept). */
+    assert_string_equal(err, "svc.json:1:1: (root): missing required property "
                              "\"database\"\n"
-                             "svc.json:4: /service/port: 80 is less than the "
-                             "minimum of 1024\n");
+                             "svc.json:4:13: /service/port: 80 is less than "
+                             "the minimum of 1024\n");
+    free(err);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* ---- drafts (issue 9) ------------------------------------------------- */
+
+static int valid_in(hc_schema_draft d, const char *schema, const char *doc)
+{
+    hc_schema_options o = {0};
+    hc_schema *s;
+    int rc;
+    o.default_draft = d;
+    s = compile_opts(schema, &o);
+    rc = validate(s, doc, NULL);
+    hc_schema_free(s);
+    return rc;
+}
+
+static void test_drafts_by_schema_keyword(void **state)
+{
+    (void)state;
+    /* draft-07: the tuple form of items and additionalItems */
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_07,
+                              "{\"items\":[{\"type\":\"integer\"}],"
+                              "\"additionalItems\":false}",
+                              "[1]"),
+                     0);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_07,
+                              "{\"items\":[{\"type\":\"integer\"}],"
+                              "\"additionalItems\":false}",
+                              "[1, 2]"),
+                     HC_EVALIDATE);
+    /* the same by "$schema", default draft 2020-12 */
+    assert_int_equal(
+        valid_in(0,
+                 "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+                 "\"items\":[{\"type\":\"integer\"}]}",
+                 "[\"x\"]"),
+        HC_EVALIDATE);
+    /* dependencies: names and schemas */
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_06,
+                              "{\"dependencies\":{\"a\":[\"b\"],"
+                              "\"c\":{\"required\":[\"d\"]}}}",
+                              "{\"a\":1}"),
+                     HC_EVALIDATE);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_06,
+                              "{\"dependencies\":{\"a\":[\"b\"],"
+                              "\"c\":{\"required\":[\"d\"]}}}",
+                              "{\"c\":1}"),
+                     HC_EVALIDATE);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_06,
+                              "{\"dependencies\":{\"a\":[\"b\"]}}",
+                              "{\"a\":1,\"b\":2}"),
+                     0);
+    /* up to draft-07 $ref overrides its siblings; not in 2019-09 */
+    assert_int_equal(
+        valid_in(HC_SCHEMA_DRAFT_07,
+                 "{\"$defs\":{},\"definitions\":{\"i\":{}},"
+                 "\"$ref\":\"#/definitions/i\",\"type\":\"string\"}",
+                 "1"),
+        0);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_2019_09,
+                              "{\"$defs\":{\"i\":{}},"
+                              "\"$ref\":\"#/$defs/i\",\"type\":\"string\"}",
+                              "1"),
+                     HC_EVALIDATE);
+    /* draft-04 boolean exclusiveMaximum and id */
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_04,
+                              "{\"maximum\":5,\"exclusiveMaximum\":true}", "5"),
+                     HC_EVALIDATE);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_04,
+                              "{\"maximum\":5,\"exclusiveMaximum\":false}",
+                              "5"),
+                     0);
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_04,
+                              "{\"id\":\"http://x/root.json\",\"definitions\":"
+                              "{\"a\":{\"id\":\"#num\",\"type\":\"number\"}},"
+                              "\"properties\":{\"p\":{\"$ref\":\"#num\"}}}",
+                              "{\"p\":\"s\"}"),
+                     HC_EVALIDATE);
+    /* draft-07 "$id": "#name" */
+    assert_int_equal(valid_in(HC_SCHEMA_DRAFT_07,
+                              "{\"definitions\":{\"a\":{\"$id\":\"#num\","
+                              "\"type\":\"number\"}},\"$ref\":\"#num\"}",
+                              "\"s\""),
+                     HC_EVALIDATE);
+    /* 2019-09 $recursiveRef follows the outermost $recursiveAnchor */
+    assert_int_equal(
+        valid_in(HC_SCHEMA_DRAFT_2019_09,
+                 "{\"$id\":\"http://x/tree\",\"$recursiveAnchor\":true,"
+                 "\"type\":\"object\",\"properties\":{\"kids\":{\"type\":"
+                 "\"array\",\"items\":{\"$recursiveRef\":\"#\"}}}}",
+                 "{\"kids\":[{\"kids\":[1]}]}"),
+        HC_EVALIDATE);
+}
+
+static void test_unknown_schema_uri_is_an_error(void **state)
+{
+    hc_schema_options o = {0};
+    hc_error e;
+    (void)state;
+    e = compile_error(
+        "{\"$schema\":\"http://json-schema.org/draft-03/schema#\"}", NULL);
+    assert_string_equal(e.pointer, "/$schema");
+    assert_non_null(strstr(e.text, "unknown $schema"));
+    o.default_draft = (hc_schema_draft)5;
+    {
+        json_t *sj = J("{}");
+        assert_null(hc_schema_compile_ex(sj, &o, &e));
+        assert_int_equal(e.code, HC_EINVAL);
+        json_decref(sj);
+    }
+}
+
+static void test_schema_checked_against_meta_schema(void **state)
+{
+    hc_schema_report *rep = hc_schema_report_new();
+    hc_error e;
+    json_t *bad = J("{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+                    "\"properties\":{\"a\":{\"minLength\":-1}}}");
+    json_t *good = J("{\"type\":\"object\",\"$defs\":{\"x\":{}}}");
+    (void)state;
+    assert_int_equal(hc_schema_validate_schema(bad, NULL, rep, &e),
+                     HC_EVALIDATE);
+    assert_string_equal(hc_schema_report_at(rep, 0)->instance_location,
+                        "/properties/a/minLength");
+    assert_int_equal(hc_schema_validate_schema(good, NULL, rep, &e), 0);
+    json_decref(bad);
+    json_decref(good);
+    hc_schema_report_free(rep);
+}
+
+static void test_schema_file_with_integer_beyond_64_bits(void **state)
+{
+    char *dir = tu_mkdtemp(), *path = tu_join(dir, "s.json");
+    hc_error e;
+    hc_schema *s;
+    (void)state;
+    tu_write(path, "{\"maximum\": 18446744073709551615}", 33);
+    s = hc_schema_load(path, &e);
+    assert_non_null(s);
+    assert_int_equal(validate(s, "9223372036854775807", NULL), 0);
+    assert_int_equal(validate(s, "1e30", NULL), HC_EVALIDATE);
+    hc_schema_free(s);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static void test_cli_check_format_assert_and_schema_ref(void **state)
+{
+    char *dir = tu_mkdtemp(), *err, *sub = tu_join(dir, "defs");
+    (void)state;
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_in(dir, "schema.json",
+             "{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+             "\"properties\":{\"port\":{\"$ref\":\"defs/common.json#/"
+             "definitions/port\"},\"url\":{\"$ref\":\"http://x/u.json\"}}}");
+    write_in(sub, "common.json",
+             "{\"definitions\":{\"port\":{\"type\":\"integer\","
+             "\"minimum\":1024}}}");
+    write_in(sub, "u.json", "{\"$id\":\"http://x/u.json\",\"format\":\"uri\"}");
+    write_in(dir, "svc.json", "{\"port\": 8080, \"url\": \"no uri\"}");
+    write_in(dir, "low.json", "{\"port\": 80}");
+    /* unregistered: a compile error, never a fetch */
+    assert_int_equal(run_cli("check svc.json --schema schema.json", dir, &err),
+                     2);
+    assert_non_null(strstr(err, "never fetched"));
+    free(err);
+    assert_int_equal(run_cli("check svc.json --schema schema.json "
+                             "--schema-ref defs",
+                             dir, &err),
+                     0);
+    free(err);
+    assert_int_equal(run_cli("check low.json --schema schema.json "
+                             "--schema-ref defs/common.json --schema-ref "
+                             "defs/u.json",
+                             dir, &err),
+                     1);
+    assert_non_null(strstr(err, "/port: "));
+    free(err);
+    assert_int_equal(run_cli("check svc.json --schema schema.json "
+                             "--schema-ref defs --format-assert",
+                             dir, &err),
+                     1);
+    assert_non_null(strstr(err, "/url: "));
+    free(err);
+    tu_rmtree(dir);
+    free(sub);
+    free(dir);
+}
+
+static void test_cli_watch_takes_the_schema_options(void **state)
+{
+    char *dir = tu_mkdtemp(), *err;
+    (void)state;
+    write_in(dir, "schema.json", "{\"type\": \"object\"}");
+    write_in(dir, "svc.json", "{}");
+    assert_int_equal(run_cli("watch svc.json --schema schema.json "
+                             "--format-assert --schema-ref",
+                             dir, &err),
+                     2);
+    assert_non_null(strstr(err, "--schema-ref needs a file or a folder"));
+    free(err);
+    /* the reference is read before anything is watched */
+    assert_int_equal(run_cli("watch svc.json --schema schema.json "
+                             "--format-assert --schema-ref missing.json",
+                             dir, &err),
+                     2);
+    assert_non_null(strstr(err, "missing.json: error: no such file"));
     free(err);
     tu_rmtree(dir);
     free(dir);
@@ -1301,9 +1579,12 @@ static void test_cli_check_invalid_schema_exits_2(void **state)
     write_in(dir, "svc.json", good_config);
     assert_int_equal(run_cli("check svc.json --schema schema.json", dir, &err),
                      2);
-    assert_string_equal(err, "schema.json:2:11: error: /type: unknown type "
-                             "\"text\" (expected null, boolean, object, "
-                             "array, number, string or integer)\n");
+    /* checked against the draft's meta-schema first */
+    assert_true(strncmp(err,
+                        "schema.json: error: not a valid JSON Schema:\n"
+                        "schema.json:2",
+                        58) == 0);
+    assert_non_null(strstr(err, " /type: "));
     free(err);
     tu_rmtree(dir);
     free(dir);
@@ -1359,6 +1640,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_integer_type_accepts_integral_real),
         cmocka_unit_test(test_length_counts_code_points),
         cmocka_unit_test(test_pattern_is_unanchored_unicode_and_ecma),
+        cmocka_unit_test(test_pattern_after_sorted_keywords_frees_cleanly),
+        cmocka_unit_test(test_unique_items_many_strings),
+        cmocka_unit_test(test_validation_work_is_bounded),
         cmocka_unit_test(test_format_annotates_unless_asserting),
         cmocka_unit_test(test_format_checks),
         cmocka_unit_test(test_unknown_keywords_are_ignored),
@@ -1390,6 +1674,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cli_check_schema_valid_exits_0),
         cmocka_unit_test(test_cli_check_schema_invalid_prints_each_error),
         cmocka_unit_test(test_cli_check_invalid_schema_exits_2),
+        cmocka_unit_test(test_drafts_by_schema_keyword),
+        cmocka_unit_test(test_unknown_schema_uri_is_an_error),
+        cmocka_unit_test(test_schema_checked_against_meta_schema),
+        cmocka_unit_test(test_schema_file_with_integer_beyond_64_bits),
+        cmocka_unit_test(test_cli_check_format_assert_and_schema_ref),
+        cmocka_unit_test(test_cli_watch_takes_the_schema_options),
         cmocka_unit_test(test_cli_check_parse_error_unchanged_with_schema),
         cmocka_unit_test(test_cli_check_help_mentions_schema),
     };

@@ -131,3 +131,11 @@ int hc_config_rescan(hc_engine *e, const char *id, hc_error *err)
     WITH_ERROR(err, hc_engine_rescan(e, id));
     return rc;
 }
+
+int hc_engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data,
+                        hc_error *err)
+{
+    int rc;
+    WITH_ERROR(err, hc__engine_subscribe(e, cb, user_data));
+    return rc;
+}

@@ -151,7 +151,7 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
               hc_error *errp)
 {
     hc_engine *e = c->engine;
-    hc_error local, *err = errp ? errp : &local;
+    hc_error local, *err;
     uint64_t h;
     hc__snapshot *live;
     json_t *doc;
@@ -161,6 +161,8 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
                                 trigger == HC_TRIGGER_REVERT ||
                                 trigger == HC_TRIGGER_LAST_KNOWN_GOOD;
 
+    hc_error_init(&local);
+    err = errp ? errp : &local;
     hc_error_init(err);
     if (!detect_ns)
         detect_ns = hc__now_ns();

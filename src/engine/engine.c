@@ -1,5 +1,7 @@
 /*
- * engine.c - the engine's registry, lifecycle and dispatch loop.
+ * engine.c - the engine's registry, lifecycle, dispatch loop and delivery
+ * lanes. docs/engine.md traces a change from a source event to a callback,
+ * naming the file of each step.
  *
  * One epoll fd holds the inotify fd, a timerfd and an eventfd; it is
  * hc_engine_fd(), so the engine runs either on its own monitor thread
@@ -501,9 +503,16 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
 {
     hc__config *c = r->config;
     sub_copy local[8], *subs = local;
-    size_t nsubs = 0, cap = 8;
+    size_t nsubs = 0, cap = 8, nev = 0;
     int calls = 0;
     hc_engine *outer;
+    struct {
+        int id;
+        hc_event_cb cb;
+        void *ud;
+    } evs[8];
+    hc_event ev;
+    hc_error_record er;
 
     if (!c->dead && !r->is_error) {
         for (hc__sub *s = c->subs; s; s = s->next) {
@@ -525,22 +534,38 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
             nsubs++;
         }
     }
+    for (hc__esub *x = e->esubs; x; x = x->next) {
+        if (x->id >= r->max_sub || nev == sizeof evs / sizeof evs[0])
+            continue; /* later subscribers; more than 8: the first 8 */
+        evs[nev].id = x->id;
+        evs[nev].cb = x->cb;
+        evs[nev].ud = x->user_data;
+        nev++;
+    }
     c->cb_running = 1;
     c->cb_thread = pthread_self();
+    e->cb_active++;
     pthread_mutex_unlock(&e->lock);
     outer = in_callback;
     in_callback = e;
 
-    if (r->is_error) {
-        hc_error_record er;
+    memset(&ev, 0, sizeof ev);
+    ev.id = c->path;
+    if (r->is_removal) {
+        ev.kind = HC_EVENT_REMOVAL;
+    } else if (r->is_error) {
         er.path = c->path;
         er.error = &r->error;
         er.live_version = r->live_version;
         er.trigger = r->rec.trigger;
         call_error_cbs(e, c, c->on_error, c->on_error_data, &er);
         calls++;
+        ev.kind = HC_EVENT_REJECTION;
+        ev.error = &er;
     } else {
         int failed = 0;
+        ev.kind = HC_EVENT_CHANGE;
+        ev.change = &r->rec;
         for (size_t i = 0; i < nsubs; i++) {
             int ok, rc;
             pthread_mutex_lock(&e->lock);
@@ -561,12 +586,24 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
             r->rec.old_version && r->rec.trigger != HC_TRIGGER_REVERT)
             hc__apply_revert(e, c, &r->rec);
     }
+    for (size_t i = 0; i < nev; i++) {
+        int ok = 0;
+        pthread_mutex_lock(&e->lock);
+        for (hc__esub *x = e->esubs; x && !ok; x = x->next)
+            ok = x->id == evs[i].id;
+        pthread_mutex_unlock(&e->lock);
+        if (ok) {
+            evs[i].cb(&ev, evs[i].ud);
+            calls++;
+        }
+    }
     if (subs != local)
         free(subs);
     record_free(r);
     in_callback = outer;
 
     pthread_mutex_lock(&e->lock);
+    e->cb_active--;
     c->cb_running = 0;
     hc__config_unref(e, c);
     pthread_cond_broadcast(&e->cond);
@@ -584,6 +621,19 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
  * joined by hc_engine_stop / hc_engine_free. */
 
 static void *worker_main(void *arg);
+
+/* Under e->lock: is every worker inside a record it began in an earlier
+ * dispatch round? Then a callback is slow (or blocked) and a waiting lane
+ * gets a worker of its own. A burst of records in one round (1,000
+ * initial loads) is left to the workers there are: their callbacks are
+ * quick, and a thread per config would cost memory for nothing. */
+static int all_stuck(const hc_engine *e)
+{
+    for (size_t i = 0; i < e->nworkers; i++)
+        if (e->worker_round[i] == 0 || e->worker_round[i] >= e->round)
+            return 0;
+    return 1;
+}
 
 /* Under e->lock. */
 static void lane_push(hc_engine *e, hc__record *r)
@@ -606,11 +656,13 @@ static void lane_push(hc_engine *e, hc__record *r)
     e->ready_tail = c;
     if (e->idle_workers > 0) {
         pthread_cond_signal(&e->pool_cond);
-    } else if (e->nworkers < HC__MAX_WORKERS) {
+    } else if (e->nworkers < HC__MAX_WORKERS && all_stuck(e)) {
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main, e) == 0)
+        e->worker_round[e->nworkers] = 0;
+        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main,
+                           &e->worker_slot[e->nworkers]) == 0)
             e->nworkers++;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
@@ -618,7 +670,8 @@ static void lane_push(hc_engine *e, hc__record *r)
 
 static void *worker_main(void *arg)
 {
-    hc_engine *e = arg;
+    hc_engine **slot = arg, *e = *slot;
+    size_t me = (size_t)(slot - e->worker_slot);
     pthread_mutex_lock(&e->lock);
     for (;;) {
         hc__config *c;
@@ -639,7 +692,9 @@ static void *worker_main(void *arg)
             c->lane_head = r->next;
             if (!c->lane_head)
                 c->lane_tail = NULL;
+            e->worker_round[me] = e->round;
             deliver_record_locked(e, r);
+            e->worker_round[me] = 0;
         }
         c->lane_state = HC__LANE_IDLE;
     }
@@ -722,6 +777,7 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_lock(&e->lock);
     e->runner = pthread_self();
     e->in_run = 1;
+    e->round++;
     pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
@@ -880,6 +936,9 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
     atomic_init(&e->overflow_pending, 0);
     atomic_init(&e->refuse_watches, 0);
     e->next_sub_id = 1;
+    e->round = 1;
+    for (size_t i = 0; i < HC__MAX_WORKERS; i++)
+        e->worker_slot[i] = e;
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e);
         return NULL;
@@ -957,6 +1016,11 @@ void hc_engine_free(hc_engine *e)
     if (e->tfd >= 0)
         close(e->tfd);
     hc__store_close(&e->store);
+    while (e->esubs) {
+        hc__esub *x = e->esubs;
+        e->esubs = x->next;
+        free(x);
+    }
     free(e->all);
     free(e->timed);
     free(e->work);
@@ -1153,6 +1217,14 @@ int hc_unwatch(hc_engine *e, const char *path)
         return rc;
     }
     kill_locked(e, c);
+    if (e->esubs) {
+        hc__record *r = calloc(1, sizeof *r);
+        if (r) {
+            r->config = c;
+            r->is_removal = 1;
+            hc__enqueue(e, r);
+        }
+    }
     wait_delivery(e, c);
     pthread_mutex_unlock(&e->lock);
     return 0;
@@ -1219,9 +1291,42 @@ int hc_unsubscribe(hc_engine *e, int id)
             }
         }
     }
+    for (hc__esub **xp = &e->esubs; *xp; xp = &(*xp)->next) {
+        if ((*xp)->id == id) {
+            hc__esub *x = *xp;
+            *xp = x->next;
+            free(x);
+            /* None of its calls runs after this returns (but ours). */
+            while (e->cb_active > (in_callback == e ? 1 : 0))
+                pthread_cond_wait(&e->cond, &e->lock);
+            pthread_mutex_unlock(&e->lock);
+            return 0;
+        }
+    }
     fail_locked(e, HC_ENOTWATCHED, "no subscriber %d", id);
     pthread_mutex_unlock(&e->lock);
     return HC_ENOTWATCHED;
+}
+
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data)
+{
+    hc__esub *x, **xp;
+    int id;
+    if (!e || !cb)
+        return e ? hc__engine_fail(e, HC_EINVAL, "no callback") : HC_EINVAL;
+    if (!(x = calloc(1, sizeof *x)))
+        return hc__engine_fail(e, HC_ENOMEM, "out of memory");
+    pthread_mutex_lock(&e->lock);
+    id = x->id = e->next_sub_id++;
+    if (e->next_sub_id <= 0)
+        e->next_sub_id = 1;
+    x->cb = cb;
+    x->user_data = user_data;
+    for (xp = &e->esubs; *xp; xp = &(*xp)->next)
+        ;
+    *xp = x;
+    pthread_mutex_unlock(&e->lock);
+    return id;
 }
 
 int hc__subscriber_count(hc_engine *e, const char *path)

@@ -245,7 +245,8 @@ struct hc__config {
      * (under c->apply_lock). */
     uint64_t resume_hash;
     int resume;
-    int depth; /* versions kept besides the live one */
+    void *source_slot; /* the source\'s own per-config state */
+    int depth;         /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
 
@@ -280,13 +281,21 @@ struct hc__config {
     int64_t pend_detect;
 };
 
+typedef struct hc__esub {
+    struct hc__esub *next;
+    int id;
+    hc_event_cb cb;
+    void *user_data;
+} hc__esub;
+
 /* ---- queued notifications ------------------------------------------------ */
 typedef struct hc__record {
     struct hc__record *next;
     hc__config *config; /* holds a ref */
     int is_error;
-    int only_sub; /* deliver to this subscriber id only (0: all) */
-    int max_sub;  /* else to ids below this: those subscribed before */
+    int is_removal; /* the config was unwatched: engine-wide events only */
+    int only_sub;   /* deliver to this subscriber id only (0: all) */
+    int max_sub;    /* else to ids below this: those subscribed before */
     hc_change_record rec;
     json_t *old_doc, *new_doc;
     hc_changeset *changes;
@@ -338,10 +347,15 @@ struct hc_engine {
     hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
     pthread_cond_t pool_cond;            /* a lane is ready, or stop */
     pthread_t workers[HC__MAX_WORKERS];
+    hc_engine *worker_slot[HC__MAX_WORKERS]; /* thread arg: index by address */
+    uint64_t worker_round[HC__MAX_WORKERS];  /* round its record began, 0 */
+    uint64_t round;                          /* dispatch rounds run */
     size_t nworkers;
     int idle_workers;
     int pool_stop;
     int next_sub_id;
+    struct hc__esub *esubs; /* engine-wide subscribers (hc_engine_subscribe) */
+    int cb_active;          /* callbacks running, on any thread */
 
     hc_error last_error;
     hc__counters total;
@@ -357,6 +371,7 @@ struct hc_engine {
 int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
 hc_engine *hc__engine_new(const hc_engine_options *opts);
 /* engine.c */
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
 /* Sets the per-call error target of this thread (api.c); returns the old. */
 hc_error *hc__call_error_swap(hc_error *err);
 /* Records an API error on e (and returns code). */

@@ -230,10 +230,14 @@ restart:
         struct stat st;
         if (!next)
             goto done;
-        memcpy(next, cur, strlen(cur) + 1);
-        if (strcmp(cur, "/") != 0)
-            strcat(next, "/");
-        strncat(next, comp, clen);
+        {
+            size_t cl = strlen(cur);
+            memcpy(next, cur, cl);
+            if (strcmp(cur, "/") != 0)
+                next[cl++] = '/';
+            memcpy(next + cl, comp, clen);
+            next[cl + clen] = '\0';
+        }
         if (lstat(next, &st) != 0) {
             free(next);
             if (specs_add(out, cur, comp, clen, last ? I_FILE : I_ANCESTOR))

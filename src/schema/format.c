@@ -11,9 +11,15 @@
 #include <string.h>
 
 static const char *const names[] = {
-    "date-time", "date",  "time",         "duration", "email",
-    "hostname",  "ipv4",  "ipv6",         "uri",      "uri-reference",
-    "uuid",      "regex", "json-pointer",
+    "date-time",    "date",
+    "time",         "duration",
+    "email",        "hostname",
+    "ipv4",         "ipv6",
+    "uri",          "uri-reference",
+    "uuid",         "regex",
+    "json-pointer", "relative-json-pointer",
+    "iri",          "iri-reference",
+    "idn-hostname",
 };
 
 hc__format hc__format_lookup(const char *name)
@@ -166,13 +172,32 @@ static bool check_duration(const char *s, size_t n)
     return any && (!in_time || any_time);
 }
 
-static bool check_hostname(const char *s, size_t n)
+/* idn: labels may also hold non-ASCII characters (IDNA U-labels; their
+ * contextual rules are not checked) */
+static bool check_hostname(const char *s, size_t n, bool idn)
 {
     size_t label = 0;
     if (n == 0 || n > 253)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if (idn && (unsigned char)c >= 0x80) {
+            /* count a code point once; U+3002 and friends separate labels */
+            if (i + 2 < n && (!memcmp(s + i, "\xe3\x80\x82", 3) ||
+                              !memcmp(s + i, "\xef\xbc\x8e", 3) ||
+                              !memcmp(s + i, "\xef\xbd\xa1", 3))) {
+                if (label == 0)
+                    return false;
+                label = 0;
+                i += 2;
+                continue;
+            }
+            if (!memcmp(s + i, "\xe3\x80\xae", 3 < n - i ? 3 : n - i))
+                return false; /* U+302E HANGUL SINGLE DOT TONE MARK */
+            if (((unsigned char)c & 0xC0) != 0x80 && ++label > 63)
+                return false;
+            continue;
+        }
         if (c == '.') {
             if (label == 0 || s[i - 1] == '-')
                 return false;
@@ -266,7 +291,7 @@ static bool check_email(const char *s, size_t n)
                 return check_ipv6(d + 6, dn - 7);
             return check_ipv4(d + 1, dn - 2);
         }
-        return check_hostname(d, dn);
+        return check_hostname(d, dn, false);
     }
 }
 
@@ -299,6 +324,20 @@ static bool check_json_pointer(const char *s, size_t n)
     return true;
 }
 
+/* RFC draft-handrews-relative-json-pointer: a non-negative integer, then
+ * "#" or a JSON pointer */
+static bool check_relative_json_pointer(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == 0 || (s[0] == '0' && i > 1))
+        return false;
+    if (i < n && s[i] == '#')
+        return i + 1 == n;
+    return check_json_pointer(s + i, n - i);
+}
+
 static bool check_regex(const char *s, size_t n)
 {
     hc__regex re;
@@ -318,11 +357,16 @@ bool hc__format_check(hc__format f, const char *s, size_t n)
     case HC__FMT_TIME: return check_time(s, n);
     case HC__FMT_DURATION: return check_duration(s, n);
     case HC__FMT_EMAIL: return check_email(s, n);
-    case HC__FMT_HOSTNAME: return check_hostname(s, n);
+    case HC__FMT_HOSTNAME: return check_hostname(s, n, false);
+    case HC__FMT_IDN_HOSTNAME: return check_hostname(s, n, true);
+    case HC__FMT_RELATIVE_JSON_POINTER:
+        return check_relative_json_pointer(s, n);
+    case HC__FMT_IRI: return hc__uri_valid(s, n, true, true);
+    case HC__FMT_IRI_REFERENCE: return hc__uri_valid(s, n, false, true);
     case HC__FMT_IPV4: return check_ipv4(s, n);
     case HC__FMT_IPV6: return check_ipv6(s, n);
-    case HC__FMT_URI: return hc__uri_valid(s, n, true);
-    case HC__FMT_URI_REFERENCE: return hc__uri_valid(s, n, false);
+    case HC__FMT_URI: return hc__uri_valid(s, n, true, false);
+    case HC__FMT_URI_REFERENCE: return hc__uri_valid(s, n, false, false);
     case HC__FMT_UUID: return check_uuid(s, n);
     case HC__FMT_REGEX: return check_regex(s, n);
     case HC__FMT_JSON_POINTER: return check_json_pointer(s, n);

@@ -31,6 +31,11 @@ void *hc__arena_alloc(hc__arena *a, size_t size); /* zeroed; NULL: ENOMEM */
 char *hc__arena_strndup(hc__arena *a, const char *s, size_t len);
 void hc__arena_free(hc__arena *a);
 
+/* Parses a schema file (JSON or YAML); a JSON schema with an integer
+ * beyond 64 bits is read with its numbers as reals rather than refused.
+ * pos may be NULL. (compile.c) */
+json_t *hc__schema_parse_file(const char *path, hc_posmap *pos, hc_error *err);
+
 /* ---- URIs (uri.c) -------------------------------------------------------
  * RFC 3986 reference resolution, enough for $id and $ref. */
 
@@ -38,8 +43,9 @@ void hc__arena_free(hc__arena *a);
 char *hc__uri_resolve(const char *base, const char *ref);
 /* Percent-decodes a fragment into a malloc'd string (NULL on bad %XX). */
 char *hc__uri_unescape(const char *s, size_t len, size_t *out_len);
-/* Syntax checks used by the uri / uri-reference formats. */
-bool hc__uri_valid(const char *s, size_t len, bool absolute);
+/* Syntax checks used by the uri / uri-reference formats (iri: the iri /
+ * iri-reference ones, which also allow non-ASCII characters). */
+bool hc__uri_valid(const char *s, size_t len, bool absolute, bool iri);
 
 /* ---- regexes (regex.c) ------------------------------------------------ */
 
@@ -141,7 +147,11 @@ typedef enum hc__format {
     HC__FMT_URI_REFERENCE,
     HC__FMT_UUID,
     HC__FMT_REGEX,
-    HC__FMT_JSON_POINTER
+    HC__FMT_JSON_POINTER,
+    HC__FMT_RELATIVE_JSON_POINTER,
+    HC__FMT_IRI,
+    HC__FMT_IRI_REFERENCE,
+    HC__FMT_IDN_HOSTNAME
 } hc__format;
 
 hc__format hc__format_lookup(const char *name);
@@ -394,8 +404,14 @@ typedef struct hc__dyn_anchor {
     hc__node *node;
 } hc__dyn_anchor;
 
+/* The dynamic anchor name a 2019-09 "$recursiveAnchor": true becomes (not
+ * a valid $anchor name, so it cannot collide). */
+#define HC__RECURSIVE_ANCHOR "$recursive"
+
 struct hc__resource {
     const char *uri;
+    int draft;          /* 4, 6, 7, 2019 or 2020 (hc_schema_draft) */
+    bool no_validation; /* its meta-schema leaves out the validation vocab */
     hc__dyn_anchor *dyn;
     size_t ndyn;
 };
@@ -409,6 +425,7 @@ struct hc_schema {
     pcre2_match_context *mctx;
     bool has_dynamic;
     bool fill_defaults;
+    uint64_t max_evaluations; /* per validation (hc_schema_options) */
 };
 
 struct hc_schema_registry {
@@ -438,7 +455,8 @@ typedef struct hc__vctx {
     bool limit_hit; /* a regex budget or the depth limit ran out */
     bool nomem;
     bool fill;
-    bool stopped; /* the report is full: stop collecting */
+    bool stopped;  /* the report is full: stop collecting */
+    uint64_t work; /* evaluations so far, against s->max_evaluations */
     const hc__seg *ipath, *kpath;
     const hc__scope *scope;
     const hc__node *node; /* node being evaluated (absolute locations) */

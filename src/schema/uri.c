@@ -235,7 +235,8 @@ static bool is_sub_delim(int c)
 
 /* Each byte of s[0..n) is unreserved, sub-delim, one of extra, or a
  * valid %XX escape. */
-static bool chars_ok(const char *s, size_t n, const char *extra)
+/* iri: also the non-ASCII characters of RFC 3987 (UTF-8 bytes) */
+static bool chars_ok(const char *s, size_t n, const char *extra, bool iri)
 {
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
@@ -247,20 +248,20 @@ static bool chars_ok(const char *s, size_t n, const char *extra)
                 return false;
             i += 2;
         } else if (!is_unreserved(c) && !is_sub_delim(c) &&
-                   !(c && strchr(extra, c))) {
+                   !(c && strchr(extra, c)) && !(iri && c >= 0x80)) {
             return false;
         }
     }
     return true;
 }
 
-static bool authority_ok(const part *a)
+static bool authority_ok(const part *a, bool iri)
 {
     const char *s = a->p, *at, *host;
     size_t n = a->n, hn;
     at = memchr(s, '@', n);
     if (at) {
-        if (!chars_ok(s, (size_t)(at - s), ":"))
+        if (!chars_ok(s, (size_t)(at - s), ":", iri))
             return false;
         host = at + 1;
     } else {
@@ -271,7 +272,7 @@ static bool authority_ok(const part *a)
         const char *close = memchr(host, ']', hn);
         if (!close)
             return false;
-        if (!chars_ok(host + 1, (size_t)(close - host - 1), ":"))
+        if (!chars_ok(host + 1, (size_t)(close - host - 1), ":", false))
             return false;
         host = close + 1;
         hn = (size_t)(s + n - host);
@@ -287,7 +288,7 @@ static bool authority_ok(const part *a)
     {
         const char *colon = memchr(host, ':', hn);
         size_t name_len = colon ? (size_t)(colon - host) : hn;
-        if (!chars_ok(host, name_len, ""))
+        if (!chars_ok(host, name_len, "", iri))
             return false;
         if (colon)
             for (const char *p = colon + 1; p < s + n; p++)
@@ -297,7 +298,7 @@ static bool authority_ok(const part *a)
     return true;
 }
 
-bool hc__uri_valid(const char *s, size_t len, bool absolute)
+bool hc__uri_valid(const char *s, size_t len, bool absolute, bool iri)
 {
     uri u;
     char *copy;
@@ -318,14 +319,14 @@ bool hc__uri_valid(const char *s, size_t len, bool absolute)
         if (memchr(u.path.p, ':', seg))
             ok = false;
     }
-    if (ok && u.authority.defined && !authority_ok(&u.authority))
+    if (ok && u.authority.defined && !authority_ok(&u.authority, iri))
         ok = false;
-    if (ok && !chars_ok(u.path.p, u.path.n, ":@/"))
+    if (ok && !chars_ok(u.path.p, u.path.n, ":@/", iri))
         ok = false;
-    if (ok && u.query.defined && !chars_ok(u.query.p, u.query.n, ":@/?"))
+    if (ok && u.query.defined && !chars_ok(u.query.p, u.query.n, ":@/?", iri))
         ok = false;
     if (ok && u.fragment.defined &&
-        !chars_ok(u.fragment.p, u.fragment.n, ":@/?"))
+        !chars_ok(u.fragment.p, u.fragment.n, ":@/?", iri))
         ok = false;
     free(copy);
     return ok;

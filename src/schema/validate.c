@@ -296,6 +296,26 @@ limit_error(hc__vctx *c, const char *kw, const hc__regex *re, int rc)
                      re->src, what);
 }
 
+/* Counts amount work; false (with the error) once past the bound. */
+static __attribute__((noinline, cold)) bool work_limit_error(hc__vctx *c)
+{
+    if (!c->limit_hit) {
+        c->limit_hit = true;
+        hc__report_force(c, NULL,
+                         "validation gave up: this document needs more than "
+                         "%llu schema evaluations (the max_evaluations "
+                         "limit)",
+                         (unsigned long long)c->s->max_evaluations);
+    }
+    return false;
+}
+
+static inline bool work(hc__vctx *c, uint64_t amount)
+{
+    c->work += amount;
+    return c->work <= c->s->max_evaluations || work_limit_error(c);
+}
+
 /* ---- objects
  * --------------------------------------------------------------------- */
 
@@ -690,14 +710,28 @@ static NOINLINE bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst,
     return ok;
 }
 
+typedef struct hash_index {
+    uint64_t h;
+    size_t i;
+} hash_index;
+
+static int cmp_hash_index(const void *a, const void *b)
+{
+    const hash_index *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
 static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
 {
     size_t n = json_array_size(inst);
-    uint64_t stack_h[128], *h = stack_h;
     size_t dup_a = 0, dup_b = 0;
     bool found = false;
     if (n < 2)
         return true;
+    if (!work(c, n))
+        return false;
     if (n <= 16) {
         for (size_t i = 0; i < n && !found; i++)
             for (size_t j = i + 1; j < n; j++)
@@ -709,51 +743,34 @@ static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
                     break;
                 }
     } else {
-        /* hash every item; compare only items whose hashes collide, found
-         * by sorting (index, hash) pairs by hash */
-        size_t *order;
-        if (n > sizeof stack_h / sizeof stack_h[0]) {
-            h = malloc(n * sizeof *h);
-            if (!h) {
+        /* hash every item, sort by hash (n log n), and compare only items
+         * whose hashes collide */
+        hash_index stack_o[128], *o = stack_o;
+        if (n > sizeof stack_o / sizeof stack_o[0]) {
+            o = malloc(n * sizeof *o);
+            if (!o) {
                 c->nomem = true;
                 return false;
             }
         }
-        order = malloc(n * sizeof *order);
-        if (!order) {
-            if (h != stack_h)
-                free(h);
-            c->nomem = true;
-            return false;
-        }
         for (size_t i = 0; i < n; i++) {
-            h[i] = hc__json_hash(json_array_get(inst, i));
-            order[i] = i;
+            o[i].h = hc__json_hash(json_array_get(inst, i));
+            o[i].i = i;
         }
-        /* insertion sort is fine for the sizes configs have; fall back to
-         * qsort via a comparator on a global would not be thread-safe */
-        for (size_t i = 1; i < n; i++) {
-            size_t t = order[i], j = i;
-            while (j > 0 && (h[order[j - 1]] > h[t] ||
-                             (h[order[j - 1]] == h[t] && order[j - 1] > t))) {
-                order[j] = order[j - 1];
-                j--;
-            }
-            order[j] = t;
-        }
+        qsort(o, n, sizeof *o, cmp_hash_index);
         for (size_t i = 0; i + 1 < n && !found; i++) {
-            for (size_t j = i + 1; j < n && h[order[j]] == h[order[i]]; j++)
-                if (hc__json_equal(json_array_get(inst, order[i]),
-                                   json_array_get(inst, order[j]))) {
-                    dup_a = order[i] < order[j] ? order[i] : order[j];
-                    dup_b = order[i] < order[j] ? order[j] : order[i];
+            for (size_t j = i + 1; j < n && o[j].h == o[i].h; j++)
+                if (hc__json_equal(json_array_get(inst, o[i].i),
+                                   json_array_get(inst, o[j].i))) {
+                    /* sorted by index within a hash: i < j */
+                    dup_a = o[i].i;
+                    dup_b = o[j].i;
                     found = true;
                     break;
                 }
         }
-        free(order);
-        if (h != stack_h)
-            free(h);
+        if (o != stack_o)
+            free(o);
     }
     if (!found)
         return true;
@@ -1248,9 +1265,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
     case HC__K_IF: return v_if(c, k, inst, e);
     case HC__K_REF:
         return v_at(c, k->u.ref.node, inst, e, "$ref", NULL, 0, false, NULL);
-    case HC__K_DYNAMIC_REF:
-        return v_at(c, dynamic_target(c, k), inst, e, "$dynamicRef", NULL, 0,
-                    false, NULL);
+    case HC__K_DYNAMIC_REF: /* $dynamicRef, or 2019-09's $recursiveRef */
+        return v_at(c, dynamic_target(c, k), inst, e, k->name, NULL, 0, false,
+                    NULL);
     case HC__K_UNEVAL_PROPS: return v_uneval_props(c, k, inst, e);
     case HC__K_UNEVAL_ITEMS: return v_uneval_items(c, k, inst, e);
     }
@@ -1326,6 +1343,8 @@ static NOINLINE bool v_node_body(hc__vctx *c, const hc__node *n, json_t *inst,
                          HC__SCHEMA_MAX_DEPTH);
         return false;
     }
+    if (!work(c, 1))
+        return false;
     c->depth += hops + 1;
     c->node = n;
     if (c->s->has_dynamic && (!c->scope || c->scope->res != n->res)) {
@@ -1484,6 +1503,8 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
                                   int b, int hops)
 {
     bool ok = true;
+    if (!work(c, 1))
+        return false;
     c->depth += hops + 1;
     for (uint32_t i = n->boff[b], end = n->boff[b + 1]; i < end; i++)
         if (!v_kw(c, n->bkw[i], inst, NULL)) {

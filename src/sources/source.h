@@ -112,7 +112,14 @@ struct hc__source {
 };
 
 /* ---- the registry (src/sources/source.c) -------------------------------
- * The sources compiled in, in the order they are tried. */
+ * STATUS: the ops table above is the contract; the inotify and polling
+ * watchers (src/engine/watch_inotify.c, watch_poll.c) still run behind the
+ * older hc__backend table (engine_internal.h) and move onto it next, so
+ * hc__source_inotify, hc__source_poll, hc__sources_init/free,
+ * hc__source_attach, hc__source_fall_back and hc__source_deadline_locked
+ * are declared, not defined yet. hc__apply, hc__source_report,
+ * hc__source_work(_locked) and the hc__config_* accessors are defined.
+ * The sources compiled in, in the order they are tried: */
 extern const hc__source_ops hc__source_inotify; /* src/sources/inotify.c */
 extern const hc__source_ops hc__source_poll;    /* src/sources/poll.c */
 

@@ -3,8 +3,9 @@
  * N + 1 versions (the live one and N to roll back to), content and
  * parsed document kept, nothing persisted, no reload attempts kept. The
  * ring grows on demand up to its size (most configs never change: one
- * entry, not eleven). A mutex per config, since list and get may run on
- * any thread while the applying thread appends.
+ * entry, not eleven). One mutex for the store, since list and get may run
+ * on any thread while an applying thread appends: every op under it is a
+ * few copies, and a mutex per config would cost 40 bytes each.
  */
 #include "stores/store.h"
 
@@ -19,7 +20,6 @@ typedef struct mem_version {
 } mem_version;
 
 typedef struct mem_ring {
-    pthread_mutex_t lock;
     hc_format format;
     mem_version *ring;
     int cap;  /* allocated entries, grows up to size */
@@ -35,10 +35,24 @@ static void version_clear(mem_version *v)
     memset(v, 0, sizeof *v);
 }
 
+typedef struct mem_store {
+    pthread_mutex_t lock;
+} mem_store;
+
+#define LOCK(s)   pthread_mutex_lock(&((mem_store *)(s)->state)->lock)
+#define UNLOCK(s) pthread_mutex_unlock(&((mem_store *)(s)->state)->lock)
+
 static int mem_open(hc__store *s, const hc_engine_options *opts)
 {
+    mem_store *m = calloc(1, sizeof *m);
     (void)opts;
-    s->state = NULL;
+    if (!m)
+        return HC_ENOMEM;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return HC_ENOMEM;
+    }
+    s->state = m;
     return 0;
 }
 
@@ -50,10 +64,6 @@ static int mem_attach(hc__store *s, const char *id, hc_format format, int depth,
     (void)id;
     if (!r)
         return HC_ENOMEM;
-    if (pthread_mutex_init(&r->lock, NULL) != 0) {
-        free(r);
-        return HC_ENOMEM;
-    }
     r->format = format;
     r->size = depth + 1;
     *cfg = r;
@@ -123,9 +133,9 @@ static int mem_append(hc__store *s, void *cfg, const hc__store_version *v)
     mv.info.size = v->size;
     mv.info.trigger = v->trigger;
     mv.doc = hc_doc_retain(v->doc);
-    pthread_mutex_lock(&r->lock);
+    LOCK(s);
     rc = push(r, &mv);
-    pthread_mutex_unlock(&r->lock);
+    UNLOCK(s);
     if (rc != 0)
         version_clear(&mv);
     return rc;
@@ -136,11 +146,11 @@ static int mem_list(hc__store *s, void *cfg, hc_version_info *out, int max)
     mem_ring *r = cfg;
     int n;
     (void)s;
-    pthread_mutex_lock(&r->lock);
+    LOCK(s);
     n = r->count;
     for (int i = 0; i < n && i < max; i++)
         out[i] = at(r, i)->info;
-    pthread_mutex_unlock(&r->lock);
+    UNLOCK(s);
     return n;
 }
 
@@ -152,7 +162,7 @@ static int mem_get(hc__store *s, void *cfg, uint64_t version, int back,
     int rc = 0;
     (void)s;
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&r->lock);
+    LOCK(s);
     if (version) {
         for (int i = 0; i < r->count && !v; i++)
             if (at(r, i)->info.version == version)
@@ -170,7 +180,7 @@ static int mem_get(hc__store *s, void *cfg, uint64_t version, int back,
         out->format = r->format;
         out->doc = hc_doc_retain(v->doc);
     }
-    pthread_mutex_unlock(&r->lock);
+    UNLOCK(s);
     return rc;
 }
 
@@ -178,12 +188,12 @@ static int mem_prune(hc__store *s, void *cfg, int keep)
 {
     mem_ring *r = cfg;
     (void)s;
-    pthread_mutex_lock(&r->lock);
+    LOCK(s);
     while (r->count > keep && r->count > 0) {
         version_clear(at(r, r->count - 1));
         r->count--;
     }
-    pthread_mutex_unlock(&r->lock);
+    UNLOCK(s);
     return 0;
 }
 
@@ -197,12 +207,16 @@ static void mem_detach(hc__store *s, void *cfg, int forget)
     for (int i = 0; i < r->count; i++)
         version_clear(at(r, i));
     free(r->ring);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
 static void mem_close(hc__store *s)
 {
+    mem_store *m = s->state;
+    if (m) {
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+    }
     s->state = NULL;
 }
 

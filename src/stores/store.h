@@ -30,7 +30,7 @@
  *    hc_engine_free.
  * A store therefore locks its own structures. Ops return 0 or a negative
  * HC_E* code; a failing append or record_attempt never fails the apply
- * (the engine logs and counts it: stats store_failures).
+ * (the engine reports it through the log callback).
  */
 #ifndef HC_STORE_H
 #define HC_STORE_H
