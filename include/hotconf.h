@@ -726,6 +726,28 @@ typedef struct hc_engine_options {
     void *on_error_data;
     hc_log_cb log; /* NULL: silent */
     void *log_data;
+
+    /* ---- fields added after 0.1.0: read only through hc_engine_create /
+     * hc_engine_new_sized (hc_engine_new passes the 0.1.0 size, so they
+     * read as 0 for it). ---- */
+
+    /* Where history and reload attempts persist: a directory (created
+     * 0700) holding state.db (SQLite, WAL, 0600) and watcher.lock. NULL:
+     * the memory store, nothing persisted. Borrowed for hc_engine_create
+     * only (copied). With it, version numbers continue across restarts,
+     * a start on the stored live content makes no new version, and a
+     * config whose file is invalid or missing at hc_watch starts on its
+     * last stored version (trigger HC_TRIGGER_LAST_KNOWN_GOOD; the error
+     * is still reported to on_error and stays the config's last error,
+     * and HC_WATCH_REQUIRE then succeeds). Every reload attempt (applied,
+     * rejected, vetoed, missing, reverted, rolled back) is recorded, the
+     * CLI's `hotconf log` / `history` / `status` read it. Writes go
+     * through the store's own thread, off the engine lock and the apply
+     * path; a failing write (full disk, read-only) is logged, never fails
+     * an apply. One engine per directory at a time: when another holds
+     * the lock (or the directory cannot be used) the engine logs a
+     * warning (HC_LOG_WARN) and keeps history in memory. */
+    const char *state_dir;
 } hc_engine_options;
 
 typedef enum hc_watch_mode {

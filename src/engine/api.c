@@ -15,7 +15,7 @@
 
 /* Sizes of the option structs in 0.1.0. */
 #define WATCH_OPTIONS_V0_SIZE  offsetof(hc_watch_options, prepare)
-#define ENGINE_OPTIONS_V0_SIZE sizeof(hc_engine_options)
+#define ENGINE_OPTIONS_V0_SIZE offsetof(hc_engine_options, state_dir)
 
 void hc_watch_options_init(hc_watch_options *o)
 {

@@ -158,7 +158,8 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
     /* A rollback or revert makes an older version live on purpose: the
      * "same as last seen" shortcuts do not apply. */
     int was_missing, rollback = trigger == HC_TRIGGER_ROLLBACK ||
-                                trigger == HC_TRIGGER_REVERT;
+                                trigger == HC_TRIGGER_REVERT ||
+                                trigger == HC_TRIGGER_LAST_KNOWN_GOOD;
 
     hc_error_init(&local);
     err = errp ? errp : &local;
@@ -269,6 +270,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     hc__store_version sv;
     uint64_t version;
     int64_t now;
+    int resume;
 
     snap = hc__snapshot_new(doc, 0, hash);
     if (!snap || !r || !cs) {
@@ -299,7 +301,13 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
 
     /* Only the apply path (under c->apply_lock, which we hold) moves
      * c->version, so it is stable here without e->lock. */
-    version = c->version + 1;
+    /* A start on the stored live content (or on the last known good one)
+     * is that stored version again, not a new one. */
+    resume = c->resume && !old && c->resume_hash == hash &&
+             (trigger == HC_TRIGGER_INITIAL ||
+              trigger == HC_TRIGGER_LAST_KNOWN_GOOD);
+    c->resume = 0;
+    version = resume ? c->version : c->version + 1;
     sv.version = version;
     sv.content = bytes;
     sv.size = len;
@@ -312,9 +320,10 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     sv.doc = doc;
     /* Into the store before it goes live, outside e->lock: a store that
      * fsyncs stalls this config's pipeline only. */
-    if (c->store_cfg && (st->ops->append(st, c->store_cfg, &sv) != 0 ||
-                         (st->ops->prune &&
-                          st->ops->prune(st, c->store_cfg, c->depth + 1) != 0)))
+    if (!resume && c->store_cfg &&
+        (st->ops->append(st, c->store_cfg, &sv) != 0 ||
+         (st->ops->prune &&
+          st->ops->prune(st, c->store_cfg, c->depth + 1) != 0)))
         hc__log(e, HC_LOG_WARN, "%s: the %s store could not keep version %llu",
                 c->path, st->ops->name, (unsigned long long)version);
 
@@ -354,7 +363,8 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     c->have_seen = 1;
     c->missing_reported = 0;
     hc__config_clear_error(c);
-    if (trigger == HC_TRIGGER_INITIAL) {
+    if (trigger == HC_TRIGGER_INITIAL ||
+        trigger == HC_TRIGGER_LAST_KNOWN_GOOD) {
         hc__stats_count(e, c, HC__C_LOADS);
     } else if (trigger == HC_TRIGGER_ROLLBACK) {
         hc__stats_count(e, c, HC__C_ROLLBACKS);
@@ -382,6 +392,41 @@ fail:
         hc__config_error(e, c, err, trigger, HC__C_READ);
     pthread_mutex_unlock(&e->lock);
     return 0;
+}
+
+void hc__apply_last_known_good(hc__config *c)
+{
+    hc_engine *e = c->engine;
+    hc__store_got got;
+    hc_error first;
+    uint64_t seen;
+    int missing;
+    pthread_mutex_lock(&e->lock);
+    hc_error_init(&first);
+    if (c->last_error)
+        first = *c->last_error;
+    seen = c->seen_hash;
+    missing = c->missing_reported;
+    pthread_mutex_unlock(&e->lock);
+    if (!c->store_cfg || !c->version ||
+        e->store.ops->get(&e->store, c->store_cfg, 0, 0, &got) != 0)
+        return;
+    if (hc__apply(c, got.content, got.info.size, got.revision,
+                  HC_TRIGGER_LAST_KNOWN_GOOD, hc__now_ns(), NULL) == HC_OK) {
+        hc__log(e, HC_LOG_WARN,
+                "%s: the file cannot be loaded; last known good version "
+                "%llu is live",
+                c->path, (unsigned long long)got.info.version);
+        /* The origin still holds what failed: it stays the last error,
+         * and only a new change is applied again. */
+        pthread_mutex_lock(&e->lock);
+        c->seen_hash = seen;
+        c->missing_reported = missing;
+        if (first.code)
+            hc__config_set_error(c, &first);
+        pthread_mutex_unlock(&e->lock);
+    }
+    hc__store_got_clear(&got);
 }
 
 void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec)

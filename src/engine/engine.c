@@ -233,6 +233,9 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     if (e->store.ops->attach(&e->store, c->path, c->format, c->depth,
                              &c->store_cfg, &c->version) != 0)
         goto fail;
+    if (c->version && e->store.ops->live)
+        c->resume = e->store.ops->live(&e->store, c->store_cfg, &c->version,
+                                       &c->resume_hash) == 0;
     c->keys[0].key = c->path;
     c->keys[0].hash = hc__hash_str(c->path);
     c->keys[0].config = c;
@@ -1177,8 +1180,10 @@ int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
     }
     hc__file_fetch(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
                    HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
+    if (!atomic_load(&c->live))
+        hc__apply_last_known_good(c);
 
-    if (opts->flags & HC_WATCH_REQUIRE) {
+    if ((opts->flags & HC_WATCH_REQUIRE) && !atomic_load(&c->live)) {
         hc_error first;
         pthread_mutex_lock(&e->lock);
         hc_error_init(&first);

@@ -240,8 +240,13 @@ struct hc__config {
     int missing_reported;
     hc_error *last_error; /* NULL while healthy (most configs: saves ~1 KB) */
     void *store_cfg;      /* the history store's handle for this config */
-    void *source_slot;    /* the source\'s own per-config state */
-    int depth;            /* versions kept besides the live one */
+    /* A persistent store's live version at attach: a first load of the
+     * same content takes its number instead of making a new version
+     * (under c->apply_lock). */
+    uint64_t resume_hash;
+    int resume;
+    void *source_slot; /* the source\'s own per-config state */
+    int depth;         /* versions kept besides the live one */
     hc__counters stats;
     enum hc__mode_used mode;
 
@@ -408,6 +413,9 @@ void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
 /* apply.c: the revert policy: rec (delivered, a subscriber failed) is
  * still c's newest version, so its previous one goes live again (trigger
  * revert). Takes c->apply_lock; no lock held by the caller. */
+/* After a failed first load: the store's newest version goes live with
+ * trigger HC_TRIGGER_LAST_KNOWN_GOOD. c->apply_lock held. */
+void hc__apply_last_known_good(hc__config *c);
 void hc__apply_revert(hc_engine *e, hc__config *c, const hc_change_record *rec);
 
 /* The config's last error: set (copied), cleared, read. Under e->lock. */

@@ -221,6 +221,6 @@ static void mem_close(hc__store *s)
 }
 
 const hc__store_ops hc__store_memory = {
-    "memory", mem_open, mem_attach, mem_append, NULL,
-    mem_list, mem_get,  mem_prune,  mem_detach, mem_close,
+    "memory", mem_open,  mem_attach, mem_append, NULL, mem_list,
+    mem_get,  mem_prune, mem_detach, mem_close,  NULL,
 };

@@ -4,8 +4,7 @@
  * The table below is the only place that names a store: hc__store_open()
  * tries each in order and the first that accepts the engine options
  * becomes the engine's store. A persistent store goes before the memory
- * store (which always accepts), e.g.:
- *     &hc__store_sqlite,
+ * store (which always accepts).
  */
 #include "stores/store.h"
 
@@ -13,6 +12,7 @@
 #include <string.h>
 
 static const hc__store_ops *const stores[] = {
+    &hc__store_sqlite, /* when a state directory is set */
     &hc__store_memory, /* last: always accepts */
 };
 

@@ -137,6 +137,12 @@ typedef struct hc__store_ops {
     void (*detach)(hc__store *s, void *cfg, int forget);
 
     void (*close)(hc__store *s);
+
+    /* The live stored version, when it is also the newest (its number and
+     * hash), so that a start on the same content makes no new version
+     * (the engine adopts that number instead). May be NULL; non-zero when
+     * there is none. */
+    int (*live)(hc__store *s, void *cfg, uint64_t *version, uint64_t *hash);
 } hc__store_ops;
 
 struct hc__store {
@@ -148,6 +154,8 @@ struct hc__store {
 
 /* ---- the registry (src/stores/store.c) ---------------------------------- */
 extern const hc__store_ops hc__store_memory; /* src/stores/memory.c */
+/* src/stores/sqlite_store.c: hc_engine_options.state_dir set */
+extern const hc__store_ops hc__store_sqlite;
 
 /* Opens the first registered store that accepts opts into s (the memory
  * store always does). Returns 0 or HC_ENOMEM. */

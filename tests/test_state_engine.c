@@ -1,0 +1,218 @@
+/*
+ * test_state_engine.c - hc_engine_options.state_dir: the SQLite store as
+ * the engine's history store, on real files and real SQLite databases in
+ * temp folders. Engines one after another on the same state folder stand
+ * for restarts of a service that embeds libhotconf.
+ */
+#include "hotconf.h"
+#include "stores/sqlite.h"
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct fixture {
+    char *tmp;
+    char *state;
+    char *file;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->tmp = tu_mkdtemp();
+    f->state = tu_join(f->tmp, "state");
+    f->file = tu_join(f->tmp, "app.json");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->state);
+    free(f->file);
+    free(f);
+    return 0;
+}
+
+static void quiet(int level, const char *msg, void *ud)
+{
+    (void)level;
+    (void)msg;
+    (void)ud;
+}
+
+/* One "run of the service": an engine on the state folder watching the
+ * file (first load only). The engine is returned for the caller to look
+ * at and free. rc receives hc_engine_watch's answer. */
+static hc_engine *run(const fixture *f, int flags, int *rc)
+{
+    hc_engine_options eo;
+    hc_watch_options wo;
+    hc_engine *e;
+    hc_error err;
+    hc_engine_options_init(&eo);
+    eo.state_dir = f->state;
+    eo.log = quiet;
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    hc_watch_options_init(&wo);
+    wo.flags = flags;
+    *rc = hc_engine_watch(e, f->file, &wo, &err);
+    return e;
+}
+
+static int64_t live_a(hc_engine *e, const char *file)
+{
+    json_t *doc = hc_config_get(e, file);
+    int64_t a = doc ? (int64_t)hc_get_int(doc, "a", -1, NULL) : -1;
+    hc_doc_release(doc);
+    return a;
+}
+
+/* The stored attempts of file, newest first. */
+static hc__sq_attempt *attempts(const fixture *f, size_t *n)
+{
+    hc_error err;
+    hc__sq_attempt *a = NULL;
+    char *key = hc__sq_key(f->file);
+    hc__sq *s = hc__sq_open(f->state, HC__SQ_NOCREATE, NULL, quiet, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(hc__sq_attempts(s, key, 0, NULL, &a, n), 0);
+    hc__sq_close(s);
+    free(key);
+    return a;
+}
+
+static void test_numbering_continues_across_engines(void **state)
+{
+    fixture *f = *state;
+    hc_version_info vi[8];
+    hc_engine *e;
+    hc__sq_attempt *a;
+    size_t n;
+    int rc;
+
+    tu_write(f->file, "{\"a\": 1}", (size_t)-1);
+    e = run(f, 0, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 1);
+    assert_int_equal(vi[0].version, 1);
+    hc_engine_free(e);
+
+    /* changed while the service was down: the next number */
+    tu_write(f->file, "{\"a\": 2}", (size_t)-1);
+    e = run(f, 0, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(live_a(e, f->file), 2);
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 2);
+    assert_int_equal(vi[0].version, 2);
+    assert_int_equal(vi[1].version, 1);
+    hc_engine_free(e);
+
+    /* unchanged: no new version, the stored one is live again */
+    e = run(f, 0, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 2);
+    assert_int_equal(vi[0].version, 2);
+    hc_engine_free(e);
+
+    /* every start is an attempt: applied 1, 2, then 2 again */
+    a = attempts(f, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(a[0].outcome, "applied");
+    assert_int_equal(a[0].version, 2);
+    assert_int_equal(a[1].version, 2);
+    assert_int_equal(a[2].version, 1);
+    hc__sq_attempts_free(a, n);
+}
+
+/* After a first run stored version 1, a start on a bad or missing file
+ * brings version 1 up with trigger last_known_good and keeps the error. */
+static void check_last_known_good(fixture *f, int missing)
+{
+    hc_version_info vi[8];
+    hc_error err;
+    hc_engine *e;
+    hc__sq_attempt *a;
+    size_t n;
+    int rc;
+
+    tu_write(f->file, "{\"a\": 1}", (size_t)-1);
+    e = run(f, 0, &rc);
+    assert_int_equal(rc, 0);
+    hc_engine_free(e);
+
+    if (missing)
+        assert_int_equal(unlink(f->file), 0);
+    else
+        tu_write(f->file, "{\"a\": ", (size_t)-1);
+    e = run(f, HC_WATCH_REQUIRE, &rc);
+    assert_int_equal(rc, 0); /* starts on its last good config */
+    assert_int_equal(live_a(e, f->file), 1);
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 1);
+    assert_int_equal(vi[0].version, 1); /* that version, not a copy */
+    hc_error_init(&err);
+    hc_config_last_error(e, f->file, &err);
+    assert_int_equal(err.code, missing ? HC_ENOENT : HC_EPARSE);
+    hc_engine_free(e);
+
+    a = attempts(f, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(a[0].outcome, "applied");
+    assert_string_equal(a[0].trigger, "last_known_good");
+    assert_int_equal(a[0].version, 1);
+    assert_string_equal(a[1].outcome, missing ? "missing" : "rejected");
+    assert_non_null(a[1].error);
+    if (!missing)
+        assert_non_null(strstr(a[1].error, "app.json:1:"));
+    hc__sq_attempts_free(a, n);
+}
+
+static void test_last_known_good_when_invalid(void **state)
+{
+    check_last_known_good(*state, 0);
+}
+
+static void test_last_known_good_when_missing(void **state)
+{
+    check_last_known_good(*state, 1);
+}
+
+/* Nothing stored yet: a bad first file still fails REQUIRE. */
+static void test_no_last_known_good_without_history(void **state)
+{
+    fixture *f = *state;
+    hc_engine *e;
+    int rc;
+    tu_write(f->file, "{\"a\": ", (size_t)-1);
+    e = run(f, HC_WATCH_REQUIRE, &rc);
+    assert_int_equal(rc, HC_EPARSE);
+    hc_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_numbering_continues_across_engines,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_known_good_when_invalid,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_known_good_when_missing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_last_known_good_without_history,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
