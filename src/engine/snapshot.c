@@ -198,21 +198,29 @@ void hc__index_free_all(hc_engine *e)
 /* ---- readers --------------------------------------------------------------
  */
 
+/* The hazard-pointer protect step, written once: read src, publish it in
+ * slot, read src again; only when it has not changed may var be used (a
+ * writer that retired it after our publication sees the hazard and defers
+ * the free). A macro so that var and src keep their own pointer types. */
+#define PROTECT(var, slot, src)                                                \
+    do {                                                                       \
+        (var) = atomic_load(src);                                              \
+        for (;;) {                                                             \
+            atomic_store((slot), (void *)(var));                               \
+            if (atomic_load(src) == (var))                                     \
+                break;                                                         \
+            (var) = atomic_load(src);                                          \
+        }                                                                      \
+    } while (0)
+
 static json_t *lookup(hc_engine *e, hc__hprec *r, const char *path,
                       uint64_t *version)
 {
-    hc__index *t = atomic_load(&e->index);
+    hc__index *t;
     json_t *doc = NULL;
     uint64_t h;
 
-    for (;;) {
-        hc__index *again;
-        atomic_store(&r->hp[0], (void *)t);
-        again = atomic_load(&e->index);
-        if (again == t)
-            break;
-        t = again;
-    }
+    PROTECT(t, &r->hp[0], &e->index);
     if (!t)
         goto out;
     h = hc__hash_str(path);
@@ -225,15 +233,7 @@ static json_t *lookup(hc_engine *e, hc__hprec *r, const char *path,
         if (n->hash != h || strcmp(n->key, path) != 0)
             continue;
         c = n->config;
-        s = atomic_load(&c->live);
-        for (;;) {
-            hc__snapshot *again;
-            atomic_store(&r->hp[1], (void *)s);
-            again = atomic_load(&c->live);
-            if (again == s)
-                break;
-            s = again;
-        }
+        PROTECT(s, &r->hp[1], &c->live);
         if (!s)
             continue; /* unwatched, or never valid: a later key may match */
         doc = hc_doc_retain(s->doc);
