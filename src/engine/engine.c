@@ -220,6 +220,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->prepare = o->prepare;
     c->prepare_data = o->prepare_data;
     c->on_failure = o->on_failure;
+    c->allow_empty = o->allow_empty;
     c->on_error = o->on_error;
     c->on_error_data = o->on_error_data;
     c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;

@@ -221,6 +221,7 @@ struct hc__config {
     int (*prepare)(const hc_change_record *rec, hc_error *err, void *ud);
     void *prepare_data;
     int on_failure; /* HC_ON_FAILURE_* */
+    int allow_empty;
     hc_error_cb on_error;
     void *on_error_data;
     hc_watch_mode mode_req;
