@@ -185,6 +185,54 @@ static void test_allow_empty_unknown_to_older_callers(void **s)
     allow_empty_run(offsetof(hc_watch_options, allow_empty), 0);
 }
 
+static int saw_name(te_recorder *r, const char *name)
+{
+    int seen = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->v[i].is_error && r->v[i].doc &&
+            json_is_string(json_object_get(r->v[i].doc, "name")) &&
+            strcmp(json_string_value(json_object_get(r->v[i].doc, "name")),
+                   name) == 0)
+            seen = 1;
+    pthread_mutex_unlock(&r->mu);
+    return seen;
+}
+
+static void write_all(int fd, const char *s)
+{
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* A writer that truncates, writes half, and takes longer than the settle
+ * time to finish: nothing applies before its close, then the whole. */
+static void test_file_held_open_by_writer_waits_for_close(void **s)
+{
+    fixture f;
+    hc_stats st;
+    int fd;
+    (void)s;
+    fx_open(&f, "c.yaml", "v: 1\nname: first\n", 0, sizeof(hc_watch_options));
+
+    fd = open(f.path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    write_all(fd, "v: 2\nname: hal");
+    te_idle(f.e, 0, 200); /* four settle times, the fd still open */
+    assert_int_equal(te_live_v(f.e, f.path), 1);
+    assert_int_equal(te_rec_count(&f.r), 1);
+
+    write_all(fd, "f-done\n");
+    close(fd);
+    assert_true(te_wait_v(f.e, 0, &f.r, f.path, 2));
+    assert_true(saw_name(&f.r, "half-done"));
+    assert_false(saw_name(&f.r, "hal"));
+    assert_int_equal(te_rec_count(&f.r), 2);
+    assert_int_equal(te_rec_count_errors(&f.r, 0), 0);
+    hc_engine_stats(f.e, &st);
+    assert_int_equal(st.parse_failures + st.read_failures, 0);
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_comments_only_ini_is_refused),
         cmocka_unit_test(test_allow_empty_applies_empty_document),
         cmocka_unit_test(test_allow_empty_unknown_to_older_callers),
+        cmocka_unit_test(test_file_held_open_by_writer_waits_for_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -784,6 +784,10 @@ static int run_once(hc_engine *e, int timeout_ms)
         } else if (fd == e->tfd) {
             ssize_t r = read(e->tfd, &u, sizeof u);
             (void)r;
+            /* Count the opens and closes queued meanwhile before a settle
+             * decides whether the file is still held open. */
+            if (e->ifd >= 0)
+                hc__inotify_read(e, hc__now_ns());
             pthread_mutex_lock(&e->lock);
             e->timer_at = 0; /* fired: rearm computes afresh */
             hc__timer_expire(e, hc__now_ns());

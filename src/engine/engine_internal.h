@@ -255,6 +255,7 @@ struct hc__config {
     int64_t poll_at;    /* next poll */
     int64_t settle_detect;
     hc_trigger settle_trigger;
+    int settle_held;   /* settle_at moved on: the file was still open */
     ssize_t timed_idx; /* in e->timed, -1 when no deadline */
 
     /* polling (dispatcher / apply_lock) */
@@ -420,6 +421,14 @@ int hc__config_error_code(const hc__config *c);
  * Under e->lock. */
 void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
                       hc_trigger trigger, enum hc__counter counter);
+
+/* The longest a settle waits for a file that is still open (a writer that
+ * keeps it open for good must still be applied): 10 settle times, at
+ * least a second. */
+#define hc__hold_open_ms(e)                                                    \
+    ((e)->opts.settle_ms * 10 > 1000 ? (e)->opts.settle_ms * 10 : 1000)
+/* watch_inotify.c (under e->lock): some descriptor of c's file is open. */
+int hc__inotify_held_open(const hc__config *c);
 
 /* timer.c (under e->lock) */
 void hc__timer_changed(hc_engine *e, hc__config *c);
