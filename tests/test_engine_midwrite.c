@@ -233,6 +233,31 @@ static void test_file_held_open_by_writer_waits_for_close(void **s)
     fx_close(&f);
 }
 
+/* A content change whose only event in the config's directory is a
+ * chmod (written through a hard link in another directory, which that
+ * directory's watch does not see) applies: what IN_ATTRIB is watched for,
+ * an unreadable file made readable, is the same "look again". */
+static void test_chmod_rereads_the_file(void **s)
+{
+    fixture f;
+    char *other, *alias;
+    (void)s;
+    fx_open(&f, "c.yaml", "v: 1\n", 0, sizeof(hc_watch_options));
+    other = tu_mkdtemp();
+    alias = tu_join(other, "alias.yaml");
+    assert_int_equal(link(f.path, alias), 0);
+    te_write_inplace(alias, "v: 2\n");
+    te_idle(f.e, 0, 100);
+    assert_int_equal(te_live_v(f.e, f.path), 1); /* nothing seen yet */
+
+    assert_int_equal(chmod(f.path, 0640), 0);
+    assert_true(te_wait_v(f.e, 0, &f.r, f.path, 2));
+    tu_rmtree(other);
+    free(alias);
+    free(other);
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_allow_empty_applies_empty_document),
         cmocka_unit_test(test_allow_empty_unknown_to_older_callers),
         cmocka_unit_test(test_file_held_open_by_writer_waits_for_close),
+        cmocka_unit_test(test_chmod_rereads_the_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
