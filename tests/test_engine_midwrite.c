@@ -258,6 +258,49 @@ static void test_chmod_rereads_the_file(void **s)
     fx_close(&f);
 }
 
+/* A FIFO renamed over a watched config: refused without blocking, the
+ * live version stays, and the watcher goes on: another config reloads,
+ * and a regular file renamed back over the FIFO applies. */
+static void test_fifo_renamed_over_config_does_not_freeze(void **s)
+{
+    fixture f;
+    hc_watch_options wo;
+    errors_arg a;
+    char *b, *fifo;
+    te_entry en;
+    (void)s;
+    fx_open(&f, "a.yaml", "v: 1\n", 0, sizeof(hc_watch_options));
+    b = tu_join(f.tmp, "b.yaml");
+    tu_write(b, "v: 1\n", (size_t)-1);
+    hc_watch_options_init(&wo);
+    wo.on_change = te_on_change;
+    wo.user_data = &f.r;
+    wo.on_error = te_on_error;
+    wo.on_error_data = &f.r;
+    assert_int_equal(hc_watch(f.e, b, &wo), 0);
+    assert_int_equal(te_live_v(f.e, b), 1);
+
+    fifo = tu_join(f.tmp, "fifo");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(rename(fifo, f.path), 0);
+    a.r = &f.r;
+    a.want = 1;
+    assert_true(te_wait(f.e, 0, &f.r, have_errors, &a, TE_TIMEOUT_MS));
+    en = te_rec_at(&f.r, te_rec_count(&f.r) - 1);
+    assert_true(en.is_error);
+    assert_string_equal(en.path, f.path);
+    assert_int_equal(en.live_version, 1);
+    assert_int_equal(te_live_v(f.e, f.path), 1);
+
+    te_write_inplace(b, "v: 2\n");
+    assert_true(te_wait_v(f.e, 0, &f.r, b, 2));
+    te_write_rename(f.path, "v: 3\n");
+    assert_true(te_wait_v(f.e, 0, &f.r, f.path, 3));
+    free(fifo);
+    free(b);
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_allow_empty_unknown_to_older_callers),
         cmocka_unit_test(test_file_held_open_by_writer_waits_for_close),
         cmocka_unit_test(test_chmod_rereads_the_file),
+        cmocka_unit_test(test_fifo_renamed_over_config_does_not_freeze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
