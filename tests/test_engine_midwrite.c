@@ -233,6 +233,35 @@ static void test_file_held_open_by_writer_waits_for_close(void **s)
     fx_close(&f);
 }
 
+/* The same writer again right after a save, before the engine ran: the
+ * first close's check must not read the second write's half. */
+static void test_reopened_right_after_close_waits_for_close(void **s)
+{
+    fixture f;
+    int fd;
+    (void)s;
+    fx_open(&f, "c.yaml", "v: 1\nname: first\n", 0, sizeof(hc_watch_options));
+
+    fd = open(f.path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    write_all(fd, "v: 2\nname: second\n");
+    close(fd);
+    fd = open(f.path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    write_all(fd, "v: 3\nname: hal");
+    te_idle(f.e, 0, 200);
+    assert_false(saw_name(&f.r, "hal"));
+    assert_int_equal(te_live_v(f.e, f.path), 1);
+
+    write_all(fd, "f-done\n");
+    close(fd);
+    assert_true(te_wait_v(f.e, 0, &f.r, f.path, 3));
+    assert_true(saw_name(&f.r, "half-done"));
+    assert_false(saw_name(&f.r, "hal"));
+    assert_int_equal(te_rec_count_errors(&f.r, 0), 0);
+    fx_close(&f);
+}
+
 /* A content change whose only event in the config's directory is a
  * chmod (written through a hard link in another directory, which that
  * directory's watch does not see) applies: what IN_ATTRIB is watched for,
@@ -311,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_allow_empty_applies_empty_document),
         cmocka_unit_test(test_allow_empty_unknown_to_older_callers),
         cmocka_unit_test(test_file_held_open_by_writer_waits_for_close),
+        cmocka_unit_test(test_reopened_right_after_close_waits_for_close),
         cmocka_unit_test(test_chmod_rereads_the_file),
         cmocka_unit_test(test_fifo_renamed_over_config_does_not_freeze),
     };

@@ -386,6 +386,17 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         pthread_mutex_unlock(&e->lock);
         pend |= HC__P_CHECK | HC__P_CLOSED;
     }
+    if ((pend & HC__P_CHECK) && !(pend & HC__P_CONFIRM)) {
+        /* A close asked for this check, but in the same batch a writer
+         * opened the file again and started writing: its settle (held
+         * while it stays open) reads it, not this half-written state. */
+        int held;
+        pthread_mutex_lock(&e->lock);
+        held = c->settle_at && hc__inotify_held_open(c);
+        pthread_mutex_unlock(&e->lock);
+        if (held)
+            goto out;
+    }
     if (pend & HC__P_CHECK)
         hc__file_fetch(e, c, trigger, detect,
                        ((pend & HC__P_CONFIRM)
