@@ -423,10 +423,10 @@ void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
                       hc_trigger trigger, enum hc__counter counter);
 
 /* The longest a settle waits for a file that is still open (a writer that
- * keeps it open for good must still be applied): 10 settle times, at
- * least a second. */
+ * keeps it open for good must still be applied): 5 settle times, at least
+ * half a second. */
 #define hc__hold_open_ms(e)                                                    \
-    ((e)->opts.settle_ms * 10 > 1000 ? (e)->opts.settle_ms * 10 : 1000)
+    ((e)->opts.settle_ms * 5 > 500 ? (e)->opts.settle_ms * 5 : 500)
 /* watch_inotify.c (under e->lock): some descriptor of c's file is open. */
 int hc__inotify_held_open(const hc__config *c);
 
