@@ -800,6 +800,12 @@ typedef struct hc_watch_options {
      * is not rewritten: the rejected content stays there, and only a new
      * change is applied again. */
     int on_failure;
+    /* By default a new version whose content is empty (0 bytes, or only
+     * blank and comment lines) is refused with "file is empty" when the
+     * live version is not empty: it is far more often a writer caught
+     * between truncating and writing than a wish to clear every key.
+     * Non-zero applies it (as an empty document). */
+    int allow_empty;
 } hc_watch_options;
 
 #define HC_ON_FAILURE_KEEP   0

@@ -23,3 +23,7 @@ hc_unit_test(test_engine_cli SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_cli.c ${HC_ENGINE_TEST_COMMON}
   LABELS cli ARGS $<TARGET_FILE:hotconf_cli>)
 add_dependencies(test_engine_cli hotconf_cli)
+# Issue 8: a config caught mid-write (empty, or still open for writing),
+# chmod noticed, a FIFO renamed over a config.
+hc_unit_test(test_engine_midwrite SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_midwrite.c ${HC_ENGINE_TEST_COMMON})

@@ -146,6 +146,34 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
                        const char *revision, hc_trigger trigger,
                        int64_t detect_ns, hc_error *err);
 
+/* Only blank lines and comments (and no JSON: there an empty text is a
+ * parse error already)? */
+static int content_is_empty(const char *b, size_t len, hc_format f)
+{
+    int ini = f == HC_FORMAT_INI;
+    size_t i = len >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (f == HC_FORMAT_JSON || f == HC_FORMAT_JSONC)
+        return 0;
+    while (i < len) {
+        while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' ||
+                           b[i] == '\n' || b[i] == '\f' || b[i] == '\v'))
+            i++;
+        if (i == len)
+            break;
+        if (b[i] != '#' && !(ini && b[i] == ';'))
+            return 0;
+        while (i < len && b[i] != '\n')
+            i++;
+    }
+    return 1;
+}
+
+static int doc_is_empty(const json_t *doc)
+{
+    return !doc || json_is_null(doc) ||
+           (json_is_object(doc) && json_object_size(doc) == 0);
+}
+
 int hc__apply(hc__config *c, const char *bytes, size_t len,
               const char *revision, hc_trigger trigger, int64_t detect_ns,
               hc_error *errp)
@@ -198,6 +226,12 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
 
     if (was_missing && trigger == HC_TRIGGER_MODIFY)
         trigger = HC_TRIGGER_CREATE;
+    if (!rollback && !c->allow_empty && live && !doc_is_empty(live->doc) &&
+        content_is_empty(bytes, len, c->format)) {
+        /* Most likely a writer between its truncate and its write. */
+        hc__error_set(err, HC_EPARSE, c->path, 0, 0, 0, "file is empty");
+        return rejected(e, c, err, h, trigger, HC__C_PARSE, detect_ns);
+    }
     doc = hc_parse(bytes, len, c->format, c->path, &c->popts, err);
     if (!doc)
         return rejected(e, c, err, h, trigger,

@@ -220,6 +220,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->prepare = o->prepare;
     c->prepare_data = o->prepare_data;
     c->on_failure = o->on_failure;
+    c->allow_empty = o->allow_empty;
     c->on_error = o->on_error;
     c->on_error_data = o->on_error_data;
     c->mode_req = e->opts.force_poll ? HC_WATCH_POLL : o->mode;
@@ -387,6 +388,17 @@ static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
         hc__timer_changed(e, c);
         pthread_mutex_unlock(&e->lock);
         pend |= HC__P_CHECK | HC__P_CLOSED;
+    }
+    if ((pend & HC__P_CHECK) && !(pend & HC__P_CONFIRM)) {
+        /* A close asked for this check, but in the same batch a writer
+         * opened the file again and started writing: its settle (held
+         * while it stays open) reads it, not this half-written state. */
+        int held;
+        pthread_mutex_lock(&e->lock);
+        held = c->settle_at && hc__inotify_held_open(c);
+        pthread_mutex_unlock(&e->lock);
+        if (held)
+            goto out;
     }
     if (pend & HC__P_CHECK)
         hc__file_fetch(e, c, trigger, detect,
@@ -786,6 +798,10 @@ static int run_once(hc_engine *e, int timeout_ms)
         } else if (fd == e->tfd) {
             ssize_t r = read(e->tfd, &u, sizeof u);
             (void)r;
+            /* Count the opens and closes queued meanwhile before a settle
+             * decides whether the file is still held open. */
+            if (e->ifd >= 0)
+                hc__inotify_read(e, hc__now_ns());
             pthread_mutex_lock(&e->lock);
             e->timer_at = 0; /* fired: rearm computes afresh */
             hc__timer_expire(e, hc__now_ns());

@@ -221,6 +221,7 @@ struct hc__config {
     int (*prepare)(const hc_change_record *rec, hc_error *err, void *ud);
     void *prepare_data;
     int on_failure; /* HC_ON_FAILURE_* */
+    int allow_empty;
     hc_error_cb on_error;
     void *on_error_data;
     hc_watch_mode mode_req;
@@ -259,6 +260,7 @@ struct hc__config {
     int64_t poll_at;    /* next poll */
     int64_t settle_detect;
     hc_trigger settle_trigger;
+    int settle_held;   /* settle_at moved on: the file was still open */
     ssize_t timed_idx; /* in e->timed, -1 when no deadline */
 
     /* polling (dispatcher / apply_lock) */
@@ -427,6 +429,14 @@ int hc__config_error_code(const hc__config *c);
  * Under e->lock. */
 void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
                       hc_trigger trigger, enum hc__counter counter);
+
+/* The longest a settle waits for a file that is still open (a writer that
+ * keeps it open for good must still be applied): 5 settle times, at least
+ * half a second. */
+#define hc__hold_open_ms(e)                                                    \
+    ((e)->opts.settle_ms * 5 > 500 ? (e)->opts.settle_ms * 5 : 500)
+/* watch_inotify.c (under e->lock): some descriptor of c's file is open. */
+int hc__inotify_held_open(const hc__config *c);
 
 /* timer.c (under e->lock) */
 void hc__timer_changed(hc_engine *e, hc__config *c);

@@ -81,11 +81,22 @@ void hc__timer_expire(hc_engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->ntimed;) {
         hc__config *c = e->timed[i];
-        if (c->settle_at && c->settle_at <= now) {
+        int64_t hold =
+            c->settle_detect + (int64_t)hc__hold_open_ms(e) * 1000000;
+        if (c->settle_at && c->settle_at <= now && now < hold &&
+            hc__inotify_held_open(c)) {
+            /* A writer still holds the file: its content may be half
+             * written. Its close applies it; a writer that never closes
+             * is applied once the hold time passed. */
+            c->settle_at = hold;
+            c->settle_held = 1;
+        } else if (c->settle_at && c->settle_at <= now) {
             hc__work_add(e, c, HC__P_CHECK | HC__P_CONFIRM, c->settle_trigger,
                          c->settle_detect);
             c->settle_at = 0;
         }
+        if (!c->settle_at)
+            c->settle_held = 0;
         if (c->confirm_at && c->confirm_at <= now) {
             hc__work_add(e, c, HC__P_CHECK | HC__P_CONFIRM, HC_TRIGGER_CREATE,
                          now);

@@ -24,9 +24,13 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+/* IN_OPEN and both closes count the file's open descriptors (a writer
+ * still holding it is not done: see writers_hold); IN_ATTRIB catches a
+ * chmod that makes an unreadable file readable. */
 #define WATCH_MASK                                                             \
-    (IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |    \
-     IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+    (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN | IN_ATTRIB | IN_MODIFY |     \
+     IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF |    \
+     IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 enum { I_FILE, I_LINK, I_ANCESTOR };
 
@@ -43,6 +47,11 @@ struct hc__interest {
     hc__dirwatch *dw;
     int kind;
     char *name;
+    /* I_FILE: opens seen minus closes seen. inotify does not say whether
+     * an open is for writing, so readers count too (the engine's own
+     * reads balance out); 0 also when a writer opened it before the
+     * watch, whose close then finds nothing to take off. */
+    int opens;
 };
 
 int hc__inotify_init(hc_engine *e)
@@ -411,6 +420,14 @@ static void settle(hc_engine *e, hc__config *c, hc_trigger trigger, int64_t now)
     hc__timer_changed(e, c);
 }
 
+int hc__inotify_held_open(const hc__config *c)
+{
+    for (const hc__interest *i = c->interests; i; i = i->next)
+        if (i->kind == I_FILE && i->opens > 0)
+            return 1;
+    return 0;
+}
+
 static void on_name_event(hc_engine *e, hc__interest *i, uint32_t mask,
                           int64_t now)
 {
@@ -424,8 +441,23 @@ static void on_name_event(hc_engine *e, hc__interest *i, uint32_t mask,
                 i->kind == I_LINK ? HC_TRIGGER_LINK : HC_TRIGGER_CREATE, now);
         return;
     }
+    if (mask & IN_OPEN)
+        i->opens++;
+    if ((mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && i->opens > 0)
+        i->opens--;
+    if (mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
+        i->opens = 0; /* another inode under this name from now on */
     if (mask & IN_MODIFY)
         settle(e, c, HC_TRIGGER_MODIFY, now);
+    if ((mask & IN_ATTRIB) && !c->settle_at) {
+        /* A chmod may have made it readable: look again (a truncate's
+         * IN_ATTRIB comes with its IN_MODIFY, which settles first). */
+        if (i->opens > 0)
+            settle(e, c, HC_TRIGGER_MODIFY, now);
+        else
+            hc__work_add(e, c, HC__P_CHECK | HC__P_CLOSED, HC_TRIGGER_MODIFY,
+                         now);
+    }
     if (mask & IN_CREATE) {
         settle(e, c, HC_TRIGGER_CREATE, now);
         hc__work_add(e, c, HC__P_RESOLVE | HC__P_CREATED, HC_TRIGGER_CREATE,
@@ -441,7 +473,13 @@ static void on_name_event(hc_engine *e, hc__interest *i, uint32_t mask,
         hc__work_add(e, c, HC__P_RESOLVE | HC__P_CHECK | HC__P_CLOSED,
                      HC_TRIGGER_RENAME, now);
     }
-    if (mask & IN_CLOSE_WRITE) {
+    if ((mask & IN_CLOSE_WRITE) && i->opens > 0) {
+        /* Another descriptor is still open, maybe a second writer: let
+         * the settle timer (held while it stays open) decide. */
+        settle(e, c, c->settle_at ? c->settle_trigger : HC_TRIGGER_MODIFY, now);
+    } else if ((mask & IN_CLOSE_WRITE) ||
+               ((mask & IN_CLOSE_NOWRITE) && c->settle_held && !i->opens)) {
+        /* The last close of a file whose apply waited for it. */
         int64_t detect = c->settle_at ? c->settle_detect : now;
         hc_trigger t = c->settle_at ? c->settle_trigger : HC_TRIGGER_MODIFY;
         c->settle_at = 0;
