@@ -309,7 +309,11 @@ static void test_callbacks_run_on_the_monitor_and_may_roll_back(void **state)
         char *d = te_content(HC_FORMAT_JSON, v);
         te_write_rename(f->path, d);
         free(d);
-        assert_true(te_wait_v_any(f->e, 1, &f->r, f->path, v));
+        /* Not for v3: its callback rolls back at once, so "v3 live" may
+         * already be over when this thread looks (the wait below counts
+         * the callbacks instead). */
+        if (v == 2)
+            assert_true(te_wait_v_any(f->e, 1, &f->r, f->path, v));
     }
     /* v3 arrives, its callback rolls back to v2 (version 4). */
     for (int t = 0; t < TE_TIMEOUT_MS / 10 && atomic_load(&p.calls) < 3; t++)
