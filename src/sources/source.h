@@ -111,31 +111,17 @@ struct hc__source {
     int fd;      /* ops->fd() cached after init, -1 none */
 };
 
-/* ---- the registry (src/sources/source.c) -------------------------------
+/* ---- the registry ------------------------------------------------------
  * STATUS: the ops table above is the contract; the inotify and polling
  * watchers (src/engine/watch_inotify.c, watch_poll.c) still run behind the
- * older hc__backend table (engine_internal.h) and move onto it next, so
- * hc__source_inotify, hc__source_poll, hc__sources_init/free,
- * hc__source_attach, hc__source_fall_back and hc__source_deadline_locked
- * are declared, not defined yet. hc__apply, hc__source_report,
- * hc__source_work(_locked) and the hc__config_* accessors are defined.
- * The sources compiled in, in the order they are tried: */
-extern const hc__source_ops hc__source_inotify; /* src/sources/inotify.c */
-extern const hc__source_ops hc__source_poll;    /* src/sources/poll.c */
-
-/* Initialises every registered source of e (those that fail stay off). */
-int hc__sources_init(hc_engine *e);
-void hc__sources_free(hc_engine *e);
-
-/*
- * The one place that picks a config's source and falls back: tries the
- * registered sources that claim c's identity, starting with the one its
- * watch mode prefers (HC_WATCH_POLL: "poll"), and logs a fallback.
- * c->apply_lock held. Returns 0 or a negative code.
+ * older hc__backend table (engine_internal.h) and move onto it next. That
+ * step adds, here: the table of compiled-in sources (hc__source_inotify,
+ * hc__source_poll, then etcd), hc__sources_init/free, and
+ * hc__source_attach, the one place that picks a config's source and falls
+ * back (HC_WATCH_POLL prefers "poll"; HC_ENOTSUP moves to the next), and a
+ * per-config source deadline for settle, missing and poll timers. They
+ * are not declared before they exist, so that nothing links against them.
  */
-int hc__source_attach(hc_engine *e, hc__config *c);
-/* Switches c to the next source after `from` answered HC_ENOTSUP. */
-int hc__source_fall_back(hc_engine *e, hc__config *c, const hc__source *from);
 
 /* ---- what a source may call on the engine ------------------------------ */
 
@@ -154,7 +140,7 @@ int hc__source_fall_back(hc_engine *e, hc__config *c, const hc__source *from);
  * Caller holds c->apply_lock, not e->lock. Nothing in it opens a file.
  * Returns HC_OK when a new version went live, HC__APPLY_UNCHANGED when the
  * content or the document is the live one, or the negative reason it was
- * refused (HC_EPARSE, HC_EVALIDATE, HC_ECALLBACK for a veto, HC_ENOMEM,
+ * refused (HC_EPARSE, HC_EVALIDATE, HC_EVETO for a veto, HC_ENOMEM,
  * HC_ENOTWATCHED when c was unwatched meanwhile, HC_ESYS when the
  * write-back failed); every refusal is also the config's last error, a
  * counter, a reload attempt in the store and an error record. err (may be
@@ -186,12 +172,6 @@ void hc__source_work(hc__config *c, unsigned flags, hc_trigger trigger,
                      int64_t detect_ns);
 void hc__source_work_locked(hc__config *c, unsigned flags, hc_trigger trigger,
                             int64_t detect_ns);
-
-/* Sets c's one source deadline (CLOCK_MONOTONIC ns, 0: none). When it is
- * due the dispatcher queues HC__WORK_TIMER for c; the source keeps its own
- * reasons (settle, missing confirmation, next poll) in its slot. Under
- * e->lock. */
-void hc__source_deadline_locked(hc__config *c, int64_t at_ns);
 
 /* Accessors, so a source needs nothing else of the engine's internals. */
 hc_engine *hc__config_engine(const hc__config *c);
