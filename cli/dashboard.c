@@ -157,7 +157,7 @@ int cmd_dashboard(int argc, char **argv)
             }
             out = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            rc = cli_usage_error("dashboard", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("dashboard", help, argv[i]);
             goto done;
         } else {
             files[n++] = argv[i];

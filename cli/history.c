@@ -37,7 +37,7 @@ int cmd_history(int argc, char **argv)
         if (rc != CLI_MINE)
             return rc;
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("history", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("history", help, argv[i]);
         if (file)
             return cli_usage_error("history", "one FILE only");
         file = argv[i];

@@ -59,7 +59,7 @@ int cmd_log(int argc, char **argv)
                                               "reverted, rolled_back");
             outcome = v;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("log", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("log", help, argv[i]);
         } else if (file) {
             return cli_usage_error("log", "one FILE only");
         } else {

@@ -98,7 +98,7 @@ int cmd_push(int argc, char **argv)
         if (r > 0)
             continue;
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("push", "unknown option %s", argv[i]);
+            return cli_unknown_option("push", help, argv[i]);
         if (!file)
             file = argv[i];
         else if (!url)

@@ -365,7 +365,7 @@ int cmd_rollback(int argc, char **argv)
                 return cli_usage_error("rollback", "--schema needs a file");
             schema = v;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("rollback", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("rollback", help, argv[i]);
         } else if (!file) {
             file = argv[i];
         } else if (!back) {

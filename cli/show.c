@@ -133,7 +133,7 @@ int cmd_show(int argc, char **argv)
                 return cli_usage_error("show", "--schema needs a file");
             schema_path = val;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("show", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("show", help, argv[i]);
         } else if (!file) {
             file = argv[i];
         } else if (!vers) {

@@ -42,7 +42,7 @@ int cmd_stats(int argc, char **argv)
         if (rc != CLI_MINE)
             return rc;
         if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("stats", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("stats", help, argv[i]);
         if (file)
             return cli_usage_error("stats", "one FILE at most");
         file = argv[i];

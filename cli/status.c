@@ -76,7 +76,7 @@ int cmd_status(int argc, char **argv)
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             free(files);
-            return cli_usage_error("status", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("status", help, argv[i]);
         }
         files[nfiles++] = argv[i];
     }

@@ -167,6 +167,8 @@ expect "unknown verb suggests the closest" 2 "" "unknown verb 'wacth' (did you m
 expect "unknown verb far from all: no suggestion" 2 "" "unknown verb 'frobnicate'" -- "$H" frobnicate
 grep -q "did you mean" "$T/err" && { echo "FAIL: suggestion for frobnicate"; fails=$((fails + 1)); }
 expect "unknown option suggests the closest" 2 "" "unknown option '--shcema' (did you mean '--schema'?)" -- "$H" check --shcema s.json "$T/a.json"
+expect "operator verbs suggest the closest option too" 2 "" "unknown option '--jsn' (did you mean '--json'?)" -- "$H" history --jsn x
+expect "push suggests the closest option" 2 "" "unknown option '--forse' (did you mean '--force'?)" -- "$H" push --forse
 expect "unknown watch option suggests" 2 "" "did you mean '--events'?" -- "$H" watch --evnets "$T/a.json"
 expect "unknown get option suggests" 2 "" "did you mean '--default'?" -- "$H" get --defualt 1 "$T/a.json" a
 
