@@ -242,6 +242,16 @@ static void test_missing_file_is_watched_and_applied_when_created(void **state)
     assert_int_equal(en.trigger, HC_TRIGGER_RENAME);
 }
 
+static void test_explicit_jsonc_format_is_accepted(void **state)
+{
+    fixture *f = *state;
+    static const char text[] = "{// a comment\n\"v\": 7,}\n";
+    tu_write(f->path, text, sizeof text - 1);
+    f->wo.format = HC_FORMAT_JSONC;
+    assert_int_equal(hc_watch(f->e, f->path, &f->wo), 0);
+    assert_int_equal(te_live_v(f->e, f->path), 7);
+}
+
 static void test_require_flag_refuses_a_missing_file(void **state)
 {
     fixture *f = *state;
@@ -933,6 +943,7 @@ int main(void)
         T(test_same_bytes_and_touch_are_not_reloads),
         T(test_new_bytes_same_document_is_not_a_version),
         T(test_missing_file_is_watched_and_applied_when_created),
+        T(test_explicit_jsonc_format_is_accepted),
         T(test_require_flag_refuses_a_missing_file),
         T(test_deleted_file_keeps_config_and_is_reported),
         T(test_file_under_missing_directories_is_applied),
