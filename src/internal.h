@@ -45,6 +45,10 @@ void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
 void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
                   int *column);
 
+/* The last hc_format value: range checks compare with it, so that a new
+ * format is added in one place (include/hotconf.h and this line). */
+#define HC__FORMAT_LAST HC_FORMAT_JSONC
+
 /* ---- limits (src/format/parse.c) --------------------------------------- */
 
 typedef struct hc__limits {

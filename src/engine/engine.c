@@ -1143,7 +1143,7 @@ int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
     if (!opts)
         opts = &default_watch;
     if (opts->history_depth < 0 || opts->poll_interval_ms < 0 ||
-        opts->mode > HC_WATCH_POLL || opts->format > HC_FORMAT_JSONC ||
+        opts->mode > HC_WATCH_POLL || opts->format > HC__FORMAT_LAST ||
         opts->on_failure < HC_ON_FAILURE_KEEP ||
         opts->on_failure > HC_ON_FAILURE_REVERT)
         return hc__engine_fail(e, HC_EINVAL, "%s: invalid watch options", path);

@@ -34,10 +34,9 @@ static hc_trigger trigger_of(const char *name)
 
 static hc_format format_of(const char *name, hc_format dflt)
 {
-    for (int f = HC_FORMAT_JSON; f <= HC_FORMAT_ENV; f++)
-        if (name && strcmp(name, hc_format_name((hc_format)f)) == 0)
-            return (hc_format)f;
-    return dflt;
+    hc_format f;
+    return name && hc_format_parse(name, &f) == 0 && f != HC_FORMAT_AUTO ? f
+                                                                         : dflt;
 }
 
 static int sq_open(hc__store *s, const hc_engine_options *opts)
