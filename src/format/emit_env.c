@@ -162,14 +162,7 @@ char *hc__dump_env(const json_t *doc, hc_error *err)
         }
         hc__sbuf_putc(&out, '\n');
     }
-    if (!out.data)
-        hc__sbuf_append(&out, "", 0);
-    {
-        char *s = hc__sbuf_take(&out);
-        if (!s)
-            hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        return s;
-    }
+    return hc__sbuf_result(&out, err);
 fail:
     hc__sbuf_free(&out);
     return NULL;

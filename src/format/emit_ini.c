@@ -238,18 +238,7 @@ char *hc__dump_ini(const json_t *doc, hc_error *err)
                 goto fail;
         }
     }
-    if (hc__sbuf_failed(&out)) {
-        hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        goto fail;
-    }
-    if (!out.data)
-        hc__sbuf_append(&out, "", 0);
-    {
-        char *s = hc__sbuf_take(&out);
-        if (!s)
-            hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        return s;
-    }
+    return hc__sbuf_result(&out, err);
 fail:
     hc__sbuf_free(&out);
     return NULL;
