@@ -40,6 +40,20 @@ void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
                    size_t len, size_t offset, const char *fmt, va_list ap)
     HC__PRINTF(7, 0);
 
+/* U+FEFF in UTF-8: a byte order mark. */
+#define HC__BOM "\xEF\xBB\xBF"
+
+/* 3 when s[0..n) starts with a BOM, else 0. (src/format/parse.c) */
+size_t hc__bom_len(const char *s, size_t n);
+
+/* For the INI and .env parsers, a BOM on the line [s, eol): one at its
+ * start is skipped when may_skip (only blank and comment lines came
+ * before, the one rule both formats share with YAML's document prefix).
+ * Returns where the line's text starts; *stray is the first BOM after
+ * that, which the caller refuses, or NULL. (src/format/parse.c) */
+const char *hc__line_skip_bom(const char *s, const char *eol, int may_skip,
+                              const char **stray);
+
 /* 1-based line and column (bytes) of offset in buf; on the first line a
  * leading UTF-8 BOM is not counted. */
 void hc__line_col(const char *buf, size_t len, size_t offset, int *line,

@@ -108,8 +108,8 @@ char *hc__dump_env(const json_t *doc, hc_error *err)
                               key);
                 goto fail;
             }
-            if (memmem(json_string_value(v), json_string_length(v),
-                       "\xEF\xBB\xBF", 3)) {
+            if (memmem(json_string_value(v), json_string_length(v), HC__BOM,
+                       3)) {
                 /* the parser takes a BOM only at the start of the file */
                 hc__error_set(err, HC_EFORMAT, NULL, 0, 0, 0,
                               "the string at '%s' holds U+FEFF (a byte "

@@ -26,7 +26,6 @@ static const char *path_of(char *buf, size_t size, const char *key,
     return buf;
 }
 
-#define BOM "\xEF\xBB\xBF"
 /* the INI parser reads a BOM only at the start of the file */
 #define BOM_WHY "it holds U+FEFF (a byte order mark), which INI refuses"
 
@@ -39,7 +38,7 @@ static const char *bad_name(const char *s, size_t n, int section)
         return "it starts or ends with whitespace, which INI trims";
     if (!section && (s[0] == '[' || s[0] == ';' || s[0] == '#'))
         return "it starts with '[', ';' or '#'";
-    if (memmem(s, n, BOM, 3))
+    if (memmem(s, n, HC__BOM, 3))
         return BOM_WHY;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' || s[i] == '\r')
@@ -62,7 +61,7 @@ static const char *bad_value(const char *s, size_t n)
         return NULL;
     if (memchr(s, '\0', n))
         return "it holds a NUL byte";
-    if (memmem(s, n, BOM, 3))
+    if (memmem(s, n, HC__BOM, 3))
         return BOM_WHY;
     if (s[0] == ';')
         return "it starts with ';', which would read as a comment";

@@ -129,7 +129,7 @@ static int plain_ok(const char *s, size_t n, int is_key)
         return 0;
     if (contains(s, n, ": ") || contains(s, n, " #") || memchr(s, '\n', n))
         return 0;
-    if (contains(s, n, "\xEF\xBB\xBF"))
+    if (contains(s, n, HC__BOM))
         return 0; /* the parser refuses a BOM in a plain scalar */
     if (has_escapes_or(s, n, 0))
         return 0;
