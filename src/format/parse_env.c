@@ -603,6 +603,7 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
     env_parser p;
     size_t bad;
     int seen = 0; /* a statement was read */
+    int refs;     /* the text holds a '$': values may be referenced */
 
     memset(&p, 0, sizeof p);
     p.buf = buf;
@@ -625,9 +626,10 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
     }
     p.root = json_object();
     /* earlier values are only needed when something can reference them */
-    if (p.root && len && memchr(buf, '$', len))
+    refs = len && memchr(buf, '$', len);
+    if (p.root && refs)
         p.vars = json_object();
-    if (!p.root || (len && memchr(buf, '$', len) && !p.vars)) {
+    if (!p.root || (refs && !p.vars)) {
         json_decref(p.root);
         hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
         return NULL;
