@@ -46,7 +46,6 @@ typedef struct env_parser {
     size_t len, pos;
     int line;
     size_t line_start; /* offset of the current line (after a BOM) */
-    size_t bom;
     const char *source;
     const hc_parse_options *opts;
     hc__limits lim;
@@ -617,8 +616,7 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
         p.nest = opts->env_nest;
         p.nest_len = strlen(opts->env_nest);
     }
-    p.bom = hc__bom_len(buf, len);
-    p.pos = p.line_start = p.bom;
+    p.pos = p.line_start = hc__bom_len(buf, len);
     if (!hc__utf8_valid(buf, len, &bad)) {
         env_error(&p, HC_EPARSE, bad, "invalid UTF-8 (byte 0x%02X)",
                   (unsigned)(unsigned char)buf[bad]);
@@ -635,7 +633,7 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
         return NULL;
     }
     {
-        size_t at = stray_bom(buf, len, p.bom);
+        size_t at = stray_bom(buf, len, p.pos);
         if (at != SIZE_MAX) {
             env_error(&p, HC_EPARSE, at,
                       "byte order mark (U+FEFF) inside the text: only the "

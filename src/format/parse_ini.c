@@ -44,7 +44,6 @@
 typedef struct ini_parser {
     const char *buf;
     size_t len;
-    size_t bom;       /* 3 when the input starts with a BOM, else 0 */
     int seen_content; /* a line other than blank or comment was read */
     const char *source;
     const hc_parse_options *opts;
@@ -288,7 +287,6 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
     p.opts = opts;
     p.lim = hc__limits_from(opts);
     p.err = err;
-    p.bom = hc__bom_len(buf, len);
     if (!hc__utf8_valid(buf, len, &bad)) {
         ini_error(&p, HC_EPARSE, bad, "invalid UTF-8 (byte 0x%02X)",
                   (unsigned)(unsigned char)buf[bad]);
@@ -301,7 +299,7 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
     }
     p.target = p.root;
 
-    pos = p.bom; /* columns on line 1 do not count the BOM */
+    pos = hc__bom_len(buf, len); /* columns on line 1 do not count it */
     while (pos < len) {
         size_t line_start = pos, eol = pos, next;
         const char *s, *e, *stray;
