@@ -95,8 +95,8 @@ void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
         offset = len;
     /* a leading UTF-8 BOM is not a character anyone sees: columns on the
      * first line count from after it */
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 && offset >= 3)
-        line_start = 3;
+    if (offset >= 3)
+        line_start = hc__bom_len(buf, len);
     for (size_t i = 0; i < offset; i++) {
         if (buf[i] == '\n') {
             l++;

@@ -40,6 +40,20 @@ void hc__error_vat(hc_error *err, int code, const char *source, const char *buf,
                    size_t len, size_t offset, const char *fmt, va_list ap)
     HC__PRINTF(7, 0);
 
+/* U+FEFF in UTF-8: a byte order mark. */
+#define HC__BOM "\xEF\xBB\xBF"
+
+/* 3 when s[0..n) starts with a BOM, else 0. (src/format/parse.c) */
+size_t hc__bom_len(const char *s, size_t n);
+
+/* For the INI and .env parsers, a BOM on the line [s, eol): one at its
+ * start is skipped when may_skip (only blank and comment lines came
+ * before, the one rule both formats share with YAML's document prefix).
+ * Returns where the line's text starts; *stray is the first BOM after
+ * that, which the caller refuses, or NULL. (src/format/parse.c) */
+const char *hc__line_skip_bom(const char *s, const char *eol, int may_skip,
+                              const char **stray);
+
 /* 1-based line and column (bytes) of offset in buf; on the first line a
  * leading UTF-8 BOM is not counted. */
 void hc__line_col(const char *buf, size_t len, size_t offset, int *line,
@@ -124,9 +138,13 @@ void hc__sbuf_append(hc__sbuf *b, const char *s, size_t n);
 void hc__sbuf_putc(hc__sbuf *b, char c);
 void hc__sbuf_puts(hc__sbuf *b, const char *s);
 int hc__sbuf_failed(const hc__sbuf *b);
-/* Hands the NUL-terminated data to the caller (free() it); the buffer is
- * left empty. NULL after an allocation failure (the data is freed). */
+/* Hands the NUL-terminated data to the caller (free() it; "" when nothing
+ * was appended); the buffer is left empty. NULL after an allocation failure
+ * (the data is freed). */
 char *hc__sbuf_take(hc__sbuf *b);
+/* hc__sbuf_take for an emitter's output: NULL with err set to HC_ENOMEM
+ * after an allocation failure. */
+char *hc__sbuf_result(hc__sbuf *b, hc_error *err);
 void hc__sbuf_free(hc__sbuf *b);
 
 /* The shortest text (%.15g..%.17g, "C" locale, ".0" added when needed) that
@@ -144,5 +162,9 @@ bool hc__yaml_plain_is_string(const char *s, size_t len);
  * setlocale() never changes how numbers read or print. Created once
  * (src/format/scalar.c); NULL if newlocale failed. */
 locale_t hc__c_locale(void);
+/* strtod of s[0..n) (no NUL needed) in that locale. Sets *out and *used
+ * (the bytes read); returns 0, ERANGE when strtod reports over- or
+ * underflow, or -1 out of memory. */
+int hc__strtod_c(const char *s, size_t n, double *out, size_t *used);
 
 #endif /* HC_INTERNAL_H */

@@ -71,9 +71,18 @@ char *hc__sbuf_take(hc__sbuf *b)
         return NULL;
     }
     d = b->data;
+    d[b->len] = '\0'; /* a buffer nothing was appended to is "" */
     b->data = NULL;
     b->len = b->cap = 0;
     return d;
+}
+
+char *hc__sbuf_result(hc__sbuf *b, hc_error *err)
+{
+    char *s = hc__sbuf_take(b);
+    if (!s)
+        hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    return s;
 }
 
 void hc__sbuf_free(hc__sbuf *b)

@@ -108,8 +108,8 @@ char *hc__dump_env(const json_t *doc, hc_error *err)
                               key);
                 goto fail;
             }
-            if (memmem(json_string_value(v), json_string_length(v),
-                       "\xEF\xBB\xBF", 3)) {
+            if (memmem(json_string_value(v), json_string_length(v), HC__BOM,
+                       3)) {
                 /* the parser takes a BOM only at the start of the file */
                 hc__error_set(err, HC_EFORMAT, NULL, 0, 0, 0,
                               "the string at '%s' holds U+FEFF (a byte "
@@ -162,14 +162,7 @@ char *hc__dump_env(const json_t *doc, hc_error *err)
         }
         hc__sbuf_putc(&out, '\n');
     }
-    if (!out.data)
-        hc__sbuf_append(&out, "", 0);
-    {
-        char *s = hc__sbuf_take(&out);
-        if (!s)
-            hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        return s;
-    }
+    return hc__sbuf_result(&out, err);
 fail:
     hc__sbuf_free(&out);
     return NULL;

@@ -26,7 +26,6 @@ static const char *path_of(char *buf, size_t size, const char *key,
     return buf;
 }
 
-#define BOM "\xEF\xBB\xBF"
 /* the INI parser reads a BOM only at the start of the file */
 #define BOM_WHY "it holds U+FEFF (a byte order mark), which INI refuses"
 
@@ -39,7 +38,7 @@ static const char *bad_name(const char *s, size_t n, int section)
         return "it starts or ends with whitespace, which INI trims";
     if (!section && (s[0] == '[' || s[0] == ';' || s[0] == '#'))
         return "it starts with '[', ';' or '#'";
-    if (memmem(s, n, BOM, 3))
+    if (memmem(s, n, HC__BOM, 3))
         return BOM_WHY;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' || s[i] == '\r')
@@ -62,7 +61,7 @@ static const char *bad_value(const char *s, size_t n)
         return NULL;
     if (memchr(s, '\0', n))
         return "it holds a NUL byte";
-    if (memmem(s, n, BOM, 3))
+    if (memmem(s, n, HC__BOM, 3))
         return BOM_WHY;
     if (s[0] == ';')
         return "it starts with ';', which would read as a comment";
@@ -238,18 +237,7 @@ char *hc__dump_ini(const json_t *doc, hc_error *err)
                 goto fail;
         }
     }
-    if (hc__sbuf_failed(&out)) {
-        hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        goto fail;
-    }
-    if (!out.data)
-        hc__sbuf_append(&out, "", 0);
-    {
-        char *s = hc__sbuf_take(&out);
-        if (!s)
-            hc__error_set(err, HC_ENOMEM, NULL, 0, 0, 0, "out of memory");
-        return s;
-    }
+    return hc__sbuf_result(&out, err);
 fail:
     hc__sbuf_free(&out);
     return NULL;

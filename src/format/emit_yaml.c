@@ -129,7 +129,7 @@ static int plain_ok(const char *s, size_t n, int is_key)
         return 0;
     if (contains(s, n, ": ") || contains(s, n, " #") || memchr(s, '\n', n))
         return 0;
-    if (contains(s, n, "\xEF\xBB\xBF"))
+    if (contains(s, n, HC__BOM))
         return 0; /* the parser refuses a BOM in a plain scalar */
     if (has_escapes_or(s, n, 0))
         return 0;
@@ -189,17 +189,10 @@ static void put_double_quoted(ebuf *b, const char *s, size_t n)
 static void put_real(ebuf *b, double d)
 {
     char tmp[40];
-    locale_t old = uselocale(hc__c_locale());
-    /* the shortest text that reads back as the same double */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    uselocale(old);
-    puts_(b, tmp);
-    if (!strpbrk(tmp, ".eE"))
-        puts_(b, ".0"); /* 3.0 must stay a float, not become the int 3 */
+    /* jansson holds finite reals only, so this cannot fail */
+    int n = hc__real_text(d, tmp, sizeof tmp);
+    if (n > 0)
+        put(b, tmp, (size_t)n);
 }
 
 /* The body of a literal block at indent, after its "|" header. */
@@ -278,22 +271,13 @@ static void put_value(ebuf *b, const json_t *v, int indent, int in_seq)
 {
     if (is_empty_collection(v)) {
         puts_(b, json_is_object(v) ? " {}\n" : " []\n");
-    } else if (json_is_object(v)) {
-        if (in_seq) {
-            put(b, " ", 1);
-            put_map(b, v, indent + 2, 1);
-        } else {
-            put(b, "\n", 1);
-            put_map(b, v, indent + 2, 0);
-        }
-    } else if (json_is_array(v)) {
-        if (in_seq) {
-            put(b, " ", 1);
-            put_seq(b, v, indent + 2, 1);
-        } else {
-            put(b, "\n", 1);
-            put_seq(b, v, indent + 2, 0);
-        }
+    } else if (json_is_object(v) || json_is_array(v)) {
+        /* in a sequence the collection starts on the dash's line */
+        put(b, in_seq ? " " : "\n", 1);
+        if (json_is_object(v))
+            put_map(b, v, indent + 2, in_seq);
+        else
+            put_seq(b, v, indent + 2, in_seq);
     } else {
         put(b, " ", 1);
         put_scalar(b, v, indent + 2);

@@ -77,6 +77,20 @@ int hc_format_parse(const char *name, hc_format *out)
     return HC_EINVAL;
 }
 
+size_t hc__bom_len(const char *s, size_t n)
+{
+    return n >= 3 && memcmp(s, HC__BOM, 3) == 0 ? 3 : 0;
+}
+
+const char *hc__line_skip_bom(const char *s, const char *eol, int may_skip,
+                              const char **stray)
+{
+    if (may_skip)
+        s += hc__bom_len(s, (size_t)(eol - s));
+    *stray = memmem(s, (size_t)(eol - s), HC__BOM, 3);
+    return s;
+}
+
 hc__limits hc__limits_from(const hc_parse_options *opts)
 {
     hc__limits l = {HC_DEFAULT_MAX_SIZE, HC_DEFAULT_MAX_DEPTH,

@@ -41,14 +41,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
-
 typedef struct env_parser {
     const char *buf;
     size_t len, pos;
     int line;
     size_t line_start; /* offset of the current line (after a BOM) */
-    size_t bom;
     const char *source;
     const hc_parse_options *opts;
     hc__limits lim;
@@ -580,16 +577,14 @@ static int statement(env_parser *p)
 static size_t stray_bom(const char *buf, size_t len, size_t pos)
 {
     int prefix = 1;
-    if (len < 3 || !memmem(buf + pos, len - pos, BOM, 3))
+    if (len < 3 || !memmem(buf + pos, len - pos, HC__BOM, 3))
         return SIZE_MAX;
     while (pos < len) {
         size_t eol = pos;
         const char *s = buf + pos, *c, *b;
         while (eol < len && !is_eol(buf[eol]))
             eol++;
-        if (prefix && eol - pos >= 3 && memcmp(s, BOM, 3) == 0)
-            s += 3;
-        b = memmem(s, (size_t)(buf + eol - s), BOM, 3);
+        s = hc__line_skip_bom(s, buf + eol, prefix, &b);
         if (b)
             return (size_t)(b - buf);
         for (c = s; c < buf + eol && is_blank(*c); c++)
@@ -607,6 +602,7 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
     env_parser p;
     size_t bad;
     int seen = 0; /* a statement was read */
+    int refs;     /* the text holds a '$': values may be referenced */
 
     memset(&p, 0, sizeof p);
     p.buf = buf;
@@ -620,9 +616,7 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
         p.nest = opts->env_nest;
         p.nest_len = strlen(opts->env_nest);
     }
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-        p.bom = 3;
-    p.pos = p.line_start = p.bom;
+    p.pos = p.line_start = hc__bom_len(buf, len);
     if (!hc__utf8_valid(buf, len, &bad)) {
         env_error(&p, HC_EPARSE, bad, "invalid UTF-8 (byte 0x%02X)",
                   (unsigned)(unsigned char)buf[bad]);
@@ -630,15 +624,16 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
     }
     p.root = json_object();
     /* earlier values are only needed when something can reference them */
-    if (p.root && len && memchr(buf, '$', len))
+    refs = len && memchr(buf, '$', len);
+    if (p.root && refs)
         p.vars = json_object();
-    if (!p.root || (len && memchr(buf, '$', len) && !p.vars)) {
+    if (!p.root || (refs && !p.vars)) {
         json_decref(p.root);
         hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
         return NULL;
     }
     {
-        size_t at = stray_bom(buf, len, p.bom);
+        size_t at = stray_bom(buf, len, p.pos);
         if (at != SIZE_MAX) {
             env_error(&p, HC_EPARSE, at,
                       "byte order mark (U+FEFF) inside the text: only the "
@@ -650,9 +645,8 @@ json_t *hc__parse_env(const char *buf, size_t len, const char *source,
     }
     while (p.pos < len) {
         char c;
-        if (!seen && p.pos > 0 && len - p.pos >= 3 &&
-            memcmp(buf + p.pos, BOM, 3) == 0)
-            p.pos += 3; /* after leading comments: see stray_bom */
+        if (!seen && p.pos > 0) /* after leading comments: see stray_bom */
+            p.pos += hc__bom_len(buf + p.pos, len - p.pos);
         skip_blanks(&p);
         if (p.pos >= len)
             break;

@@ -41,12 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
-
 typedef struct ini_parser {
     const char *buf;
     size_t len;
-    size_t bom;       /* 3 when the input starts with a BOM, else 0 */
     int seen_content; /* a line other than blank or comment was read */
     const char *source;
     const hc_parse_options *opts;
@@ -290,8 +287,6 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
     p.opts = opts;
     p.lim = hc__limits_from(opts);
     p.err = err;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-        p.bom = 3;
     if (!hc__utf8_valid(buf, len, &bad)) {
         ini_error(&p, HC_EPARSE, bad, "invalid UTF-8 (byte 0x%02X)",
                   (unsigned)(unsigned char)buf[bad]);
@@ -304,10 +299,10 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
     }
     p.target = p.root;
 
-    pos = p.bom; /* columns on line 1 do not count the BOM */
+    pos = hc__bom_len(buf, len); /* columns on line 1 do not count it */
     while (pos < len) {
         size_t line_start = pos, eol = pos, next;
-        const char *s, *e;
+        const char *s, *e, *stray;
 
         while (eol < len && buf[eol] != '\n' && buf[eol] != '\r')
             eol++;
@@ -318,21 +313,16 @@ json_t *hc__parse_ini(const char *buf, size_t len, const char *source,
                     ? 2
                     : 1;
         line++;
-        s = buf + pos;
         /* a BOM after leading comments (an editor's header line added
-         * above it) is skipped, as YAML allows; anywhere else it would
-         * hide inside a name or value */
-        if (!p.seen_content && pos > 0 && eol - pos >= 3 &&
-            memcmp(s, BOM, 3) == 0)
-            s += 3;
-        {
-            const char *b = memmem(s, (size_t)(buf + eol - s), BOM, 3);
-            if (b) {
-                ini_error(&p, HC_EPARSE, (size_t)(b - buf),
-                          "byte order mark (U+FEFF) inside the text: only "
-                          "the start of the file may hold one");
-                goto fail;
-            }
+         * above it) is skipped; anywhere else it would hide inside a name
+         * or value */
+        s = hc__line_skip_bom(buf + pos, buf + eol, !p.seen_content && pos > 0,
+                              &stray);
+        if (stray) {
+            ini_error(&p, HC_EPARSE, (size_t)(stray - buf),
+                      "byte order mark (U+FEFF) inside the text: only "
+                      "the start of the file may hold one");
+            goto fail;
         }
         s = ltrim(s, buf + eol);
         e = rtrim(s, buf + eol);

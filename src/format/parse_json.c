@@ -340,24 +340,50 @@ static int char_column(const char *buf, size_t pos)
     return col;
 }
 
+/* An error at off in buf, the text after a leading BOM of bom bytes: the
+ * line and column are the same in the whole text, the position counts the
+ * BOM. */
+static void json_error_at(hc_error *err, int code, const char *source,
+                          const char *buf, size_t len, size_t bom, size_t off,
+                          const char *fmt, ...) HC__PRINTF(8, 9);
+static void json_error_at(hc_error *err, int code, const char *source,
+                          const char *buf, size_t len, size_t bom, size_t off,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hc__error_vat(err, code, source, buf, len, off, fmt, ap);
+    va_end(ap);
+    if (err)
+        err->position += bom;
+}
+
+/* The depth error at the first bracket past max_depth (at, or SIZE_MAX
+ * when find_too_deep has not been run or found none). */
+static void depth_error(hc_error *err, const char *source, const char *buf,
+                        size_t len, size_t bom, size_t at, int max_depth)
+{
+    if (at == SIZE_MAX)
+        at = find_too_deep(buf, len, max_depth);
+    json_error_at(
+        err, HC_ELIMIT, source, buf, len, bom, at == SIZE_MAX ? 0 : at,
+        "nesting depth exceeds the limit (max_depth) of %d", max_depth);
+}
+
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, int jsonc, hc_error *err)
 {
     hc__limits lim = hc__limits_from(opts);
     json_error_t jerr;
     json_t *doc;
-    const char *orig = buf;
-    char *blanked = NULL;
-    size_t bom = 0;
-
     /* A UTF-8 BOM at the start is skipped (RFC 8259 lets a parser ignore
      * it), as for INI and .env; columns on line 1 do not count it. */
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-        bom = 3;
-        buf += 3;
-        len -= 3;
-        orig = buf;
-    }
+    size_t bom = hc__bom_len(buf, len);
+    const char *orig = buf + bom;
+    char *blanked = NULL;
+
+    buf = orig;
+    len -= bom;
     if (jsonc) {
         blanked = jsonc_blank(buf, len, source, err);
         if (!blanked)
@@ -370,51 +396,30 @@ json_t *hc__parse_json(const char *buf, size_t len, const char *source,
     if (!doc) {
         size_t at = jerr.position > 0 ? (size_t)jerr.position : 0;
         size_t comment = jsonc ? SIZE_MAX : find_comment(buf, len);
-        if (comment != SIZE_MAX && comment < at) {
+        if (comment != SIZE_MAX && comment < at)
             /* the first error jansson met is (at or after) a comment */
-            hc__error_at(err, HC_EPARSE, source, buf, len, comment,
-                         "comments are not allowed in strict JSON; read the "
-                         "file as JSONC (--format jsonc, the .jsonc "
-                         "extension, or the parse option json_comments)");
-            if (err)
-                err->position += bom;
-            return NULL;
-        }
-        if (jsonc && json_error_code(&jerr) != json_error_stack_overflow) {
+            json_error_at(err, HC_EPARSE, source, buf, len, bom, comment,
+                          "comments are not allowed in strict JSON; read the "
+                          "file as JSONC (--format jsonc, the .jsonc "
+                          "extension, or the parse option json_comments)");
+        else if (json_error_code(&jerr) == json_error_stack_overflow)
+            depth_error(err, source, buf, len, bom, SIZE_MAX, lim.max_depth);
+        else
+            /* jansson's line/column are 1-based; its column counts
+             * characters, which for JSONC the original text must give. An
+             * error at end of input has column 0 on some versions. */
             hc__error_set(err, HC_EPARSE, source, jerr.line > 0 ? jerr.line : 1,
-                          at ? char_column(orig, at) : 1, at + bom, "%s",
-                          jerr.text);
-            free(blanked);
-            return NULL;
-        }
-
-        if (json_error_code(&jerr) == json_error_stack_overflow) {
-            size_t deep = find_too_deep(buf, len, lim.max_depth);
-            hc__error_at(err, HC_ELIMIT, source, buf, len,
-                         deep == SIZE_MAX ? 0 : deep,
-                         "nesting depth exceeds the limit (max_depth) of %d",
-                         lim.max_depth);
-            if (err)
-                err->position += bom;
-            free(blanked);
-            return NULL;
-        }
-        /* jansson's line/column are 1-based; its column counts characters.
-         * An error at end of input has column 0 on some versions. */
-        hc__error_set(err, HC_EPARSE, source, jerr.line > 0 ? jerr.line : 1,
-                      jerr.column > 0 ? jerr.column : 1, at + bom, "%s",
-                      jerr.text);
+                          jsonc ? (at ? char_column(orig, at) : 1)
+                                : (jerr.column > 0 ? jerr.column : 1),
+                          at + bom, "%s", jerr.text);
+        free(blanked);
         return NULL;
     }
     if (json_is_object(doc) || json_is_array(doc)) {
         size_t at = find_too_deep(buf, len, lim.max_depth);
         if (at != SIZE_MAX) {
             json_decref(doc);
-            hc__error_at(err, HC_ELIMIT, source, buf, len, at,
-                         "nesting depth exceeds the limit (max_depth) of %d",
-                         lim.max_depth);
-            if (err)
-                err->position += bom;
+            depth_error(err, source, buf, len, bom, at, lim.max_depth);
             free(blanked);
             return NULL;
         }

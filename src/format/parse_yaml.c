@@ -46,8 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOM "\xEF\xBB\xBF" /* U+FEFF in UTF-8 */
-
 static int eq(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
@@ -920,7 +918,7 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         off = back_over(p, off, '\'');
     else if (style == FYSS_DOUBLE_QUOTED)
         off = back_over(p, off, '"');
-    if (style == FYSS_PLAIN && memmem(s, n, BOM, 3)) {
+    if (style == FYSS_PLAIN && memmem(s, n, HC__BOM, 3)) {
         /* YAML 1.2 allows a BOM inside quoted scalars only (for JSON
          * compatibility); a plain one is an editor's stray byte that
          * would make "version" unreachable as a key */
@@ -928,8 +926,8 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         const struct fy_mark *b = fy_token_end_mark(ev->scalar.value);
         const char *at = NULL;
         if (a && b && a->input_pos <= b->input_pos && b->input_pos <= p->len)
-            at = memmem(p->buf + a->input_pos, b->input_pos - a->input_pos, BOM,
-                        3);
+            at = memmem(p->buf + a->input_pos, b->input_pos - a->input_pos,
+                        HC__BOM, 3);
         fail_at(p, HC_EPARSE, at ? (size_t)(at - p->buf) : off,
                 "byte order mark (U+FEFF) inside a plain scalar: a BOM may "
                 "only start the file or a document, before its comments");
@@ -1387,7 +1385,7 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
 /* ---- byte order marks -----------------------------------------------------
  * YAML 1.2 (5.2, l-document-prefix) allows a BOM at the start of every
  * document prefix: the stream's start, after a comment-only prefix (the
- * "# yaml-language-server: ..." line an editor adds above a BOM), after a
+ * "# yaml-language-server: ..." line an editor adds above a HC__BOM), after a
  * "..." document end, or before a "---". libfyaml skips only the first,
  * and would read any other into the next key. Those BOMs are removed from
  * a copy of the text; lines stay the same and, as for a BOM at the start,
@@ -1411,7 +1409,7 @@ static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
     int prefix = 1;
     *n_removed = 0;
     *removed = NULL;
-    if (len < 6 || !memmem(buf + 1, len - 1, BOM, 3))
+    if (len < 6 || !memmem(buf + 1, len - 1, HC__BOM, 3))
         return NULL;
     while (pos < len) {
         size_t eol = pos, next;
@@ -1422,7 +1420,7 @@ static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
         next = eol < len ? eol + 1 : eol;
         if (eol < len && buf[eol] == '\r' && next < len && buf[next] == '\n')
             next++;
-        if (eol - pos >= 3 && memcmp(s, BOM, 3) == 0) {
+        if (eol - pos >= 3 && memcmp(s, HC__BOM, 3) == 0) {
             s += 3;
             strip = pos > 0 && (prefix || is_marker(s, buf + eol, "---"));
         }

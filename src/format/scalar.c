@@ -43,6 +43,28 @@ locale_t hc__c_locale(void)
     return c_locale;
 }
 
+int hc__strtod_c(const char *s, size_t n, double *out, size_t *used)
+{
+    char small[64];
+    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    char *end;
+    int e;
+    if (!tmp)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    errno = 0;
+    /* strtod_l: a program that set LC_NUMERIC must not change our reading
+     * (newlocale can only fail for want of memory) */
+    *out = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
+                          : strtod(tmp, &end);
+    e = errno == ERANGE ? ERANGE : 0;
+    *used = (size_t)(end - tmp);
+    if (tmp != small)
+        free(tmp);
+    return e;
+}
+
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -64,29 +86,14 @@ static int word_is(const char *s, size_t len, const char *word)
 
 static json_t *make_real(const char *s, size_t len)
 {
-    char small[64];
-    char *tmp = small, *end;
     double d;
-
-    if (len >= sizeof small) {
-        tmp = malloc(len + 1);
-        if (!tmp)
-            return NULL;
-    }
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
-                       : strtod(tmp, &end);
+    size_t used;
     /* ERANGE with a finite result is underflow to (sub)normal or zero:
      * the value is still the closest double, keep it. */
-    if (end != tmp + len || !isfinite(d)) {
-        if (tmp != small)
-            free(tmp);
+    if (hc__strtod_c(s, len, &d, &used) < 0)
+        return NULL;
+    if (used != len || !isfinite(d))
         return json_stringn(s, len);
-    }
-    if (tmp != small)
-        free(tmp);
     return json_real(d);
 }
 

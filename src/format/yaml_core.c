@@ -85,22 +85,12 @@ int hc__yaml_is_core_float(const char *s, size_t n)
 
 int hc__yaml_core_float(const char *s, size_t n, double *out)
 {
-    char small[64];
-    char *tmp = n < sizeof small ? small : malloc(n + 1);
-    char *end;
     double d;
-    if (!tmp)
+    size_t used;
+    int rc = hc__strtod_c(s, n, &d, &used);
+    if (rc < 0)
         return HC__SC_NOMEM;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    errno = 0;
-    /* strtod_l: a program that set LC_NUMERIC must not change our reading
-     * (newlocale can only fail for want of memory) */
-    d = hc__c_locale() ? strtod_l(tmp, &end, hc__c_locale())
-                       : strtod(tmp, &end);
-    if (tmp != small)
-        free(tmp);
-    if (errno == ERANGE && (d > 1.0 || d < -1.0))
+    if (rc == ERANGE && (d > 1.0 || d < -1.0))
         return HC__SC_FLOAT_RANGE;
     *out = d; /* an underflow reads as the nearest representable value */
     return HC__SC_FLOAT;
