@@ -151,7 +151,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
 static int content_is_empty(const char *b, size_t len, hc_format f)
 {
     int ini = f == HC_FORMAT_INI;
-    size_t i = len >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    size_t i = hc__bom_len(b, len);
     if (f == HC_FORMAT_JSON || f == HC_FORMAT_JSONC)
         return 0;
     while (i < len) {
