@@ -12,13 +12,9 @@
  */
 #include "state.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -67,70 +63,6 @@ static int check_schema(const char *file, const char *schema_path, json_t *doc)
     hc_schema_report_free(rep);
     hc_schema_free(schema);
     return rc ? 1 : 0;
-}
-
-/* Atomic rewrite of path (a symlink's target) with data. 0 or -1. */
-static int write_atomic(const char *path, const char *data, size_t len)
-{
-    char target[PATH_MAX], tmp[PATH_MAX + 32], *slash;
-    struct stat st;
-    int fd, have = 0, dfd;
-    size_t off = 0;
-    if (realpath(path, target) == NULL) {
-        if (errno != ENOENT || strlen(path) >= sizeof target)
-            return -1;
-        snprintf(target, sizeof target, "%s", path);
-    }
-    have = stat(target, &st) == 0;
-    slash = strrchr(target, '/');
-    if (slash)
-        snprintf(tmp, sizeof tmp, "%.*s/.%s.hotconf-XXXXXX",
-                 (int)(slash - target), target, slash + 1);
-    else
-        snprintf(tmp, sizeof tmp, ".%s.hotconf-XXXXXX", target);
-    fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (have && (fchmod(fd, st.st_mode & 07777) != 0 ||
-                 (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) != 0)))
-        goto fail;
-    if (!have && fchmod(fd, 0644) != 0)
-        goto fail;
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, target) != 0)
-        goto fail;
-    if (slash) {
-        *slash = '\0';
-        dfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        *slash = '/';
-    } else {
-        dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    }
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-fail : {
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    errno = e;
-    return -1;
-}
 }
 
 static int64_t now_ns(void)
@@ -271,9 +203,12 @@ static int rollback(hc__sq *s, const char *file, long back, uint64_t to,
                 (long)pid);
         goto out;
     }
-    if (write_atomic(file, target.content, target.size) != 0) {
+    /* Through a symlink its target, with the file's mode and owner. */
+    hc_error_init(&err);
+    if (hc__write_atomic(file, target.content, target.size, 0644, 1, &err) !=
+        0) {
         fprintf(stderr, "hotconf rollback: cannot write %s: %s\n", file,
-                strerror(errno));
+                err.text);
         goto out;
     }
     if (watched) {

@@ -167,4 +167,24 @@ locale_t hc__c_locale(void);
  * underflow, or -1 out of memory. */
 int hc__strtod_c(const char *s, size_t n, double *out, size_t *used);
 
+/* ---- atomic file rewrite (src/fsutil.c) ---------------------------------
+ * Replaces the content of path with bytes[0..len) so that a reader sees the
+ * old content or the new, never a mix nor a short file, and the new one
+ * survives a crash once this returns 0: a temp file unique to this call
+ * (mkostemp, O_CLOEXEC, hidden: ".NAME.hotconf-XXXXXX") in the same
+ * directory, written, fsync'd, renamed over the file, then the directory
+ * fsync'd (best effort: the content is in place even if that fails).
+ *
+ * A symlink is followed: its final target is rewritten and the link (a
+ * ConfigMap's chain) stays; a path that does not exist yet (or a dangling
+ * link) is created as named. The file gets mode, or with keep_mode and an
+ * existing file that file's mode and owner (the owner as far as this
+ * process may: a non-root chown's EPERM is ignored).
+ *
+ * Returns 0, or HC_ESYS (text says which step failed and errno's text) or
+ * HC_ENOMEM with err filled, source path; on failure the temp file is gone
+ * and path is untouched. Thread-safe (no shared state). */
+int hc__write_atomic(const char *path, const char *bytes, size_t len,
+                     unsigned mode, int keep_mode, hc_error *err);
+
 #endif /* HC_INTERNAL_H */

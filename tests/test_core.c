@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "testutil.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,6 +773,105 @@ static void test_dump_env_nest_flattens_and_refuses_ambiguity(void **state)
     json_decref(d);
 }
 
+/* ---- atomic rewrite (src/fsutil.c) -------------------------------------- */
+
+static int dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_write_atomic_modes_and_no_leftovers(void **state)
+{
+    char *dir = tu_mkdtemp(), *f = tu_join(dir, "a.conf"), *data;
+    hc_error err;
+    struct stat st;
+    mode_t old = umask(077);
+    (void)state;
+    /* a new file gets the given mode whatever the umask */
+    hc_error_init(&err);
+    assert_int_equal(hc__write_atomic(f, "one", 3, 0644, 1, &err), 0);
+    umask(old);
+    assert_int_equal(stat(f, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    /* keep_mode keeps the existing file's mode, else the given one wins */
+    assert_int_equal(chmod(f, 0640), 0);
+    assert_int_equal(hc__write_atomic(f, "two", 3, 0644, 1, &err), 0);
+    assert_int_equal(stat(f, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(hc__write_atomic(f, "three", 5, 0644, 0, &err), 0);
+    assert_int_equal(stat(f, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(err.code, 0);
+    data = tu_read(f, NULL);
+    assert_string_equal(data, "three");
+    free(data);
+    assert_int_equal(dir_entries(dir), 1); /* no temp file left */
+    free(f);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void test_write_atomic_follows_a_symlink(void **state)
+{
+    char *dir = tu_mkdtemp(), *real = tu_join(dir, "real.json"),
+         *link = tu_join(dir, "link.json"), *data;
+    hc_error err;
+    struct stat st;
+    (void)state;
+    tu_write(real, "{}", 2);
+    assert_int_equal(symlink("real.json", link), 0);
+    hc_error_init(&err);
+    assert_int_equal(hc__write_atomic(link, "[1]", 3, 0644, 0, &err), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    data = tu_read(real, NULL);
+    assert_string_equal(data, "[1]");
+    free(data);
+    assert_int_equal(dir_entries(dir), 2);
+    free(real);
+    free(link);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static void test_write_atomic_relative_name_and_failure(void **state)
+{
+    char *dir = tu_mkdtemp(), *bare = tu_join(dir, "bare.txt"),
+         *gone = tu_join(dir, "no/such/dir/x.json"), cwd[4096], *data;
+    hc_error err;
+    struct stat st;
+    (void)state;
+    /* a bare name is written in the current directory */
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    hc_error_init(&err);
+    assert_int_equal(hc__write_atomic("bare.txt", "x", 1, 0600, 0, &err), 0);
+    assert_int_equal(chdir(cwd), 0);
+    data = tu_read(bare, NULL);
+    assert_string_equal(data, "x");
+    free(data);
+    assert_int_equal(stat(bare, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    /* a directory that does not exist: HC_ESYS naming the path */
+    assert_int_equal(hc__write_atomic(gone, "x", 1, 0644, 1, &err), HC_ESYS);
+    assert_int_equal(err.code, HC_ESYS);
+    assert_non_null(strstr(err.source, "x.json"));
+    assert_non_null(strstr(err.text, "cannot create a temp file"));
+    assert_int_equal(dir_entries(dir), 1);
+    free(bare);
+    free(gone);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +913,9 @@ int main(void)
         cmocka_unit_test(test_diff_against_null_lists_top_level_added),
         cmocka_unit_test(test_dump_json_two_space_indent_keeps_order),
         cmocka_unit_test(test_dump_env_nest_flattens_and_refuses_ambiguity),
+        cmocka_unit_test(test_write_atomic_modes_and_no_leftovers),
+        cmocka_unit_test(test_write_atomic_follows_a_symlink),
+        cmocka_unit_test(test_write_atomic_relative_name_and_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

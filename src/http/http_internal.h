@@ -104,9 +104,6 @@ json_t *hc__http_state(hc_http *h);
 char *hc__http_index_page(size_t *len);
 /* The static page of a state object (malloc'd). */
 char *hc__http_static_page(const json_t *state, size_t *len);
-/* Atomic write (temp file, fsync, rename); 0 or -1 with err filled. */
-int hc__http_write_atomic(const char *path, const char *data, size_t len,
-                          int mode, hc_error *err);
 /* A hub without thread nor server, sampled once (for hc_dashboard_export). */
 hc_http *hc__http_snapshot_hub(hc_engine *e);
 

@@ -379,7 +379,9 @@ static void write_dashboard(hc_http *h)
     json_decref(st);
     if (!page)
         return;
-    if (hc__http_write_atomic(h->dashboard_file, page, len, 0644, &err) != 0)
+    hc_error_init(&err);
+    /* Mode 0644 always (hc_dashboard_export's contract), not the old file's. */
+    if (hc__write_atomic(h->dashboard_file, page, len, 0644, 0, &err) != 0)
         logf_(h, HC_LOG_WARN, "dashboard file: %s", err.text);
     free(page);
 }
@@ -692,7 +694,7 @@ int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err)
         hc__error_set(err, HC_ENOMEM, file, 0, 0, 0, "out of memory");
         return HC_ENOMEM;
     }
-    rc = hc__http_write_atomic(file, page, len, 0644, err) == 0 ? 0 : HC_ESYS;
+    rc = hc__write_atomic(file, page, len, 0644, 0, err) == 0 ? 0 : HC_ESYS;
     free(page);
     return rc;
 }

@@ -6,12 +6,8 @@
  */
 #include "http_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define HEAD_MARK   "<!--HC:HEAD-->"
 #define SCRIPT_MARK "<!--HC:SCRIPT-->"
@@ -70,52 +66,4 @@ char *hc__http_static_page(const json_t *state, size_t *len)
     hc__sbuf_free(&head);
     hc__sbuf_free(&script);
     return page;
-}
-
-int hc__http_write_atomic(const char *path, const char *data, size_t len,
-                          int mode, hc_error *err)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    int fd;
-    size_t off = 0;
-    if (!tmp) {
-        hc__error_set(err, HC_ENOMEM, path, 0, 0, 0, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        hc__error_set(err, HC_ESYS, path, 0, 0, 0, "cannot create %s: %s", tmp,
-                      strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    if (fchmod(fd, (mode_t)mode) != 0)
-        goto fail;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    free(tmp);
-    return 0;
-fail:
-    hc__error_set(err, HC_ESYS, path, 0, 0, 0, "cannot write: %s",
-                  strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return -1;
 }

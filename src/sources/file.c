@@ -15,13 +15,9 @@
  */
 #include "engine/engine_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int same_error(const hc_error *a, const hc_error *b)
 {
@@ -112,106 +108,16 @@ void hc__file_fetch(hc_engine *e, hc__config *c, hc_trigger trigger,
     free(buf);
 }
 
-/* Writes path atomically; on failure returns -1 with msg filled. */
-static int write_atomic(const char *path, const char *data, size_t len,
-                        char *msg, size_t msgsize)
-{
-    char *dir = hc__path_dirname(path);
-    const char *base = hc__path_basename(path);
-    char *tmp = NULL;
-    struct stat st;
-    int fd = -1, dfd, created = 0;
-    size_t off = 0, tmpsize;
-
-    if (!dir)
-        goto nomem;
-    tmpsize = strlen(dir) + strlen(base) + 32;
-    tmp = malloc(tmpsize);
-    if (!tmp)
-        goto nomem;
-    snprintf(tmp, tmpsize, "%s/.%s.hotconf-XXXXXX", strcmp(dir, "/") ? dir : "",
-             base);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(msg, msgsize, "cannot create a temp file in %s: %s", dir,
-                 strerror(errno));
-        goto fail;
-    }
-    created = 1;
-    if (stat(path, &st) == 0) {
-        /* Same mode and owner as the file it replaces. */
-        if (fchmod(fd, st.st_mode & 07777) != 0) {
-            snprintf(msg, msgsize, "chmod %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) {
-            snprintf(msg, msgsize, "chown %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-    } else if (fchmod(fd, 0644) != 0) {
-        snprintf(msg, msgsize, "chmod %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(msg, msgsize, "write %s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        snprintf(msg, msgsize, "fsync %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        snprintf(msg, msgsize, "close %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        snprintf(msg, msgsize, "rename %s -> %s: %s", tmp, path,
-                 strerror(errno));
-        goto fail;
-    }
-    /* The rename itself is durable once the directory is. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0) {
-            /* The new content is in place; durability is best effort. */
-        }
-        close(dfd);
-    }
-    free(tmp);
-    free(dir);
-    return 0;
-nomem:
-    snprintf(msg, msgsize, "out of memory");
-fail:
-    if (fd >= 0)
-        close(fd);
-    if (created)
-        unlink(tmp);
-    free(tmp);
-    free(dir);
-    return -1;
-}
-
 int hc__file_write_back(hc__config *c, const char *bytes, size_t len,
                         hc_error *err)
 {
-    char msg[HC_ERROR_TEXT_LENGTH];
-    /* Through a symlink (a ConfigMap key), rewrite the target: replacing
-     * the link with a file would break the chain. */
-    char *target = realpath(c->abspath, NULL);
-    int rc =
-        write_atomic(target ? target : c->abspath, bytes, len, msg, sizeof msg);
-    free(target);
-    if (rc != 0) {
-        hc__error_set(err, HC_ESYS, c->path, 0, 0, 0, "%s", msg);
+    hc_error werr;
+    /* Through a symlink (a ConfigMap key) the target is rewritten:
+     * replacing the link with a file would break the chain. The error
+     * names the config as the user gave it, not its absolute path. */
+    hc_error_init(&werr);
+    if (hc__write_atomic(c->abspath, bytes, len, 0644, 1, &werr) != 0) {
+        hc__error_set(err, HC_ESYS, c->path, 0, 0, 0, "%s", werr.text);
         return HC_ESYS;
     }
     return 0;
