@@ -141,4 +141,9 @@ bool hc__yaml_plain_is_string(const char *s, size_t len);
  * (src/format/scalar.c); NULL if newlocale failed. */
 locale_t hc__c_locale(void);
 
+/* ns since 1970 as "2026-01-02T03:04:05.678Z" into buf; NULL when the
+ * year does not fit. */
+#define HC__TIME_TEXT 32
+const char *hc__time_text(int64_t realtime_ns, char buf[HC__TIME_TEXT]);
+
 #endif /* HC_INTERNAL_H */
