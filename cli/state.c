@@ -101,12 +101,8 @@ hc__sq *cli_state_open(const char *verb, const cli_state_opts *so)
 
 const char *cli_time(int64_t ns, char *buf)
 {
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    char d[24];
-    gmtime_r(&t, &tm);
-    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, 32, "%s.%03dZ", d, (int)(ns % 1000000000 / 1000000));
+    if (!hc__time_text(ns, buf))
+        snprintf(buf, HC__TIME_TEXT, "@%lld", (long long)(ns / 1000000000));
     return buf;
 }
 

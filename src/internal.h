@@ -187,4 +187,9 @@ int hc__strtod_c(const char *s, size_t n, double *out, size_t *used);
 int hc__write_atomic(const char *path, const char *bytes, size_t len,
                      unsigned mode, int keep_mode, hc_error *err);
 
+/* ns since 1970 as "2026-01-02T03:04:05.678Z" into buf; NULL when the
+ * year does not fit. */
+#define HC__TIME_TEXT 32
+const char *hc__time_text(int64_t realtime_ns, char buf[HC__TIME_TEXT]);
+
 #endif /* HC_INTERNAL_H */

@@ -21,14 +21,9 @@ int64_t hc__http_now_ns(void)
 
 json_t *hc__http_time(int64_t ns)
 {
-    char buf[64];
-    struct tm tm;
-    time_t s = (time_t)(ns / 1000000000);
-    if (ns <= 0 || !gmtime_r(&s, &tm))
+    char buf[HC__TIME_TEXT];
+    if (ns <= 0 || !hc__time_text(ns, buf))
         return json_null();
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%03dZ",
-             (int)(ns / 1000000 % 1000));
     return json_string(buf);
 }
 
@@ -251,19 +246,31 @@ char *hc__http_path_of(hc_http *h, const char *id)
     return p;
 }
 
-json_t *hc__http_config(hc_http *h, const char *id, int *status)
+/* build(config) under the hub lock, or 404 when id is not known. */
+static json_t *of_config(hc_http *h, const char *id, int *status,
+                         json_t *(*build)(const hc__hcfg *c))
 {
     json_t *o = NULL;
     hc__hcfg *c;
     pthread_mutex_lock(&h->lock);
     c = find_locked(h, id);
-    if (c) {
-        o = summary_locked(c);
-        json_object_set_new(o, "document", hc__http_mask(c->doc));
-    }
+    if (c)
+        o = build(c);
     pthread_mutex_unlock(&h->lock);
     *status = o ? 200 : 404;
     return o;
+}
+
+static json_t *config_locked(const hc__hcfg *c)
+{
+    json_t *o = summary_locked(c);
+    json_object_set_new(o, "document", hc__http_mask(c->doc));
+    return o;
+}
+
+json_t *hc__http_config(hc_http *h, const char *id, int *status)
+{
+    return of_config(h, id, status, config_locked);
 }
 
 /* History entries (newest first) with each version's diff against the
@@ -357,20 +364,17 @@ json_t *hc__http_version(hc_http *h, const char *id, uint64_t version,
     return o;
 }
 
+static json_t *attempts_locked(const hc__hcfg *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "attempts", json_deep_copy(c->attempts));
+    return o;
+}
+
 json_t *hc__http_attempts(hc_http *h, const char *id, int *status)
 {
-    json_t *o = NULL;
-    hc__hcfg *c;
-    pthread_mutex_lock(&h->lock);
-    c = find_locked(h, id);
-    if (c) {
-        o = json_object();
-        json_object_set_new(o, "id", json_string(id));
-        json_object_set_new(o, "attempts", json_deep_copy(c->attempts));
-    }
-    pthread_mutex_unlock(&h->lock);
-    *status = o ? 200 : 404;
-    return o;
+    return of_config(h, id, status, attempts_locked);
 }
 
 json_t *hc__http_stats(hc_http *h)

@@ -102,6 +102,14 @@ static int reread(follower *f)
     return 0;
 }
 
+/* After a failure: the next endpoint, after a pause that doubles up to 2 s. */
+static void try_next(follower *f, int *backoff)
+{
+    hc__etcd_next_endpoint(&f->t);
+    nap(f, *backoff);
+    *backoff = *backoff < 2000 ? *backoff * 2 : 2000;
+}
+
 static void *follow_main(void *arg)
 {
     follower *f = arg;
@@ -113,9 +121,7 @@ static void *follow_main(void *arg)
         hc_error_init(&err);
         if (need_read) {
             if (reread(f) != 0) {
-                hc__etcd_next_endpoint(&f->t);
-                nap(f, backoff);
-                backoff = backoff < 2000 ? backoff * 2 : 2000;
+                try_next(f, &backoff);
                 continue;
             }
             need_read = 0;
@@ -133,9 +139,7 @@ static void *follow_main(void *arg)
         }
         hc__log(f->engine, HC_LOG_WARN, "%s: %s; resuming from revision %lld",
                 hc__config_id(f->c), err.text, (long long)f->next_rev);
-        hc__etcd_next_endpoint(&f->t);
-        nap(f, backoff);
-        backoff = backoff < 2000 ? backoff * 2 : 2000;
+        try_next(f, &backoff);
     }
     return NULL;
 }
