@@ -371,6 +371,39 @@ static void test_history_versions_attempts(void **state)
     fx_free(f);
 }
 
+/* A change inside a secret object ("credentials.user") is masked in the
+ * history's diff, as the document view masks the whole object. */
+static void test_change_inside_secret_object_is_masked(void **state)
+{
+    fx *f = fx_new(NULL);
+    json_t *j, *ch;
+    size_t i;
+    int saw = 0;
+    (void)state;
+    tu_write(f->file, "{\"credentials\":{\"user\":\"u-one\"}}", (size_t)-1);
+    wait_version(f, 2);
+    tu_write(f->file, "{\"credentials\":{\"user\":\"u-two\"}}", (size_t)-1);
+    wait_version(f, 3);
+    j = get_json(f->port, "/api/configs/app.json/history", 200);
+    json_array_foreach(
+        json_object_get(json_array_get(json_object_get(j, "history"), 0),
+                        "changes"),
+        i, ch)
+    {
+        if (!strcmp(json_string_value(json_object_get(ch, "path")),
+                    "credentials.user")) {
+            saw = 1;
+            assert_string_equal(json_string_value(json_object_get(ch, "old")),
+                                "********");
+            assert_string_equal(json_string_value(json_object_get(ch, "new")),
+                                "********");
+        }
+    }
+    assert_true(saw);
+    json_decref(j);
+    fx_free(f);
+}
+
 /* Versions committed between two samples of the hub still each get an
  * attempt (two rollbacks microseconds apart, well inside one 100 ms
  * sampling period). */
@@ -832,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_secret_keys),
         cmocka_unit_test(test_configs_fields_and_masking),
         cmocka_unit_test(test_history_versions_attempts),
+        cmocka_unit_test(test_change_inside_secret_object_is_masked),
         cmocka_unit_test(test_attempts_between_samples),
         cmocka_unit_test(test_rollback_needs_token_and_origin),
         cmocka_unit_test(test_methods_hosts_and_limits),

@@ -88,35 +88,44 @@ json_t *hc__http_mask(const json_t *v)
     return json_deep_copy(v);
 }
 
-/* The last object key of an hc_get path ("a.b", a["x.y"], a[3] -> "a"):
- * a changed value is masked when the key that holds it is a secret. */
+/* Any object key of an hc_get path ("a.b", a["x.y"], a[3]) a secret? A
+ * change inside a secret object ("db.password.x", "credentials.user") is
+ * as secret as the object, which the document view masks whole. */
 static int path_secret(const char *path)
 {
     char key[256];
-    size_t n = strlen(path), end = n, start;
-    while (end > 0 && path[end - 1] == ']') {
-        /* ["quoted key"] or [index] */
-        size_t o = end - 1;
-        while (o > 0 && path[o] != '[')
-            o--;
-        if (path[o + 1] == '"') {
-            json_t *s =
-                json_loadb(path + o + 1, end - o - 2, JSON_DECODE_ANY, NULL);
-            int r =
-                json_is_string(s) && hc__http_secret_key(json_string_value(s));
-            json_decref(s);
-            return r;
+    size_t end = strlen(path);
+    while (end > 0) {
+        size_t start;
+        if (path[end - 1] == ']') {
+            /* ["quoted key"] or [index] */
+            size_t o = end - 1;
+            while (o > 0 && path[o] != '[')
+                o--;
+            if (path[o + 1] == '"') {
+                json_t *s = json_loadb(path + o + 1, end - o - 2,
+                                       JSON_DECODE_ANY, NULL);
+                int r = json_is_string(s) &&
+                        hc__http_secret_key(json_string_value(s));
+                json_decref(s);
+                if (r)
+                    return 1;
+            }
+            end = o;
+            continue;
         }
-        end = o;
+        start = end;
+        while (start > 0 && path[start - 1] != '.' && path[start - 1] != ']')
+            start--;
+        if (end - start < sizeof key) {
+            memcpy(key, path + start, end - start);
+            key[end - start] = '\0';
+            if (hc__http_secret_key(key))
+                return 1;
+        }
+        end = start > 0 && path[start - 1] == '.' ? start - 1 : start;
     }
-    start = end;
-    while (start > 0 && path[start - 1] != '.' && path[start - 1] != ']')
-        start--;
-    if (end - start >= sizeof key)
-        return 0;
-    memcpy(key, path + start, end - start);
-    key[end - start] = '\0';
-    return hc__http_secret_key(key);
+    return 0;
 }
 
 hc_changeset *hc__http_diff(const json_t *a, const json_t *b)
