@@ -895,6 +895,9 @@ int cmd_watch(int argc, char **argv)
         rc = HC_EXIT_FAIL;
         goto out;
     }
+    /* Ready (the event, and READY=1 for Type=notify units) means the first
+     * load is done and recorded: hotconf history and status show it. */
+    cli_wstate_flush(c.ws);
     if (c.events) {
         json_t *o = event("ready", NULL), *arr = json_array();
         for (int i = 0; i < c.nw; i++)
@@ -905,11 +908,7 @@ int cmd_watch(int argc, char **argv)
         human("watching %d file%s (Ctrl-C to stop)\n", c.nw,
               c.nw == 1 ? "" : "s");
     }
-    /* Type=notify units start their dependants once the first load is
-     * done, and recorded: hotconf status shows it (a no-op outside
-     * systemd). */
-    cli_wstate_flush(c.ws);
-    sd_notify(0, "READY=1");
+    sd_notify(0, "READY=1"); /* a no-op outside systemd */
 
     for (;;) {
         struct pollfd pfd[2];
