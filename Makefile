@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_RUNS ?= 300000
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 600
 
 .PHONY: all build deps deps-optional test test-asan test-tsan lint fuzz \
         fuzz-smoke fuzz-long demo install bench clean
