@@ -238,6 +238,13 @@ static void write_v2(fx *f)
     wait_version(f, 2);
 }
 
+static uint64_t live_version(hc_engine *e, const char *path)
+{
+    uint64_t v = 0;
+    hc_doc_release(hc_config_snapshot(e, path, &v));
+    return v;
+}
+
 /* ---- tests ----------------------------------------------------------------
  */
 
@@ -688,6 +695,181 @@ static void test_sse_live_and_catch_up(void **state)
     fx_free(f);
 }
 
+/* Each engine event reaches the SSE clients as its own event, with the
+ * data only the subscription has: three rollbacks microseconds apart
+ * give versions 3, 4 and 5 each (a hub sampling the engine's state
+ * every 100 ms saw only 5), in order, with their trigger. */
+static void test_sse_each_quick_version(void **state)
+{
+    fx *f = fx_new(NULL);
+    int fd;
+    char *got, *p3, *p4, *p5;
+    (void)state;
+    write_v2(f);
+    fd = sse_open(f->port, NULL);
+    free(sse_until(fd, "event: reset"));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hc_config_rollback(f->e, f->file, 1, NULL), 0);
+    got = sse_until(fd, "\"version\":5");
+    p3 = strstr(got, "\"version\":3");
+    p4 = strstr(got, "\"version\":4");
+    p5 = strstr(got, "\"version\":5");
+    if (!p3 || !p4)
+        fail_msg("versions 3 and 4 were not sent on their own: %s", got);
+    assert_true(p3 < p4 && p4 < p5);
+    assert_non_null(strstr(got, "\"kind\":\"change\""));
+    assert_non_null(strstr(got, "\"trigger\":\"rollback\""));
+    free(got);
+
+    /* a rejection comes with its error and position, the live version */
+    tu_write(f->file, "{\"port\":\n  oops}", (size_t)-1);
+    got = sse_until(fd, "app.json:2:");
+    assert_non_null(strstr(got, "\"kind\":\"rejection\""));
+    assert_non_null(strstr(got, "\"status\":\"rejected\""));
+    free(got);
+    close(fd);
+    fx_free(f);
+}
+
+/* The attempt log without a state store: the memory store's ring, read
+ * with hc_config_attempts, bounded to the last 100. */
+static void test_attempt_log_memory(void **state)
+{
+    fx *f = fx_new(NULL);
+    hc_attempt_info a[128];
+    hc_error err;
+    int n;
+    (void)state;
+    write_v2(f);
+    n = hc_config_attempts(f->e, f->file, a, 128, &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[0].outcome, "applied");
+    assert_int_equal(a[0].version, 2);
+    assert_int_equal(a[1].version, 1);
+    assert_int_equal(a[1].trigger, HC_TRIGGER_INITIAL);
+    assert_null(a[0].error);
+    assert_true(a[0].time_ns > 0);
+    /* v1 -> v2 changed name, db.host, db.password and port */
+    assert_int_equal(a[0].nchanged, 4);
+    for (size_t k = 0; k < a[0].nchanged; k++)
+        assert_non_null(a[0].changed[k]);
+    hc_attempt_info_free(a, n);
+    assert_null(a[0].changed);
+
+    /* a count past max is told, only max written */
+    assert_int_equal(hc_config_attempts(f->e, f->file, a, 1, NULL), 2);
+    hc_attempt_info_free(a, 1);
+
+    for (int i = 0; i < 105; i++)
+        assert_int_equal(hc_config_rollback(f->e, f->file, 1, NULL), 0);
+    n = hc_config_attempts(f->e, f->file, a, 128, NULL);
+    assert_int_equal(n, 100);
+    assert_int_equal(a[0].version, 107);
+    assert_int_equal(a[99].version, 8);
+    assert_string_equal(a[0].outcome, "rolled_back");
+    assert_int_equal(a[0].trigger, HC_TRIGGER_ROLLBACK);
+    hc_attempt_info_free(a, n);
+
+    assert_int_equal(hc_config_attempts(f->e, "/no/such.json", a, 1, &err),
+                     HC_ENOTWATCHED);
+    assert_int_equal(err.code, HC_ENOTWATCHED);
+    assert_int_equal(hc_config_attempts(f->e, f->file, NULL, 1, &err),
+                     HC_EINVAL);
+    fx_free(f);
+}
+
+/* With a state store, the dashboard shows the persisted attempt log and
+ * history: a second engine on the same state folder serves what the
+ * first one recorded (rejection with its position, latency, changed
+ * paths, versions). */
+static void test_persisted_attempts_and_history(void **state)
+{
+    char *dir = tu_mkdtemp(), *sd = tu_join(dir, "state"),
+         *file = tu_join(dir, "app.json");
+    hc_engine_options eo;
+    hc_http_options o;
+    hc_engine *e;
+    hc_http *h;
+    hc_error err;
+    json_t *j, *arr, *x;
+    size_t i;
+    int port, saw_rejected = 0, saw_v2 = 0;
+    (void)state;
+    hc_engine_options_init(&eo);
+    eo.state_dir = sd;
+    tu_write(file, "{\"port\":1}", (size_t)-1);
+
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    assert_int_equal(hc_engine_watch(e, file, NULL, &err), 0);
+    assert_int_equal(hc_engine_start(e), 0);
+    tu_write(file, "{\"port\":2,\"extra\":true}", (size_t)-1);
+    while (live_version(e, file) != 2)
+        sleep_ms(10);
+    tu_write(file, "{\"port\":\n  oops}", (size_t)-1);
+    while (hc_config_last_error(e, file, &err) == 0)
+        sleep_ms(10);
+    assert_int_equal(hc_engine_unwatch(e, file, NULL), 0);
+    hc_engine_free(e);
+
+    /* the next run, on the same folder, back on the stored live content */
+    tu_write(file, "{\"port\":2,\"extra\":true}", (size_t)-1);
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    assert_int_equal(hc_engine_watch(e, file, NULL, &err), 0);
+    assert_int_equal(hc_engine_start(e), 0);
+    hc_http_options_init(&o);
+    o.token = TOKEN;
+    o.port = 0;
+    h = hc_http_start(e, &o, &err);
+    assert_non_null(h);
+    port = hc_http_port(h);
+
+    j = get_json(port, "/api/configs/app.json/attempts", 200);
+    arr = json_object_get(j, "attempts");
+    assert_true(json_array_size(arr) >= 3);
+    json_array_foreach(arr, i, x)
+    {
+        const char *out = json_string_value(json_object_get(x, "outcome"));
+        assert_true(json_is_string(json_object_get(x, "time")));
+        assert_true(json_is_integer(json_object_get(x, "latency_us")));
+        if (!strcmp(out, "rejected")) {
+            saw_rejected = 1;
+            assert_non_null(strstr(
+                json_string_value(json_object_get(x, "error")), "app.json:2:"));
+            assert_true(json_is_null(json_object_get(x, "version")));
+        } else if (!strcmp(out, "applied") &&
+                   json_integer_value(json_object_get(x, "version")) == 2 &&
+                   !saw_v2 && json_array_size(json_object_get(x, "changed"))) {
+            saw_v2 = 1;
+            assert_int_equal(json_array_size(json_object_get(x, "changed")),
+                             2);
+        }
+    }
+    assert_true(saw_rejected);
+    assert_true(saw_v2);
+    json_decref(j);
+
+    j = get_json(port, "/api/configs/app.json/history", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "history")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_array_get(json_object_get(j, "history"), 1), "version")),
+        1);
+    json_decref(j);
+    j = get_json(port, "/api/configs/app.json/versions/1", 200);
+    assert_int_equal(
+        hc_get_int(json_object_get(j, "document"), "port", 0, NULL), 1);
+    json_decref(j);
+
+    hc_http_stop(h);
+    hc_engine_free(e);
+    tu_rmtree(dir);
+    free(dir);
+    free(sd);
+    free(file);
+}
+
 static void test_metrics_promtool(void **state)
 {
     fx *f = fx_new(NULL);
@@ -871,6 +1053,9 @@ int main(void)
         cmocka_unit_test(test_methods_hosts_and_limits),
         cmocka_unit_test(test_slowloris_does_not_block_others),
         cmocka_unit_test(test_sse_live_and_catch_up),
+        cmocka_unit_test(test_sse_each_quick_version),
+        cmocka_unit_test(test_attempt_log_memory),
+        cmocka_unit_test(test_persisted_attempts_and_history),
         cmocka_unit_test(test_metrics_promtool),
         cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_options_and_warning),
