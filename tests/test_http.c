@@ -870,32 +870,13 @@ static void test_persisted_attempts_and_history(void **state)
     free(file);
 }
 
-static void test_metrics_promtool(void **state)
+/* `promtool check metrics` accepts text (skipped, said, without it). */
+static void promtool_check(const char *dir, const char *text)
 {
-    fx *f = fx_new(NULL);
-    resp r;
-    char *path;
+    char *path = tu_join(dir, "metrics.txt");
     int status;
     pid_t pid;
-    (void)state;
-    write_v2(f);
-    r = request(f->port, "GET", "/metrics", NULL, NULL);
-    assert_int_equal(r.status, 200);
-    assert_true(has_header(&r, "text/plain; version=0.0.4"));
-    assert_non_null(
-        strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
-    assert_non_null(strstr(r.body, "hotconf_rejections_total{"));
-    assert_non_null(strstr(r.body, "reason=\"parse\""));
-    assert_non_null(strstr(r.body, "hotconf_rollbacks_total{"));
-    assert_non_null(
-        strstr(r.body, "hotconf_config_version{config=\"app.json\""));
-    assert_non_null(
-        strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
-    assert_non_null(strstr(
-        r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
-    path = tu_join(f->dir, "metrics.txt");
-    tu_write(path, r.body, (size_t)-1);
-    resp_free(&r);
+    tu_write(path, text, (size_t)-1);
     if (access("/usr/bin/promtool", X_OK) != 0) {
         /* scripts/deps.sh installs it; without it this part cannot run */
         fprintf(stderr, "SKIPPED promtool part: /usr/bin/promtool missing\n");
@@ -914,6 +895,113 @@ static void test_metrics_promtool(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     free(path);
+}
+
+static void test_metrics_promtool(void **state)
+{
+    fx *f = fx_new(NULL);
+    resp r;
+    (void)state;
+    write_v2(f);
+    r = request(f->port, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "text/plain; version=0.0.4"));
+    assert_non_null(
+        strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
+    assert_non_null(strstr(r.body, "hotconf_rejections_total{"));
+    assert_non_null(strstr(r.body, "reason=\"parse\""));
+    assert_non_null(strstr(r.body, "hotconf_rollbacks_total{"));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_version{config=\"app.json\""));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
+    assert_non_null(strstr(
+        r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
+    promtool_check(f->dir, r.body);
+    resp_free(&r);
+    fx_free(f);
+}
+
+/* Ids with ':' and '/' (etcd URIs, file names with colons): each config
+ * gets a URL-safe id, unique (the three named app.json apart), that the
+ * API answers on; the URI itself is the config field and the path label
+ * of /metrics, which promtool accepts, and the static page carries them
+ * escaped. No etcd server is needed for the names: a config whose
+ * origin cannot be read is listed like any other. */
+static void test_ids_with_colon_and_slash(void **state)
+{
+    fx *f = fx_new(NULL);
+    char *sub = tu_join(f->dir, "a:b"), *colon, *out = tu_join(f->dir, "x.html"),
+         *page;
+    const char *uri[] = {"etcd://127.0.0.1:1/team/app.json",
+                         "etcd://127.0.0.1:1,127.0.0.1:2/app.json",
+                         "etcd://127.0.0.1:1/"};
+    hc_watch_options wo;
+    json_t *j, *c;
+    size_t i;
+    resp r;
+    int seen = 0;
+    (void)state;
+    assert_int_equal(mkdir(sub, 0700), 0);
+    colon = tu_join(sub, "x:y?#%.json");
+    tu_write(colon, "{\"a\":1}", (size_t)-1);
+    assert_int_equal(hc_engine_watch(f->e, colon, NULL, NULL), 0);
+    hc_watch_options_init(&wo);
+    wo.format = HC_FORMAT_JSON; /* "etcd://127.0.0.1:1/" names none */
+    for (i = 0; i < 3; i++)
+        assert_int_equal(hc_engine_watch(f->e, uri[i], &wo, NULL), 0);
+    for (;;) { /* their first loads (or failures) reach the hub */
+        j = get_json(f->port, "/api/configs", 200);
+        if (json_array_size(json_object_get(j, "configs")) == 5)
+            break;
+        json_decref(j);
+        sleep_ms(20);
+    }
+    json_array_foreach(json_object_get(j, "configs"), i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id")),
+                   *cfg = json_string_value(json_object_get(c, "config"));
+        char url[256];
+        json_t *one;
+        size_t k;
+        for (k = 0; id[k]; k++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-",
+                        id[k]))
+                fail_msg("id '%s' of %s is not URL-safe", id, cfg);
+        for (size_t m = 0; m < i; m++)
+            assert_string_not_equal(
+                id, json_string_value(json_object_get(
+                        json_array_get(json_object_get(j, "configs"), m),
+                        "id")));
+        snprintf(url, sizeof url, "/api/configs/%s", id);
+        one = get_json(f->port, url, 200);
+        assert_string_equal(json_string_value(json_object_get(one, "config")),
+                            cfg);
+        json_decref(one);
+        snprintf(url, sizeof url, "/api/configs/%s/attempts", id);
+        json_decref(get_json(f->port, url, 200));
+        for (k = 0; k < 3; k++)
+            seen += !strcmp(cfg, uri[k]);
+    }
+    assert_int_equal(seen, 3);
+    json_decref(j);
+
+    r = request(f->port, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(
+        strstr(r.body, "path=\"etcd://127.0.0.1:1,127.0.0.1:2/app.json\""));
+    assert_non_null(strstr(r.body, "x:y?#%.json\""));
+    promtool_check(f->dir, r.body);
+    resp_free(&r);
+
+    assert_int_equal(hc_dashboard_export(f->e, out, NULL), 0);
+    page = tu_read(out, NULL);
+    assert_non_null(strstr(page, "etcd:\\/\\/127.0.0.1:1\\/team\\/app.json"));
+    free(page);
+    free(out);
+    free(colon);
+    free(sub);
     fx_free(f);
 }
 
@@ -1057,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_attempt_log_memory),
         cmocka_unit_test(test_persisted_attempts_and_history),
         cmocka_unit_test(test_metrics_promtool),
+        cmocka_unit_test(test_ids_with_colon_and_slash),
         cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_options_and_warning),
         cmocka_unit_test(test_static_dashboard),
