@@ -1186,13 +1186,20 @@ HC_API void hc_default_engine_shutdown(void);
  * default); hc_http_has_server() tells whether this build has it. The
  * static page needs nothing else.
  *
- * Threads: a watcher thread of the hc_http samples the engine (engine
- * totals every 100 ms, details when they moved) and records attempts,
- * feeds the SSE clients and rewrites dashboard_file; libmicrohttpd runs
- * one thread per connection (at most max_connections). None of them runs
- * engine callbacks or holds an engine lock while answering. A rollback
- * asked over HTTP is hc_rollback() on the connection's thread; its
- * notification is delivered by the engine's dispatch thread as usual.
+ * Threads: the hc_http subscribes to the engine (hc_engine_subscribe);
+ * its callback, on the engine's delivery thread, only queues a copy of the
+ * event (no lock of the hc_http's views, no I/O). A hub thread of the
+ * hc_http then reads the configs named (stats, last error, live
+ * snapshot), sends each event to the SSE clients and rewrites
+ * dashboard_file. So changes reach the page as the engine delivers them:
+ * after hc_engine_start() at once, in dispatch mode when the application
+ * calls hc_engine_dispatch(). libmicrohttpd runs one thread per
+ * connection (at most max_connections). None of them runs engine
+ * callbacks or holds an engine lock while answering. The attempt log and
+ * history are read from the engine's store (hc_config_attempts,
+ * hc_config_history: persisted with hc_engine_options.state_dir). A
+ * rollback asked over HTTP is hc_rollback() on the connection's thread;
+ * its notification is delivered by the engine's dispatch thread as usual.
  */
 typedef struct hc_http hc_http;
 
