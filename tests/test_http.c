@@ -842,8 +842,7 @@ static void test_persisted_attempts_and_history(void **state)
                    json_integer_value(json_object_get(x, "version")) == 2 &&
                    !saw_v2 && json_array_size(json_object_get(x, "changed"))) {
             saw_v2 = 1;
-            assert_int_equal(json_array_size(json_object_get(x, "changed")),
-                             2);
+            assert_int_equal(json_array_size(json_object_get(x, "changed")), 2);
         }
     }
     assert_true(saw_rejected);
@@ -931,8 +930,8 @@ static void test_metrics_promtool(void **state)
 static void test_ids_with_colon_and_slash(void **state)
 {
     fx *f = fx_new(NULL);
-    char *sub = tu_join(f->dir, "a:b"), *colon, *out = tu_join(f->dir, "x.html"),
-         *page;
+    char *sub = tu_join(f->dir, "a:b"), *colon,
+         *out = tu_join(f->dir, "x.html"), *page;
     const char *uri[] = {"etcd://127.0.0.1:1/team/app.json",
                          "etcd://127.0.0.1:1,127.0.0.1:2/app.json",
                          "etcd://127.0.0.1:1/"};
@@ -971,9 +970,9 @@ static void test_ids_with_colon_and_slash(void **state)
                 fail_msg("id '%s' of %s is not URL-safe", id, cfg);
         for (size_t m = 0; m < i; m++)
             assert_string_not_equal(
-                id, json_string_value(json_object_get(
-                        json_array_get(json_object_get(j, "configs"), m),
-                        "id")));
+                id,
+                json_string_value(json_object_get(
+                    json_array_get(json_object_get(j, "configs"), m), "id")));
         snprintf(url, sizeof url, "/api/configs/%s", id);
         one = get_json(f->port, url, 200);
         assert_string_equal(json_string_value(json_object_get(one, "config")),

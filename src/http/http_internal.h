@@ -18,8 +18,8 @@
 #define HC__HTTP_EVENTS   256 /* SSE ring: a client further behind resets */
 /* engine events waiting for the hub thread; past it the hub drops them
  * and resamples every config once (as the engine does on IN_Q_OVERFLOW) */
-#define HC__HTTP_QUEUE 4096
-#define HC__HTTP_TIMELINE 60  /* minutes of the reloads-over-time chart */
+#define HC__HTTP_QUEUE    4096
+#define HC__HTTP_TIMELINE 60 /* minutes of the reloads-over-time chart */
 #define HC__HTTP_ID_MAX   96
 
 /* What the hub knows of one config (all under hc_http.lock). */

@@ -72,8 +72,7 @@ void hc__http_event_locked(hc_http *h, const char *type, json_t *data)
     free(js);
 }
 
-static void timeline_locked(hc_http *h, int64_t ns, uint32_t ok,
-                            uint32_t fail)
+static void timeline_locked(hc_http *h, int64_t ns, uint32_t ok, uint32_t fail)
 {
     int64_t m = ns / 60000000000LL;
     int k = (int)(m % HC__HTTP_TIMELINE);
@@ -226,8 +225,7 @@ static int update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
 {
     const char *status = status_of(f);
     int moved = is_new || f->version != c->version ||
-                strcmp(status, c->status) != 0 ||
-                f->err_code != c->err_code ||
+                strcmp(status, c->status) != 0 || f->err_code != c->err_code ||
                 (f->err_code && strcmp(f->err.text, c->err.text) != 0) ||
                 memcmp(&f->st, &c->st, sizeof f->st) != 0;
 
@@ -406,9 +404,9 @@ static json_t *event_json(const hc__hcfg *c, const hc__hev *x)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(c->id));
-    json_object_set_new(o, "kind", json_string(x->kind == HC_EVENT_CHANGE
-                                                   ? "change"
-                                                   : "rejection"));
+    json_object_set_new(
+        o, "kind",
+        json_string(x->kind == HC_EVENT_CHANGE ? "change" : "rejection"));
     json_object_set_new(o, "status",
                         json_string(x->kind == HC_EVENT_CHANGE ? "live"
                                     : x->err_code == HC_ENOENT ? "missing"

@@ -406,9 +406,8 @@ json_t *hc__http_attempts(hc_http *h, const char *id, int *status)
                             as[i].version
                                 ? json_integer((json_int_t)as[i].version)
                                 : json_null());
-        json_object_set_new(a, "error",
-                            as[i].error ? json_string(as[i].error)
-                                        : json_null());
+        json_object_set_new(
+            a, "error", as[i].error ? json_string(as[i].error) : json_null());
         json_object_set_new(a, "latency_us",
                             json_integer((json_int_t)as[i].latency_us));
         json_object_set_new(a, "changed", ch);

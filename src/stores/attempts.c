@@ -20,8 +20,7 @@ void hc_attempt_info_free(hc_attempt_info *out, int n)
     }
 }
 
-static int attempts(hc_engine *e, const char *id, hc_attempt_info *out,
-                    int max)
+static int attempts(hc_engine *e, const char *id, hc_attempt_info *out, int max)
 {
     hc__config *c;
     int n;

@@ -251,8 +251,7 @@ static int att_push(mem_ring *r, const hc_attempt_info *a)
         if (!(na = calloc((size_t)ncap, sizeof *na)))
             return HC_ENOMEM;
         for (int i = 0; i < r->att_count; i++) /* oldest first */
-            na[i] = r->att[(r->att_head - (r->att_count - 1) + i +
-                            r->att_cap) %
+            na[i] = r->att[(r->att_head - (r->att_count - 1) + i + r->att_cap) %
                            r->att_cap];
         free(r->att);
         r->att = na;
@@ -323,8 +322,8 @@ static int mem_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
     LOCK(s);
     n = r->att_count;
     for (i = 0; i < n && i < max && rc == 0; i++)
-        rc = attempt_dup(
-            &out[i], &r->att[(r->att_head - i + r->att_cap) % r->att_cap]);
+        rc = attempt_dup(&out[i],
+                         &r->att[(r->att_head - i + r->att_cap) % r->att_cap]);
     UNLOCK(s);
     if (rc != 0) {
         hc_attempt_info_free(out, i);
@@ -334,7 +333,6 @@ static int mem_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
 }
 
 const hc__store_ops hc__store_memory = {
-    "memory",   mem_open,  mem_attach, mem_append,
-    mem_record, mem_list,  mem_get,    mem_prune,
-    mem_detach, mem_close, NULL,       mem_list_attempts,
+    "memory", mem_open,  mem_attach, mem_append, mem_record, mem_list,
+    mem_get,  mem_prune, mem_detach, mem_close,  NULL,       mem_list_attempts,
 };
