@@ -272,11 +272,6 @@ hc__config *hc__config_lookup(hc_engine *e, const char *path)
     return lookup_locked(e, path);
 }
 
-const hc__backend *hc__backend_of(const hc__config *c)
-{
-    return c->mode == HC__MODE_POLL ? &hc__backend_poll : &hc__backend_inotify;
-}
-
 /* ====================================================================== */
 /* Work list and notification queue                                        */
 /* ====================================================================== */
@@ -294,8 +289,8 @@ static int trigger_rank(hc_trigger t)
     }
 }
 
-void hc__work_add(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
-                  int64_t detect_ns)
+void hc__work_add(hc_engine *e, hc__config *c, unsigned pend,
+                  hc_trigger trigger, int64_t detect_ns)
 {
     if (c->dead)
         return;
@@ -355,64 +350,23 @@ static void record_free(hc__record *r)
 }
 
 /* One config's work from a batch: c->apply_lock serialises it with
- * rollbacks and rescans on other threads. */
-static void refresh(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
-                    int64_t detect)
+ * rollbacks and rescans on other threads; the source does the work. */
+static void refresh(hc_engine *e, hc__config *c, unsigned pend,
+                    hc_trigger trigger, int64_t detect)
 {
     int dead;
     pthread_mutex_lock(&c->apply_lock);
     pthread_mutex_lock(&e->lock);
     dead = c->dead;
     pthread_mutex_unlock(&e->lock);
-    if (dead)
-        goto out;
-    if ((pend & HC__P_RESOLVE) && hc__backend_of(c)->resolve(e, c) != 0) {
-        hc__log(e, HC_LOG_WARN, "%s: falling back to polling", c->path);
-        hc__backend_poll.attach(e, c);
-    }
-    if ((pend & HC__P_POLL) && !(pend & HC__P_CHECK)) {
-        /* A due check (a settle or missing confirmation) in the same batch
-         * reads the file anyway, with its own flags. */
-        hc__poll_check(e, c, hc__now_ns());
-        goto out;
-    }
-    if ((pend & HC__P_CREATED) && !(pend & HC__P_CLOSED)) {
-        /* A new regular file is being written: its close (or the settle
-         * timer) applies it, even when a delete in the same batch asked
-         * for a check. A symlink (or a file gone again) is complete now. */
-        struct stat st;
-        if (lstat(c->abspath, &st) == 0 && S_ISREG(st.st_mode))
-            goto out;
-        pthread_mutex_lock(&e->lock);
-        c->settle_at = 0;
-        hc__timer_changed(e, c);
-        pthread_mutex_unlock(&e->lock);
-        pend |= HC__P_CHECK | HC__P_CLOSED;
-    }
-    if ((pend & HC__P_CHECK) && !(pend & HC__P_CONFIRM)) {
-        /* A close asked for this check, but in the same batch a writer
-         * opened the file again and started writing: its settle (held
-         * while it stays open) reads it, not this half-written state. */
-        int held;
-        pthread_mutex_lock(&e->lock);
-        held = c->settle_at && hc__inotify_held_open(c);
-        pthread_mutex_unlock(&e->lock);
-        if (held)
-            goto out;
-    }
-    if (pend & HC__P_CHECK)
-        hc__file_fetch(e, c, trigger, detect,
-                       ((pend & HC__P_CONFIRM)
-                            ? HC__CHECK_CONFIRM | HC__CHECK_COMPLETE
-                            : 0) |
-                           ((pend & HC__P_CLOSED) ? HC__CHECK_COMPLETE : 0));
-out:
+    if (!dead)
+        hc__source_run(c, pend, trigger, detect);
     pthread_mutex_unlock(&c->apply_lock);
 }
 
 typedef struct work_item {
     hc__config *c;
-    int pend;
+    unsigned pend;
     hc_trigger trigger;
     int64_t detect;
 } work_item;
@@ -770,8 +724,18 @@ static void rescan_all_locked(hc_engine *e, int64_t now)
 {
     for (size_t i = 0; i < e->nall; i++) {
         hc__stats_count(e, e->all[i], HC__C_RESCANS);
-        hc__work_add(e, e->all[i], HC__P_RESOLVE | HC__P_CHECK,
+        hc__work_add(e, e->all[i], HC__WORK_RESOLVE | HC__WORK_CHECK,
                      HC_TRIGGER_RESCAN, now);
+    }
+}
+
+/* on_readable of the source whose fd is fd (-1: of every source). */
+static void read_sources(hc_engine *e, int fd)
+{
+    for (size_t i = 0; i < e->nsources; i++) {
+        hc__source *s = &e->sources[i];
+        if (s->fd >= 0 && s->ops->on_readable && (fd < 0 || s->fd == fd))
+            s->ops->on_readable(s, hc__now_ns());
     }
 }
 
@@ -793,15 +757,12 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
-        if (fd == e->ifd) {
-            hc__inotify_read(e, hc__now_ns());
-        } else if (fd == e->tfd) {
+        if (fd == e->tfd) {
             ssize_t r = read(e->tfd, &u, sizeof u);
             (void)r;
-            /* Count the opens and closes queued meanwhile before a settle
-             * decides whether the file is still held open. */
-            if (e->ifd >= 0)
-                hc__inotify_read(e, hc__now_ns());
+            /* Read the events queued meanwhile (a writer's close) before
+             * a settle decides whether the file is still being written. */
+            read_sources(e, -1);
             pthread_mutex_lock(&e->lock);
             e->timer_at = 0; /* fired: rearm computes afresh */
             hc__timer_expire(e, hc__now_ns());
@@ -809,6 +770,8 @@ static int run_once(hc_engine *e, int timeout_ms)
         } else if (fd == e->evfd) {
             ssize_t r = read(e->evfd, &u, sizeof u);
             (void)r;
+        } else {
+            read_sources(e, fd);
         }
     }
     pthread_mutex_lock(&e->lock);
@@ -945,12 +908,10 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
         e->opts.history_depth = HC__DEFAULT_HISTORY;
     if (!e->opts.max_size)
         e->opts.max_size = HC_DEFAULT_MAX_SIZE;
-    e->epfd = e->evfd = e->tfd = e->ifd = -1;
+    e->epfd = e->evfd = e->tfd = -1;
     atomic_init(&e->index, NULL);
     atomic_init(&e->stop, 0);
-    atomic_init(&e->drop_events, 0);
     atomic_init(&e->overflow_pending, 0);
-    atomic_init(&e->refuse_watches, 0);
     e->next_sub_id = 1;
     e->round = 1;
     for (size_t i = 0; i < HC__MAX_WORKERS; i++)
@@ -983,8 +944,7 @@ hc_engine *hc__engine_new(const hc_engine_options *opts)
     if (e->epfd < 0 || e->evfd < 0 || e->tfd < 0 ||
         epoll_add(e->epfd, e->evfd) != 0 || epoll_add(e->epfd, e->tfd) != 0)
         goto fail;
-    if (!e->opts.force_poll && hc__inotify_init(e) == 0 &&
-        epoll_add(e->epfd, e->ifd) != 0)
+    if (hc__sources_init(e) != 0)
         goto fail;
     return e;
 fail:
@@ -1011,6 +971,13 @@ void hc_engine_free(hc_engine *e)
         pool_stop(e);
         e->started = 0;
     }
+    /* The sources first: a source's thread (etcd) may still apply and
+     * queue records until its free joins it. */
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->nall; i++)
+        hc__source_detach_locked(e->all[i]);
+    pthread_mutex_unlock(&e->lock);
+    hc__sources_free(e);
     /* From here on we are alone. */
     for (r = e->qhead; r; r = next) {
         next = r->next;
@@ -1018,11 +985,6 @@ void hc_engine_free(hc_engine *e)
         record_free(r);
     }
     e->qhead = e->qtail = NULL;
-    for (size_t i = 0; i < e->nall; i++) {
-        hc__config *c = e->all[i];
-        hc__backend_of(c)->detach(e, c);
-    }
-    hc__inotify_free(e);
     hc__reclaim(&e->retired, 1);
     hc__index_free_all(e);
     if (e->epfd >= 0)
@@ -1095,8 +1057,7 @@ static void kill_locked(hc_engine *e, hc__config *c)
 {
     hc__sub *s, *next;
     c->dead = 1;
-    hc__backend_of(c)->detach(e, c);
-    c->settle_at = c->confirm_at = c->poll_at = 0;
+    hc__source_detach_locked(c);
     hc__timer_remove(e, c);
     all_remove(e, c);
     for (s = c->subs; s; s = next) {
@@ -1154,7 +1115,8 @@ int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
                                "name; name it .json, .yaml, .ini or .env, "
                                "or set the format",
                                path);
-    abs = hc__path_absolute(path);
+    /* A URI (etcd://...) is its own absolute name. */
+    abs = strstr(path, "://") ? strdup(path) : hc__path_absolute(path);
     if (!abs)
         return hc__engine_fail(e, HC_EINVAL, "%s: cannot make it absolute",
                                path);
@@ -1186,16 +1148,21 @@ int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts)
         return rc;
     }
 
-    if (c->mode_req == HC_WATCH_POLL) {
-        hc__backend_poll.attach(e, c);
-    } else if (hc__backend_inotify.attach(e, c) != 0) {
-        if (e->ifd >= 0)
-            hc__log(e, HC_LOG_WARN, "%s: polling every %d ms instead", path,
-                    c->poll_ms);
-        hc__backend_poll.attach(e, c);
+    {
+        hc_error aerr;
+        hc_error_init(&aerr);
+        if ((rc = hc__source_attach(c, &aerr)) != 0) {
+            pthread_mutex_lock(&e->lock);
+            purge_locked(e, c);
+            kill_locked(e, c);
+            set_error_locked(e, &aerr);
+            pthread_mutex_unlock(&e->lock);
+            pthread_mutex_unlock(&c->apply_lock);
+            return rc;
+        }
     }
-    hc__file_fetch(e, c, HC_TRIGGER_INITIAL, hc__now_ns(),
-                   HC__CHECK_CONFIRM | HC__CHECK_COMPLETE);
+    hc__source_run(c, HC__WORK_CHECK | HC__WORK_CONFIRM | HC__WORK_CLOSED,
+                   HC_TRIGGER_INITIAL, hc__now_ns());
     if (!atomic_load(&c->live))
         hc__apply_last_known_good(c);
 
@@ -1417,8 +1384,8 @@ int hc_engine_rescan(hc_engine *e, const char *path)
     }
     pthread_mutex_unlock(&e->lock);
     for (size_t i = 0; i < n; i++)
-        refresh(e, list[i], HC__P_RESOLVE | HC__P_CHECK, HC_TRIGGER_RESCAN,
-                now);
+        refresh(e, list[i], HC__WORK_RESOLVE | HC__WORK_CHECK,
+                HC_TRIGGER_RESCAN, now);
     pthread_mutex_lock(&e->lock);
     for (size_t i = 0; i < n; i++)
         hc__config_unref(e, list[i]);
@@ -1428,31 +1395,4 @@ int hc_engine_rescan(hc_engine *e, const char *path)
     return 0;
 }
 
-/* ====================================================================== */
-/* Test hooks                                                              */
-/* ====================================================================== */
-
-void hc__engine_inject_overflow(hc_engine *e)
-{
-    atomic_store(&e->overflow_pending, 1);
-    hc__wake(e);
-}
-
-void hc__engine_drop_events(hc_engine *e, int on)
-{
-    atomic_store(&e->drop_events, on);
-}
-
-void hc__engine_refuse_watches(hc_engine *e, int err)
-{
-    atomic_store(&e->refuse_watches, err);
-}
-
-int hc__engine_watch_count(hc_engine *e)
-{
-    int n;
-    pthread_mutex_lock(&e->lock);
-    n = (int)e->dw_by_wd.count;
-    pthread_mutex_unlock(&e->lock);
-    return n;
-}
+/* The test hooks of the inotify source are in sources/inotify.c. */
