@@ -8,7 +8,7 @@
  *                  history, stats; held only for short bookkeeping)
  * Readers (hc_config_get) take neither: they find the config in a
  * lock-free index and the snapshot through hazard pointers (hazard.c).
- * Callbacks run with no lock held (engine.c delivers a queue of records).
+ * Callbacks run with no lock held (delivery.c delivers a queue of records).
  */
 #ifndef HC_ENGINE_INTERNAL_H
 #define HC_ENGINE_INTERNAL_H
@@ -311,7 +311,7 @@ struct hc_engine {
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    /* delivery lanes (engine.c; under e->lock) */
+    /* delivery lanes (delivery.c; under e->lock) */
     hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
     pthread_cond_t pool_cond;            /* a lane is ready, or stop */
     pthread_t workers[HC__MAX_WORKERS];
@@ -331,26 +331,29 @@ struct hc_engine {
     atomic_int overflow_pending; /* hc__source_rescan_all */
 };
 
-/* engine.c: hc_watch and hc_engine_new with full-size options (api.c
- * copies the caller's shorter struct into a zeroed full one first). */
+/* registry.c: hc_watch and lifecycle.c: hc_engine_new with full-size
+ * options (api.c copies the caller's shorter struct into a zeroed full
+ * one first). */
 int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
 hc_engine *hc__engine_new(const hc_engine_options *opts);
-/* engine.c */
-int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
+
+/* ---- errors.c ------------------------------------------------------------ */
 /* Sets the per-call error target of this thread (api.c); returns the old. */
 hc_error *hc__call_error_swap(hc_error *err);
-/* Records an API error on e (and returns code). */
+/* Records an API error on e (and returns code). Caller does not hold
+ * e->lock; _locked: it does. */
 int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
     HC__PRINTF(3, 4);
+int hc__fail_locked(hc_engine *e, int code, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+/* Under e->lock: err becomes the shared last error and this call's. */
+void hc__set_error_locked(hc_engine *e, const hc_error *err);
 void hc__log(hc_engine *e, int level, const char *fmt, ...) HC__PRINTF(3, 4);
-/* Appends a record (takes it) and wakes the dispatcher. Under e->lock. */
-void hc__enqueue(hc_engine *e, hc__record *r);
-void hc__wake(hc_engine *e);
-/* Adds c to the batch work list with pending bits (ref taken once).
- * Under e->lock. */
-void hc__work_add(hc_engine *e, hc__config *c, unsigned pend,
-                  hc_trigger trigger, int64_t detect_ns);
+
+/* ---- registry.c ---------------------------------------------------------- */
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
 void hc__config_unref(hc_engine *e, hc__config *c); /* under e->lock */
+/* The config named path (as given or absolute), or NULL. Under e->lock. */
 hc__config *hc__config_lookup(hc_engine *e, const char *path);
 void hc__config_destroy(void *config);
 /* replay: also deliver the live version (if any) to this subscriber. */
@@ -358,6 +361,30 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
                   void *user_data, int replay);
 /* Subscribers of path, or HC_ENOTWATCHED. */
 int hc__subscriber_count(hc_engine *e, const char *path);
+
+/* ---- delivery.c ---------------------------------------------------------- */
+/* Appends a record (takes it) and wakes the dispatcher. Under e->lock. */
+void hc__enqueue(hc_engine *e, hc__record *r);
+void hc__record_free(hc__record *r);
+void hc__wake(hc_engine *e);
+/* Adds c to the batch work list with pending bits (ref taken once).
+ * Under e->lock. */
+void hc__work_add(hc_engine *e, hc__config *c, unsigned pend,
+                  hc_trigger trigger, int64_t detect_ns);
+/* Runs the batch; called with e->lock held, returns with it held. */
+void hc__process_work(hc_engine *e);
+/* c's work now (c->apply_lock taken here, no lock held by the caller). */
+void hc__refresh(hc_engine *e, hc__config *c, unsigned pend, hc_trigger trigger,
+                 int64_t detect);
+/* Delivers the queue (or hands it to the lanes); no lock held. Returns
+ * the callbacks run on this thread. */
+int hc__deliver(hc_engine *e);
+/* Joins the delivery workers once they drained every lane; no lock. */
+void hc__pool_stop(hc_engine *e);
+/* Under e->lock: waits for c's callback running on another thread. */
+void hc__wait_delivery(hc_engine *e, hc__config *c);
+/* Is this thread inside one of e's callbacks? */
+int hc__in_callback_of(const hc_engine *e);
 
 /* apply.c: records a reload attempt in the history store; no engine
  * lock held. */
