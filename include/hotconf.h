@@ -1171,6 +1171,77 @@ HC_API int hc_watch_config(const char *path, hc_change_cb cb, void *user_data);
  * valgrind-clean process). Not from a callback. */
 HC_API void hc_default_engine_shutdown(void);
 
+/*
+ * Options of the convenience layer, so that a service is not silent:
+ * hc_service_register_opts() and hc_watch_config_opts(). Fill with
+ * hc_service_options_init() (which sets size), then set what you need;
+ * fields are only ever appended, and size tells the library which ones
+ * your program knows.
+ *
+ * Threads: cb (the change callback), on_error and log run on the
+ * engine's delivery threads (its monitor thread or a delivery worker),
+ * one call at a time per service and in order, never under a library
+ * lock (they may call the library). log also runs on the registering
+ * thread for what happens during the call. Ownership: strings are copied
+ * (schema_path is loaded once, at registration, and the compiled schema
+ * is the service's); user_data is yours and passed as is.
+ */
+typedef struct hc_service_options {
+    size_t size;             /* sizeof(hc_service_options), set by _init */
+    const char *schema_path; /* JSON Schema file every version must pass
+                                (NULL: none) */
+    hc_format format;        /* HC_FORMAT_AUTO: from the file name */
+    void *user_data;         /* given to on_error and log */
+    /* A version rejected (parse, schema, veto), the file missing or
+     * unreadable, a change callback that failed (HC_ECALLBACK). */
+    hc_error_cb on_error;
+    /* One line per event of this service: HC_LOG_INFO for a version
+     * that went live ("app: version 3 live (modify, 2 changes)"),
+     * HC_LOG_WARN for each error as on_error sees it
+     * ("app.yaml:4:9: ..."). */
+    hc_log_cb log;
+} hc_service_options;
+
+HC_API void hc_service_options_init(hc_service_options *o);
+
+/* Receives every version of a service with its change record: the new
+ * and old documents and the diff between them (all borrowed, valid
+ * during the call). Non-zero: a failure (on_error gets HC_ECALLBACK; the
+ * version stays live). */
+typedef int (*hc_service_change_cb)(const char *service,
+                                    const hc_change_record *rec,
+                                    void *user_data);
+
+/*
+ * hc_service_register with options: watches path on e (NULL: the default
+ * engine), calls cb with the change record of every version, the first
+ * included, and reports errors (options above). The watch is the
+ * service's: path must not be watched already (HC_EEXIST), and
+ * hc_service_unregister ends it. opts may be NULL (defaults); err (may
+ * be NULL) receives the reason of a failure. Returns 0; HC_EEXIST (name
+ * taken, or path already watched), HC_EINVAL, HC_ENOMEM, a schema
+ * loading error, or hc_watch's error. A missing file is not a failure
+ * here: on_error hears of it, and its first version applies when it
+ * appears. Thread-safe.
+ */
+HC_API int hc_service_register_opts(hc_engine *e, const char *name,
+                                    const char *path, hc_service_change_cb cb,
+                                    void *user_data,
+                                    const hc_service_options *opts,
+                                    hc_error *err);
+
+/*
+ * hc_watch_config with options: watches path on the default engine with
+ * the schema, format and error reporting of opts (NULL: defaults) and
+ * subscribes cb (the change record, diff included). path must not be
+ * watched already (HC_EEXIST). Returns a subscription id > 0 or a
+ * negative error (err filled). The watch, its schema and its callbacks
+ * stay until hc_default_engine_shutdown(). Thread-safe.
+ */
+HC_API int hc_watch_config_opts(const char *path, hc_change_cb cb,
+                                void *user_data, const hc_service_options *opts,
+                                hc_error *err);
+
 /* ====================================================================== */
 /* Dashboard, JSON API and metrics over HTTP (src/http/)                    */
 /* ====================================================================== */

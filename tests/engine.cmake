@@ -31,3 +31,7 @@ hc_unit_test(test_engine_midwrite SOURCES
 # overflow forgets writers whose close it swallowed.
 hc_unit_test(test_engine_readers SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_readers.c ${HC_ENGINE_TEST_COMMON})
+# Issue 7: the convenience layer with options (diff, on_error, log).
+hc_unit_test(test_service SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_service.c ${HC_ENGINE_TEST_COMMON}
+  LABELS threaded)
