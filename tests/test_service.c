@@ -57,6 +57,17 @@ static int logged(fixture *f, const char *what)
     return yes;
 }
 
+/* The log line of a version comes after its callback returned: wait. */
+static int wait_logged(fixture *f, const char *what)
+{
+    for (int i = 0; i < TE_TIMEOUT_MS / 10; i++) {
+        if (logged(f, what))
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
 static void on_error(const hc_error_record *rec, void *ud)
 {
     fixture *f = ud;
@@ -99,6 +110,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    hc_service_unregister("app"); /* when the test failed before */
     hc_engine_free(f->e);
     hc_default_engine_shutdown();
     te_rec_free(&f->r);
@@ -155,12 +167,12 @@ static void test_register_opts_diff_and_schema_errors(void **state)
     assert_true(te_wait_v(f->e, 1, &f->r, f->path, 2));
     en = te_rec_at(&f->r, te_rec_count(&f->r) - 1);
     assert_int_equal(en.nchanges, 2); /* v changed, name added */
-    assert_true(logged(f, "app: version 2 live"));
+    assert_true(wait_logged(f, "app: version 2 live"));
 
     te_write_rename(f->path, "{\"v\": 500}");
     wait_error(f, HC_EVALIDATE);
     assert_int_equal(te_live_v(f->e, f->path), 2);
-    assert_true(logged(f, "maximum"));
+    assert_true(wait_logged(f, "maximum"));
     assert_int_equal(hc_service_unregister("app"), 0);
     /* The service's watch ended with it. */
     assert_null(hc_config_get(f->e, f->path));
@@ -195,7 +207,7 @@ static void test_register_opts_failing_handler_reaches_on_error(void **state)
         hc_service_register_opts(f->e, "app", f->path, on_service, f, &o, NULL),
         0);
     wait_error(f, HC_ECALLBACK);
-    assert_true(logged(f, "the callback failed"));
+    assert_true(wait_logged(f, "the callback failed"));
     assert_int_equal(hc_service_unregister("app"), 0);
 }
 
@@ -266,7 +278,7 @@ static void test_watch_config_opts(void **state)
         assert_true(te_wait(hc_default_engine(), 1, &f->r, has_error, &w,
                             TE_TIMEOUT_MS));
     }
-    assert_true(logged(f, "app.json"));
+    assert_true(wait_logged(f, "app.json"));
     assert_int_equal(hc_watch_config_opts(f->path, on_change, f, &o, &err),
                      HC_EEXIST);
 }
