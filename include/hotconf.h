@@ -1257,13 +1257,20 @@ HC_API int hc_watch_config_opts(const char *path, hc_change_cb cb,
  * default); hc_http_has_server() tells whether this build has it. The
  * static page needs nothing else.
  *
- * Threads: a watcher thread of the hc_http samples the engine (engine
- * totals every 100 ms, details when they moved) and records attempts,
- * feeds the SSE clients and rewrites dashboard_file; libmicrohttpd runs
- * one thread per connection (at most max_connections). None of them runs
- * engine callbacks or holds an engine lock while answering. A rollback
- * asked over HTTP is hc_rollback() on the connection's thread; its
- * notification is delivered by the engine's dispatch thread as usual.
+ * Threads: the hc_http subscribes to the engine (hc_engine_subscribe);
+ * its callback, on the engine's delivery thread, only queues a copy of the
+ * event (no lock of the hc_http's views, no I/O). A hub thread of the
+ * hc_http then reads the configs named (stats, last error, live
+ * snapshot), sends each event to the SSE clients and rewrites
+ * dashboard_file. So changes reach the page as the engine delivers them:
+ * after hc_engine_start() at once, in dispatch mode when the application
+ * calls hc_engine_dispatch(). libmicrohttpd runs one thread per
+ * connection (at most max_connections). None of them runs engine
+ * callbacks or holds an engine lock while answering. The attempt log and
+ * history are read from the engine's store (hc_config_attempts,
+ * hc_config_history: persisted with hc_engine_options.state_dir). A
+ * rollback asked over HTTP is hc_rollback() on the connection's thread;
+ * its notification is delivered by the engine's dispatch thread as usual.
  */
 typedef struct hc_http hc_http;
 
@@ -1334,6 +1341,51 @@ HC_API int hc_http_has_server(void);
  * HC_ESYS / HC_ENOMEM with err filled. Thread-safe.
  */
 HC_API int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err);
+
+/* ---- reload attempts (the attempt log the dashboard and `hotconf log`
+ * show) ---------------------------------------------------------------- */
+
+/*
+ * One reload attempt of a config: what was tried, what became of it. A
+ * fixed layout (it never grows: a later field would come with a new call),
+ * filled by hc_config_attempts. Strings marked malloc'd belong to the
+ * caller and are freed, with the array of changed paths, by
+ * hc_attempt_info_free.
+ */
+typedef struct hc_attempt_info {
+    int64_t time_ns;     /* CLOCK_REALTIME when it was decided */
+    const char *outcome; /* static: "applied", "rejected", "vetoed",
+                            "missing", "reverted", "rolled_back" (as
+                            `hotconf log` prints them) */
+    hc_trigger trigger;  /* what was being applied */
+    uint64_t version;    /* the version it made live; 0 when none */
+    char *error;         /* malloc'd, as hc_error_format writes it:
+                            "file:line:col: message" (a schema error names
+                            its JSON pointer in the message); NULL when the
+                            attempt succeeded */
+    int64_t latency_us;  /* change detected -> decided; 0 when unknown */
+    char **changed;      /* malloc'd array of nchanged malloc'd paths (as
+                            hc_get spells them) changed from the previous
+                            version; NULL when none */
+    size_t nchanged;
+} hc_attempt_info;
+
+/*
+ * The recorded reload attempts of config id, newest first, into
+ * out[0..max). With hc_engine_options.state_dir they are the persisted
+ * log (attempts of earlier runs included, as many as the store keeps:
+ * 1000 per config, 30 days); without, the last 100 of this process, each
+ * with at most 32 changed paths. Returns how many are kept (may exceed
+ * max: only max are written; free them with hc_attempt_info_free), or
+ * HC_ENOTWATCHED, HC_EINVAL, HC_ENOMEM with err filled. Thread-safe; reads
+ * the store with no engine lock held.
+ */
+HC_API int hc_config_attempts(hc_engine *e, const char *id,
+                              hc_attempt_info *out, int max, hc_error *err);
+
+/* Frees the strings of out[0..n) (as filled by hc_config_attempts) and
+ * zeroes the entries. NULL is fine. */
+HC_API void hc_attempt_info_free(hc_attempt_info *out, int n);
 /* ---- etcd (built with HC_WITH_ETCD, libcurl) ---------------------------
  * url names an etcd key: etcd://HOST:PORT[,HOST:PORT...]/KEY, spoken to
  * through etcd's v3 JSON gateway; endpoints are tried in order. Both calls

@@ -356,6 +356,14 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
           st->ops->prune(st, c->store_cfg, c->depth + 1) != 0)))
         hc__log(e, HC_LOG_WARN, "%s: the %s store could not keep version %llu",
                 c->path, st->ops->name, (unsigned long long)version);
+    /* The attempt too, with its changed paths: cs belongs to the record
+     * once it is queued (a delivery worker frees it), and a subscriber
+     * reading the attempt log on the change finds this attempt there. */
+    hc__apply_attempt(c,
+                      trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
+                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
+                                                     : HC__OUTCOME_APPLIED,
+                      trigger, version, NULL, detect_ns, cs);
 
     pthread_mutex_lock(&e->lock);
     if (c->dead) {
@@ -406,11 +414,6 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     }
     hc__enqueue(e, r);
     pthread_mutex_unlock(&e->lock);
-    hc__apply_attempt(c,
-                      trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
-                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
-                                                     : HC__OUTCOME_APPLIED,
-                      trigger, version, NULL, detect_ns, NULL);
     return version;
 fail:
     free(snap);

@@ -373,17 +373,58 @@ json_t *hc__http_version(hc_http *h, const char *id, uint64_t version,
     return o;
 }
 
-static json_t *attempts_locked(const hc__hcfg *c)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(c->id));
-    json_object_set_new(o, "attempts", json_deep_copy(c->attempts));
-    return o;
-}
-
+/* The store's attempt log (the persisted one with a state store), with
+ * the field names of `hotconf log --json`. Changed paths are listed as
+ * they are, as the CLI does; only values are masked. */
 json_t *hc__http_attempts(hc_http *h, const char *id, int *status)
 {
-    return of_config(h, id, status, attempts_locked);
+    char *path = hc__http_path_of(h, id);
+    hc_attempt_info *as;
+    json_t *arr, *o;
+    int n;
+    *status = 404;
+    if (!path)
+        return NULL;
+    as = calloc(HC__HTTP_ATTEMPTS, sizeof *as);
+    n = as ? hc_config_attempts(h->e, path, as, HC__HTTP_ATTEMPTS, NULL)
+           : HC_ENOMEM;
+    free(path);
+    if (n == HC_ENOTWATCHED) { /* unwatched since the lookup */
+        free(as);
+        return NULL;
+    }
+    if (n > HC__HTTP_ATTEMPTS)
+        n = HC__HTTP_ATTEMPTS;
+    arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *a = json_object(), *ch = json_array();
+        for (size_t k = 0; k < as[i].nchanged; k++)
+            json_array_append_new(ch, json_string(as[i].changed[k]));
+        json_object_set_new(a, "time", hc__http_time(as[i].time_ns));
+        json_object_set_new(a, "outcome", json_string(as[i].outcome));
+        json_object_set_new(a, "version",
+                            as[i].version
+                                ? json_integer((json_int_t)as[i].version)
+                                : json_null());
+        json_object_set_new(
+            a, "error", as[i].error ? json_string(as[i].error) : json_null());
+        json_object_set_new(a, "latency_us",
+                            json_integer((json_int_t)as[i].latency_us));
+        json_object_set_new(a, "changed", ch);
+        json_object_set_new(a, "trigger",
+                            json_string(hc_trigger_name(as[i].trigger)));
+        json_array_append_new(arr, a);
+    }
+    if (n > 0)
+        hc_attempt_info_free(as, n);
+    free(as);
+    o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "attempts", arr);
+    if (n < 0) /* the store could not be read: say so, show none */
+        json_object_set_new(o, "error", json_string(hc_strerror(n)));
+    *status = n < 0 ? 500 : 200;
+    return o;
 }
 
 json_t *hc__http_stats(hc_http *h)

@@ -231,7 +231,52 @@ static void sq_close(hc__store *s)
     s->state = NULL;
 }
 
+/* The persisted attempt log (earlier runs' included), newest first: each
+ * row's strings move into out, its outcome maps to the static name. */
+static int sq_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
+                            int max)
+{
+    static const hc__outcome outcomes[] = {
+        HC__OUTCOME_APPLIED, HC__OUTCOME_REJECTED, HC__OUTCOME_VETOED,
+        HC__OUTCOME_MISSING, HC__OUTCOME_REVERTED, HC__OUTCOME_ROLLED_BACK};
+    sq_cfg *c = cfg;
+    hc__sq_attempt *as;
+    size_t n;
+    int rc = hc__sq_attempts(s->state, c->key, 0, NULL, &as, &n);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n && i < (size_t)max && rc == 0; i++) {
+        hc_attempt_info *o = &out[i];
+        json_t *ch = as[i].changed ? json_loads(as[i].changed, 0, NULL) : NULL;
+        memset(o, 0, sizeof *o);
+        o->time_ns = as[i].time_ns;
+        o->outcome = "unknown";
+        for (size_t k = 0; k < sizeof outcomes / sizeof outcomes[0]; k++)
+            if (as[i].outcome &&
+                !strcmp(as[i].outcome, hc__outcome_name(outcomes[k])))
+                o->outcome = hc__outcome_name(outcomes[k]);
+        o->trigger = trigger_of(as[i].trigger);
+        o->version = as[i].version;
+        o->error = as[i].error; /* ownership moves to out */
+        as[i].error = NULL;
+        o->latency_us = as[i].latency_us;
+        if (json_array_size(ch) &&
+            !(o->changed = calloc(json_array_size(ch), sizeof(char *))))
+            rc = HC_ENOMEM;
+        for (size_t k = 0; o->changed && k < json_array_size(ch); k++) {
+            const char *p = json_string_value(json_array_get(ch, k));
+            if (p && !(o->changed[o->nchanged++] = strdup(p)))
+                rc = HC_ENOMEM;
+        }
+        json_decref(ch);
+        if (rc != 0)
+            hc_attempt_info_free(out, (int)i + 1);
+    }
+    hc__sq_attempts_free(as, n);
+    return rc != 0 ? rc : (int)n;
+}
+
 const hc__store_ops hc__store_sqlite = {
     "sqlite", sq_open,  sq_attach, sq_append, sq_record, sq_list,
-    sq_get,   sq_prune, sq_detach, sq_close,  sq_live,
+    sq_get,   sq_prune, sq_detach, sq_close,  sq_live,   sq_list_attempts,
 };
