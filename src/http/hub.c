@@ -7,6 +7,7 @@
  * the hub's condition variable, never on the engine.
  */
 #include "http_internal.h"
+#include "mask.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,7 +224,7 @@ static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
     char ebuf[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 64];
 
     if (f->err_code)
-        hc_error_format(&f->err, ebuf, sizeof ebuf);
+        hc__mask_error_format(&f->err, NULL, NULL, ebuf, sizeof ebuf);
     if (is_new) {
         if (f->version)
             attempt_locked(c, f->live_ns, "applied", f->version, NULL, NULL,

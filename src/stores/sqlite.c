@@ -398,7 +398,10 @@ static int run_watched(hc__sq *s, sq_op *op)
     sqlite3_stmt *st;
     if (id <= 0)
         return SQLITE_ERROR;
-    st = prep(s, "UPDATE configs SET watched = ?2, schema = ?3 WHERE id = ?1");
+    /* unwatching keeps the schema: a rollback with no watcher checks it */
+    st = prep(s, "UPDATE configs SET watched = ?2,"
+                 " schema = CASE WHEN ?2 THEN ?3 ELSE schema END"
+                 " WHERE id = ?1");
     if (!st)
         return SQLITE_ERROR;
     sqlite3_bind_int64(st, 1, id);
