@@ -222,22 +222,30 @@ static int word_char(char ch)
     return isalnum((unsigned char)ch) || ch == '_';
 }
 
-/* The quoted spans of text, and a bare leading value when lead, as ***.
- * Returns 1 when something changed. */
-static int mask_text(char *text, size_t cap, int lead)
+/* The quoted spans of text as ***, and for a schema error (pointer set)
+ * a bare value after the pointer. Returns 1 when something changed. */
+static int mask_text(char *text, size_t cap, const char *pointer)
 {
     char out[HC_ERROR_TEXT_LENGTH];
-    size_t o = 0, i = 0, len = strlen(text);
+    size_t o = 0, i = 0, len = strlen(text), pl = pointer ? strlen(pointer) : 0;
+    const char *v;
     int changed = 0;
     if (cap > sizeof out)
         cap = sizeof out;
-    if (lead && (isdigit((unsigned char)text[0]) || text[0] == '-' ||
-                 !strncmp(text, "true ", 5) || !strncmp(text, "false ", 6) ||
-                 !strncmp(text, "null ", 5))) {
-        /* a schema message starts with the value: "12345 is not ..." */
+    if (pl && !strncmp(text, pointer, pl) && !strncmp(text + pl, ": ", 2)) {
+        /* a schema message names its pointer first: kept as it is */
+        i = pl + 2;
+        memcpy(out, text, i);
+        o = i;
+    }
+    v = text + i;
+    if (pointer && (isdigit((unsigned char)v[0]) || v[0] == '-' ||
+                    !strncmp(v, "true ", 5) || !strncmp(v, "false ", 6) ||
+                    !strncmp(v, "null ", 5))) {
+        /* then the value: "/pin: 12345 is greater than ..." */
         while (text[i] && text[i] != ' ')
             i++;
-        o = (size_t)snprintf(out, sizeof out, "%s", HC__MASK);
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s", HC__MASK);
         changed = 1;
     }
     while (i < len && o + 1 < cap) {
@@ -357,11 +365,11 @@ int hc__mask_error(hc_error *err, const char *list, const json_t *schema)
         return 0;
     if (err->pointer[0])
         return hc__mask_pointer(err->pointer, list, schema) &&
-               mask_text(err->text, sizeof err->text, 1);
+               mask_text(err->text, sizeof err->text, err->pointer);
     if (err->code == HC_EPARSE && err->line > 0 &&
         key_at(err->source, err->line, err->column, key, sizeof key) &&
         hc__mask_key(key, list))
-        return mask_text(err->text, sizeof err->text, 0);
+        return mask_text(err->text, sizeof err->text, NULL);
     return 0;
 }
 
