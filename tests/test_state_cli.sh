@@ -175,6 +175,10 @@ check "watcher 3 ready" wait_for has "$T/w2.log" '"event":"ready"'
 check "rollback the watcher rejects: 1" [ "$(rcof "$H" rollback "$T/b.json" --to 1 --schema "$T/any.json" --state "$T/s2")" = 1 ]
 check "rollback rejected: says so" grep -q "the watcher refused it" "$T/e"
 stop_watch
+# the watcher's schema stays recorded after it stops: a rollback with no
+# watcher and no --schema is still checked against it
+check "rollback against the recorded schema: 1" [ "$(rcof "$H" rollback "$T/b.json" --to 1 --state "$T/s2")" = 1 ]
+check "recorded schema named" grep -q "does not validate against .*max4.json" "$T/e"
 
 check "verbs with no database: 1" [ "$(rcof "$H" history "$T/a.json" --state "$T/none")" = 1 ]
 

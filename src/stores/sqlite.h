@@ -27,6 +27,7 @@
 #define HC__SQ_ATTEMPT_AGE_S      (30 * 86400)
 #define HC__SQ_BUSY_MS            1000
 #define HC__SQ_PENDING_ROLLBACK_S 60 /* a CLI rollback the watcher claims */
+#define HC__SQ_COMMIT_DELAY_NS    1000000 /* the writer waits, then commits */
 
 typedef struct hc__sq hc__sq;
 
