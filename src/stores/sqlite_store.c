@@ -91,7 +91,9 @@ static int sq_open(hc__store *s, const hc_engine_options *opts)
     if (!opts->state_dir || !opts->state_dir[0])
         return HC_ENOTSUP;
     /* history_depth versions besides the live one */
-    lim.keep_versions = opts->history_depth > 0 ? opts->history_depth + 1 : 0;
+    lim.keep_versions =
+        (opts->history_depth > 0 ? opts->history_depth : HC__SQ_KEEP_VERSIONS) +
+        1;
     hc_error_init(&err);
     st = calloc(1, sizeof *st);
     if (st)
