@@ -10,7 +10,6 @@
  */
 #include "cli.h"
 #include "state.h"
-#include "watch_state.h"
 #include "schema_opts.h"
 
 #include <errno.h>
@@ -78,7 +77,8 @@ static const char help[] =
     "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
     "                  after each change, reloading itself every 5 s\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
-    "  --history N     versions kept per file (default 10)\n"
+    "  --history N     versions kept per file before the live one (default\n"
+    "                  10)\n"
     "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow "
     "it\n"
     "                  (default: from each file's name); a later --format\n"
@@ -109,7 +109,8 @@ typedef struct ctx {
     watched *w;
     int nw;
     hc_engine *e;
-    cli_wstate *ws; /* --state, NULL without */
+    /* writeOnly marks of --schema for masking error texts (NULL: none) */
+    json_t *schema_doc;
 } ctx;
 
 /* ---- output ---------------------------------------------------------- */
@@ -543,13 +544,12 @@ static int on_change(const hc_change_record *rec, void *ud)
     size_t n = hc_changeset_count(rec->changes);
     int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
 
-    cli_wstate_change(c->ws, c->e, rec);
-
+    /* With --state the engine's store records it (numbering continued
+     * from the state folder): rec->version is the stored number. */
     if (c->events) {
         json_t *o = event("applied", rec->path);
         json_object_set_new(o, "version",
-                            json_integer((json_int_t)cli_wstate_version(
-                                c->ws, rec->path, rec->version)));
+                            json_integer((json_int_t)rec->version));
         json_object_set_new(o, "trigger",
                             json_string(hc_trigger_name(rec->trigger)));
         /* secret values masked (state.h) */
@@ -559,9 +559,7 @@ static int on_change(const hc_change_record *rec, void *ud)
         emit(o);
     } else {
         human("%s: version %llu applied (%s, %zu change%s, %lld us)\n",
-              rec->path,
-              (unsigned long long)cli_wstate_version(c->ws, rec->path,
-                                                     rec->version),
+              rec->path, (unsigned long long)rec->version,
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
               (long long)lat);
         if (rec->trigger != HC_TRIGGER_INITIAL) {
@@ -605,8 +603,8 @@ static void on_error(const hc_error_record *rec, void *ud)
     char msg[1024];
     if (rec->error->code == HC_ECALLBACK)
         return;
-    cli_wstate_error(c->ws, rec);
-    hc_error_format(rec->error, msg, sizeof msg);
+    /* a secret value the message quotes is masked (src/mask.h) */
+    hc__mask_error_format(rec->error, NULL, c->schema_doc, msg, sizeof msg);
     if (rec->error->code == HC_ENOENT) {
         if (c->events)
             emit(event("missing", rec->path));
@@ -627,6 +625,31 @@ static void on_error(const hc_error_record *rec, void *ud)
     } else {
         human("%s: rejected: %s\n", rec->path, msg);
     }
+}
+
+/* ---- --state ------------------------------------------------------------ */
+
+/* The engine's warnings (a corrupt database moved aside, a store that
+ * cannot write) on stderr. */
+static void watch_log(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level <= HC_LOG_WARN)
+        fprintf(stderr, "hotconf watch: %s%s\n",
+                level == HC_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* Another watcher holds dir (its lock): says so, 1. */
+static int state_taken(const char *dir)
+{
+    pid_t pid = hc__sq_watcher_pid(dir);
+    if (pid == 0)
+        return 0;
+    fprintf(stderr,
+            "hotconf watch: %s: another watcher (pid %ld) uses this state "
+            "directory; give each watcher its own --state\n",
+            dir, (long)pid);
+    return 1;
 }
 
 /* ---- options ----------------------------------------------------------- */
@@ -830,16 +853,41 @@ int cmd_watch(int argc, char **argv)
     }
 
     c.w = calloc((size_t)nfiles, sizeof *c.w);
-    e = hc_engine_new(NULL);
+    if (state_dir && state_taken(state_dir)) {
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
+    {
+        /* --state: the engine's own store records every version and
+         * attempt (hc_engine_options.state_dir), so the watcher gets what
+         * the library does: last known good at start, numbering across
+         * restarts, CLI rollbacks claimed, store faults never fatal. */
+        hc_engine_options eo;
+        hc_engine_options_init(&eo);
+        eo.history_depth = (int)history;
+        if (state_dir) {
+            eo.state_dir = state_dir;
+            eo.log = watch_log;
+        }
+        e = hc_engine_create(&eo);
+    }
     if (!c.w || !e) {
         fprintf(stderr, "hotconf watch: cannot start the engine\n");
         rc = HC_EXIT_FAIL;
         goto out;
     }
     c.e = e;
-    if (state_dir && !(c.ws = cli_wstate_open(state_dir, (int)history))) {
+    if (state_dir && !hc__sq_of_engine(e)) {
+        /* the engine fell back to memory (said why through watch_log): a
+         * watcher asked to keep history refuses instead */
+        fprintf(stderr, "hotconf watch: cannot use the state directory %s\n",
+                state_dir);
         rc = HC_EXIT_FAIL;
         goto out;
+    }
+    if (schema_path) {
+        hc_error err;
+        c.schema_doc = hc_parse_file(schema_path, HC_FORMAT_AUTO, NULL, &err);
     }
     /* Signals arrive on an fd, handled between dispatches. */
     sigemptyset(&mask);
@@ -874,7 +922,9 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
-        cli_wstate_attach(c.ws, files[i], formats[i], schema_path);
+        /* before the watch: its attach records it, first load included */
+        if (state_dir && schema_path)
+            hc__sq_engine_schema(e, files[i], schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;
@@ -897,7 +947,7 @@ int cmd_watch(int argc, char **argv)
     }
     /* Ready (the event, and READY=1 for Type=notify units) means the first
      * load is done and recorded: hotconf history and status show it. */
-    cli_wstate_flush(c.ws);
+    hc__sq_flush(hc__sq_of_engine(e));
     if (c.events) {
         json_t *o = event("ready", NULL), *arr = json_array();
         for (int i = 0; i < c.nw; i++)
@@ -943,10 +993,10 @@ int cmd_watch(int argc, char **argv)
     }
 
 out:
-    cli_http_end(&http); /* before the engine it serves */
-    hc_engine_free(e);
-    cli_wstate_close(c.ws); /* after the engine: no callback is left */
+    cli_http_end(&http);    /* before the engine it serves */
+    hc_engine_free(e);      /* flushes and closes the store */
     hc_schema_free(schema); /* after the engine: watches borrow it */
+    json_decref(c.schema_doc);
     if (sfd >= 0) {
         close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);

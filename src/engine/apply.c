@@ -348,6 +348,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     sv.revision = revision;
     sv.changed = hc_changeset_count(cs);
     sv.doc = doc;
+    sv.changes = cs;
     /* Into the store before it goes live, outside e->lock: a store that
      * fsyncs stalls this config's pipeline only. */
     if (!resume && c->store_cfg &&
