@@ -1285,6 +1285,146 @@ HC_API int hc_etcd_write(const char *url, const char *value, size_t len,
                          int64_t expect_mod_revision, int64_t *revision,
                          hc_error *err);
 
+/* ====================================================================== */
+/* Composition: layers, folders, struct binding (src/compose/)             */
+/* ====================================================================== */
+
+/*
+ * One config built from ordered layers, as Viper, koanf and convict do:
+ * defaults, then files (a conf.d folder or a glob is one layer of several
+ * files, in lexical order), then environment variables, then explicit
+ * overrides. Whatever order the hc_layers_add_* calls come in, they merge
+ * in the order they were added; the CLI adds them as defaults, files,
+ * environment, overrides.
+ *
+ * Merge rules: an object merges into an object key by key, recursively;
+ * anything else (a scalar, an array, an object over a non-object, or a
+ * non-object over an object) replaces what the earlier layers had. null is
+ * a value like any other (it replaces; it does not delete).
+ *
+ * Provenance: after hc_layers_load(), hc_layers_explain() tells which
+ * layer a value came from: the file name, "defaults", "env:NAME" or
+ * "override".
+ *
+ * Threads: an hc_layers is used by one thread at a time.
+ */
+typedef struct hc_layers hc_layers;
+
+/* Editor and temporary files that folders and globs skip by default
+ * (fnmatch patterns on the base name). */
+#define HC_COMPOSE_IGNORE_DEFAULT "*~", ".*.swp", "#*#", ".#*", "*.tmp"
+
+typedef struct hc_layers_options {
+    size_t size; /* sizeof(hc_layers_options), set by hc_layers_options_init */
+    /* How files are parsed (copied; positions ignored: every file layer
+     * records its own). NULL: defaults. */
+    const hc_parse_options *parse;
+    /* Base-name patterns (fnmatch) that folder and glob layers skip,
+     * NULL-terminated; copied. NULL: HC_COMPOSE_IGNORE_DEFAULT. A list
+     * holding only NULL ignores nothing. */
+    const char *const *ignore;
+} hc_layers_options;
+
+/* hc_layers_add_file flags. */
+#define HC_LAYER_OPTIONAL 0x1 /* a missing file (or folder) is skipped */
+#define HC_LAYER_DEFAULTS 0x2 /* the file is named "defaults" by explain */
+
+/* One layer's claim on a value (strings borrowed from the hc_layers,
+ * valid until its next hc_layers_load or hc_layers_free). */
+typedef struct hc_layer_origin {
+    const char *name; /* "conf.d/10-a.yaml", "defaults", "env:APP_X",
+                         "override" */
+    const char *file; /* the file it was read from, NULL for none */
+    int line, column; /* of the value in file; 0 when unknown */
+    int layer;        /* 0-based index of the hc_layers_add_* call */
+} hc_layer_origin;
+
+/* Fills defaults (every field 0 or NULL except size). */
+HC_API void hc_layers_options_init(hc_layers_options *o);
+/* A new empty layer list (opts may be NULL), NULL on ENOMEM. */
+HC_API hc_layers *hc_layers_new_sized(const hc_layers_options *opts,
+                                      size_t opts_size);
+#define hc_layers_new(opts)                                                    \
+    hc_layers_new_sized((opts), sizeof(hc_layers_options))
+HC_API void hc_layers_free(hc_layers *l);
+
+/* A defaults document (an object; deep-copied). Returns 0, HC_EINVAL,
+ * HC_ENOMEM. */
+HC_API int hc_layers_add_defaults(hc_layers *l, const json_t *doc,
+                                  hc_error *err);
+/* The "default"s of a JSON Schema as a defaults layer: every "default"
+ * found under "properties" (recursively, and through allOf), placed at
+ * its property's path; a "default" of an object schema is the base its
+ * properties' defaults merge over. $refs are not followed. */
+HC_API int hc_layers_add_schema_defaults(hc_layers *l, const json_t *schema,
+                                         hc_error *err);
+/*
+ * A file, a folder or a glob pattern (a name holding *, ? or [), read at
+ * each hc_layers_load. A folder contributes its regular files whose name
+ * implies a format (hc_format_from_name), a pattern its matches; both in
+ * lexical (byte) order, the ignore list skipped, each file a source of
+ * its own for explain. Flags: HC_LAYER_OPTIONAL, HC_LAYER_DEFAULTS. A
+ * pattern matching nothing is an empty layer, never an error. Returns 0,
+ * HC_EINVAL, HC_ENOMEM.
+ */
+HC_API int hc_layers_add_file(hc_layers *l, const char *path, int flags,
+                              hc_error *err);
+/*
+ * Environment variables named PREFIX... (prefix "APP_"; "APP" means the
+ * same), read at each load: the rest of the name is lower-cased and split
+ * on sep (NULL: "__") into a path, APP_SERVICE__PORT=9090 setting
+ * service.port; values are typed like .env scalars (9090 an integer,
+ * true a boolean, 1.5 a real, anything else a string). Variables are
+ * applied in name order; one with an empty segment (APP___X) is skipped.
+ */
+HC_API int hc_layers_add_env(hc_layers *l, const char *prefix,
+                             const char *sep, hc_error *err);
+/*
+ * An override "PATH=VALUE" (hc_get path syntax, keys only). VALUE is
+ * typed like an environment value, except that one starting with '[',
+ * '{' or '"' is read as JSON (servers=["a","b"]). Returns 0, HC_EINVAL
+ * (no '='), HC_EPATH (bad or indexed path), HC_EPARSE (bad JSON),
+ * HC_ENOMEM; err says which.
+ */
+HC_API int hc_layers_add_override(hc_layers *l, const char *assignment,
+                                  hc_error *err);
+
+/*
+ * Reads every layer now and merges them. Returns the merged document (a
+ * new reference; an object, {} when every layer is empty), or NULL with
+ * err filled: a file's parse error with its file:line:col, HC_ENOENT for
+ * a missing required file, HC_ETYPE for a file whose top level is not an
+ * object. The provenance of the result is kept for hc_layers_explain.
+ */
+HC_API json_t *hc_layers_load(hc_layers *l, hc_error *err);
+
+/*
+ * Which layers gave the value at path (hc_get syntax) in the last loaded
+ * document. out[0] is the deciding one: for a scalar or an array, the
+ * layer that set it; for an object, the last layer that contributed to
+ * it, then out[1..] the earlier contributors, latest first. Writes at
+ * most max entries and returns how many there are (>= 1), HC_ENOTFOUND
+ * (no such value, or nothing loaded), HC_EPATH.
+ */
+HC_API int hc_layers_explain(const hc_layers *l, const char *path,
+                             hc_layer_origin *out, size_t max);
+/*
+ * The files a folder or a glob pattern names now, as a layer reads them
+ * (see hc_layers_add_file; ignore NULL: HC_COMPOSE_IGNORE_DEFAULT): a
+ * malloc'd array of *n malloc'd paths, lexical order, for
+ * hc_compose_files_free. A plain file name gives itself when it exists.
+ * Returns 0, HC_ENOENT (no such folder or file), HC_ENOMEM. Thread-safe.
+ */
+HC_API int hc_compose_files(const char *path, const char *const *ignore,
+                            char ***files, size_t *n);
+HC_API void hc_compose_files_free(char **files, size_t n);
+
+/* The same for a JSON pointer ("/service/port"), e.g. a schema error's
+ * instance location: the deciding layer and the value's position in it.
+ * Returns 0 or HC_ENOTFOUND. */
+HC_API int hc_layers_origin_at(const hc_layers *l, const char *pointer,
+                               hc_layer_origin *out);
+
 #ifdef __cplusplus
 }
 #endif
