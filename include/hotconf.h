@@ -1377,8 +1377,8 @@ HC_API int hc_layers_add_file(hc_layers *l, const char *path, int flags,
  * true a boolean, 1.5 a real, anything else a string). Variables are
  * applied in name order; one with an empty segment (APP___X) is skipped.
  */
-HC_API int hc_layers_add_env(hc_layers *l, const char *prefix,
-                             const char *sep, hc_error *err);
+HC_API int hc_layers_add_env(hc_layers *l, const char *prefix, const char *sep,
+                             hc_error *err);
 /*
  * An override "PATH=VALUE" (hc_get path syntax, keys only). VALUE is
  * typed like an environment value, except that one starting with '[',
