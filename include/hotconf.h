@@ -1425,6 +1425,123 @@ HC_API void hc_compose_files_free(char **files, size_t n);
 HC_API int hc_layers_origin_at(const hc_layers *l, const char *pointer,
                                hc_layer_origin *out);
 
+/*
+ * Folders, globs and layers as watch targets: an hc_group follows what
+ * appears in and disappears from folders.
+ *
+ * Per file (the default): hc_group_watch(e, PATTERN or "conf.d"), PATTERN
+ * a glob such as conf.d/ followed by *.yaml,
+ * watches each matching file with hc_engine_watch (so each is a config of
+ * its own, identity = its path as listed: "conf.d/10-a.yaml"), watches a
+ * file that appears (once written: close after write, or moved in) and
+ * unwatches one that is deleted or moved away and has not come back after
+ * settle_ms (an editor's save by rename is not a removal). Changes to a
+ * followed file are the engine's, as for any watch.
+ *
+ * Merged (HC_GROUP_MERGE, or hc_group_watch_layers): the files, in
+ * lexical order, or the layers, merge into one document (see hc_layers),
+ * which is validated as a whole (watch->validate and watch->schema, errors
+ * at the layer's file:line:col) and then written, as JSON, to merged_file
+ * (mode 0600) that the engine watches as the config: history, diffs,
+ * snapshots, stats and the dashboard work as for one file, under that
+ * identity (hc_group_id). A change in any layer merges again; the event
+ * names the layer that caused it. Only the last path component of a
+ * pattern may hold wildcards. The environment is read at each merge.
+ *
+ * Threads: the group's own inotify fd is read by hc_group_dispatch() on
+ * the caller's thread (embed hc_group_fd() in your loop, as with the
+ * engine), or by a thread of the group's after hc_group_start(). The
+ * ADDED, REMOVED, REJECTED events (and watch->on_error for a rejected
+ * merge) run there; CHANGED (merged mode) runs where the engine runs the
+ * merged config's subscribers. Group calls are not thread-safe, except
+ * hc_group_id and what the callbacks receive.
+ */
+typedef struct hc_group hc_group;
+
+typedef enum hc_group_event_kind {
+    HC_GROUP_ADDED = 0, /* per file: a file is now watched */
+    HC_GROUP_REMOVED,   /* per file: a file went away and was unwatched */
+    HC_GROUP_CHANGED,   /* merged: a version went live (change is set) */
+    HC_GROUP_REJECTED   /* merged: a merge failed (error is set) */
+} hc_group_event_kind;
+
+/* Everything borrowed, valid during the callback. */
+typedef struct hc_group_event {
+    hc_group_event_kind kind;
+    const char *id;                 /* the config: the file, or hc_group_id() */
+    const char *layer;              /* what caused it: a file name, "defaults",
+                                       "env", "initial" (the first merge) */
+    const hc_change_record *change; /* HC_GROUP_CHANGED */
+    const hc_error *error;          /* HC_GROUP_REJECTED */
+} hc_group_event;
+
+typedef void (*hc_group_cb)(const hc_group_event *ev, void *user_data);
+
+#define HC_GROUP_MERGE 0x1 /* hc_group_options.flags */
+
+typedef struct hc_group_options {
+    size_t size; /* sizeof(hc_group_options), set by hc_group_options_init */
+    /* Options of every watch the group makes (per file: each file;
+     * merged: the merged config). The struct is copied, what it points to
+     * is borrowed (must outlive the group). NULL: defaults. */
+    const hc_watch_options *watch;
+    /* Base-name patterns that are not configs (copied); NULL:
+     * HC_COMPOSE_IGNORE_DEFAULT. */
+    const char *const *ignore;
+    int flags;     /* HC_GROUP_MERGE */
+    int settle_ms; /* wait before a vanished file counts as removed; 0: 100 */
+    /* Merged: the file the merged document is written to and watched as
+     * (copied). NULL: merged.json in a new private folder (0700) under
+     * $XDG_RUNTIME_DIR or /tmp, removed by hc_group_free. */
+    const char *merged_file;
+    hc_group_cb on_event; /* may be NULL */
+    void *user_data;
+} hc_group_options;
+
+HC_API void hc_group_options_init(hc_group_options *o);
+
+/*
+ * Watches a folder (its files whose name tells a format) or a pattern
+ * (a glob: only its last part may hold wildcards) on e, loading what is there
+ * now. Returns the group, or NULL with err filled: HC_EINVAL (wildcards before
+ * the last component), HC_ENOENT (no such folder), HC_ESYS (inotify), or the
+ * first load's error in merged mode with HC_WATCH_REQUIRE.
+ */
+HC_API hc_group *hc_group_watch_sized(hc_engine *e, const char *target,
+                                      const hc_group_options *opts,
+                                      size_t opts_size, hc_error *err);
+#define hc_group_watch(e, target, opts, err)                                   \
+    hc_group_watch_sized((e), (target), (opts), sizeof(hc_group_options), (err))
+
+/* The same, merged, for layers (taken: the group frees them, also on
+ * failure); each file, folder and pattern layer is followed. */
+HC_API hc_group *hc_group_watch_layers_sized(hc_engine *e, hc_layers *layers,
+                                             const hc_group_options *opts,
+                                             size_t opts_size, hc_error *err);
+#define hc_group_watch_layers(e, layers, opts, err)                            \
+    hc_group_watch_layers_sized((e), (layers), (opts),                         \
+                                sizeof(hc_group_options), (err))
+
+/* The group's inotify fd: readable when hc_group_dispatch has work. */
+HC_API int hc_group_fd(const hc_group *g);
+/* Waits up to timeout_ms (-1: forever, 0: not at all) for folder events
+ * and handles them and the timers due. Returns the events delivered
+ * (>= 0), HC_ESTATE after hc_group_start, HC_ESYS. */
+HC_API int hc_group_dispatch(hc_group *g, int timeout_ms);
+/* The next time hc_group_dispatch must run (a removal or merge waits),
+ * in ms from now; -1 when nothing waits. For your own loop's timeout. */
+HC_API int hc_group_timeout(const hc_group *g);
+/* Starts a thread that dispatches. Returns 0, HC_ESTATE, HC_ESYS. */
+HC_API int hc_group_start(hc_group *g);
+/* Merged: the merged config's identity (borrowed); per file: the target.
+ * Thread-safe. */
+HC_API const char *hc_group_id(const hc_group *g);
+/* Per file: how many files are watched now; merged: 1. */
+HC_API size_t hc_group_count(const hc_group *g);
+/* Stops the thread, unwatches the group's configs, frees it. Not from a
+ * group or engine callback. Accepts NULL. */
+HC_API void hc_group_free(hc_group *g);
+
 #ifdef __cplusplus
 }
 #endif

@@ -95,5 +95,44 @@ expect "check: merged and valid" 0 "(merged): ok (object with 3 entries)" "" -- 
 expect "check: override of the wrong type" 1 "" 'override: /service/port: "x" is not of type integer' -- \
   "$H" check --schema s.json --set service.port=x config.yaml
 
+# ---- watch: folders, globs and merged layers
+# wait_for FILE TEXT: until FILE holds TEXT (10 s at most)
+wait_for() {
+  i=0
+  while ! grep -qF -- "$2" "$1" 2>/dev/null && [ $i -lt 200 ]; do
+    sleep 0.05; i=$((i + 1))
+  done
+  n=$((n + 1))
+  grep -qF -- "$2" "$1" || { echo "FAIL: $1 lacks '$2':"; cat "$1"; fails=$((fails + 1)); }
+}
+mkdir w.d
+printf 'a: 1\n' >w.d/10-a.yaml
+"$H" watch --events 'w.d/*.yaml' >w.out 2>w.err &
+wpid=$!
+wait_for w.out '"event":"ready","files":["w.d/10-a.yaml"]'
+printf 'x: [\n' >w.d/.20-b.yaml.swp
+printf 'b: 1\n' >w.d/20-b.yaml
+wait_for w.out '{"event":"added","file":"w.d/20-b.yaml"}'
+wait_for w.out '"file":"w.d/20-b.yaml","version":1'
+rm w.d/10-a.yaml
+wait_for w.out '{"event":"removed","file":"w.d/10-a.yaml"}'
+kill $wpid; wait $wpid 2>/dev/null
+n=$((n + 1))
+if grep -q 'swp' w.out; then echo "FAIL: a swap file was watched"; fails=$((fails + 1)); fi
+
+APP_SERVICE__PORT=9090 "$H" watch --events --schema s.json --defaults d.yaml --env APP_ \
+  config.yaml 'conf.d/*.yaml' >m.out 2>m.err &
+wpid=$!
+wait_for m.out '"event":"ready"'
+printf 'log: trace\n' >conf.d/30-c.yaml
+wait_for m.out '"version":2,"trigger":"rename","layer":"conf.d/30-c.yaml"'
+printf 'port: 80\n' >d.yaml
+wait_for m.out '"version":3,"trigger":"rename","layer":"defaults"'
+printf 'log: [\n' >conf.d/40-d.yaml
+wait_for m.out '"event":"rejected"'
+wait_for m.out '"error":"conf.d/40-d.yaml:1:'
+rm conf.d/40-d.yaml conf.d/30-c.yaml
+kill $wpid; wait $wpid 2>/dev/null
+
 echo "$((n - fails))/$n passed"
 [ "$fails" -eq 0 ]
