@@ -1542,6 +1542,122 @@ HC_API size_t hc_group_count(const hc_group *g);
  * group or engine callback. Accepts NULL. */
 HC_API void hc_group_free(hc_group *g);
 
+/*
+ * Binding a config into a C struct: a table of fields says, for each
+ * member, its path, type, offset, default and limits. Each version the
+ * engine is about to apply is decoded first (the binding's validator), so
+ * a value that does not fit rejects the version, with the value's
+ * position; each version that went live is decoded into a new struct that
+ * is published like a snapshot: readers take it lock-free and get one
+ * consistent struct, never a mix of two versions.
+ *
+ *   struct cfg { int64_t port; int64_t timeout_ns; uint64_t cache;
+ *                const char *host; int level; };
+ *   static const char *const levels[] = {"debug", "info", "warn", NULL};
+ *   static const hc_field fields[] = {
+ *       {"service.port", HC_FIELD_INT, offsetof(struct cfg, port), "8080",
+ *        "1", "65535"},
+ *       {"service.timeout", HC_FIELD_DURATION,
+ *        offsetof(struct cfg, timeout_ns), "30s"},
+ *       {"cache.size", HC_FIELD_SIZE, offsetof(struct cfg, cache), "64MiB"},
+ *       {"service.host", HC_FIELD_STRING, offsetof(struct cfg, host),
+ *        "localhost"},
+ *       {"log.level", HC_FIELD_ENUM, offsetof(struct cfg, level), "info",
+ *        .choices = levels}};
+ *
+ * Member types: BOOL int (0/1); INT int64_t; DOUBLE double; STRING
+ * const char * (NUL-terminated, owned by the struct's snapshot: valid
+ * until hc_binding_release); DURATION int64_t nanoseconds ("30s", "1.5m",
+ * "1h30m", "250ms", "10us", "5ns", "2d"; a bare number is seconds); SIZE
+ * uint64_t bytes ("64MiB", "1.5GB", "512k": B, kB/KB, MB, GB, TB are
+ * powers of 1000, KiB, MiB, GiB, TiB and a bare k, m, g, t powers of
+ * 1024; a bare number is bytes); ENUM int, the index of the value in
+ * choices. A config value must have the field's type (INT an integer,
+ * DOUBLE any number, DURATION and SIZE a string or a number, ENUM one of
+ * the choices).
+ */
+typedef enum hc_field_type {
+    HC_FIELD_BOOL = 0,
+    HC_FIELD_INT,
+    HC_FIELD_DOUBLE,
+    HC_FIELD_STRING,
+    HC_FIELD_DURATION,
+    HC_FIELD_SIZE,
+    HC_FIELD_ENUM
+} hc_field_type;
+
+/* hc_field.flags */
+#define HC_FIELD_REQUIRED 0x1 /* a missing value rejects the version */
+
+typedef struct hc_field {
+    const char *path; /* hc_get syntax */
+    hc_field_type type;
+    size_t offset; /* offsetof(your struct, member) */
+    /* The value when the path is missing, written as in a config
+     * ("30s", "64MiB", "true", "info"); NULL: zero (NULL for a string). */
+    const char *def;
+    /* Inclusive limits written like def (STRING: lengths in bytes); NULL:
+     * none. Not for BOOL and ENUM. */
+    const char *min, *max;
+    const char *const *choices; /* ENUM: NULL-terminated names */
+    int flags;                  /* HC_FIELD_REQUIRED */
+} hc_field;
+
+typedef struct hc_binding hc_binding;
+
+/*
+ * A binding of fields[0..nfields) (copied: the table may be freed; the
+ * strings it points to must outlive the binding) into structs of
+ * struct_size bytes. Returns NULL with err filled: HC_EINVAL for a field
+ * whose default or limits do not parse or fit (err names the field).
+ */
+HC_API hc_binding *hc_binding_new(const hc_field *fields, size_t nfields,
+                                  size_t struct_size, hc_error *err);
+
+/*
+ * Decodes doc into out (struct_size bytes, every field written; strings
+ * borrowed from doc or the table). Returns 0, or HC_EVALIDATE with err
+ * filled: err->pointer the value's JSON pointer, err->text "POINTER:
+ * what is wrong" ("/service/port: 70000 is greater than the maximum of
+ * 65535"). Thread-safe.
+ */
+HC_API int hc_binding_decode(const hc_binding *b, const json_t *doc, void *out,
+                             hc_error *err);
+
+/*
+ * Installs the binding's validator in wo (the one wo had, if any, runs
+ * first), so that a version that does not decode is rejected by the
+ * engine with the value's file:line:col. Use wo for hc_engine_watch or
+ * an hc_group. Returns 0 or HC_EINVAL.
+ */
+HC_API int hc_binding_watch_options(hc_binding *b, hc_watch_options *wo);
+
+/*
+ * Follows config id on e: publishes a struct for the live version now
+ * (when there is one) and for every version that goes live after, in
+ * version order, on the thread that runs the config's subscribers. One
+ * config per binding. Returns 0, HC_ESTATE (already attached),
+ * HC_ENOTWATCHED, HC_ENOMEM.
+ */
+HC_API int hc_binding_attach(hc_binding *b, hc_engine *e, const char *id,
+                             hc_error *err);
+
+/*
+ * The live struct (NULL before the first version), and its config
+ * version in *version (may be NULL). Lock-free (a hazard pointer while
+ * the struct's reference count is raised): never blocks behind a reload
+ * or another reader. The struct, its strings included, stays valid and
+ * unchanged until hc_binding_release; hold it for one request, not
+ * forever (each version you hold keeps its memory). Thread-safe.
+ */
+HC_API const void *hc_binding_acquire(hc_binding *b, uint64_t *version);
+HC_API void hc_binding_release(hc_binding *b, const void *data);
+
+/* Detaches (unsubscribes) and frees the binding. Readers must have
+ * released their structs (hc_binding_free does not wait for them). Not
+ * from the config's callbacks. Accepts NULL. */
+HC_API void hc_binding_free(hc_binding *b);
+
 #ifdef __cplusplus
 }
 #endif
