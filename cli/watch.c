@@ -9,6 +9,7 @@
  * queues one more) and/or sends --signal.
  */
 #include "cli.h"
+#include "layers.h"
 #include "state.h"
 #include "schema_opts.h"
 
@@ -34,6 +35,8 @@ static const char help[] =
     "                     [--poll MS] [--history N] [--format F]\n"
     "                     [--schema SCHEMA [--fill-defaults]]\n"
     "                     [--env-nest SEP] [--no-typing] [--state DIR]\n"
+    "                     [--merge] [--defaults FILE] [--env PREFIX]\n"
+    "                     [--env-sep SEP] [--set PATH=VALUE]\n"
     "\n"
     "Watches config files and reports every change: applied versions with\n"
     "their diff, rejected versions (FILE:LINE:COL: message; the previous\n"
@@ -89,7 +92,17 @@ static const char help[] =
     "  --state DIR     record every version and attempt in DIR/state.db for\n"
     "                  hotconf history, show, rollback, log, status, stats;\n"
     "                  numbering continues across restarts (one watcher per\n"
-    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP;
+    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP "\n"
+    "A FILE may be a folder or a glob ('conf.d/*.yaml', quoted): each file\n"
+    "in it is watched as a config of its own, a file that appears is\n"
+    "watched ({\"event\":\"added\",\"file\":F}) and one that goes away is\n"
+    "unwatched ({\"event\":\"removed\",\"file\":F}); editor temp files\n"
+    "(*~, .*.swp, #*#, .#*, *.tmp) are skipped.\n"
+    "With --merge or a layer option, every FILE (folders in lexical order)\n"
+    "and layer merges into one config (defaults, FILEs, environment,\n"
+    "--set), validated as a whole; a change in any of them merges again and\n"
+    "the applied event names it (\"layer\":\"conf.d/20-b.yaml\").\n"
+    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -98,6 +111,7 @@ typedef struct watched {
     int pending; /* a change arrived during the run */
     uint64_t pending_version;
     struct changed_env *pending_changed;
+    char *own; /* file, when this watch is a group's (freed with it) */
 } watched;
 
 typedef struct ctx {
@@ -111,6 +125,9 @@ typedef struct ctx {
     hc_engine *e;
     /* writeOnly marks of --schema for masking error texts (NULL: none) */
     json_t *schema_doc;
+    int wcap;          /* c->w's room: groups add files */
+    const char *cause; /* merged: the layer of the change being reported */
+    const char *schema_path;
 } ctx;
 
 /* ---- output ---------------------------------------------------------- */
@@ -542,6 +559,9 @@ static int on_change(const hc_change_record *rec, void *ud)
     ctx *c = ud;
     watched *w = find_watched(c, rec->path);
     size_t n = hc_changeset_count(rec->changes);
+    /* set by the group's CHANGED event just before, for this record only */
+    const char *cause = c->cause;
+    c->cause = NULL;
     int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
 
     /* With --state the engine's store records it (numbering continued
@@ -552,15 +572,18 @@ static int on_change(const hc_change_record *rec, void *ud)
                             json_integer((json_int_t)rec->version));
         json_object_set_new(o, "trigger",
                             json_string(hc_trigger_name(rec->trigger)));
+        if (cause)
+            json_object_set_new(o, "layer", json_string(cause));
         /* secret values masked (state.h) */
         json_object_set_new(o, "changes",
                             cli_changes_json(rec->changes, NULL, NULL));
         json_object_set_new(o, "latency_us", json_integer(lat));
         emit(o);
     } else {
-        human("%s: version %llu applied (%s, %zu change%s, %lld us)\n",
+        human("%s: version %llu applied (%s, %zu change%s,%s%s%s %lld us)\n",
               rec->path, (unsigned long long)rec->version,
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
+              cause ? " from " : "", cause ? cause : "", cause ? "," : "",
               (long long)lat);
         if (rec->trigger != HC_TRIGGER_INITIAL) {
             /* secret values masked (state.c) */
@@ -652,6 +675,57 @@ static int state_taken(const char *dir)
     return 1;
 }
 
+/* ---- folders, globs and merged layers (hc_group) ----------------------- */
+
+/* Adds a watched entry for a file a group follows now. */
+static void watched_add(ctx *c, const char *file)
+{
+    char *own;
+    if (find_watched(c, file))
+        return;
+    if (c->nw == c->wcap) {
+        int ncap = c->wcap ? 2 * c->wcap : 16;
+        watched *nw = realloc(c->w, (size_t)ncap * sizeof *nw);
+        if (!nw)
+            return;
+        c->w = nw;
+        c->wcap = ncap;
+    }
+    if (!(own = strdup(file)))
+        return;
+    memset(&c->w[c->nw], 0, sizeof c->w[c->nw]);
+    c->w[c->nw].file = own;
+    c->w[c->nw].own = own;
+    c->nw++;
+}
+
+/* Group events run on the main thread: hc_group_dispatch and, for
+ * CHANGED, hc_engine_dispatch (just before on_change of that version). */
+static void on_group_event(const hc_group_event *ev, void *ud)
+{
+    ctx *c = ud;
+    int initial = ev->layer && !strcmp(ev->layer, "initial");
+    switch (ev->kind) {
+    case HC_GROUP_ADDED:
+        watched_add(c, ev->id);
+        if (initial)
+            break;
+        if (c->events)
+            emit(event("added", ev->id));
+        else
+            human("%s: added\n", ev->id);
+        break;
+    case HC_GROUP_REMOVED:
+        if (c->events)
+            emit(event("removed", ev->id));
+        else
+            human("%s: removed\n", ev->id);
+        break;
+    case HC_GROUP_CHANGED: c->cause = ev->layer; break;
+    case HC_GROUP_REJECTED: break; /* on_error reports it */
+    }
+}
+
 /* ---- options ----------------------------------------------------------- */
 
 static int parse_signal(const char *s)
@@ -703,12 +777,20 @@ int cmd_watch(int argc, char **argv)
     cli_http http = {0};
     sigset_t mask, old;
     int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
+    const char **defs = calloc((size_t)argc + 1, sizeof *defs);
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
+    hc_group **groups = calloc((size_t)argc + 1, sizeof *groups);
+    int ngroups = 0, merge = 0;
 
     memset(&c, 0, sizeof c);
-    if (!files || !formats || !refs) {
+    if (!files || !formats || !refs || !defs || !sets || !groups) {
         free(files);
         free(formats);
         free(refs);
+        free(defs);
+        free(sets);
+        free(groups);
         return HC_EXIT_FAIL;
     }
     for (int i = 1; i < argc; i++) {
@@ -719,6 +801,9 @@ int cmd_watch(int argc, char **argv)
             free(files);
             free(formats);
             free(refs);
+            free(defs);
+            free(sets);
+            free(groups);
             return HC_EXIT_OK;
         }
         if (!strcmp(argv[i], "--format") || !strncmp(argv[i], "--format=", 9))
@@ -785,6 +870,13 @@ int cmd_watch(int argc, char **argv)
                 rc = cli_usage_error("watch", "--history needs a count >= 1");
                 goto out;
             }
+        } else if (!strcmp(argv[i], "--merge")) {
+            merge = 1;
+        } else if ((r = cli_layers_opt(argc, argv, &i, &cl, "watch")) != 0) {
+            if (r < 0) {
+                rc = HC_EXIT_USAGE;
+                goto out;
+            }
         } else if ((r = cli_http_opt(argc, argv, &i, &http)) != 0) {
             if (r < 0) {
                 rc = HC_EXIT_USAGE;
@@ -793,7 +885,8 @@ int cmd_watch(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
-        } else if (cli_check_file_arg("watch", argv[i]) != 0) {
+        } else if (!cli_is_group(argv[i]) &&
+                   cli_check_file_arg("watch", argv[i]) != 0) {
             goto usage;
         } else {
             /* --format is positional: it names the format of the files
@@ -804,7 +897,9 @@ int cmd_watch(int argc, char **argv)
             files[nfiles++] = argv[i];
         }
     }
-    if (nfiles == 0) {
+    if (cli_layers_active(&cl))
+        merge = 1;
+    if (nfiles == 0 && !merge) {
         rc = cli_usage_error("watch", "no file to watch");
         goto out;
     }
@@ -852,7 +947,7 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
 
-    c.w = calloc((size_t)nfiles, sizeof *c.w);
+    c.w = calloc((size_t)nfiles + 1, sizeof *c.w);
     if (state_dir && state_taken(state_dir)) {
         rc = HC_EXIT_FAIL;
         goto out;
@@ -871,6 +966,8 @@ int cmd_watch(int argc, char **argv)
         }
         e = hc_engine_create(&eo);
     }
+    c.wcap = nfiles + 1;
+    c.schema_path = schema_path;
     if (!c.w || !e) {
         fprintf(stderr, "hotconf watch: cannot start the engine\n");
         rc = HC_EXIT_FAIL;
@@ -907,6 +1004,8 @@ int cmd_watch(int argc, char **argv)
     for (int i = 0; i < nfiles; i++) {
         hc_watch_options wo;
         int r;
+        if (merge || cli_is_group(files[i]))
+            continue; /* below */
         memset(&wo, 0, sizeof wo);
         wo.format = formats[i];
         wo.parse = &popts;
@@ -938,6 +1037,44 @@ int cmd_watch(int argc, char **argv)
             goto out;
         }
     }
+    for (int i = 0; i < nfiles || (merge && i == 0); i++) {
+        hc_group_options go;
+        hc_watch_options wo;
+        hc_error err;
+        hc_group *g;
+        if (!merge && !cli_is_group(files[i]))
+            continue;
+        hc_watch_options_init(&wo);
+        wo.format = HC_FORMAT_AUTO;
+        wo.parse = &popts;
+        wo.on_change = on_change;
+        wo.user_data = &c;
+        wo.on_error = on_error;
+        wo.on_error_data = &c;
+        wo.history_depth = (int)history;
+        wo.schema = schema;
+        hc_group_options_init(&go);
+        go.watch = &wo;
+        go.on_event = on_group_event;
+        go.user_data = &c;
+        if (merge) {
+            hc_layers *l = cli_layers_build(&cl, &po, files, nfiles);
+            g = l ? hc_group_watch_layers(e, l, &go, &err) : NULL;
+        } else {
+            g = hc_group_watch(e, files[i], &go, &err);
+        }
+        if (!g) {
+            if (!merge || err.code)
+                cli_print_error(&err);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
+        groups[ngroups++] = g;
+        if (merge) {
+            watched_add(&c, hc_group_id(g));
+            break;
+        }
+    }
     /* Deliver the first loads, then say we are ready. */
     while (hc_engine_dispatch(e, 0) > 0)
         ;
@@ -961,14 +1098,21 @@ int cmd_watch(int argc, char **argv)
     sd_notify(0, "READY=1"); /* a no-op outside systemd */
 
     for (;;) {
-        struct pollfd pfd[2];
+        struct pollfd pfd[2 + ngroups];
         struct signalfd_siginfo si;
-        int stop = 0;
+        int stop = 0, timeout = -1;
         pfd[0].fd = hc_engine_fd(e);
         pfd[0].events = POLLIN;
         pfd[1].fd = sfd;
         pfd[1].events = POLLIN;
-        if (poll(pfd, 2, -1) < 0) {
+        for (int k = 0; k < ngroups; k++) {
+            int t = hc_group_timeout(groups[k]);
+            pfd[2 + k].fd = hc_group_fd(groups[k]);
+            pfd[2 + k].events = POLLIN;
+            if (t >= 0 && (timeout < 0 || t < timeout))
+                timeout = t;
+        }
+        if (poll(pfd, (nfds_t)(2 + ngroups), timeout) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "hotconf watch: poll: %s\n", strerror(errno));
@@ -985,6 +1129,8 @@ int cmd_watch(int argc, char **argv)
         }
         if (stop)
             break;
+        for (int k = 0; k < ngroups; k++)
+            hc_group_dispatch(groups[k], 0);
         if (hc_engine_dispatch(e, 0) < 0) {
             fprintf(stderr, "hotconf watch: engine failed\n");
             rc = HC_EXIT_FAIL;
@@ -993,9 +1139,11 @@ int cmd_watch(int argc, char **argv)
     }
 
 out:
-    cli_http_end(&http);    /* before the engine it serves */
-    hc_engine_free(e);      /* flushes and closes the store */
-    hc_schema_free(schema); /* after the engine: watches borrow it */
+    cli_http_end(&http); /* before the engine it serves */
+    for (int k = 0; k < ngroups; k++)
+        hc_group_free(groups[k]); /* before the engine they watch on */
+    hc_engine_free(e);            /* flushes and closes the store */
+    hc_schema_free(schema);       /* after the engine: watches borrow it */
     json_decref(c.schema_doc);
     if (sfd >= 0) {
         close(sfd);
@@ -1005,8 +1153,12 @@ out:
         if (c.w[i].pending_changed)
             changed_env_free(c.w[i].pending_changed);
         free(c.w[i].pending_changed);
+        free(c.w[i].own);
     }
     free(c.w);
+    free(defs);
+    free(sets);
+    free(groups);
     free_words(c.exec_argv);
     free(files);
     free(formats);
@@ -1016,5 +1168,8 @@ usage:
     free(files);
     free(formats);
     free(refs);
+    free(defs);
+    free(sets);
+    free(groups);
     return HC_EXIT_USAGE;
 }
