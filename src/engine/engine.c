@@ -14,6 +14,9 @@
  * lock order).
  */
 #include "engine_internal.h"
+#ifdef HC_WITH_ETCD
+#include "etcd/etcd.h" /* hc__etcd_unfollow_all */
+#endif
 
 #include <errno.h>
 #include <signal.h>
@@ -1004,6 +1007,9 @@ void hc_engine_free(hc_engine *e)
         abort();
     }
     pthread_mutex_unlock(&e->lock);
+#ifdef HC_WITH_ETCD
+    hc__etcd_unfollow_all(e); /* they apply into e; then their reporter */
+#endif
     if (e->started) {
         atomic_store(&e->stop, 1);
         hc__wake(e);
