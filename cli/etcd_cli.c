@@ -32,6 +32,15 @@ int cli_any_etcd(int argc, char **argv)
     return 0;
 }
 
+int cli_has_opt(int argc, char **argv, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], opt, n) && (!argv[i][n] || argv[i][n] == '='))
+            return 1;
+    return 0;
+}
+
 int cli_etcd_opt(const char *verb, int argc, char **argv, int *i,
                  cli_etcd_opts *o)
 {

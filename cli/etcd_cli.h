@@ -26,8 +26,10 @@ typedef struct cli_etcd_opts {
 
 /* Is s an etcd config name? */
 int cli_is_etcd(const char *s);
-/* Does any argument name an etcd config? */
+/* Does any argument name an etcd config? Is opt (--opt or --opt=...)
+ * among the arguments? */
 int cli_any_etcd(int argc, char **argv);
+int cli_has_opt(int argc, char **argv, const char *opt);
 
 /* If argv[*i] is one of the etcd flags, consumes it: 1; 0 not one; -1
  * usage error (printed, naming verb). */

@@ -21,7 +21,8 @@ static const char help[] =
     "               changed\n"
     "\n"
     "An etcd config (etcd://HOST:PORT/KEY) lists etcd's own revisions:\n"
-    "see hotconf history etcd://x:1/k --help.\n"
+    "see hotconf history etcd://x:1/k --help (with --state: what this\n"
+    "node's watcher recorded).\n"
     "\n"
     "Exit status: 0 listed, 1 no history for FILE, 2 usage error.\n";
 
@@ -34,7 +35,8 @@ int cmd_history(int argc, char **argv)
     hc__sq *s;
     int rc;
 
-    if (cli_any_etcd(argc, argv)) /* etcd keeps the history itself */
+    /* etcd keeps the history itself; with --state, this node's record */
+    if (cli_any_etcd(argc, argv) && !cli_has_opt(argc, argv, "--state"))
         return cli_etcd_history(argc, argv);
     for (int i = 1; i < argc; i++) {
         rc = cli_state_arg("history", help, argc, argv, &i, &so);

@@ -52,6 +52,7 @@ expect "push v1" 0 "" -- "$H" push "$T/v1.json" "$URL"
 WPIDS=
 for i in 1 2 3 4 5; do
   extra=; [ $i = 5 ] && extra="--schema $T/strict.json"
+  [ $i = 4 ] && extra="--state $T/st4"
   # shellcheck disable=SC2086
   "$H" watch "$URL" --events --node "n$i" --status-ttl 2 $extra >"$T/w$i.out" 2>"$T/w$i.err" &
   WPIDS="$WPIDS $!"; PIDS="$PIDS $!"
@@ -77,6 +78,9 @@ done
 grep -q '"event":"rejected"' "$T/w5.out" || fail "n5 did not reject: $(cat "$T/w5.out")"
 grep -q '9090' "$T/w5.out" && grep -q '"event":"applied".*9090' "$T/w5.out" && fail "n5 applied v2"
 
+# The etcd config is in hotconf status like a file.
+expect "hotconf status of an etcd config" 0 "" -- "$H" status --state "$T/st4" --json
+grep -q "\"config\":\"$URL\".*\"last_outcome\":\"applied\"" "$T/out" || fail "status: $(cat "$T/out")"
 printf '{"port": 8081}\n' >"$T/v3.json"
 expect "push --wait: every node applies" 0 "" -- "$H" push "$T/v3.json" "$URL" --wait
 grep -q "applied on all 5 live nodes" "$T/out" || fail "push --wait: $(cat "$T/out")"
