@@ -465,8 +465,8 @@ int cli_etcd_rollback(int argc, char **argv)
                     schema) != 0)
         goto out;
     hc_error_init(&err);
-    rc = hc_etcd_write(url, vs[pick].value, vs[pick].len, vs[0].rev, &rev,
-                       &err);
+    rc =
+        hc_etcd_write(url, vs[pick].value, vs[pick].len, vs[0].rev, &rev, &err);
     if (rc == HC_ESTATE) {
         fprintf(stderr, "hotconf rollback: refused: %s\n", err.text);
         goto out;
@@ -522,7 +522,7 @@ static json_t *reports(const char *verb, const char *url, int64_t *current)
     hc_error err;
     json_t *kvs = NULL, *out;
     char *prefix, *val;
-    size_t len, i;
+    size_t len, i, n;
     int64_t hdr;
     json_t *kv;
     hc_error_init(&err);
@@ -530,12 +530,12 @@ static json_t *reports(const char *verb, const char *url, int64_t *current)
         fprintf(stderr, "hotconf %s: %s\n", verb, err.text);
         return NULL;
     }
-    prefix = malloc(strlen(t.key) + sizeof HC__ETCD_STATUS_DIR);
-    if (!prefix) {
+    n = strlen(t.key) + sizeof HC__ETCD_STATUS_DIR;
+    if (!(prefix = malloc(n))) {
         hc__etcd_target_free(&t);
         return NULL;
     }
-    sprintf(prefix, "%s" HC__ETCD_STATUS_DIR, t.key);
+    snprintf(prefix, n, "%s" HC__ETCD_STATUS_DIR, t.key);
     for (int k = 0; k < t.nendpoints && !kvs; k++) {
         hc_error_init(&err);
         if (hc__etcd_get(&t, &val, &len, current, &hdr, &err) == 0) {
@@ -585,7 +585,8 @@ static const char rollout_help[] =
     "KEY/.status/NODE (a report lives as long as its watcher's lease): the\n"
     "revision live there, its content hash, and the outcome of the last\n"
     "revision it tried (applied, or rejected and why).\n"
-    "  --json  {\"key\", \"revision\" (KEY's current mod_revision), \"nodes\":\n"
+    "  --json  {\"key\", \"revision\" (KEY's current mod_revision), "
+    "\"nodes\":\n"
     "          [{node, revision, hash, outcome, attempted, error, time}]}\n"
     "          (each node's report as written)\n" CLI_ETCD_OPTS_HELP "\n"
     "Exit status: 0 every live node runs the current revision, 1 not (or\n"
@@ -699,10 +700,10 @@ int cli_etcd_wait(const char *url, int64_t rev, long timeout_ms)
                 failed++;
         }
         if (failed) {
-            json_array_foreach(rs, i, r) if (field_i(r, "revision") < rev &&
-                                             !strcmp(field_s(r, "outcome"),
-                                                     "rejected") &&
-                                             field_i(r, "attempted") >= rev)
+            json_array_foreach(
+                rs, i, r) if (field_i(r, "revision") < rev &&
+                              !strcmp(field_s(r, "outcome"), "rejected") &&
+                              field_i(r, "attempted") >= rev)
                 fprintf(stderr,
                         "hotconf push: node %s rejected revision %lld: %s\n",
                         field_s(r, "node"), (long long)rev,

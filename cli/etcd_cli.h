@@ -17,11 +17,11 @@ typedef struct cli_etcd_opts {
 } cli_etcd_opts;
 
 #define CLI_ETCD_OPTS_HELP                                                     \
-    "  --etcd-user USER  authenticate to etcd as USER (token refreshed)\n"    \
-    "  --etcd-password-file FILE  USER's password: FILE's first line\n"       \
-    "                  (never on the command line; default\n"                 \
-    "                  $HOTCONF_ETCD_PASSWORD_FILE)\n"                        \
-    "  --etcd-cacert FILE  speak TLS; FILE (PEM) signed etcd's certificate\n" \
+    "  --etcd-user USER  authenticate to etcd as USER (token refreshed)\n"     \
+    "  --etcd-password-file FILE  USER's password: FILE's first line\n"        \
+    "                  (never on the command line; default\n"                  \
+    "                  $HOTCONF_ETCD_PASSWORD_FILE)\n"                         \
+    "  --etcd-cacert FILE  speak TLS; FILE (PEM) signed etcd's certificate\n"  \
     "  --etcd-cert FILE --etcd-key FILE  TLS client certificate and key\n"
 
 /* Is s an etcd config name? */

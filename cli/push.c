@@ -27,8 +27,8 @@ static const char help[] =
     "                         (a watcher reporting under KEY/.status/) has\n"
     "                         applied the new revision, or one rejected it\n"
     "  --auto-rollback        with --wait: when a node rejected it, write the\n"
-    "                         previous value back (compare-and-swap)\n"
-    CLI_ETCD_OPTS_HELP "\n"
+    "                         previous value back "
+    "(compare-and-swap)\n" CLI_ETCD_OPTS_HELP "\n"
     "Exit status: 0 written (prints the new revision; with --wait: and\n"
     "applied on every live node), 1 refused: FILE is invalid, or someone\n"
     "else wrote first (both say which), or etcd could not be reached, or\n"
@@ -77,8 +77,9 @@ static void roll_back(const char *url, const char *prev, size_t len,
     int64_t rev = 0;
     int rc;
     if (!prev) {
-        fprintf(stderr, "hotconf push: not rolled back: %s did not exist "
-                        "before the push\n",
+        fprintf(stderr,
+                "hotconf push: not rolled back: %s did not exist "
+                "before the push\n",
                 url);
         return;
     }

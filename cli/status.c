@@ -36,8 +36,9 @@ static void etcd_revision(hc__sq *s, const hc__sq_config *c, json_t *j)
         return;
     for (size_t i = 0; i < n; i++)
         if (vs[i].live && vs[i].source_rev)
-            json_object_set_new(j, "etcd_revision",
-                                json_integer(atoll(vs[i].source_rev)));
+            json_object_set_new(
+                j, "etcd_revision",
+                json_integer(strtoll(vs[i].source_rev, NULL, 10)));
     hc__sq_versions_free(vs, n);
 }
 

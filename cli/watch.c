@@ -928,8 +928,7 @@ int cmd_watch(int argc, char **argv)
             rc = HC_EXIT_USAGE;
             goto out;
         }
-        if (cli_is_etcd(files[i]) &&
-            (rc = cli_etcd_follow(e, files[i])) != 0)
+        if (cli_is_etcd(files[i]) && (rc = cli_etcd_follow(e, files[i])) != 0)
             goto out;
     }
     /* Deliver the first loads, then say we are ready. */

@@ -521,8 +521,7 @@ static void test_status_report(void **state)
     assert_int_equal(hc_etcd_report_status(f->e, "bad/name", 0, &err),
                      HC_EINVAL);
     assert_int_equal(hc_etcd_report_status(f->e, "node-1", 3, &err), 0);
-    assert_int_equal(hc_etcd_report_status(f->e, "node-1", 3, &err),
-                     HC_EEXIST);
+    assert_int_equal(hc_etcd_report_status(f->e, "node-1", 3, &err), HC_EEXIST);
     hc_watch_options_init(&wo);
     wo.on_change = te_on_change;
     wo.user_data = &f->rec;
@@ -543,8 +542,8 @@ static void test_status_report(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "outcome")),
                         "rejected");
     assert_int_equal(json_integer_value(json_object_get(r, "revision")), r1);
-    assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
-                           "v too big"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(r, "error")), "v too big"));
     json_decref(r);
     /* the node's own reports never reached its config */
     assert_true(te_rec_count_changes(&f->rec) <= 1);

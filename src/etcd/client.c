@@ -266,10 +266,9 @@ static int call_once(hc__etcd_target *t, const char *api, json_t *req,
             m = json_object_get(*resp, "error");
         const char *msg = json_is_string(m) ? json_string_value(m) : "error";
         *refused = auth_refused(status, msg);
-        hc__error_set(err, HC_EIO, url, 0, 0, 0, "etcd: HTTP %ld: %s%s",
-                      status, msg,
-                      *refused && !t->user ? " (auth is enabled: give a user)"
-                                           : "");
+        hc__error_set(
+            err, HC_EIO, url, 0, 0, 0, "etcd: HTTP %ld: %s%s", status, msg,
+            *refused && !t->user ? " (auth is enabled: give a user)" : "");
         json_decref(*resp);
         *resp = NULL;
     } else {
@@ -447,9 +446,9 @@ json_t *hc__etcd_list(hc__etcd_target *t, const char *prefix, hc_error *err)
                            &klen) == 0 &&
             kv_value(kv, &v, &vlen) == 0)
             json_array_append_new(
-                out, json_pack("{s:s%,s:s%,s:I}", "key", key, klen, "value", v,
-                               vlen, "mod_revision",
-                               (json_int_t)i64(kv, "mod_revision")));
+                out,
+                json_pack("{s:s%,s:s%,s:I}", "key", key, klen, "value", v, vlen,
+                          "mod_revision", (json_int_t)i64(kv, "mod_revision")));
         free(key);
         free(v);
     }
@@ -489,8 +488,8 @@ int hc__etcd_delete_key(hc__etcd_target *t, const char *key, hc_error *err)
 }
 
 /* A lease call: {"ID": id} (or {"TTL": ttl} to grant). */
-static int lease_call(hc__etcd_target *t, const char *api, int64_t id,
-                      int ttl, json_t **resp, hc_error *err)
+static int lease_call(hc__etcd_target *t, const char *api, int64_t id, int ttl,
+                      json_t **resp, hc_error *err)
 {
     char v[32];
     json_t *req;

@@ -37,9 +37,9 @@ typedef struct hc__etcd_target {
     char *key;   /* raw key bytes (NUL-terminated) */
     /* Copied from the process-wide options (hc_etcd_configure) when the
      * target is parsed; NULL: not used. */
-    char *user, *password;     /* auth: POST /v3/auth/authenticate */
+    char *user, *password;      /* auth: POST /v3/auth/authenticate */
     char *cacert, *cert, *pkey; /* TLS (https) when cacert or cert set */
-    char *token;               /* the auth token; NULL: authenticate first */
+    char *token;                /* the auth token; NULL: authenticate first */
 } hc__etcd_target;
 
 /* Is id an etcd config name ("etcd://")? */

@@ -25,18 +25,18 @@
 
 typedef struct entry {
     struct entry *next;
-    char *id;             /* the config id (etcd://...) */
-    hc__etcd_target t;    /* reporter thread only, after creation */
-    char *status_key;     /* KEY/.status/NODE */
-    int64_t lease;        /* reporter thread only; 0: none yet */
-    int64_t live_rev;     /* etcd revision live on this node, 0: none */
-    uint64_t live_hash;   /* XXH3 of the live content */
-    int64_t attempted;    /* the last revision tried */
-    int rejected;         /* ... and it was refused */
-    char error[512];      /* why */
-    int dirty;            /* a report is due */
-    int gone;             /* unwatched: delete the report */
-    int64_t retry_ns;     /* after a failed put: not before */
+    char *id;           /* the config id (etcd://...) */
+    hc__etcd_target t;  /* reporter thread only, after creation */
+    char *status_key;   /* KEY/.status/NODE */
+    int64_t lease;      /* reporter thread only; 0: none yet */
+    int64_t live_rev;   /* etcd revision live on this node, 0: none */
+    uint64_t live_hash; /* XXH3 of the live content */
+    int64_t attempted;  /* the last revision tried */
+    int rejected;       /* ... and it was refused */
+    char error[512];    /* why */
+    int dirty;          /* a report is due */
+    int gone;           /* unwatched: delete the report */
+    int64_t retry_ns;   /* after a failed put: not before */
 } entry;
 
 typedef struct reporter {
@@ -173,14 +173,13 @@ static char *report_text(const reporter *r, const entry *en)
     char *s;
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(h, sizeof h, "%016llx", (unsigned long long)en->live_hash);
-    o = json_pack("{s:s,s:I,s:s,s:s,s:I,s:s?,s:s?}", "node", r->node,
-                  "revision", (json_int_t)en->live_rev, "hash",
-                  en->live_rev ? h : "", "outcome",
-                  en->rejected ? "rejected" : "applied", "attempted",
-                  (json_int_t)en->attempted, "error",
-                  en->rejected ? en->error : NULL, "time",
-                  hc__time_text((int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
-                                t));
+    o = json_pack(
+        "{s:s,s:I,s:s,s:s,s:I,s:s?,s:s?}", "node", r->node, "revision",
+        (json_int_t)en->live_rev, "hash", en->live_rev ? h : "", "outcome",
+        en->rejected ? "rejected" : "applied", "attempted",
+        (json_int_t)en->attempted, "error", en->rejected ? en->error : NULL,
+        "time",
+        hc__time_text((int64_t)now.tv_sec * 1000000000 + now.tv_nsec, t));
     if (!o)
         return NULL;
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -197,8 +196,8 @@ static int put_report(reporter *r, entry *en, const char *text)
     if (!en->lease &&
         hc__etcd_lease_grant(&en->t, r->ttl, &en->lease, &err) != 0)
         goto failed;
-    rc = hc__etcd_put_key(&en->t, en->status_key, text, strlen(text),
-                          en->lease, &err);
+    rc = hc__etcd_put_key(&en->t, en->status_key, text, strlen(text), en->lease,
+                          &err);
     if (rc == 0)
         return 0;
     if (strstr(err.text, "lease not found"))

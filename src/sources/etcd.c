@@ -47,8 +47,7 @@ static void apply_value(follower *f, const char *v, size_t len, int64_t rev,
     snprintf(revision, sizeof revision, "%lld", (long long)rev);
     pthread_mutex_lock(&f->c->apply_lock);
     rc = hc__apply(f->c, v, len, revision, trigger, 0, &err);
-    hc__etcd_status_note(f->engine, hc__config_id(f->c), rev, v, len, rc,
-                         &err);
+    hc__etcd_status_note(f->engine, hc__config_id(f->c), rev, v, len, rc, &err);
     switch (rc) {
     case HC_OK: atomic_store(&f->applied_rev, rev); break;
     case HC_ENOTWATCHED: atomic_store(&f->stop, 1); break;
