@@ -318,14 +318,18 @@ int cli_etcd_history(int argc, char **argv)
 
 static const char rollback_help[] =
     "usage: hotconf rollback etcd://HOST:PORT[,...]/KEY [N | --to REV]\n"
-    "                        [--schema SCHEMA] [--format F] [etcd options]\n"
+    "                        [--schema SCHEMA] [--format F] [--json]\n"
+    "                        [etcd options]\n"
     "\n"
     "Writes back to KEY the value it had N versions ago (default 1), or at\n"
     "its version REV (a mod_revision from hotconf history), with a\n"
     "compare-and-swap on the revision read just before. The old value is\n"
     "parsed (format from KEY's extension or --format) and validated\n"
     "against SCHEMA first; every watcher then applies it as a new etcd\n"
-    "revision.\n" CLI_ETCD_OPTS_HELP "\n"
+    "revision.\n"
+    "  --json  one JSON object: config, from (the revision replaced), to (the\n"
+    "          revision whose value is written back), version (the new\n"
+    "          revision)\n" CLI_ETCD_OPTS_HELP "\n"
     "Exit status: 0 written (prints the new revision), 1 refused (no such\n"
     "version, compacted away, invalid, someone else wrote first, or etcd\n"
     "cannot be reached), 2 usage error.\n";
@@ -362,7 +366,7 @@ int cli_etcd_rollback(int argc, char **argv)
     const char *url = NULL, *to = NULL, *steps_s = NULL, *schema_path = NULL,
                *v;
     long steps = 1, want = 0;
-    int n, compacted, rc, status = HC_EXIT_FAIL, pick = -1;
+    int n, compacted, rc, status = HC_EXIT_FAIL, pick = -1, json = 0;
     hc__etcd_target t;
     hc_schema *schema = NULL;
     hc_error err;
@@ -375,6 +379,10 @@ int cli_etcd_rollback(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(rollback_help, stdout);
             return HC_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+            continue;
         }
         if ((r = cli_parse_opt(argc, argv, &i, &po)) != 0) {
             if (r < 0)
@@ -475,8 +483,19 @@ int cli_etcd_rollback(int argc, char **argv)
         cli_print_error(&err);
         goto out;
     }
-    printf("%s: revision %lld written back at revision %lld\n", url,
-           (long long)vs[pick].rev, (long long)rev);
+    if (json) {
+        json_t *j = json_pack(
+            "{ss sI sI sI}", "config", url, "from", (json_int_t)vs[0].rev, "to",
+            (json_int_t)vs[pick].rev, "version", (json_int_t)rev);
+        char *out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (out)
+            puts(out);
+        free(out);
+        json_decref(j);
+    } else {
+        printf("%s: revision %lld written back at revision %lld\n", url,
+               (long long)vs[pick].rev, (long long)rev);
+    }
     status = HC_EXIT_OK;
 out:
     if (n > 0)

@@ -32,7 +32,9 @@ ctl put broken.json '{"a": ' >/dev/null; ctl put broken.json '{"a": 1}' >/dev/nu
 expect "rollback to an unparsable version" 1 "broken.json:1:" -- "$H" rollback "etcd://127.0.0.1:$CP/broken.json"
 expect "rollback --to R1" 0 "" -- "$H" rollback "$URL" --to "$R1" --schema "$T/schema.json"
 [ "$(value)" = '{"port": 1}' ] || fail "rollback --to: $(value)"
-expect "rollback 1 (N)" 0 "" -- "$H" rollback "$URL" 1
+expect "rollback 1 (N)" 0 "" -- "$H" rollback "$URL" 1 --json
+grep -q "\"config\":\"$URL\",\"from\":[0-9]*,\"to\":[0-9]*,\"version\":[0-9]*}" "$T/out" ||
+  fail "rollback --json: $(cat "$T/out")"
 [ "$(value)" = '{"port": 3}' ] || fail "rollback 1: $(value)"
 expect "rollback --to a revision that is no version" 1 "not a version" -- "$H" rollback "$URL" --to 1
 expect "rollback N and --to" 2 "not both" -- "$H" rollback "$URL" 1 --to "$R1"
