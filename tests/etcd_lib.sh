@@ -5,7 +5,7 @@
 ETCD=/usr/bin/etcd
 ETCDCTL=/usr/bin/etcdctl
 if [ ! -x "$ETCD" ] || [ ! -x "$ETCDCTL" ]; then
-  echo "SKIPPED: etcd-server / etcd-client not installed"; exit 77
+  echo "SKIPPED: etcd-server / etcd-client not installed"; rm -rf "$T"; exit 77
 fi
 PIDS=
 fails=0; n=0
