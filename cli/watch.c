@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "layers.h"
+#include "etcd_cli.h"
 #include "state.h"
 #include "schema_opts.h"
 
@@ -102,7 +103,14 @@ static const char help[] =
     "and layer merges into one config (defaults, FILEs, environment,\n"
     "--set), validated as a whole; a change in any of them merges again and\n"
     "the applied event names it (\"layer\":\"conf.d/20-b.yaml\").\n"
-    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP;
+    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP
+    "An etcd config (etcd://HOST:PORT[,HOST:PORT...]/KEY) is followed with a\n"
+    "watch that resumes after failures; this node reports its outcome under\n"
+    "KEY/.status/NODE (see hotconf rollout status):\n"
+    "  --node NAME     this node's name (default: the host name)\n"
+    "  --status-ttl S  the report's lease (default 10 s): a dead node's\n"
+    "                  report is gone S seconds after its last keepalive\n"
+    "  --no-status     report nothing\n" CLI_ETCD_OPTS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -782,6 +790,10 @@ int cmd_watch(int argc, char **argv)
     cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
     hc_group **groups = calloc((size_t)argc + 1, sizeof *groups);
     int ngroups = 0, merge = 0;
+    cli_etcd_opts eopts = {0};
+    const char *node = NULL;
+    long status_ttl = 10;
+    int no_status = 0, netcd = 0;
 
     memset(&c, 0, sizeof c);
     if (!files || !formats || !refs || !defs || !sets || !groups) {
@@ -882,10 +894,30 @@ int cmd_watch(int argc, char **argv)
                 rc = HC_EXIT_USAGE;
                 goto out;
             }
+        } else if ((r = cli_etcd_opt("watch", argc, argv, &i, &eopts)) != 0) {
+            if (r < 0) {
+                rc = HC_EXIT_USAGE;
+                goto out;
+            }
+        } else if ((r = cli_opt_value(argc, argv, &i, "--node", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--node needs a name");
+                goto out;
+            }
+            node = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--status-ttl", &v)) !=
+                   0) {
+            if (r < 0 || parse_int(v, 2, 3600, &status_ttl) != 0) {
+                rc = cli_usage_error("watch", "--status-ttl needs 2 to 3600 "
+                                              "seconds");
+                goto out;
+            }
+        } else if (!strcmp(argv[i], "--no-status")) {
+            no_status = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
-        } else if (!cli_is_group(argv[i]) &&
+        } else if (!cli_is_group(argv[i]) && !cli_is_etcd(argv[i]) &&
                    cli_check_file_arg("watch", argv[i]) != 0) {
             goto usage;
         } else {
@@ -941,6 +973,8 @@ int cmd_watch(int argc, char **argv)
             goto out;
         }
     }
+    if ((rc = cli_etcd_configure("watch", &eopts)) != 0)
+        goto out;
     if (exec_cmd && !(c.exec_argv = split_words(exec_cmd))) {
         rc = cli_usage_error("watch", "--exec: empty command or unterminated "
                                       "quote");
@@ -1001,6 +1035,12 @@ int cmd_watch(int argc, char **argv)
     }
 
     cli_parse_options(&po, &popts);
+    for (int i = 0; i < nfiles; i++)
+        netcd += cli_is_etcd(files[i]);
+    /* before the first load, so that it is reported too */
+    if (netcd && !no_status &&
+        (rc = cli_etcd_report(e, node, (int)status_ttl)) != 0)
+        goto out;
     for (int i = 0; i < nfiles; i++) {
         hc_watch_options wo;
         int r;
@@ -1036,6 +1076,8 @@ int cmd_watch(int argc, char **argv)
             rc = HC_EXIT_USAGE;
             goto out;
         }
+        if (cli_is_etcd(files[i]) && (rc = cli_etcd_follow(e, files[i])) != 0)
+            goto out;
     }
     for (int i = 0; i < nfiles || (merge && i == 0); i++) {
         hc_group_options go;

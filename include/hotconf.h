@@ -1781,6 +1781,48 @@ HC_API void hc_binding_release(hc_binding *b, const void *data);
  * from the config's callbacks. Accepts NULL. */
 HC_API void hc_binding_free(hc_binding *b);
 
+/*
+ * Connection options for every etcd call of the process (hc_etcd_read,
+ * hc_etcd_write, the etcd source, the status reporter), taken when a
+ * connection target is made: a follower keeps the options it started
+ * with. Strings are copied. Auth: the user's token comes from POST
+ * /v3/auth/authenticate and is sent in the Authorization header; a token
+ * etcd calls invalid or expired is replaced once per request. TLS (https)
+ * is used when cacert or cert is set: cacert verifies the server, cert +
+ * key authenticate us. NULL fields: not used. Set size with
+ * hc_etcd_options_init (fields may be added at the end).
+ */
+typedef struct hc_etcd_options {
+    size_t size;
+    const char *user;     /* auth user name, NULL: no auth */
+    const char *password; /* its password (never logged) */
+    const char *cacert;   /* PEM CA bundle that signed the server */
+    const char *cert;     /* PEM client certificate */
+    const char *key;      /* PEM private key of cert */
+} hc_etcd_options;
+
+HC_API void hc_etcd_options_init(hc_etcd_options *o);
+/* Replaces the options (NULL: back to none). Returns 0, HC_EINVAL (size
+ * unset, a password without a user, a key without a cert) or HC_ENOMEM;
+ * HC_ENOTSUP without HC_WITH_ETCD. Thread-safe. */
+HC_API int hc_etcd_configure(const hc_etcd_options *o, hc_error *err);
+
+/*
+ * Fleet rollout status: from now on every etcd config of e reports its
+ * outcome under KEY/.status/NODE (node: NULL for the host name; [A-Za-z0-9
+ * ._-] only) as one JSON object {"node", "revision" (the mod_revision
+ * live here, 0: none), "hash" (of the live content, 16 hex digits),
+ * "outcome" ("applied" or "rejected": the last revision tried),
+ * "attempted" (that revision), "error" (why it was rejected, else null),
+ * "time" (UTC, of the report)}, bound to a lease of ttl_s seconds (0: 10)
+ * kept alive by the reporter's own thread, so a dead node's report goes
+ * away after ttl_s; hc_engine_free revokes it. Network I/O never runs in
+ * an engine callback. Returns 0, HC_EINVAL (bad node), HC_EEXIST (already
+ * on), HC_ESYS, HC_ENOTSUP without HC_WITH_ETCD.
+ */
+HC_API int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
+                                 hc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

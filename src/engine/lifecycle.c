@@ -14,6 +14,9 @@
  * notification queue (delivery.c).
  */
 #include "engine_internal.h"
+#ifdef HC_WITH_ETCD
+#include "etcd/etcd.h" /* hc__etcd_status_stop */
+#endif
 
 #include <errno.h>
 #include <signal.h>
@@ -307,6 +310,12 @@ void hc_engine_free(hc_engine *e)
         abort();
     }
     pthread_mutex_unlock(&e->lock);
+#ifdef HC_WITH_ETCD
+    /* the fleet reporter first (it unsubscribes and revokes its lease);
+     * the followers stop with their source below, and a note they make
+     * meanwhile finds no reporter */
+    hc__etcd_status_stop(e);
+#endif
     if (e->started) {
         atomic_store(&e->stop, 1);
         hc__wake(e);

@@ -52,10 +52,13 @@ static void apply_value(follower *f, const char *v, size_t len, int64_t rev,
 {
     char revision[32];
     hc_error err;
+    int rc;
     snprintf(revision, sizeof revision, "%lld", (long long)rev);
     if (!have_lock)
         pthread_mutex_lock(&f->c->apply_lock);
-    switch (hc__apply(f->c, v, len, revision, trigger, 0, &err)) {
+    rc = hc__apply(f->c, v, len, revision, trigger, 0, &err);
+    hc__etcd_status_note(f->engine, hc__config_id(f->c), rev, v, len, rc, &err);
+    switch (rc) {
     case HC_OK: atomic_store(&f->applied_rev, rev); break;
     case HC_ENOTWATCHED: atomic_store(&f->stop, 1); break;
     default: /* refused: the live version stays, the engine reported it */
