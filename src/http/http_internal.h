@@ -94,9 +94,8 @@ struct hc_http {
 
 /* ---- views.c ---------------------------------------------------------- */
 
-/* 1 when an object key names a secret (last segment password, passwd,
- * secret, token, api_key, private_key, credential; any case, _ - . and
- * a plural s allowed). */
+/* 1 when an object key names a secret: hc__mask_key (src/mask.h) with
+ * the default list or $HOTCONF_SECRET_KEYS, the rules the CLI uses. */
 int hc__http_secret_key(const char *key);
 /* A deep copy with every secret value replaced by "********". New ref. */
 json_t *hc__http_mask(const json_t *v);

@@ -9,6 +9,7 @@
  * condition variable, never on the engine.
  */
 #include "http_internal.h"
+#include "mask.h"
 
 #include <errno.h>
 #include <fcntl.h>

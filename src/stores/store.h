@@ -53,6 +53,11 @@ typedef struct hc__store_version {
     const char *revision; /* at the source (NULL when none) */
     size_t changed;       /* paths changed from the previous version */
     json_t *doc;          /* the parsed document (may be NULL) */
+    /* the changes from the previous version (may be NULL); alive for the
+     * call only, so a store that records the changed paths with the
+     * attempt (record_attempt gets none for an applied version) copies
+     * them here */
+    const hc_changeset *changes;
 } hc__store_version;
 
 /* What became of one reload attempt. */
