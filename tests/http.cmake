@@ -12,3 +12,10 @@ if(HC_WITH_HTTP)
   set_tests_properties(test_http_browser PROPERTIES LABELS "http;browser"
                        SKIP_RETURN_CODE 77 TIMEOUT 300)
 endif()
+# etcd configs on the dashboard like files (a real etcd, tests/etcd_lib.sh)
+if(HC_WITH_HTTP AND HC_WITH_ETCD)
+  add_test(NAME test_http_etcd COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_http_etcd.sh
+           $<TARGET_FILE:hotconf_cli>)
+  set_tests_properties(test_http_etcd PROPERTIES LABELS "cli;http" SKIP_RETURN_CODE 77
+                       RUN_SERIAL TRUE TIMEOUT 180)
+endif()

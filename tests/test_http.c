@@ -731,6 +731,40 @@ static void test_sse_each_quick_version(void **state)
     fx_free(f);
 }
 
+/* A secret value quoted in an error message stays hidden on the live
+ * paths too: the SSE rejection event (masked by the hub thread, not in
+ * the engine callback) and the memory store's attempt log. */
+static void test_rejection_errors_masked(void **state)
+{
+    fx *f = fx_new(NULL);
+    int fd = sse_open(f->port, NULL);
+    char *got;
+    json_t *j;
+    const char *e;
+    (void)state;
+    free(sse_until(fd, "event: reset"));
+    tu_write(f->file, "{\"db\": {\"password\": hunter9}}\n", (size_t)-1);
+    got = sse_until(fd, "invalid token");
+    assert_null(strstr(got, "hunter9"));
+    assert_non_null(strstr(got, "'***'"));
+    free(got);
+    close(fd);
+    /* the attempt is recorded just after the event is queued: wait */
+    for (;;) {
+        j = get_json(f->port, "/api/configs/app.json/attempts", 200);
+        e = json_string_value(json_object_get(
+            json_array_get(json_object_get(j, "attempts"), 0), "error"));
+        if (e)
+            break;
+        json_decref(j);
+        sleep_ms(10);
+    }
+    assert_non_null(strstr(e, "invalid token near '***'"));
+    assert_null(strstr(e, "hunter9"));
+    json_decref(j);
+    fx_free(f);
+}
+
 /* The attempt log without a state store: the memory store's ring, read
  * with hc_config_attempts, bounded to the last 100. */
 static void test_attempt_log_memory(void **state)
@@ -922,7 +956,7 @@ static void test_metrics_promtool(void **state)
 }
 
 /* Ids with ':' and '/' (etcd URIs, file names with colons): each config
- * gets a URL-safe id, unique (the three named app.json apart), that the
+ * gets a URL-safe id, unique (the four named app.json apart), that the
  * API answers on; the URI itself is the config field and the path label
  * of /metrics, which promtool accepts, and the static page carries them
  * escaped. No etcd server is needed for the names: a config whose
@@ -934,7 +968,7 @@ static void test_ids_with_colon_and_slash(void **state)
          *out = tu_join(f->dir, "x.html"), *page;
     const char *uri[] = {"etcd://127.0.0.1:1/team/app.json",
                          "etcd://127.0.0.1:1,127.0.0.1:2/app.json",
-                         "etcd://127.0.0.1:1/"};
+                         "etcd://127.0.0.1:1/svc:a/app.json"};
     hc_watch_options wo;
     json_t *j, *c;
     size_t i;
@@ -946,7 +980,7 @@ static void test_ids_with_colon_and_slash(void **state)
     tu_write(colon, "{\"a\":1}", (size_t)-1);
     assert_int_equal(hc_engine_watch(f->e, colon, NULL, NULL), 0);
     hc_watch_options_init(&wo);
-    wo.format = HC_FORMAT_JSON; /* "etcd://127.0.0.1:1/" names none */
+    wo.format = HC_FORMAT_JSON;
     for (i = 0; i < 3; i++)
         assert_int_equal(hc_engine_watch(f->e, uri[i], &wo, NULL), 0);
     for (;;) { /* their first loads (or failures) reach the hub */
@@ -1141,6 +1175,7 @@ int main(void)
         cmocka_unit_test(test_slowloris_does_not_block_others),
         cmocka_unit_test(test_sse_live_and_catch_up),
         cmocka_unit_test(test_sse_each_quick_version),
+        cmocka_unit_test(test_rejection_errors_masked),
         cmocka_unit_test(test_attempt_log_memory),
         cmocka_unit_test(test_persisted_attempts_and_history),
         cmocka_unit_test(test_metrics_promtool),

@@ -45,8 +45,9 @@ typedef struct hc__hev {
     uint64_t version;   /* change: the new one; rejection: the live one */
     int64_t time_ns;    /* CLOCK_REALTIME when the callback ran */
     int64_t latency_us; /* change: detected -> applied */
-    int err_code;       /* rejection */
-    char *error;        /* rejection: hc_error_format text (in this block) */
+    int has_err;        /* rejection: err is set */
+    hc_error err;       /* masked by the hub thread: masking may read the
+                           file again, which the engine callback must not */
     char path[];        /* the config's identity */
 } hc__hev;
 

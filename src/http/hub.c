@@ -357,14 +357,8 @@ void hc__http_refresh(hc_http *h, const char *path)
 static void on_event(const hc_event *ev, void *data)
 {
     hc_http *h = data;
-    char ebuf[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 64];
-    size_t pl = strlen(ev->id) + 1, el = 0;
-    hc__hev *x;
-    if (ev->kind == HC_EVENT_REJECTION && ev->error && ev->error->error) {
-        hc_error_format(ev->error->error, ebuf, sizeof ebuf);
-        el = strlen(ebuf) + 1;
-    }
-    x = malloc(sizeof *x + pl + el);
+    size_t pl = strlen(ev->id) + 1;
+    hc__hev *x = malloc(sizeof *x + pl);
     pthread_mutex_lock(&h->q_lock);
     if (!x || h->q_len >= HC__HTTP_QUEUE) {
         h->q_overflow = 1; /* the hub thread reads everything again */
@@ -382,10 +376,9 @@ static void on_event(const hc_event *ev, void *data)
         } else if (ev->kind == HC_EVENT_REJECTION && ev->error) {
             x->version = ev->error->live_version;
             x->trigger = ev->error->trigger;
-            x->err_code = ev->error->error ? ev->error->error->code : 0;
-            if (el) {
-                x->error = x->path + pl;
-                memcpy(x->error, ebuf, el);
+            if (ev->error->error) {
+                x->err = *ev->error->error;
+                x->has_err = 1;
             }
         }
         if (h->q_tail)
@@ -408,10 +401,12 @@ static json_t *event_json(const hc__hcfg *c, const hc__hev *x)
     json_object_set_new(
         o, "kind",
         json_string(x->kind == HC_EVENT_CHANGE ? "change" : "rejection"));
+    char buf[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 64];
     json_object_set_new(o, "status",
                         json_string(x->kind == HC_EVENT_CHANGE ? "live"
-                                    : x->err_code == HC_ENOENT ? "missing"
-                                                               : "rejected"));
+                                    : x->has_err && x->err.code == HC_ENOENT
+                                        ? "missing"
+                                        : "rejected"));
     json_object_set_new(o, "version", json_integer((json_int_t)x->version));
     json_object_set_new(o, "trigger", json_string(hc_trigger_name(x->trigger)));
     json_object_set_new(o, "time", hc__http_time(x->time_ns));
@@ -420,7 +415,10 @@ static json_t *event_json(const hc__hcfg *c, const hc__hev *x)
                             json_integer((json_int_t)x->latency_us));
     else
         json_object_set_new(o, "error",
-                            x->error ? json_string(x->error) : json_null());
+                            x->has_err
+                                ? json_string(hc__mask_error_format(
+                                      &x->err, NULL, NULL, buf, sizeof buf))
+                                : json_null());
     return o;
 }
 

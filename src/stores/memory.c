@@ -4,12 +4,14 @@
  * parsed document kept, nothing persisted; and a ring of the last
  * HC__MEM_ATTEMPTS reload attempts (the dashboard's attempt log without a
  * state store), each with at most HC__MEM_ATTEMPT_PATHS changed paths so
- * that a first load of a large document costs a bounded copy. Both rings
+ * that a first load of a large document costs a bounded copy, its error
+ * text masked as the SQLite store's is (src/mask.h). Both rings
  * grow on demand up to their size (most configs never change: one entry,
  * not eleven). One mutex for the store, since list and get may run
  * on any thread while an applying thread appends: every op under it is a
  * few copies, and a mutex per config would cost 40 bytes each.
  */
+#include "mask.h"
 #include "stores/store.h"
 
 #include <pthread.h>
@@ -278,7 +280,8 @@ static int mem_record(hc__store *s, void *cfg, const hc__store_attempt *a)
     ai.version = a->version;
     ai.latency_us = a->latency_ns / 1000;
     if (a->error && a->error->code &&
-        !(ai.error = strdup(hc_error_format(a->error, msg, sizeof msg))))
+        !(ai.error = strdup(
+              hc__mask_error_format(a->error, NULL, NULL, msg, sizeof msg))))
         goto out;
     if (n > HC__MEM_ATTEMPT_PATHS)
         n = HC__MEM_ATTEMPT_PATHS;

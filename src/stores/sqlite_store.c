@@ -390,7 +390,7 @@ static int sq_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
     sq_cfg *c = cfg;
     hc__sq_attempt *as;
     size_t n;
-    int rc = hc__sq_attempts(s->state, c->key, 0, NULL, &as, &n);
+    int rc = hc__sq_attempts(DB(s), c->key, 0, NULL, &as, &n);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < n && i < (size_t)max && rc == 0; i++) {
