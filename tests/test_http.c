@@ -934,7 +934,7 @@ static void test_ids_with_colon_and_slash(void **state)
          *out = tu_join(f->dir, "x.html"), *page;
     const char *uri[] = {"etcd://127.0.0.1:1/team/app.json",
                          "etcd://127.0.0.1:1,127.0.0.1:2/app.json",
-                         "etcd://127.0.0.1:1/"};
+                         "etcd://127.0.0.1:1/app.json"};
     hc_watch_options wo;
     json_t *j, *c;
     size_t i;
@@ -946,7 +946,7 @@ static void test_ids_with_colon_and_slash(void **state)
     tu_write(colon, "{\"a\":1}", (size_t)-1);
     assert_int_equal(hc_engine_watch(f->e, colon, NULL, NULL), 0);
     hc_watch_options_init(&wo);
-    wo.format = HC_FORMAT_JSON; /* "etcd://127.0.0.1:1/" names none */
+    wo.format = HC_FORMAT_JSON;
     for (i = 0; i < 3; i++)
         assert_int_equal(hc_engine_watch(f->e, uri[i], &wo, NULL), 0);
     for (;;) { /* their first loads (or failures) reach the hub */

@@ -388,9 +388,10 @@ static int sq_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
         HC__OUTCOME_APPLIED, HC__OUTCOME_REJECTED, HC__OUTCOME_VETOED,
         HC__OUTCOME_MISSING, HC__OUTCOME_REVERTED, HC__OUTCOME_ROLLED_BACK};
     sq_cfg *c = cfg;
+    sq_store *st = s->state;
     hc__sq_attempt *as;
     size_t n;
-    int rc = hc__sq_attempts(s->state, c->key, 0, NULL, &as, &n);
+    int rc = hc__sq_attempts(st->db, c->key, 0, NULL, &as, &n);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < n && i < (size_t)max && rc == 0; i++) {
