@@ -64,8 +64,9 @@ typedef struct sq_pend {
 typedef struct sq_store {
     hc__sq *db;
     int keep;           /* versions per config */
-    pthread_mutex_t mu; /* pend */
+    pthread_mutex_t mu; /* pend, schema */
     sq_pend *pend;
+    char *schema; /* for every config without one of its own, NULL: none */
 } sq_store;
 
 #define DB(s) (((sq_store *)(s)->state)->db)
@@ -137,14 +138,18 @@ static int stored_hash(const sq_cfg *c, uint64_t hash)
     return 0;
 }
 
-/* The schema told for key before its watch (malloc'd), NULL: none. */
+/* The schema told for key before its watch, else the one for every
+ * config (malloc'd), NULL: none. */
 static char *pending_schema(sq_store *st, const char *key)
 {
-    char *path = NULL;
+    const char *found;
+    char *path;
     pthread_mutex_lock(&st->mu);
+    found = st->schema;
     for (sq_pend *p = st->pend; p; p = p->next)
-        if (!strcmp(p->key, key) && p->path)
-            path = strdup(p->path);
+        if (!strcmp(p->key, key))
+            found = p->path;
+    path = found ? strdup(found) : NULL;
     pthread_mutex_unlock(&st->mu);
     return path;
 }
@@ -386,6 +391,7 @@ static void sq_close(hc__store *s)
         free(p);
     }
     pthread_mutex_destroy(&st->mu);
+    free(st->schema);
     free(st);
     s->state = NULL;
 }
@@ -447,8 +453,18 @@ int hc__sq_engine_schema(hc_engine *e, const char *config,
     int rc;
     if (!db)
         return HC_ENOTSUP;
-    if ((schema_path && !(abs = hc__sq_key(schema_path))) ||
-        !(key = hc__sq_key(config))) {
+    if (schema_path && !(abs = hc__sq_key(schema_path)))
+        return HC_ENOMEM;
+    if (!config) {
+        /* every config watched from now on (a folder's files too) */
+        sq_store *st = e->store.state;
+        pthread_mutex_lock(&st->mu);
+        free(st->schema);
+        st->schema = abs;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
+    if (!(key = hc__sq_key(config))) {
         free(abs);
         return HC_ENOMEM;
     }
