@@ -511,6 +511,20 @@ out:
 int cli_etcd_follow(hc_engine *e, const char *id)
 {
     hc_error err;
+    char *v = NULL;
+    size_t len;
+    int64_t mod;
+    hc_error_init(&err);
+    /* The follower retries quietly for ever, which is right for an etcd
+     * that is down, not for credentials etcd refuses: one read tells. */
+    if (hc_etcd_read(id, &v, &len, &mod, &err) != 0) {
+        if (strstr(err.text, ": HTTP 4")) { /* etcd answered: refused */
+            fprintf(stderr, "hotconf watch: %s\n", err.text);
+            return HC_EXIT_USAGE;
+        }
+        fprintf(stderr, "hotconf watch: warning: %s (retrying)\n", err.text);
+    }
+    free(v);
     hc_error_init(&err);
     if (hc__etcd_follow(e, id, &err) != 0) {
         fprintf(stderr, "hotconf watch: %s\n", err.text);

@@ -32,6 +32,8 @@ expect "password file without user" 2 "needs --etcd-user" -- \
   "$H" push "$T/v1.json" "$URL" --etcd-password-file "$T/pw"
 # shellcheck disable=SC2086
 expect "push with auth" 0 "" -- "$H" push "$T/v1.json" "$URL" $AUTH
+expect "watch with a wrong password fails at once" 2 "authentication failed" -- \
+  "$H" watch "$URL" --etcd-user root --etcd-password-file "$T/badpw"
 HOTCONF_ETCD_PASSWORD_FILE=$T/pw expect "password file from the environment" 0 "" -- \
   "$H" history "$URL" --etcd-user root
 # shellcheck disable=SC2086
