@@ -5,6 +5,7 @@
  * bad, 2 usage error or an invalid schema.
  */
 #include "cli.h"
+#include "layers.h"
 #include "schema_opts.h"
 
 #include <string.h>
@@ -36,6 +37,14 @@ static const char help[] =
     "                  INI: a line with only a name has the value null\n"
     "  -v, --verbose   print a summary line per valid file\n"
     "\n"
+    "A FILE may be a folder (its files whose name tells a format, in\n"
+    "lexical order; editor temp files skipped) or a glob ('conf.d/*.yaml').\n"
+    "With --merge or a layer option below, every FILE merges into one\n"
+    "document (defaults, the FILEs in order, the environment, --set;\n"
+    "objects merge key by key, anything else is replaced) and that document\n"
+    "is checked; a schema error names the file:line:col of the layer that\n"
+    "gave the value (or env:NAME, override).\n"
+    "  --merge         merge the FILEs into one document\n" CLI_LAYERS_HELP "\n"
     "Exit status: 0 all files valid, 1 a file is invalid (parse or schema\n"
     "error), 2 usage error or the schema itself is invalid.\n";
 
@@ -102,6 +111,146 @@ static int check_schema_itself(const char *path, const hc_schema_options *so)
     return rc ? -1 : 0;
 }
 
+static void print_summary(const char *file, hc_format fmt, const json_t *doc)
+{
+    printf("%s: ok (%s, %s with %zu entries)\n", file, hc_format_name(fmt),
+           json_is_object(doc)  ? "object"
+           : json_is_array(doc) ? "array"
+                                : "scalar",
+           json_is_object(doc)  ? json_object_size(doc)
+           : json_is_array(doc) ? json_array_size(doc)
+                                : (size_t)1);
+}
+
+/* Checks one file alone; returns HC_EXIT_OK or HC_EXIT_FAIL. */
+static int check_one(const char *file, cli_parse_opts *po,
+                     const hc_schema *schema, hc_schema_report *rep,
+                     hc_posmap *pos, int verbose)
+{
+    hc_error err;
+    json_t *doc;
+    int status = HC_EXIT_OK;
+    if (schema) {
+        hc_posmap_clear(pos);
+        doc = load_with_positions(file, po, pos);
+    } else {
+        doc = cli_load(file, po, &err);
+    }
+    if (!doc)
+        return HC_EXIT_FAIL;
+    if (schema) {
+        int rc;
+        hc_schema_report_set_source(rep, file, pos);
+        rc = hc_schema_validate(schema, doc, rep);
+        if (rc == HC_EVALIDATE) {
+            status = print_report(file, rep);
+        } else if (rc != 0) {
+            fprintf(stderr, "%s: error: %s\n", file, hc_strerror(rc));
+            status = HC_EXIT_FAIL;
+        }
+    }
+    if (status == HC_EXIT_OK && verbose)
+        print_summary(file,
+                      po->format != HC_FORMAT_AUTO ? po->format
+                                                   : hc_format_from_name(file),
+                      doc);
+    json_decref(doc);
+    return status;
+}
+
+/* Each FILE on its own; a folder or a glob stands for its files. */
+static int check_each(cli_parse_opts *po, const char *const *files,
+                      const hc_format *formats, int nfiles,
+                      const hc_schema *schema, hc_schema_report *rep,
+                      hc_posmap *pos, int verbose)
+{
+    int status = HC_EXIT_OK;
+    for (int f = 0; f < nfiles; f++) {
+        char **list = NULL;
+        size_t n = 0;
+        po->format = formats[f];
+        if (!cli_is_group(files[f])) {
+            if (check_one(files[f], po, schema, rep, pos, verbose))
+                status = HC_EXIT_FAIL;
+            continue;
+        }
+        if (hc_compose_files(files[f], NULL, &list, &n) != 0) {
+            fprintf(stderr, "%s: error: cannot list the folder\n", files[f]);
+            status = HC_EXIT_FAIL;
+            continue;
+        }
+        if (n == 0) {
+            /* most likely a typo or a quoted pattern in the wrong folder:
+             * checking nothing must not pass silently */
+            fprintf(stderr,
+                    "%s: error: no config file matches (a folder gives the "
+                    "files whose name tells a format)\n",
+                    files[f]);
+            status = HC_EXIT_FAIL;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (check_one(list[k], po, schema, rep, pos, verbose))
+                status = HC_EXIT_FAIL;
+        hc_compose_files_free(list, n);
+    }
+    return status;
+}
+
+/* Prints a merged document's schema errors at the layer that gave each
+ * value. */
+static int print_merged_report(const hc_layers *l, const hc_schema_report *rep)
+{
+    for (size_t i = 0; i < hc_schema_report_count(rep); i++) {
+        const hc_schema_error *e = hc_schema_report_at(rep, i);
+        const char *ptr =
+            e->instance_location[0] ? e->instance_location : "(root)";
+        hc_layer_origin o;
+        if (hc_layers_origin_at(l, e->instance_location, &o) != 0)
+            fprintf(stderr, "(merged): %s: %s\n", ptr, e->message);
+        else if (o.file && o.line > 0)
+            fprintf(stderr, "%s:%d:%d: %s: %s\n", o.file, o.line, o.column, ptr,
+                    e->message);
+        else
+            fprintf(stderr, "%s: %s: %s\n", o.file ? o.file : o.name, ptr,
+                    e->message);
+    }
+    return HC_EXIT_FAIL;
+}
+
+/* Every FILE and layer merged into one document, checked as a whole. */
+static int check_merged(const cli_layers *cl, const cli_parse_opts *po,
+                        const char *const *files, int nfiles,
+                        const hc_schema *schema, hc_schema_report *rep,
+                        int verbose)
+{
+    hc_layers *l = cli_layers_build(cl, po, files, nfiles);
+    hc_error err;
+    json_t *doc;
+    int status = HC_EXIT_OK;
+    if (!l)
+        return HC_EXIT_FAIL;
+    if (!(doc = hc_layers_load(l, &err))) {
+        cli_print_error(&err);
+        hc_layers_free(l);
+        return HC_EXIT_FAIL;
+    }
+    if (schema) {
+        int rc = hc_schema_validate(schema, doc, rep);
+        if (rc == HC_EVALIDATE)
+            status = print_merged_report(l, rep);
+        else if (rc != 0) {
+            fprintf(stderr, "(merged): error: %s\n", hc_strerror(rc));
+            status = HC_EXIT_FAIL;
+        }
+    }
+    if (status == HC_EXIT_OK && verbose)
+        printf("(merged): ok (object with %zu entries)\n",
+               json_object_size(doc));
+    json_decref(doc);
+    hc_layers_free(l);
+    return status;
+}
+
 int cmd_check(int argc, char **argv)
 {
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
@@ -114,6 +263,9 @@ int cmd_check(int argc, char **argv)
     int nfiles = 0, verbose = 0, status = HC_EXIT_OK, dangling_format = 0;
     const char *refs[argc > 0 ? argc : 1];
     cli_schema_opts sopts = {0, refs, 0, NULL};
+    const char *defs[argc > 0 ? argc : 1], *sets[argc > 0 ? argc : 1];
+    cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
+    int merge = 0;
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -123,6 +275,15 @@ int cmd_check(int argc, char **argv)
         }
         if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
             verbose = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--merge")) {
+            merge = 1;
+            continue;
+        }
+        if ((r = cli_layers_opt(argc, argv, &i, &cl, "check")) != 0) {
+            if (r < 0)
+                return HC_EXIT_USAGE;
             continue;
         }
         r = cli_opt_value(argc, argv, &i, "--schema", &schema_path);
@@ -144,14 +305,16 @@ int cmd_check(int argc, char **argv)
             continue;
         if (argv[i][0] == '-' && argv[i][1] != '\0')
             return cli_unknown_option("check", help, argv[i]);
-        if (cli_check_file_arg("check", argv[i]) != 0)
+        if (!cli_is_group(argv[i]) && cli_check_file_arg("check", argv[i]) != 0)
             return HC_EXIT_USAGE;
         /* --format is positional, as for watch: the files after it. */
         dangling_format = 0;
         formats[nfiles] = po.format;
         files[nfiles++] = argv[i];
     }
-    if (nfiles == 0)
+    if (cli_layers_active(&cl))
+        merge = 1;
+    if (nfiles == 0 && !merge)
         return cli_usage_error("check", "no FILE given");
     if (dangling_format)
         return cli_format_after_files("check");
@@ -181,51 +344,11 @@ int cmd_check(int argc, char **argv)
         }
     }
 
-    for (int f = 0; f < nfiles; f++) {
-        hc_error err;
-        json_t *doc;
-        po.format = formats[f];
-        if (schema) {
-            hc_posmap_clear(pos);
-            doc = load_with_positions(files[f], &po, pos);
-        } else {
-            doc = cli_load(files[f], &po, &err);
-        }
-        if (!doc) {
-            status = HC_EXIT_FAIL;
-            continue;
-        }
-        if (schema) {
-            int rc;
-            hc_schema_report_set_source(rep, files[f], pos);
-            rc = hc_schema_validate(schema, doc, rep);
-            if (rc == HC_EVALIDATE) {
-                status = print_report(files[f], rep);
-                json_decref(doc);
-                continue;
-            }
-            if (rc != 0) {
-                fprintf(stderr, "%s: error: %s\n", files[f], hc_strerror(rc));
-                status = HC_EXIT_FAIL;
-                json_decref(doc);
-                continue;
-            }
-        }
-        if (verbose) {
-            hc_format fmt = po.format != HC_FORMAT_AUTO
-                                ? po.format
-                                : hc_format_from_name(files[f]);
-            printf("%s: ok (%s, %s with %zu entries)\n", files[f],
-                   hc_format_name(fmt),
-                   json_is_object(doc)  ? "object"
-                   : json_is_array(doc) ? "array"
-                                        : "scalar",
-                   json_is_object(doc)  ? json_object_size(doc)
-                   : json_is_array(doc) ? json_array_size(doc)
-                                        : (size_t)1);
-        }
-        json_decref(doc);
-    }
+    if (merge)
+        status = check_merged(&cl, &po, files, nfiles, schema, rep, verbose);
+    else
+        status =
+            check_each(&po, files, formats, nfiles, schema, rep, pos, verbose);
     hc_schema_free(schema);
     hc_schema_report_free(rep);
     hc_posmap_free(pos);

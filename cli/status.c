@@ -51,8 +51,12 @@ static json_t *status_one(hc__sq *s, const hc__sq_config *c, pid_t pid)
     json_t *j;
     if (hc__sq_attempts(s, c->config, 0, NULL, &as, &n) != 0)
         n = 0;
-    /* the last error stands until an apply clears it */
-    for (size_t i = 0; i < n && !is_apply(as[i].outcome); i++)
+    /* the last error stands until an apply clears it; a start on the
+     * last known good version does not (the file still holds the error) */
+    for (size_t i = 0; i < n && (!is_apply(as[i].outcome) ||
+                                 (as[i].trigger &&
+                                  !strcmp(as[i].trigger, "last_known_good")));
+         i++)
         if (as[i].error) {
             last_error = as[i].error;
             break;

@@ -9,9 +9,9 @@
  * queues one more) and/or sends --signal.
  */
 #include "cli.h"
+#include "layers.h"
 #include "etcd_cli.h"
 #include "state.h"
-#include "watch_state.h"
 #include "schema_opts.h"
 
 #include <errno.h>
@@ -36,6 +36,8 @@ static const char help[] =
     "                     [--poll MS] [--history N] [--format F]\n"
     "                     [--schema SCHEMA [--fill-defaults]]\n"
     "                     [--env-nest SEP] [--no-typing] [--state DIR]\n"
+    "                     [--merge] [--defaults FILE] [--env PREFIX]\n"
+    "                     [--env-sep SEP] [--set PATH=VALUE]\n"
     "\n"
     "Watches config files and reports every change: applied versions with\n"
     "their diff, rejected versions (FILE:LINE:COL: message; the previous\n"
@@ -79,7 +81,8 @@ static const char help[] =
     "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
     "                  after each change, reloading itself every 5 s\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
-    "  --history N     versions kept per file (default 10)\n"
+    "  --history N     versions kept per file before the live one (default\n"
+    "                  10)\n"
     "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow "
     "it\n"
     "                  (default: from each file's name); a later --format\n"
@@ -90,7 +93,17 @@ static const char help[] =
     "  --state DIR     record every version and attempt in DIR/state.db for\n"
     "                  hotconf history, show, rollback, log, status, stats;\n"
     "                  numbering continues across restarts (one watcher per\n"
-    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP
+    "                  DIR)\n" CLI_SCHEMA_OPTS_HELP "\n"
+    "A FILE may be a folder or a glob ('conf.d/*.yaml', quoted): each file\n"
+    "in it is watched as a config of its own, a file that appears is\n"
+    "watched ({\"event\":\"added\",\"file\":F}) and one that goes away is\n"
+    "unwatched ({\"event\":\"removed\",\"file\":F}); editor temp files\n"
+    "(*~, .*.swp, #*#, .#*, *.tmp) are skipped.\n"
+    "With --merge or a layer option, every FILE (folders in lexical order)\n"
+    "and layer merges into one config (defaults, FILEs, environment,\n"
+    "--set), validated as a whole; a change in any of them merges again and\n"
+    "the applied event names it (\"layer\":\"conf.d/20-b.yaml\").\n"
+    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP
     "An etcd config (etcd://HOST:PORT[,HOST:PORT...]/KEY) is followed with a\n"
     "watch that resumes after failures; this node reports its outcome under\n"
     "KEY/.status/NODE (see hotconf rollout status):\n"
@@ -106,6 +119,7 @@ typedef struct watched {
     int pending; /* a change arrived during the run */
     uint64_t pending_version;
     struct changed_env *pending_changed;
+    char *own; /* file, when this watch is a group's (freed with it) */
 } watched;
 
 typedef struct ctx {
@@ -117,7 +131,11 @@ typedef struct ctx {
     watched *w;
     int nw;
     hc_engine *e;
-    cli_wstate *ws; /* --state, NULL without */
+    /* writeOnly marks of --schema for masking error texts (NULL: none) */
+    json_t *schema_doc;
+    int wcap;          /* c->w's room: groups add files */
+    const char *cause; /* merged: the layer of the change being reported */
+    const char *schema_path;
 } ctx;
 
 /* ---- output ---------------------------------------------------------- */
@@ -549,28 +567,31 @@ static int on_change(const hc_change_record *rec, void *ud)
     ctx *c = ud;
     watched *w = find_watched(c, rec->path);
     size_t n = hc_changeset_count(rec->changes);
+    /* set by the group's CHANGED event just before, for this record only */
+    const char *cause = c->cause;
+    c->cause = NULL;
     int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
 
-    cli_wstate_change(c->ws, c->e, rec);
-
+    /* With --state the engine's store records it (numbering continued
+     * from the state folder): rec->version is the stored number. */
     if (c->events) {
         json_t *o = event("applied", rec->path);
         json_object_set_new(o, "version",
-                            json_integer((json_int_t)cli_wstate_version(
-                                c->ws, rec->path, rec->version)));
+                            json_integer((json_int_t)rec->version));
         json_object_set_new(o, "trigger",
                             json_string(hc_trigger_name(rec->trigger)));
+        if (cause)
+            json_object_set_new(o, "layer", json_string(cause));
         /* secret values masked (state.h) */
         json_object_set_new(o, "changes",
                             cli_changes_json(rec->changes, NULL, NULL));
         json_object_set_new(o, "latency_us", json_integer(lat));
         emit(o);
     } else {
-        human("%s: version %llu applied (%s, %zu change%s, %lld us)\n",
-              rec->path,
-              (unsigned long long)cli_wstate_version(c->ws, rec->path,
-                                                     rec->version),
+        human("%s: version %llu applied (%s, %zu change%s,%s%s%s %lld us)\n",
+              rec->path, (unsigned long long)rec->version,
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
+              cause ? " from " : "", cause ? cause : "", cause ? "," : "",
               (long long)lat);
         if (rec->trigger != HC_TRIGGER_INITIAL) {
             /* secret values masked (state.c) */
@@ -613,8 +634,8 @@ static void on_error(const hc_error_record *rec, void *ud)
     char msg[1024];
     if (rec->error->code == HC_ECALLBACK)
         return;
-    cli_wstate_error(c->ws, rec);
-    hc_error_format(rec->error, msg, sizeof msg);
+    /* a secret value the message quotes is masked (src/mask.h) */
+    hc__mask_error_format(rec->error, NULL, c->schema_doc, msg, sizeof msg);
     if (rec->error->code == HC_ENOENT) {
         if (c->events)
             emit(event("missing", rec->path));
@@ -634,6 +655,82 @@ static void on_error(const hc_error_record *rec, void *ud)
               (unsigned long long)rec->live_version);
     } else {
         human("%s: rejected: %s\n", rec->path, msg);
+    }
+}
+
+/* ---- --state ------------------------------------------------------------ */
+
+/* The engine's warnings (a corrupt database moved aside, a store that
+ * cannot write) on stderr. */
+static void watch_log(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level <= HC_LOG_WARN)
+        fprintf(stderr, "hotconf watch: %s%s\n",
+                level == HC_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* Another watcher holds dir (its lock): says so, 1. */
+static int state_taken(const char *dir)
+{
+    pid_t pid = hc__sq_watcher_pid(dir);
+    if (pid == 0)
+        return 0;
+    fprintf(stderr,
+            "hotconf watch: %s: another watcher (pid %ld) uses this state "
+            "directory; give each watcher its own --state\n",
+            dir, (long)pid);
+    return 1;
+}
+
+/* ---- folders, globs and merged layers (hc_group) ----------------------- */
+
+/* Adds a watched entry for a file a group follows now. */
+static void watched_add(ctx *c, const char *file)
+{
+    char *own;
+    if (find_watched(c, file))
+        return;
+    if (c->nw == c->wcap) {
+        int ncap = c->wcap ? 2 * c->wcap : 16;
+        watched *nw = realloc(c->w, (size_t)ncap * sizeof *nw);
+        if (!nw)
+            return;
+        c->w = nw;
+        c->wcap = ncap;
+    }
+    if (!(own = strdup(file)))
+        return;
+    memset(&c->w[c->nw], 0, sizeof c->w[c->nw]);
+    c->w[c->nw].file = own;
+    c->w[c->nw].own = own;
+    c->nw++;
+}
+
+/* Group events run on the main thread: hc_group_dispatch and, for
+ * CHANGED, hc_engine_dispatch (just before on_change of that version). */
+static void on_group_event(const hc_group_event *ev, void *ud)
+{
+    ctx *c = ud;
+    int initial = ev->layer && !strcmp(ev->layer, "initial");
+    switch (ev->kind) {
+    case HC_GROUP_ADDED:
+        watched_add(c, ev->id);
+        if (initial)
+            break;
+        if (c->events)
+            emit(event("added", ev->id));
+        else
+            human("%s: added\n", ev->id);
+        break;
+    case HC_GROUP_REMOVED:
+        if (c->events)
+            emit(event("removed", ev->id));
+        else
+            human("%s: removed\n", ev->id);
+        break;
+    case HC_GROUP_CHANGED: c->cause = ev->layer; break;
+    case HC_GROUP_REJECTED: break; /* on_error reports it */
     }
 }
 
@@ -688,16 +785,24 @@ int cmd_watch(int argc, char **argv)
     cli_http http = {0};
     sigset_t mask, old;
     int sfd = -1, nfiles = 0, rc = HC_EXIT_OK, dangling_format = 0;
+    const char **defs = calloc((size_t)argc + 1, sizeof *defs);
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
+    hc_group **groups = calloc((size_t)argc + 1, sizeof *groups);
+    int ngroups = 0, merge = 0;
     cli_etcd_opts eopts = {0};
     const char *node = NULL;
     long status_ttl = 10;
     int no_status = 0, netcd = 0;
 
     memset(&c, 0, sizeof c);
-    if (!files || !formats || !refs) {
+    if (!files || !formats || !refs || !defs || !sets || !groups) {
         free(files);
         free(formats);
         free(refs);
+        free(defs);
+        free(sets);
+        free(groups);
         return HC_EXIT_FAIL;
     }
     for (int i = 1; i < argc; i++) {
@@ -708,6 +813,9 @@ int cmd_watch(int argc, char **argv)
             free(files);
             free(formats);
             free(refs);
+            free(defs);
+            free(sets);
+            free(groups);
             return HC_EXIT_OK;
         }
         if (!strcmp(argv[i], "--format") || !strncmp(argv[i], "--format=", 9))
@@ -774,6 +882,13 @@ int cmd_watch(int argc, char **argv)
                 rc = cli_usage_error("watch", "--history needs a count >= 1");
                 goto out;
             }
+        } else if (!strcmp(argv[i], "--merge")) {
+            merge = 1;
+        } else if ((r = cli_layers_opt(argc, argv, &i, &cl, "watch")) != 0) {
+            if (r < 0) {
+                rc = HC_EXIT_USAGE;
+                goto out;
+            }
         } else if ((r = cli_http_opt(argc, argv, &i, &http)) != 0) {
             if (r < 0) {
                 rc = HC_EXIT_USAGE;
@@ -802,7 +917,7 @@ int cmd_watch(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
-        } else if (!cli_is_etcd(argv[i]) &&
+        } else if (!cli_is_group(argv[i]) && !cli_is_etcd(argv[i]) &&
                    cli_check_file_arg("watch", argv[i]) != 0) {
             goto usage;
         } else {
@@ -814,7 +929,9 @@ int cmd_watch(int argc, char **argv)
             files[nfiles++] = argv[i];
         }
     }
-    if (nfiles == 0) {
+    if (cli_layers_active(&cl))
+        merge = 1;
+    if (nfiles == 0 && !merge) {
         rc = cli_usage_error("watch", "no file to watch");
         goto out;
     }
@@ -864,17 +981,44 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
 
-    c.w = calloc((size_t)nfiles, sizeof *c.w);
-    e = hc_engine_new(NULL);
+    c.w = calloc((size_t)nfiles + 1, sizeof *c.w);
+    if (state_dir && state_taken(state_dir)) {
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
+    {
+        /* --state: the engine's own store records every version and
+         * attempt (hc_engine_options.state_dir), so the watcher gets what
+         * the library does: last known good at start, numbering across
+         * restarts, CLI rollbacks claimed, store faults never fatal. */
+        hc_engine_options eo;
+        hc_engine_options_init(&eo);
+        eo.history_depth = (int)history;
+        if (state_dir) {
+            eo.state_dir = state_dir;
+            eo.log = watch_log;
+        }
+        e = hc_engine_create(&eo);
+    }
+    c.wcap = nfiles + 1;
+    c.schema_path = schema_path;
     if (!c.w || !e) {
         fprintf(stderr, "hotconf watch: cannot start the engine\n");
         rc = HC_EXIT_FAIL;
         goto out;
     }
     c.e = e;
-    if (state_dir && !(c.ws = cli_wstate_open(state_dir, (int)history))) {
+    if (state_dir && !hc__sq_of_engine(e)) {
+        /* the engine fell back to memory (said why through watch_log): a
+         * watcher asked to keep history refuses instead */
+        fprintf(stderr, "hotconf watch: cannot use the state directory %s\n",
+                state_dir);
         rc = HC_EXIT_FAIL;
         goto out;
+    }
+    if (schema_path) {
+        hc_error err;
+        c.schema_doc = hc_parse_file(schema_path, HC_FORMAT_AUTO, NULL, &err);
     }
     /* Signals arrive on an fd, handled between dispatches. */
     sigemptyset(&mask);
@@ -900,6 +1044,8 @@ int cmd_watch(int argc, char **argv)
     for (int i = 0; i < nfiles; i++) {
         hc_watch_options wo;
         int r;
+        if (merge || cli_is_group(files[i]))
+            continue; /* below */
         memset(&wo, 0, sizeof wo);
         wo.format = formats[i];
         wo.parse = &popts;
@@ -915,7 +1061,9 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
-        cli_wstate_attach(c.ws, files[i], formats[i], schema_path);
+        /* before the watch: its attach records it, first load included */
+        if (state_dir && schema_path)
+            hc__sq_engine_schema(e, files[i], schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;
@@ -931,6 +1079,44 @@ int cmd_watch(int argc, char **argv)
         if (cli_is_etcd(files[i]) && (rc = cli_etcd_follow(e, files[i])) != 0)
             goto out;
     }
+    for (int i = 0; i < nfiles || (merge && i == 0); i++) {
+        hc_group_options go;
+        hc_watch_options wo;
+        hc_error err;
+        hc_group *g;
+        if (!merge && !cli_is_group(files[i]))
+            continue;
+        hc_watch_options_init(&wo);
+        wo.format = HC_FORMAT_AUTO;
+        wo.parse = &popts;
+        wo.on_change = on_change;
+        wo.user_data = &c;
+        wo.on_error = on_error;
+        wo.on_error_data = &c;
+        wo.history_depth = (int)history;
+        wo.schema = schema;
+        hc_group_options_init(&go);
+        go.watch = &wo;
+        go.on_event = on_group_event;
+        go.user_data = &c;
+        if (merge) {
+            hc_layers *l = cli_layers_build(&cl, &po, files, nfiles);
+            g = l ? hc_group_watch_layers(e, l, &go, &err) : NULL;
+        } else {
+            g = hc_group_watch(e, files[i], &go, &err);
+        }
+        if (!g) {
+            if (!merge || err.code)
+                cli_print_error(&err);
+            rc = HC_EXIT_USAGE;
+            goto out;
+        }
+        groups[ngroups++] = g;
+        if (merge) {
+            watched_add(&c, hc_group_id(g));
+            break;
+        }
+    }
     /* Deliver the first loads, then say we are ready. */
     while (hc_engine_dispatch(e, 0) > 0)
         ;
@@ -940,7 +1126,7 @@ int cmd_watch(int argc, char **argv)
     }
     /* Ready (the event, and READY=1 for Type=notify units) means the first
      * load is done and recorded: hotconf history and status show it. */
-    cli_wstate_flush(c.ws);
+    hc__sq_flush(hc__sq_of_engine(e));
     if (c.events) {
         json_t *o = event("ready", NULL), *arr = json_array();
         for (int i = 0; i < c.nw; i++)
@@ -954,14 +1140,21 @@ int cmd_watch(int argc, char **argv)
     sd_notify(0, "READY=1"); /* a no-op outside systemd */
 
     for (;;) {
-        struct pollfd pfd[2];
+        struct pollfd pfd[2 + ngroups];
         struct signalfd_siginfo si;
-        int stop = 0;
+        int stop = 0, timeout = -1;
         pfd[0].fd = hc_engine_fd(e);
         pfd[0].events = POLLIN;
         pfd[1].fd = sfd;
         pfd[1].events = POLLIN;
-        if (poll(pfd, 2, -1) < 0) {
+        for (int k = 0; k < ngroups; k++) {
+            int t = hc_group_timeout(groups[k]);
+            pfd[2 + k].fd = hc_group_fd(groups[k]);
+            pfd[2 + k].events = POLLIN;
+            if (t >= 0 && (timeout < 0 || t < timeout))
+                timeout = t;
+        }
+        if (poll(pfd, (nfds_t)(2 + ngroups), timeout) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "hotconf watch: poll: %s\n", strerror(errno));
@@ -978,6 +1171,8 @@ int cmd_watch(int argc, char **argv)
         }
         if (stop)
             break;
+        for (int k = 0; k < ngroups; k++)
+            hc_group_dispatch(groups[k], 0);
         if (hc_engine_dispatch(e, 0) < 0) {
             fprintf(stderr, "hotconf watch: engine failed\n");
             rc = HC_EXIT_FAIL;
@@ -987,9 +1182,11 @@ int cmd_watch(int argc, char **argv)
 
 out:
     cli_http_end(&http); /* before the engine it serves */
-    hc_engine_free(e);
-    cli_wstate_close(c.ws); /* after the engine: no callback is left */
-    hc_schema_free(schema); /* after the engine: watches borrow it */
+    for (int k = 0; k < ngroups; k++)
+        hc_group_free(groups[k]); /* before the engine they watch on */
+    hc_engine_free(e);            /* flushes and closes the store */
+    hc_schema_free(schema);       /* after the engine: watches borrow it */
+    json_decref(c.schema_doc);
     if (sfd >= 0) {
         close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -998,8 +1195,12 @@ out:
         if (c.w[i].pending_changed)
             changed_env_free(c.w[i].pending_changed);
         free(c.w[i].pending_changed);
+        free(c.w[i].own);
     }
     free(c.w);
+    free(defs);
+    free(sets);
+    free(groups);
     free_words(c.exec_argv);
     free(files);
     free(formats);
@@ -1009,5 +1210,8 @@ usage:
     free(files);
     free(formats);
     free(refs);
+    free(defs);
+    free(sets);
+    free(groups);
     return HC_EXIT_USAGE;
 }

@@ -1171,6 +1171,77 @@ HC_API int hc_watch_config(const char *path, hc_change_cb cb, void *user_data);
  * valgrind-clean process). Not from a callback. */
 HC_API void hc_default_engine_shutdown(void);
 
+/*
+ * Options of the convenience layer, so that a service is not silent:
+ * hc_service_register_opts() and hc_watch_config_opts(). Fill with
+ * hc_service_options_init() (which sets size), then set what you need;
+ * fields are only ever appended, and size tells the library which ones
+ * your program knows.
+ *
+ * Threads: cb (the change callback), on_error and log run on the
+ * engine's delivery threads (its monitor thread or a delivery worker),
+ * one call at a time per service and in order, never under a library
+ * lock (they may call the library). log also runs on the registering
+ * thread for what happens during the call. Ownership: strings are copied
+ * (schema_path is loaded once, at registration, and the compiled schema
+ * is the service's); user_data is yours and passed as is.
+ */
+typedef struct hc_service_options {
+    size_t size;             /* sizeof(hc_service_options), set by _init */
+    const char *schema_path; /* JSON Schema file every version must pass
+                                (NULL: none) */
+    hc_format format;        /* HC_FORMAT_AUTO: from the file name */
+    void *user_data;         /* given to on_error and log */
+    /* A version rejected (parse, schema, veto), the file missing or
+     * unreadable, a change callback that failed (HC_ECALLBACK). */
+    hc_error_cb on_error;
+    /* One line per event of this service: HC_LOG_INFO for a version
+     * that went live ("app: version 3 live (modify, 2 changes)"),
+     * HC_LOG_WARN for each error as on_error sees it
+     * ("app.yaml:4:9: ..."). */
+    hc_log_cb log;
+} hc_service_options;
+
+HC_API void hc_service_options_init(hc_service_options *o);
+
+/* Receives every version of a service with its change record: the new
+ * and old documents and the diff between them (all borrowed, valid
+ * during the call). Non-zero: a failure (on_error gets HC_ECALLBACK; the
+ * version stays live). */
+typedef int (*hc_service_change_cb)(const char *service,
+                                    const hc_change_record *rec,
+                                    void *user_data);
+
+/*
+ * hc_service_register with options: watches path on e (NULL: the default
+ * engine), calls cb with the change record of every version, the first
+ * included, and reports errors (options above). The watch is the
+ * service's: path must not be watched already (HC_EEXIST), and
+ * hc_service_unregister ends it. opts may be NULL (defaults); err (may
+ * be NULL) receives the reason of a failure. Returns 0; HC_EEXIST (name
+ * taken, or path already watched), HC_EINVAL, HC_ENOMEM, a schema
+ * loading error, or hc_watch's error. A missing file is not a failure
+ * here: on_error hears of it, and its first version applies when it
+ * appears. Thread-safe.
+ */
+HC_API int hc_service_register_opts(hc_engine *e, const char *name,
+                                    const char *path, hc_service_change_cb cb,
+                                    void *user_data,
+                                    const hc_service_options *opts,
+                                    hc_error *err);
+
+/*
+ * hc_watch_config with options: watches path on the default engine with
+ * the schema, format and error reporting of opts (NULL: defaults) and
+ * subscribes cb (the change record, diff included). path must not be
+ * watched already (HC_EEXIST). Returns a subscription id > 0 or a
+ * negative error (err filled). The watch, its schema and its callbacks
+ * stay until hc_default_engine_shutdown(). Thread-safe.
+ */
+HC_API int hc_watch_config_opts(const char *path, hc_change_cb cb,
+                                void *user_data, const hc_service_options *opts,
+                                hc_error *err);
+
 /* ====================================================================== */
 /* Dashboard, JSON API and metrics over HTTP (src/http/)                    */
 /* ====================================================================== */
@@ -1186,13 +1257,20 @@ HC_API void hc_default_engine_shutdown(void);
  * default); hc_http_has_server() tells whether this build has it. The
  * static page needs nothing else.
  *
- * Threads: a watcher thread of the hc_http samples the engine (engine
- * totals every 100 ms, details when they moved) and records attempts,
- * feeds the SSE clients and rewrites dashboard_file; libmicrohttpd runs
- * one thread per connection (at most max_connections). None of them runs
- * engine callbacks or holds an engine lock while answering. A rollback
- * asked over HTTP is hc_rollback() on the connection's thread; its
- * notification is delivered by the engine's dispatch thread as usual.
+ * Threads: the hc_http subscribes to the engine (hc_engine_subscribe);
+ * its callback, on the engine's delivery thread, only queues a copy of the
+ * event (no lock of the hc_http's views, no I/O). A hub thread of the
+ * hc_http then reads the configs named (stats, last error, live
+ * snapshot), sends each event to the SSE clients and rewrites
+ * dashboard_file. So changes reach the page as the engine delivers them:
+ * after hc_engine_start() at once, in dispatch mode when the application
+ * calls hc_engine_dispatch(). libmicrohttpd runs one thread per
+ * connection (at most max_connections). None of them runs engine
+ * callbacks or holds an engine lock while answering. The attempt log and
+ * history are read from the engine's store (hc_config_attempts,
+ * hc_config_history: persisted with hc_engine_options.state_dir). A
+ * rollback asked over HTTP is hc_rollback() on the connection's thread;
+ * its notification is delivered by the engine's dispatch thread as usual.
  */
 typedef struct hc_http hc_http;
 
@@ -1263,6 +1341,51 @@ HC_API int hc_http_has_server(void);
  * HC_ESYS / HC_ENOMEM with err filled. Thread-safe.
  */
 HC_API int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err);
+
+/* ---- reload attempts (the attempt log the dashboard and `hotconf log`
+ * show) ---------------------------------------------------------------- */
+
+/*
+ * One reload attempt of a config: what was tried, what became of it. A
+ * fixed layout (it never grows: a later field would come with a new call),
+ * filled by hc_config_attempts. Strings marked malloc'd belong to the
+ * caller and are freed, with the array of changed paths, by
+ * hc_attempt_info_free.
+ */
+typedef struct hc_attempt_info {
+    int64_t time_ns;     /* CLOCK_REALTIME when it was decided */
+    const char *outcome; /* static: "applied", "rejected", "vetoed",
+                            "missing", "reverted", "rolled_back" (as
+                            `hotconf log` prints them) */
+    hc_trigger trigger;  /* what was being applied */
+    uint64_t version;    /* the version it made live; 0 when none */
+    char *error;         /* malloc'd, as hc_error_format writes it:
+                            "file:line:col: message" (a schema error names
+                            its JSON pointer in the message); NULL when the
+                            attempt succeeded */
+    int64_t latency_us;  /* change detected -> decided; 0 when unknown */
+    char **changed;      /* malloc'd array of nchanged malloc'd paths (as
+                            hc_get spells them) changed from the previous
+                            version; NULL when none */
+    size_t nchanged;
+} hc_attempt_info;
+
+/*
+ * The recorded reload attempts of config id, newest first, into
+ * out[0..max). With hc_engine_options.state_dir they are the persisted
+ * log (attempts of earlier runs included, as many as the store keeps:
+ * 1000 per config, 30 days); without, the last 100 of this process, each
+ * with at most 32 changed paths. Returns how many are kept (may exceed
+ * max: only max are written; free them with hc_attempt_info_free), or
+ * HC_ENOTWATCHED, HC_EINVAL, HC_ENOMEM with err filled. Thread-safe; reads
+ * the store with no engine lock held.
+ */
+HC_API int hc_config_attempts(hc_engine *e, const char *id,
+                              hc_attempt_info *out, int max, hc_error *err);
+
+/* Frees the strings of out[0..n) (as filled by hc_config_attempts) and
+ * zeroes the entries. NULL is fine. */
+HC_API void hc_attempt_info_free(hc_attempt_info *out, int n);
 /* ---- etcd (built with HC_WITH_ETCD, libcurl) ---------------------------
  * url names an etcd key: etcd://HOST:PORT[,HOST:PORT...]/KEY, spoken to
  * through etcd's v3 JSON gateway; endpoints are tried in order. Both calls
@@ -1284,6 +1407,379 @@ HC_API int hc_etcd_read(const char *url, char **value, size_t *len,
 HC_API int hc_etcd_write(const char *url, const char *value, size_t len,
                          int64_t expect_mod_revision, int64_t *revision,
                          hc_error *err);
+
+/* ====================================================================== */
+/* Composition: layers, folders, struct binding (src/compose/)             */
+/* ====================================================================== */
+
+/*
+ * One config built from ordered layers, as Viper, koanf and convict do:
+ * defaults, then files (a conf.d folder or a glob is one layer of several
+ * files, in lexical order), then environment variables, then explicit
+ * overrides. Whatever order the hc_layers_add_* calls come in, they merge
+ * in the order they were added; the CLI adds them as defaults, files,
+ * environment, overrides.
+ *
+ * Merge rules: an object merges into an object key by key, recursively;
+ * anything else (a scalar, an array, an object over a non-object, or a
+ * non-object over an object) replaces what the earlier layers had. null is
+ * a value like any other (it replaces; it does not delete).
+ *
+ * Provenance: after hc_layers_load(), hc_layers_explain() tells which
+ * layer a value came from: the file name, "defaults", "env:NAME" or
+ * "override".
+ *
+ * Threads: an hc_layers is used by one thread at a time.
+ */
+typedef struct hc_layers hc_layers;
+
+/* Editor and temporary files that folders and globs skip by default
+ * (fnmatch patterns on the base name). */
+#define HC_COMPOSE_IGNORE_DEFAULT "*~", ".*.swp", "#*#", ".#*", "*.tmp"
+
+typedef struct hc_layers_options {
+    size_t size; /* sizeof(hc_layers_options), set by hc_layers_options_init */
+    /* How files are parsed (copied; positions ignored: every file layer
+     * records its own). NULL: defaults. */
+    const hc_parse_options *parse;
+    /* Base-name patterns (fnmatch) that folder and glob layers skip,
+     * NULL-terminated; copied. NULL: HC_COMPOSE_IGNORE_DEFAULT. A list
+     * holding only NULL ignores nothing. */
+    const char *const *ignore;
+} hc_layers_options;
+
+/* hc_layers_add_file flags. */
+#define HC_LAYER_OPTIONAL 0x1 /* a missing file (or folder) is skipped */
+#define HC_LAYER_DEFAULTS 0x2 /* the file is named "defaults" by explain */
+
+/* One layer's claim on a value (strings borrowed from the hc_layers,
+ * valid until its next hc_layers_load or hc_layers_free). */
+typedef struct hc_layer_origin {
+    const char *name; /* "conf.d/10-a.yaml", "defaults", "env:APP_X",
+                         "override" */
+    const char *file; /* the file it was read from, NULL for none */
+    int line, column; /* of the value in file; 0 when unknown */
+    int layer;        /* 0-based index of the hc_layers_add_* call */
+} hc_layer_origin;
+
+/* Fills defaults (every field 0 or NULL except size). */
+HC_API void hc_layers_options_init(hc_layers_options *o);
+/* A new empty layer list (opts may be NULL), NULL on ENOMEM. */
+HC_API hc_layers *hc_layers_new_sized(const hc_layers_options *opts,
+                                      size_t opts_size);
+#define hc_layers_new(opts)                                                    \
+    hc_layers_new_sized((opts), sizeof(hc_layers_options))
+HC_API void hc_layers_free(hc_layers *l);
+
+/* A defaults document (an object; deep-copied). Returns 0, HC_EINVAL,
+ * HC_ENOMEM. */
+HC_API int hc_layers_add_defaults(hc_layers *l, const json_t *doc,
+                                  hc_error *err);
+/* The "default"s of a JSON Schema as a defaults layer: every "default"
+ * found under "properties" (recursively, and through allOf), placed at
+ * its property's path; a "default" of an object schema is the base its
+ * properties' defaults merge over. $refs are not followed. */
+HC_API int hc_layers_add_schema_defaults(hc_layers *l, const json_t *schema,
+                                         hc_error *err);
+/*
+ * A file, a folder or a glob pattern (a name holding *, ? or [), read at
+ * each hc_layers_load. A folder contributes its regular files whose name
+ * implies a format (hc_format_from_name), a pattern its matches; both in
+ * lexical (byte) order, the ignore list skipped, each file a source of
+ * its own for explain. Flags: HC_LAYER_OPTIONAL, HC_LAYER_DEFAULTS. A
+ * pattern matching nothing is an empty layer, never an error. Returns 0,
+ * HC_EINVAL, HC_ENOMEM.
+ */
+HC_API int hc_layers_add_file(hc_layers *l, const char *path, int flags,
+                              hc_error *err);
+/*
+ * Environment variables named PREFIX... (prefix "APP_"; "APP" means the
+ * same), read at each load: the rest of the name is lower-cased and split
+ * on sep (NULL: "__") into a path, APP_SERVICE__PORT=9090 setting
+ * service.port; values are typed like .env scalars (9090 an integer,
+ * true a boolean, 1.5 a real, anything else a string). Variables are
+ * applied in name order; one with an empty segment (APP___X) is skipped.
+ */
+HC_API int hc_layers_add_env(hc_layers *l, const char *prefix, const char *sep,
+                             hc_error *err);
+/*
+ * An override "PATH=VALUE" (hc_get path syntax, keys only). VALUE is
+ * typed like an environment value, except that one starting with '[',
+ * '{' or '"' is read as JSON (servers=["a","b"]). Returns 0, HC_EINVAL
+ * (no '='), HC_EPATH (bad or indexed path), HC_EPARSE (bad JSON),
+ * HC_ENOMEM; err says which.
+ */
+HC_API int hc_layers_add_override(hc_layers *l, const char *assignment,
+                                  hc_error *err);
+
+/*
+ * Reads every layer now and merges them. Returns the merged document (a
+ * new reference; an object, {} when every layer is empty), or NULL with
+ * err filled: a file's parse error with its file:line:col, HC_ENOENT for
+ * a missing required file, HC_ETYPE for a file whose top level is not an
+ * object. The provenance of the result is kept for hc_layers_explain.
+ */
+HC_API json_t *hc_layers_load(hc_layers *l, hc_error *err);
+
+/*
+ * Which layers gave the value at path (hc_get syntax) in the last loaded
+ * document. out[0] is the deciding one: for a scalar or an array, the
+ * layer that set it; for an object, the last layer that contributed to
+ * it, then out[1..] the earlier contributors, latest first. Writes at
+ * most max entries and returns how many there are (>= 1), HC_ENOTFOUND
+ * (no such value, or nothing loaded), HC_EPATH.
+ */
+HC_API int hc_layers_explain(const hc_layers *l, const char *path,
+                             hc_layer_origin *out, size_t max);
+/*
+ * The files a folder or a glob pattern names now, as a layer reads them
+ * (see hc_layers_add_file; ignore NULL: HC_COMPOSE_IGNORE_DEFAULT): a
+ * malloc'd array of *n malloc'd paths, lexical order, for
+ * hc_compose_files_free. A plain file name gives itself when it exists.
+ * Returns 0, HC_ENOENT (no such folder or file), HC_ENOMEM. Thread-safe.
+ */
+HC_API int hc_compose_files(const char *path, const char *const *ignore,
+                            char ***files, size_t *n);
+HC_API void hc_compose_files_free(char **files, size_t n);
+
+/* The same for a JSON pointer ("/service/port"), e.g. a schema error's
+ * instance location: the deciding layer and the value's position in it.
+ * Returns 0 or HC_ENOTFOUND. */
+HC_API int hc_layers_origin_at(const hc_layers *l, const char *pointer,
+                               hc_layer_origin *out);
+
+/*
+ * Folders, globs and layers as watch targets: an hc_group follows what
+ * appears in and disappears from folders.
+ *
+ * Per file (the default): hc_group_watch(e, PATTERN or "conf.d"), PATTERN
+ * a glob such as conf.d/ followed by *.yaml,
+ * watches each matching file with hc_engine_watch (so each is a config of
+ * its own, identity = its path as listed: "conf.d/10-a.yaml"), watches a
+ * file that appears (once written: close after write, or moved in) and
+ * unwatches one that is deleted or moved away and has not come back after
+ * settle_ms (an editor's save by rename is not a removal). Changes to a
+ * followed file are the engine's, as for any watch.
+ *
+ * Merged (HC_GROUP_MERGE, or hc_group_watch_layers): the files, in
+ * lexical order, or the layers, merge into one document (see hc_layers),
+ * which is validated as a whole (watch->validate and watch->schema, errors
+ * at the layer's file:line:col) and then written, as JSON, to merged_file
+ * (mode 0600) that the engine watches as the config: history, diffs,
+ * snapshots, stats and the dashboard work as for one file, under that
+ * identity (hc_group_id). A change in any layer merges again; the event
+ * names the layer that caused it. Only the last path component of a
+ * pattern may hold wildcards. The environment is read at each merge.
+ *
+ * Threads: the group's own inotify fd is read by hc_group_dispatch() on
+ * the caller's thread (embed hc_group_fd() in your loop, as with the
+ * engine), or by a thread of the group's after hc_group_start(). The
+ * ADDED, REMOVED, REJECTED events (and watch->on_error for a rejected
+ * merge) run there; CHANGED (merged mode) runs where the engine runs the
+ * merged config's subscribers. Group calls are not thread-safe, except
+ * hc_group_id and what the callbacks receive.
+ */
+typedef struct hc_group hc_group;
+
+typedef enum hc_group_event_kind {
+    HC_GROUP_ADDED = 0, /* per file: a file is now watched */
+    HC_GROUP_REMOVED,   /* per file: a file went away and was unwatched */
+    HC_GROUP_CHANGED,   /* merged: a version went live (change is set) */
+    HC_GROUP_REJECTED   /* merged: a merge failed (error is set) */
+} hc_group_event_kind;
+
+/* Everything borrowed, valid during the callback. */
+typedef struct hc_group_event {
+    hc_group_event_kind kind;
+    const char *id;                 /* the config: the file, or hc_group_id() */
+    const char *layer;              /* what caused it: a file name, "defaults",
+                                       "env", "initial" (the first merge) */
+    const hc_change_record *change; /* HC_GROUP_CHANGED */
+    const hc_error *error;          /* HC_GROUP_REJECTED */
+} hc_group_event;
+
+typedef void (*hc_group_cb)(const hc_group_event *ev, void *user_data);
+
+#define HC_GROUP_MERGE 0x1 /* hc_group_options.flags */
+
+typedef struct hc_group_options {
+    size_t size; /* sizeof(hc_group_options), set by hc_group_options_init */
+    /* Options of every watch the group makes (per file: each file;
+     * merged: the merged config). The struct is copied, what it points to
+     * is borrowed (must outlive the group). NULL: defaults. */
+    const hc_watch_options *watch;
+    /* Base-name patterns that are not configs (copied); NULL:
+     * HC_COMPOSE_IGNORE_DEFAULT. */
+    const char *const *ignore;
+    int flags;     /* HC_GROUP_MERGE */
+    int settle_ms; /* wait before a vanished file counts as removed; 0: 100 */
+    /* Merged: the file the merged document is written to and watched as
+     * (copied). NULL: merged.json in a new private folder (0700) under
+     * $XDG_RUNTIME_DIR or /tmp, removed by hc_group_free. */
+    const char *merged_file;
+    hc_group_cb on_event; /* may be NULL */
+    void *user_data;
+} hc_group_options;
+
+HC_API void hc_group_options_init(hc_group_options *o);
+
+/*
+ * Watches a folder (its files whose name tells a format) or a pattern
+ * (a glob: only its last part may hold wildcards) on e, loading what is there
+ * now. Returns the group, or NULL with err filled: HC_EINVAL (wildcards before
+ * the last component), HC_ENOENT (no such folder), HC_ESYS (inotify), or the
+ * first load's error in merged mode with HC_WATCH_REQUIRE.
+ */
+HC_API hc_group *hc_group_watch_sized(hc_engine *e, const char *target,
+                                      const hc_group_options *opts,
+                                      size_t opts_size, hc_error *err);
+#define hc_group_watch(e, target, opts, err)                                   \
+    hc_group_watch_sized((e), (target), (opts), sizeof(hc_group_options), (err))
+
+/* The same, merged, for layers (taken: the group frees them, also on
+ * failure); each file, folder and pattern layer is followed. */
+HC_API hc_group *hc_group_watch_layers_sized(hc_engine *e, hc_layers *layers,
+                                             const hc_group_options *opts,
+                                             size_t opts_size, hc_error *err);
+#define hc_group_watch_layers(e, layers, opts, err)                            \
+    hc_group_watch_layers_sized((e), (layers), (opts),                         \
+                                sizeof(hc_group_options), (err))
+
+/* The group's inotify fd: readable when hc_group_dispatch has work. */
+HC_API int hc_group_fd(const hc_group *g);
+/* Waits up to timeout_ms (-1: forever, 0: not at all) for folder events
+ * and handles them and the timers due. Returns the events delivered
+ * (>= 0), HC_ESTATE after hc_group_start, HC_ESYS. */
+HC_API int hc_group_dispatch(hc_group *g, int timeout_ms);
+/* The next time hc_group_dispatch must run (a removal or merge waits),
+ * in ms from now; -1 when nothing waits. For your own loop's timeout. */
+HC_API int hc_group_timeout(const hc_group *g);
+/* Starts a thread that dispatches. Returns 0, HC_ESTATE, HC_ESYS. */
+HC_API int hc_group_start(hc_group *g);
+/* Merged: the merged config's identity (borrowed); per file: the target.
+ * Thread-safe. */
+HC_API const char *hc_group_id(const hc_group *g);
+/* Per file: how many files are watched now; merged: 1. */
+HC_API size_t hc_group_count(const hc_group *g);
+/* Stops the thread, unwatches the group's configs, frees it. Not from a
+ * group or engine callback. Accepts NULL. */
+HC_API void hc_group_free(hc_group *g);
+
+/*
+ * Binding a config into a C struct: a table of fields says, for each
+ * member, its path, type, offset, default and limits. Each version the
+ * engine is about to apply is decoded first (the binding's validator), so
+ * a value that does not fit rejects the version, with the value's
+ * position; each version that went live is decoded into a new struct that
+ * is published like a snapshot: readers take it lock-free and get one
+ * consistent struct, never a mix of two versions.
+ *
+ *   struct cfg { int64_t port; int64_t timeout_ns; uint64_t cache;
+ *                const char *host; int level; };
+ *   static const char *const levels[] = {"debug", "info", "warn", NULL};
+ *   static const hc_field fields[] = {
+ *       {"service.port", HC_FIELD_INT, offsetof(struct cfg, port), "8080",
+ *        "1", "65535"},
+ *       {"service.timeout", HC_FIELD_DURATION,
+ *        offsetof(struct cfg, timeout_ns), "30s"},
+ *       {"cache.size", HC_FIELD_SIZE, offsetof(struct cfg, cache), "64MiB"},
+ *       {"service.host", HC_FIELD_STRING, offsetof(struct cfg, host),
+ *        "localhost"},
+ *       {"log.level", HC_FIELD_ENUM, offsetof(struct cfg, level), "info",
+ *        .choices = levels}};
+ *
+ * Member types: BOOL int (0/1); INT int64_t; DOUBLE double; STRING
+ * const char * (NUL-terminated, owned by the struct's snapshot: valid
+ * until hc_binding_release); DURATION int64_t nanoseconds ("30s", "1.5m",
+ * "1h30m", "250ms", "10us", "5ns", "2d"; a bare number is seconds); SIZE
+ * uint64_t bytes ("64MiB", "1.5GB", "512k": B, kB/KB, MB, GB, TB are
+ * powers of 1000, KiB, MiB, GiB, TiB and a bare k, m, g, t powers of
+ * 1024; a bare number is bytes); ENUM int, the index of the value in
+ * choices. A config value must have the field's type (INT an integer,
+ * DOUBLE any number, DURATION and SIZE a string or a number, ENUM one of
+ * the choices).
+ */
+typedef enum hc_field_type {
+    HC_FIELD_BOOL = 0,
+    HC_FIELD_INT,
+    HC_FIELD_DOUBLE,
+    HC_FIELD_STRING,
+    HC_FIELD_DURATION,
+    HC_FIELD_SIZE,
+    HC_FIELD_ENUM
+} hc_field_type;
+
+/* hc_field.flags */
+#define HC_FIELD_REQUIRED 0x1 /* a missing value rejects the version */
+
+typedef struct hc_field {
+    const char *path; /* hc_get syntax */
+    hc_field_type type;
+    size_t offset; /* offsetof(your struct, member) */
+    /* The value when the path is missing, written as in a config
+     * ("30s", "64MiB", "true", "info"); NULL: zero (NULL for a string). */
+    const char *def;
+    /* Inclusive limits written like def (STRING: lengths in bytes); NULL:
+     * none. Not for BOOL and ENUM. */
+    const char *min, *max;
+    const char *const *choices; /* ENUM: NULL-terminated names */
+    int flags;                  /* HC_FIELD_REQUIRED */
+} hc_field;
+
+typedef struct hc_binding hc_binding;
+
+/*
+ * A binding of fields[0..nfields) (copied: the table may be freed; the
+ * strings it points to must outlive the binding) into structs of
+ * struct_size bytes. Returns NULL with err filled: HC_EINVAL for a field
+ * whose default or limits do not parse or fit (err names the field).
+ */
+HC_API hc_binding *hc_binding_new(const hc_field *fields, size_t nfields,
+                                  size_t struct_size, hc_error *err);
+
+/*
+ * Decodes doc into out (struct_size bytes, every field written; strings
+ * borrowed from doc or the table). Returns 0, or HC_EVALIDATE with err
+ * filled: err->pointer the value's JSON pointer, err->text "POINTER:
+ * what is wrong" ("/service/port: 70000 is greater than the maximum of
+ * 65535"). Thread-safe.
+ */
+HC_API int hc_binding_decode(const hc_binding *b, const json_t *doc, void *out,
+                             hc_error *err);
+
+/*
+ * Installs the binding's validator in wo (the one wo had, if any, runs
+ * first), so that a version that does not decode is rejected by the
+ * engine with the value's file:line:col. Use wo for hc_engine_watch or
+ * an hc_group. Returns 0 or HC_EINVAL.
+ */
+HC_API int hc_binding_watch_options(hc_binding *b, hc_watch_options *wo);
+
+/*
+ * Follows config id on e: publishes a struct for the live version now
+ * (when there is one) and for every version that goes live after, in
+ * version order, on the thread that runs the config's subscribers. One
+ * config per binding. Returns 0, HC_ESTATE (already attached),
+ * HC_ENOTWATCHED, HC_ENOMEM.
+ */
+HC_API int hc_binding_attach(hc_binding *b, hc_engine *e, const char *id,
+                             hc_error *err);
+
+/*
+ * The live struct (NULL before the first version), and its config
+ * version in *version (may be NULL). Lock-free (a hazard pointer while
+ * the struct's reference count is raised): never blocks behind a reload
+ * or another reader. The struct, its strings included, stays valid and
+ * unchanged until hc_binding_release; hold it for one request, not
+ * forever (each version you hold keeps its memory). Thread-safe.
+ */
+HC_API const void *hc_binding_acquire(hc_binding *b, uint64_t *version);
+HC_API void hc_binding_release(hc_binding *b, const void *data);
+
+/* Detaches (unsubscribes) and frees the binding. Readers must have
+ * released their structs (hc_binding_free does not wait for them). Not
+ * from the config's callbacks. Accepts NULL. */
+HC_API void hc_binding_free(hc_binding *b);
 
 /*
  * Connection options for every etcd call of the process (hc_etcd_read,

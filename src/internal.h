@@ -124,6 +124,14 @@ int hc__posmap_add(hc_posmap *map, const char *pointer, int line, int column);
 size_t hc__pointer_push(char **buf, size_t *cap, size_t len, const char *token,
                         size_t token_len);
 
+/* Calls cb once per segment of an hc_get path, in order: key (NUL-
+ * terminated, klen bytes) for a key, NULL and idx for a bracketed [N].
+ * Stops at the first non-zero return and returns it; HC_EPATH when the
+ * path is malformed (segments before the error were passed). */
+typedef int (*hc__path_seg_cb)(void *data, const char *key, size_t klen,
+                               size_t idx);
+int hc__path_segments(const char *path, hc__path_seg_cb cb, void *data);
+
 /* ---- growable byte buffer (src/sbuf.c), used by the INI/.env parsers and
  * emitters. An allocation failure is sticky: appends after it do nothing
  * and hc__sbuf_failed() reports it, so callers check once at the end. The

@@ -87,6 +87,58 @@ static json_t *step_key(json_t *cur, const char *key, size_t klen)
     return NULL;
 }
 
+/*
+ * Reads the segment of path starting at *pp into key (cap bytes, which
+ * must be more than strlen(path)): sets *klen, *is_index (a bracketed
+ * [N], its value in *idx) and advances *pp. Returns 0, or HC_EPATH when
+ * the path is malformed there. Shared by lookups and hc__path_pointer so
+ * that both read one syntax.
+ */
+static int next_segment(const char *path, const char **pp, char *key,
+                        size_t cap, size_t *klen, int *is_index, size_t *idx)
+{
+    const char *p = *pp;
+    *is_index = 0;
+    if (*p == '[') {
+        p++;
+        if (*p == '"') {
+            p = read_quoted(p, key, cap, klen);
+            if (!p || *p != ']')
+                return HC_EPATH;
+            *pp = p + 1;
+            return 0;
+        }
+        const char *end = strchr(p, ']');
+        if (!end || parse_index(p, (size_t)(end - p), idx) != 0)
+            return HC_EPATH;
+        *is_index = 1;
+        *klen = 0;
+        *pp = end + 1;
+        return 0;
+    }
+    size_t n = 0;
+    if (*p == '.') {
+        if (p == path)
+            return HC_EPATH;
+        p++;
+        if (*p == '[') { /* a.["x.y"] is accepted like a["x.y"] */
+            *pp = p;
+            return next_segment(path, pp, key, cap, klen, is_index, idx);
+        }
+    }
+    while (*p && *p != '.' && *p != '[') {
+        if (*p == '\\' && p[1]) /* a\.b: a key holding a dot */
+            p++;
+        key[n++] = *p++;
+    }
+    if (n == 0)
+        return HC_EPATH;
+    key[n] = '\0';
+    *klen = n;
+    *pp = p;
+    return 0;
+}
+
 int hc_lookup(const json_t *doc, const char *path, json_t **out)
 {
     json_t *cur = (json_t *)doc;
@@ -107,49 +159,15 @@ int hc_lookup(const json_t *doc, const char *path, json_t **out)
             return HC_ENOMEM;
     }
     while (*p) {
-        if (*p == '[') {
-            p++;
-            if (*p == '"') {
-                size_t klen;
-                p = read_quoted(p, key, cap, &klen);
-                if (!p || *p != ']') {
-                    rc = HC_EPATH;
-                    goto done;
-                }
-                p++;
-                cur = step_key(cur, key, klen);
-            } else {
-                const char *end = strchr(p, ']');
-                size_t idx;
-                if (!end || parse_index(p, (size_t)(end - p), &idx) != 0) {
-                    rc = HC_EPATH;
-                    goto done;
-                }
-                cur = json_is_array(cur) ? json_array_get(cur, idx) : NULL;
-                p = end + 1;
-            }
-        } else {
-            size_t n = 0;
-            if (*p == '.') {
-                if (p == path) {
-                    rc = HC_EPATH;
-                    goto done;
-                }
-                p++;
-                if (*p == '[') /* a.["x.y"] is accepted like a["x.y"] */
-                    continue;
-            }
-            while (*p && *p != '.' && *p != '[') {
-                if (*p == '\\' && p[1]) /* a\.b: a key holding a dot */
-                    p++;
-                key[n++] = *p++;
-            }
-            if (n == 0) {
-                rc = HC_EPATH;
-                goto done;
-            }
-            cur = step_key(cur, key, n);
-        }
+        size_t klen, idx;
+        int is_index;
+        rc = next_segment(path, &p, key, cap, &klen, &is_index, &idx);
+        if (rc != 0)
+            goto done;
+        if (is_index)
+            cur = json_is_array(cur) ? json_array_get(cur, idx) : NULL;
+        else
+            cur = step_key(cur, key, klen);
         /* a missing step leaves cur NULL; the rest is still parsed so a
          * malformed path is always HC_EPATH, whatever the document */
     }
@@ -160,6 +178,25 @@ int hc_lookup(const json_t *doc, const char *path, json_t **out)
 done:
     if (key != small)
         free(key);
+    return rc;
+}
+
+int hc__path_segments(const char *path, hc__path_seg_cb cb, void *data)
+{
+    const char *p = path;
+    size_t cap = strlen(path) + 1;
+    char *key = malloc(cap);
+    int rc = 0;
+    if (!key)
+        return HC_ENOMEM;
+    while (*p && rc == 0) {
+        size_t klen, idx;
+        int is_index;
+        rc = next_segment(path, &p, key, cap, &klen, &is_index, &idx);
+        if (rc == 0)
+            rc = cb(data, is_index ? NULL : key, klen, idx);
+    }
+    free(key);
     return rc;
 }
 

@@ -151,8 +151,9 @@ printf 'name: x\nport: 80\n' >"$T/p.yaml"
 expect "check --schema prints FILE:LINE:COL: /pointer: message" 1 "" \
   "$T/p.yaml:2:7: /port: 80 is less than the minimum of 1024" -- "$H" check --schema "$T/p.schema.json" "$T/p.yaml"
 mkdir -p "$T/conf.d"
-expect "check a directory: says so" 2 "" "is a directory" -- "$H" check "$T/conf.d"
-expect "check a quoted glob: says so" 2 "" "looks like an unexpanded glob" -- "$H" check "$T/*.toml"
+# issue 14: folders and globs are read; one that names no config says so
+expect "check an empty directory: says so" 1 "" "no config file matches" -- "$H" check "$T/conf.d"
+expect "check a glob matching nothing: says so" 1 "" "no config file matches" -- "$H" check "$T/*.toml"
 printf '{"a":1}' >"$T/lit*.json"
 expect "check a file literally named with '*' is read" 0 "" "" -- "$H" check "$T/lit*.json"
 printf '[s]\nv = 1\n' >"$T/p.ini"
