@@ -1826,8 +1826,10 @@ HC_API int hc_etcd_configure(const hc_etcd_options *o, hc_error *err);
  * "time" (UTC, of the report)}, bound to a lease of ttl_s seconds (0: 10)
  * kept alive by the reporter's own thread, so a dead node's report goes
  * away after ttl_s; hc_engine_free revokes it. Network I/O never runs in
- * an engine callback. Returns 0, HC_EINVAL (bad node), HC_EEXIST (already
- * on), HC_ESYS, HC_ENOTSUP without HC_WITH_ETCD.
+ * an engine callback. A config reports from its next attempt on: call
+ * this before hc_engine_watch so the first load is reported. Returns 0,
+ * HC_EINVAL (bad node), HC_EEXIST (already on), HC_ESYS, HC_ENOTSUP
+ * without HC_WITH_ETCD.
  */
 HC_API int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
                                  hc_error *err);
