@@ -13,4 +13,4 @@ etcd --name b --data-dir "$T/d" --listen-client-urls "http://127.0.0.1:$CP" \
 PID=$!
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$T"' EXIT
 until ETCDCTL_API=3 etcdctl --endpoints="http://127.0.0.1:$CP" endpoint health >/dev/null 2>&1; do sleep 0.05; done
-"$B/bench/bench_etcd_latency" "etcd://127.0.0.1:$CP/bench.json" "${N:-20}" "${ROUNDS:-200}"
+"$B/bench/bench_etcd_latency" "etcd://127.0.0.1:$CP/bench.json" "${N:-20}" "${ROUNDS:-200}" "${STATUS:-0}"

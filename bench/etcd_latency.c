@@ -2,6 +2,8 @@
  * etcd_latency.c - the time from a put until all N watchers have applied
  * it (p50/p99), and `etcdctl watch` on the same puts as the floor.
  * Usage: bench_etcd_latency etcd://HOST:PORT/KEY [N=20] [ROUNDS=200]
+ * [STATUS=0] (STATUS=1: every watcher also reports its rollout status
+ * under KEY/.status/wI, so each put costs N more puts on etcd).
  * (bench/etcd.sh starts a throwaway etcd and runs it).
  */
 #include "etcd/etcd.h"
@@ -67,7 +69,8 @@ int main(int argc, char **argv)
 {
     const char *url = argc > 1 ? argv[1] : NULL;
     int n = argc > 2 ? atoi(argv[2]) : 20,
-        rounds = argc > 3 ? atoi(argv[3]) : 200;
+        rounds = argc > 3 ? atoi(argv[3]) : 200,
+        status = argc > 4 ? atoi(argv[4]) : 0;
     hc_engine *e[MAXW];
     int64_t *all = calloc((size_t)rounds, sizeof *all);
     int64_t *flo = calloc((size_t)rounds, sizeof *flo);
@@ -105,8 +108,11 @@ int main(int argc, char **argv)
         wo.on_change = on_change;
         wo.user_data = &seen[i];
         atomic_init(&seen[i], -1);
+        char node[16];
+        snprintf(node, sizeof node, "w%d", i);
         e[i] = hc_engine_new(NULL);
         if (!e[i] || hc_engine_start(e[i]) != 0 ||
+            (status && hc_etcd_report_status(e[i], node, 10, &err) != 0) ||
             hc_engine_watch(e[i], url, &wo, &err) != 0 ||
             hc__etcd_follow(e[i], url, &err) != 0) {
             fprintf(stderr, "watcher %d: %s\n", i, err.text);
@@ -142,9 +148,9 @@ int main(int argc, char **argv)
         all[r - 1] = last - t0;
         flo[r - 1] = atomic_load(&floor_at_ns) - t0;
     }
-    printf("etcd put -> applied, %d watchers (engine + follower each), "
+    printf("etcd put -> applied, %d watchers (engine + follower each%s), "
            "%d rounds\n",
-           n, rounds);
+           n, status ? ", reporting status" : "", rounds);
     report("all watchers applied", all, rounds);
     report("floor: etcdctl watch printed it", flo, rounds);
     for (int i = 0; i < n; i++) {

@@ -5,7 +5,9 @@
  *  2. detect-to-callback latency (subscriber callback time minus the
  *     engine's detected_ns) of in-place saves with no SSE client, then with
  *     10 open SSE clients reading every event: the cost the dashboard adds
- *     to the reload path.
+ *     to the reload path;
+ *  3. detect-to-SSE: how many of those saves reached an SSE client as an
+ *     event of their own, and how long after detection it read them.
  * usage: bench_http [-n CHANGES] [-s SECONDS] [-c CLIENT_THREADS]
  */
 #include "hotconf.h"
@@ -138,6 +140,12 @@ static uint64_t seen_version;
 static int64_t *lat;
 static int nlat;
 
+/* Per version of svc0.json: when the engine detected it (CLOCK_MONOTONIC,
+ * from the change record) and when SSE client 0 first read an event
+ * naming it; 0 when never. */
+static int64_t *det_ns, *sse_ns;
+static size_t nver;
+
 static int on_change(const hc_change_record *rec, void *data)
 {
     int64_t d = now_ns() - rec->detected_ns;
@@ -145,6 +153,8 @@ static int on_change(const hc_change_record *rec, void *data)
     pthread_mutex_lock(&mu);
     if (rec->version > 1)
         lat[nlat++] = d;
+    if (rec->version < nver)
+        det_ns[rec->version] = rec->detected_ns;
     seen_version = rec->version;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
@@ -157,22 +167,53 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+typedef struct sse_client {
+    int index;
+    long *events;
+} sse_client;
+
+/* One complete SSE event: counted; client 0 notes when it first saw each
+ * version of svc0.json. */
+static void sse_event(const sse_client *c, const char *ev)
+{
+    const char *v;
+    if (!strstr(ev, "event: config"))
+        return;
+    __atomic_fetch_add(c->events, 1, __ATOMIC_RELAXED);
+    if (c->index == 0 && strstr(ev, "\"id\":\"svc0.json\"") &&
+        (v = strstr(ev, "\"version\":")) != NULL) {
+        unsigned long long n = strtoull(v + 10, NULL, 10);
+        if (n < nver && !__atomic_load_n(&sse_ns[n], __ATOMIC_RELAXED))
+            __atomic_store_n(&sse_ns[n], now_ns(), __ATOMIC_RELAXED);
+    }
+}
+
 static void *sse_main(void *arg)
 {
-    char buf[4096], req[256];
+    sse_client *c = arg;
+    char buf[65536], req[256];
+    size_t len = 0;
     int fd = dial();
-    long *events = arg;
     int n = snprintf(req, sizeof req,
                      "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
                      port);
     send(fd, req, (size_t)n, MSG_NOSIGNAL);
     for (;;) {
-        ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+        char *start = buf, *end;
+        ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, 0);
         if (r <= 0)
             break;
-        buf[r] = '\0';
-        for (char *p = buf; (p = strstr(p, "event: config")); p++)
-            __atomic_fetch_add(events, 1, __ATOMIC_RELAXED);
+        len += (size_t)r;
+        buf[len] = '\0';
+        while ((end = strstr(start, "\n\n")) != NULL) {
+            *end = '\0';
+            sse_event(c, start);
+            start = end + 2;
+        }
+        len -= (size_t)(start - buf);
+        memmove(buf, start, len);
+        if (len == sizeof buf - 1)
+            len = 0; /* an event that big is not ours */
     }
     close(fd);
     return NULL;
@@ -195,8 +236,9 @@ static void latency(const char *file, int changes, const char *label)
             pthread_cond_wait(&cv, &mu);
         pthread_mutex_unlock(&mu);
         {
-            /* 20 ms apart: the hub (100 ms sampling) sends the SSE
-             * clients an event every few saves, all through the run */
+            /* 20 ms apart, as before the hub subscribed (when it
+             * sampled every 100 ms) so the figures compare; each save
+             * now reaches every SSE client as its own event */
             struct timespec ts = {0, 20 * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -205,6 +247,28 @@ static void latency(const char *file, int changes, const char *label)
     printf("%-22s n=%-5d p50 %7.1f us   p99 %7.1f us   max %8.1f us\n", label,
            nlat, (double)lat[nlat / 2] / 1e3,
            (double)lat[nlat * 99 / 100] / 1e3, (double)lat[nlat - 1] / 1e3);
+}
+
+/* Detect -> SSE client 0 read it, over versions [from, to]: how many of
+ * them reached the client as their own event, and how soon. */
+static void detect_to_sse(uint64_t from, uint64_t to)
+{
+    int64_t *d = calloc((size_t)(to - from + 1), sizeof *d);
+    int k = 0;
+    for (uint64_t v = from; v <= to && v < nver; v++) {
+        int64_t s = __atomic_load_n(&sse_ns[v], __ATOMIC_RELAXED);
+        if (s && det_ns[v])
+            d[k++] = s - det_ns[v];
+    }
+    printf("detect-to-SSE client   %d of %d versions sent on their own", k,
+           (int)(to - from + 1));
+    if (k) {
+        qsort(d, (size_t)k, sizeof *d, cmp64);
+        printf(",  p50 %7.1f us   p99 %8.1f us", (double)d[k / 2] / 1e3,
+               (double)d[k * 99 / 100] / 1e3);
+    }
+    printf("\n");
+    free(d);
 }
 
 int main(int argc, char **argv)
@@ -217,7 +281,9 @@ int main(int argc, char **argv)
     hc_http_options o;
     hc_error err;
     pthread_t sse[10];
+    sse_client sc[10];
     long events = 0;
+    uint64_t first;
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-n"))
@@ -232,6 +298,9 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir))
         return 1;
     lat = calloc((size_t)changes + 1, sizeof *lat);
+    nver = 2 * (size_t)changes + 2;
+    det_ns = calloc(nver, sizeof *det_ns);
+    sse_ns = calloc(nver, sizeof *sse_ns);
     e = hc_engine_new(NULL);
     for (int i = 0; i < 10; i++) {
         FILE *f;
@@ -264,13 +333,25 @@ int main(int argc, char **argv)
 
     printf("# detect-to-callback of in-place saves (%d changes)\n", changes);
     latency(file, changes, "no SSE client");
-    for (int i = 0; i < 10; i++)
-        pthread_create(&sse[i], NULL, sse_main, &events);
+    for (int i = 0; i < 10; i++) {
+        sc[i].index = i;
+        sc[i].events = &events;
+        pthread_create(&sse[i], NULL, sse_main, &sc[i]);
+    }
     {
         struct timespec ts = {0, 300 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    pthread_mutex_lock(&mu);
+    first = seen_version + 1;
+    pthread_mutex_unlock(&mu);
     latency(file, changes, "10 SSE clients");
+    {
+        /* the last event's way to the client */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    detect_to_sse(first, first + (uint64_t)changes - 1);
     hc_http_stop(h); /* ends the SSE streams */
     for (int i = 0; i < 10; i++)
         pthread_join(sse[i], NULL);
@@ -282,5 +363,7 @@ int main(int argc, char **argv)
     }
     rmdir(dir);
     free(lat);
+    free(det_ns);
+    free(sse_ns);
     return 0;
 }

@@ -1,9 +1,11 @@
 /*
  * state.c - the SQLite history store's figures (issue 10):
- *   1. detect-to-callback p50/p99 of an in-process engine, with the store's
- *      hook in the subscriber (what hotconf watch --state does: copy the
- *      version, queue it and the attempt for the writer thread) against
- *      the memory store alone (no hook);
+ *   1. detect-to-callback p50/p99 of an in-process engine: the memory
+ *      store alone; the SQLite store as the engine's store
+ *      (hc_engine_options.state_dir, what hotconf watch --state uses since
+ *      the watcher records through the engine); and, for comparison, the
+ *      former CLI hook in the subscriber (copy the version, queue it and
+ *      the attempt for the writer thread);
  *   2. the database size after 10,000 versions (and attempts) of one
  *      config with the default retention, and the write rate;
  *   3. the time of `hotconf history FILE` on that database (a process per
@@ -42,7 +44,7 @@ static int on_change(const hc_change_record *rec, void *ud)
 {
     (void)ud;
     if (store) {
-        /* the hook of cli/watch_state.c, on the callback path */
+        /* the former hook of cli/watch_state.c, on the callback path */
         hc__sq_version v = {0};
         hc__sq_attempt a = {0};
         char *content = NULL;
@@ -90,8 +92,18 @@ static void latency(const char *dir, int n, int with_store)
     FILE *f = fopen(path, "w");
     fputs("{\"n\":0}\n", f);
     fclose(f);
-    eng = hc_engine_new(NULL);
-    if (with_store) {
+    if (with_store == 2) {
+        /* the engine's own store: no hook, the apply path queues */
+        hc_engine_options eo;
+        char sdir[4300];
+        snprintf(sdir, sizeof sdir, "%s/state%d", dir, with_store);
+        hc_engine_options_init(&eo);
+        eo.state_dir = sdir;
+        eng = hc_engine_create(&eo);
+    } else {
+        eng = hc_engine_new(NULL);
+    }
+    if (with_store == 1) {
         char sdir[4300];
         snprintf(sdir, sizeof sdir, "%s/state%d", dir, with_store);
         store = hc__sq_open(sdir, HC__SQ_WATCHER, NULL, NULL, NULL, &err);
@@ -123,6 +135,9 @@ static void latency(const char *dir, int n, int with_store)
         pthread_mutex_unlock(&mu);
         usleep(2000); /* no coalescing: one save, one version */
     }
+    if (with_store == 2)
+        printf("  store errors: %llu\n",
+               (unsigned long long)hc__sq_flush(hc__sq_of_engine(eng)));
     hc_engine_free(eng);
     if (store)
         printf("  store errors: %llu\n",
@@ -132,8 +147,10 @@ static void latency(const char *dir, int n, int with_store)
     seen = 0;
     qsort(lat, (size_t)n, sizeof *lat, cmp64);
     printf("  %-14s n=%d p50 %.0f us  p99 %.0f us  max %.0f us\n",
-           with_store ? "sqlite store" : "memory store", n, lat[n / 2] / 1e3,
-           lat[(n * 99) / 100] / 1e3, lat[n - 1] / 1e3);
+           with_store == 2   ? "engine sqlite"
+           : with_store == 1 ? "cli hook"
+                             : "memory store",
+           n, lat[n / 2] / 1e3, lat[(n * 99) / 100] / 1e3, lat[n - 1] / 1e3);
     free(lat);
 }
 
@@ -171,6 +188,7 @@ int main(int argc, char **argv)
     printf("detect-to-callback, rename-over saves:\n");
     latency(dir, n, 0);
     latency(dir, n, 1);
+    latency(dir, n, 2);
 
     /* 10,000 versions of one config, default retention (10 versions, 1000
      * attempts) */

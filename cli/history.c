@@ -2,6 +2,7 @@
  * history.c - hotconf history FILE: the stored versions, newest first,
  * the live one marked. Reads the state database (no watcher needed).
  */
+#include "etcd_cli.h"
 #include "state.h"
 
 #include <inttypes.h>
@@ -19,6 +20,10 @@ static const char help[] =
     "  --json       one JSON array: version, live, time, trigger, hash, size,\n"
     "               changed\n"
     "\n"
+    "An etcd config (etcd://HOST:PORT/KEY) lists etcd's own revisions:\n"
+    "see hotconf history etcd://x:1/k --help (with --state: what this\n"
+    "node's watcher recorded).\n"
+    "\n"
     "Exit status: 0 listed, 1 no history for FILE, 2 usage error.\n";
 
 int cmd_history(int argc, char **argv)
@@ -30,6 +35,9 @@ int cmd_history(int argc, char **argv)
     hc__sq *s;
     int rc;
 
+    /* etcd keeps the history itself; with --state, this node's record */
+    if (cli_any_etcd(argc, argv) && !cli_has_opt(argc, argv, "--state"))
+        return cli_etcd_history(argc, argv);
     for (int i = 1; i < argc; i++) {
         rc = cli_state_arg("history", help, argc, argv, &i, &so);
         if (rc == CLI_NEXT)

@@ -4,6 +4,7 @@
  * overwrites a change it has not seen.
  */
 #include "cli.h"
+#include "etcd_cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ static const char help[] =
     "                    [--schema SCHEMA] [--force] [--expect-revision REV]\n"
     "                    [--format F] [--env-nest SEP] [--no-typing]\n"
     "                    [--yaml-multi MODE] [--ini-allow-no-value]\n"
+    "                    [--wait[=SECONDS] [--auto-rollback]] [etcd options]\n"
     "\n"
     "Parses FILE (and validates it against SCHEMA), then writes its bytes\n"
     "to KEY with a compare-and-swap on the key's mod_revision as read just\n"
@@ -21,10 +23,17 @@ static const char help[] =
     "  --expect-revision REV  compare with REV instead (the revision your\n"
     "                         edit is based on; 0: KEY must not exist)\n"
     "  --force                write without comparing\n"
-    "\n"
-    "Exit status: 0 written (prints the new revision), 1 refused: FILE is\n"
-    "invalid, or someone else wrote first (both say which), or etcd could\n"
-    "not be reached; 2 usage error or an invalid schema.\n";
+    "  --wait[=SECONDS]       then wait (default 30 s) until every live node\n"
+    "                         (a watcher reporting under KEY/.status/) has\n"
+    "                         applied the new revision, or one rejected it\n"
+    "  --auto-rollback        with --wait: when a node rejected it, write the\n"
+    "                         previous value back "
+    "(compare-and-swap)\n" CLI_ETCD_OPTS_HELP "\n"
+    "Exit status: 0 written (prints the new revision; with --wait: and\n"
+    "applied on every live node), 1 refused: FILE is invalid, or someone\n"
+    "else wrote first (both say which), or etcd could not be reached, or\n"
+    "(--wait) a node rejected it (named, with its error) or the wait timed\n"
+    "out; 2 usage error or an invalid schema.\n";
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -59,11 +68,42 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* --auto-rollback: the value before the push, written back with a CAS on
+ * the pushed revision (a later writer wins over the rollback). */
+static void roll_back(const char *url, const char *prev, size_t len,
+                      int64_t pushed, long wait_ms)
+{
+    hc_error err;
+    int64_t rev = 0;
+    int rc;
+    if (!prev) {
+        fprintf(stderr,
+                "hotconf push: not rolled back: %s did not exist "
+                "before the push\n",
+                url);
+        return;
+    }
+    hc_error_init(&err);
+    rc = hc_etcd_write(url, prev, len, pushed, &rev, &err);
+    if (rc != 0) {
+        fprintf(stderr, "hotconf push: not rolled back: %s\n", err.text);
+        return;
+    }
+    fprintf(stderr,
+            "hotconf push: rolled back: the previous value is written at "
+            "revision %lld\n",
+            (long long)rev);
+    if (cli_etcd_wait(url, rev, wait_ms) == HC_EXIT_OK)
+        fprintf(stderr, "hotconf push: the rollback is live on every node\n");
+}
+
 int cmd_push(int argc, char **argv)
 {
     cli_parse_opts po;
     const char *file = NULL, *url = NULL, *schema_path = NULL, *expect = NULL;
-    int force = 0, status = HC_EXIT_FAIL;
+    int force = 0, status = HC_EXIT_FAIL, auto_rollback = 0;
+    long wait_ms = -1; /* -1: no --wait */
+    cli_etcd_opts eo = {0};
     hc_schema *schema = NULL;
     hc_error err;
     json_t *doc = NULL;
@@ -85,6 +125,33 @@ int cmd_push(int argc, char **argv)
         }
         if (strcmp(argv[i], "--force") == 0) {
             force = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--auto-rollback") == 0) {
+            auto_rollback = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--wait") == 0 ||
+            strncmp(argv[i], "--wait=", 7) == 0) {
+            /* --wait alone must not take the next argument as its value */
+            char *end;
+            double s = 30;
+            if (argv[i][6] == '=') {
+                errno = 0;
+                s = strtod(argv[i] + 7, &end);
+                if (*end == 's' && !end[1])
+                    end++;
+                if (errno || end == argv[i] + 7 || *end || !(s > 0) ||
+                    s > 86400)
+                    return cli_usage_error("push", "--wait=SECONDS: 0 < "
+                                                   "SECONDS <= 86400");
+            }
+            wait_ms = (long)(s * 1000);
+            continue;
+        }
+        if ((r = cli_etcd_opt("push", argc, argv, &i, &eo)) != 0) {
+            if (r < 0)
+                return HC_EXIT_USAGE;
             continue;
         }
         r = cli_opt_value(argc, argv, &i, "--schema", &schema_path);
@@ -112,6 +179,10 @@ int cmd_push(int argc, char **argv)
         return cli_usage_error("push", "%s: not an etcd:// name", url);
     if (force && expect)
         return cli_usage_error("push", "--force and --expect-revision clash");
+    if (auto_rollback && wait_ms < 0)
+        return cli_usage_error("push", "--auto-rollback needs --wait");
+    if ((rc = cli_etcd_configure("push", &eo)) != 0)
+        return rc;
     if (expect) {
         char *end;
         errno = 0;
@@ -154,8 +225,12 @@ int cmd_push(int argc, char **argv)
     }
 
     hc_error_init(&err);
-    if (!force && !expect) {
-        if (hc_etcd_read(url, &cur, &curlen, &mod, &err) != 0) {
+    if ((!force && !expect) || auto_rollback) {
+        int64_t seen = 0;
+        /* With --expect-revision the CAS compares with the caller's
+         * revision; the read is only for the value to roll back to. */
+        if (hc_etcd_read(url, &cur, &curlen, expect ? &seen : &mod, &err) !=
+            0) {
             cli_print_error(&err);
             goto out;
         }
@@ -171,7 +246,12 @@ int cmd_push(int argc, char **argv)
         goto out;
     }
     printf("%s: written at revision %lld\n", url, (long long)rev);
+    fflush(stdout);
     status = HC_EXIT_OK;
+    if (wait_ms >= 0)
+        status = cli_etcd_wait(url, rev, wait_ms);
+    if (status != HC_EXIT_OK && auto_rollback)
+        roll_back(url, cur, curlen, rev, wait_ms);
 out:
     json_decref(doc);
     free(bytes);

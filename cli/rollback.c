@@ -10,6 +10,7 @@
  * With no watcher, the CLI records the version and the attempt itself, so
  * history stays whole and the next watcher continues from it.
  */
+#include "etcd_cli.h"
 #include "state.h"
 
 #include <inttypes.h>
@@ -30,6 +31,8 @@ static const char help[] =
     "version is recorded here. A version that no longer parses or no longer\n"
     "validates against the current schema (--schema, default the watcher's)\n"
     "is refused.\n"
+    "An etcd config (etcd://HOST:PORT/KEY) is rolled back to one of etcd's\n"
+    "own revisions: see hotconf rollback etcd://x:1/k --help.\n"
     "\n"
     "Exit status: 0 applied, 1 refused (no such version, invalid, cannot\n"
     "write, or the watcher rejected it), 2 usage error.\n";
@@ -282,6 +285,8 @@ int cmd_rollback(int argc, char **argv)
     hc__sq *s;
     int rc;
 
+    if (cli_any_etcd(argc, argv)) /* etcd's revisions, written with CAS */
+        return cli_etcd_rollback(argc, argv);
     for (int i = 1; i < argc; i++) {
         rc = cli_state_arg("rollback", help, argc, argv, &i, &so);
         if (rc == CLI_NEXT)

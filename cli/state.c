@@ -2,11 +2,9 @@
  * verbs (see state.h). */
 #include "state.h"
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,107 +146,16 @@ int64_t cli_parse_time(const char *s)
     }
 }
 
-/* ---- masking ------------------------------------------------------------- */
-/* Does key's last segment (after the last '.', '_' or '-', or the whole
- * key) equal a list entry, or the whole key end in "_entry"? */
-static int key_is_secret(const char *key, const char *list)
-{
-    size_t klen = strlen(key);
-    /* NULL: the environment's list or the default; "": mask no key */
-    if (!list) {
-        list = getenv("HOTCONF_SECRET_KEYS");
-        if (!list || !*list)
-            list = CLI_SECRET_KEYS_DEFAULT;
-    }
-    while (*list) {
-        const char *c = strchr(list, ',');
-        size_t n = c ? (size_t)(c - list) : strlen(list);
-        if (n && n <= klen && !strncasecmp(key + klen - n, list, n) &&
-            (n == klen || strchr("._-", key[klen - n - 1])))
-            return 1;
-        list += n + (c ? 1 : 0);
-    }
-    return 0;
-}
-
-/* The subschema for a property, following "properties" only (enough for
- * writeOnly marks, which sit on properties). */
-static const json_t *sub_prop(const json_t *schema, const char *key)
-{
-    const json_t *p = schema ? json_object_get(schema, "properties") : NULL;
-    return p ? json_object_get(p, key) : NULL;
-}
-
-static int write_only(const json_t *schema)
-{
-    return schema && json_is_true(json_object_get(schema, "writeOnly"));
-}
-
-static void mask_rec(json_t *v, const char *list, const json_t *schema)
-{
-    const char *k;
-    json_t *child;
-    size_t i;
-    if (json_is_object(v)) {
-        json_object_foreach(v, k, child)
-        {
-            const json_t *sub = sub_prop(schema, k);
-            if (key_is_secret(k, list) || write_only(sub))
-                json_object_set_new(v, k, json_string(CLI_MASK));
-            else
-                mask_rec(child, list, sub);
-        }
-    } else if (json_is_array(v)) {
-        const json_t *items = schema ? json_object_get(schema, "items") : NULL;
-        json_array_foreach(v, i, child)
-        {
-            if (write_only(items))
-                json_array_set_new(v, i, json_string(CLI_MASK));
-            else
-                mask_rec(child, list, items);
-        }
-    }
-}
-
+/* ---- masking: src/mask.c's one rule set ---------------------------------- */
 void cli_mask(json_t *doc, const char *secret_keys, const json_t *schema)
 {
-    mask_rec(doc, secret_keys, schema);
+    hc__mask_doc(doc, secret_keys, schema, CLI_MASK);
 }
 
 int cli_path_is_secret(const char *path, const char *secret_keys,
                        const json_t *schema)
 {
-    /* walk a.b[0].c: every key segment may be secret, not only the last
-     * (a whole secret object was masked as one) */
-    char seg[256];
-    const json_t *sub = schema;
-    const char *p = path;
-    while (*p) {
-        size_t n = 0;
-        if (*p == '[') {
-            while (*p && *p != ']')
-                p++;
-            if (*p)
-                p++;
-            sub = sub ? json_object_get(sub, "items") : NULL;
-            if (write_only(sub))
-                return 1;
-            continue;
-        }
-        if (*p == '.')
-            p++;
-        while (p[n] && p[n] != '.' && p[n] != '[')
-            n++;
-        if (n >= sizeof seg)
-            n = sizeof seg - 1;
-        memcpy(seg, p, n);
-        seg[n] = '\0';
-        p += n;
-        sub = sub_prop(sub, seg);
-        if (key_is_secret(seg, secret_keys) || write_only(sub))
-            return 1;
-    }
-    return 0;
+    return hc__mask_path(path, secret_keys, schema);
 }
 
 static const char *show_path(const char *p)

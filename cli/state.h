@@ -8,6 +8,7 @@
 #define HC_CLI_STATE_H
 
 #include "cli.h"
+#include "mask.h"
 #include "stores/sqlite.h"
 
 /* Options every state verb takes. */
@@ -39,7 +40,7 @@ const char *cli_time(int64_t ns, char *buf);
  * relative age "30s", "15m", "2h", "7d". -1 when unreadable. */
 int64_t cli_parse_time(const char *s);
 
-/* Masks, in place, the values whose key looks secret (last segment in the
+/* Masks, in place, the values whose key looks secret (src/mask.h: the
  * list secret_keys, comma separated; NULL: $HOTCONF_SECRET_KEYS, else the
  * default; "": none) or that the schema marks writeOnly (schema may be
  * NULL). */
@@ -53,10 +54,8 @@ int cli_path_is_secret(const char *path, const char *secret_keys,
 void cli_print_changes(const hc_changeset *cs, const char *indent,
                        const char *secret_keys, const json_t *schema);
 
-#define CLI_MASK "***"
-#define CLI_SECRET_KEYS_DEFAULT                                                \
-    "password,passwd,secret,token,api_key,apikey,private_key,credential,"      \
-    "credentials"
+#define CLI_MASK                HC__MASK
+#define CLI_SECRET_KEYS_DEFAULT HC__MASK_KEYS_DEFAULT
 
 /* The changes as hc_changeset_to_json gives them, secret values masked. */
 json_t *cli_changes_json(const hc_changeset *cs, const char *secret_keys,

@@ -16,13 +16,30 @@ static const char help[] =
     "version and since when, the last attempt and its outcome, the last\n"
     "error, and the pid of the watcher running on it ('-' when none).\n"
     "  --json  one JSON array: config, version, since, last_outcome,\n"
-    "          last_error, watcher_pid (null when no watcher runs on it)\n"
+    "          last_error, watcher_pid (null when no watcher runs on it);\n"
+    "          an etcd config also etcd_revision (its live mod_revision)\n"
     "\n"
     "Exit status: 0 reported, 1 a FILE has no history, 2 usage error.\n";
 
 static int is_apply(const char *outcome)
 {
     return !strcmp(outcome, "applied") || !strcmp(outcome, "rolled_back");
+}
+
+/* An etcd config: "etcd_revision", the mod_revision of its live version
+ * (recorded as the version's source revision). */
+static void etcd_revision(hc__sq *s, const hc__sq_config *c, json_t *j)
+{
+    hc__sq_version *vs = NULL;
+    size_t n = 0;
+    if (hc__sq_list(s, c->config, &vs, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (vs[i].live && vs[i].source_rev)
+            json_object_set_new(
+                j, "etcd_revision",
+                json_integer(strtoll(vs[i].source_rev, NULL, 10)));
+    hc__sq_versions_free(vs, n);
 }
 
 static json_t *status_one(hc__sq *s, const hc__sq_config *c, pid_t pid)
@@ -34,8 +51,12 @@ static json_t *status_one(hc__sq *s, const hc__sq_config *c, pid_t pid)
     json_t *j;
     if (hc__sq_attempts(s, c->config, 0, NULL, &as, &n) != 0)
         n = 0;
-    /* the last error stands until an apply clears it */
-    for (size_t i = 0; i < n && !is_apply(as[i].outcome); i++)
+    /* the last error stands until an apply clears it; a start on the
+     * last known good version does not (the file still holds the error) */
+    for (size_t i = 0; i < n && (!is_apply(as[i].outcome) ||
+                                 (as[i].trigger &&
+                                  !strcmp(as[i].trigger, "last_known_good")));
+         i++)
         if (as[i].error) {
             last_error = as[i].error;
             break;
@@ -51,6 +72,8 @@ static json_t *status_one(hc__sq *s, const hc__sq_config *c, pid_t pid)
         "last_error", last_error ? json_string(last_error) : json_null(),
         "watcher_pid", pid > 0 && c->watched ? json_integer(pid) : json_null());
     hc__sq_attempts_free(as, n);
+    if (j && strncmp(c->config, "etcd://", 7) == 0)
+        etcd_revision(s, c, j);
     return j;
 }
 
@@ -125,6 +148,10 @@ int cmd_status(int argc, char **argv)
                        json_string_value(json_object_get(e, "since")));
             else
                 printf("  live:      none\n");
+            if (json_object_get(e, "etcd_revision"))
+                printf("  etcd:      revision %" JSON_INTEGER_FORMAT
+                       " (hotconf rollout status: every node)\n",
+                       json_integer_value(json_object_get(e, "etcd_revision")));
             printf("  last:      %s\n", lo ? lo : "-");
             if (le)
                 printf("  error:     %s\n", le);

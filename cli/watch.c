@@ -10,8 +10,8 @@
  */
 #include "cli.h"
 #include "layers.h"
+#include "etcd_cli.h"
 #include "state.h"
-#include "watch_state.h"
 #include "schema_opts.h"
 
 #include <errno.h>
@@ -81,7 +81,8 @@ static const char help[] =
     "  --dashboard-file F  keep a static HTML dashboard in F, rewritten\n"
     "                  after each change, reloading itself every 5 s\n"
     "  --poll MS       poll every MS milliseconds (>= 100) instead of inotify\n"
-    "  --history N     versions kept per file (default 10)\n"
+    "  --history N     versions kept per file before the live one (default\n"
+    "                  10)\n"
     "  --format F      json, jsonc, yaml, ini, env for the FILEs that follow "
     "it\n"
     "                  (default: from each file's name); a later --format\n"
@@ -102,7 +103,14 @@ static const char help[] =
     "and layer merges into one config (defaults, FILEs, environment,\n"
     "--set), validated as a whole; a change in any of them merges again and\n"
     "the applied event names it (\"layer\":\"conf.d/20-b.yaml\").\n"
-    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP;
+    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP
+    "An etcd config (etcd://HOST:PORT[,HOST:PORT...]/KEY) is followed with a\n"
+    "watch that resumes after failures; this node reports its outcome under\n"
+    "KEY/.status/NODE (see hotconf rollout status):\n"
+    "  --node NAME     this node's name (default: the host name)\n"
+    "  --status-ttl S  the report's lease (default 10 s): a dead node's\n"
+    "                  report is gone S seconds after its last keepalive\n"
+    "  --no-status     report nothing\n" CLI_ETCD_OPTS_HELP;
 
 typedef struct watched {
     const char *file;
@@ -123,7 +131,8 @@ typedef struct ctx {
     watched *w;
     int nw;
     hc_engine *e;
-    cli_wstate *ws;    /* --state, NULL without */
+    /* writeOnly marks of --schema for masking error texts (NULL: none) */
+    json_t *schema_doc;
     int wcap;          /* c->w's room: groups add files */
     const char *cause; /* merged: the layer of the change being reported */
     const char *schema_path;
@@ -563,13 +572,12 @@ static int on_change(const hc_change_record *rec, void *ud)
     c->cause = NULL;
     int64_t lat = (rec->applied_ns - rec->detected_ns) / 1000;
 
-    cli_wstate_change(c->ws, c->e, rec);
-
+    /* With --state the engine's store records it (numbering continued
+     * from the state folder): rec->version is the stored number. */
     if (c->events) {
         json_t *o = event("applied", rec->path);
         json_object_set_new(o, "version",
-                            json_integer((json_int_t)cli_wstate_version(
-                                c->ws, rec->path, rec->version)));
+                            json_integer((json_int_t)rec->version));
         json_object_set_new(o, "trigger",
                             json_string(hc_trigger_name(rec->trigger)));
         if (cause)
@@ -581,9 +589,7 @@ static int on_change(const hc_change_record *rec, void *ud)
         emit(o);
     } else {
         human("%s: version %llu applied (%s, %zu change%s,%s%s%s %lld us)\n",
-              rec->path,
-              (unsigned long long)cli_wstate_version(c->ws, rec->path,
-                                                     rec->version),
+              rec->path, (unsigned long long)rec->version,
               hc_trigger_name(rec->trigger), n, n == 1 ? "" : "s",
               cause ? " from " : "", cause ? cause : "", cause ? "," : "",
               (long long)lat);
@@ -628,8 +634,8 @@ static void on_error(const hc_error_record *rec, void *ud)
     char msg[1024];
     if (rec->error->code == HC_ECALLBACK)
         return;
-    cli_wstate_error(c->ws, rec);
-    hc_error_format(rec->error, msg, sizeof msg);
+    /* a secret value the message quotes is masked (src/mask.h) */
+    hc__mask_error_format(rec->error, NULL, c->schema_doc, msg, sizeof msg);
     if (rec->error->code == HC_ENOENT) {
         if (c->events)
             emit(event("missing", rec->path));
@@ -650,6 +656,31 @@ static void on_error(const hc_error_record *rec, void *ud)
     } else {
         human("%s: rejected: %s\n", rec->path, msg);
     }
+}
+
+/* ---- --state ------------------------------------------------------------ */
+
+/* The engine's warnings (a corrupt database moved aside, a store that
+ * cannot write) on stderr. */
+static void watch_log(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level <= HC_LOG_WARN)
+        fprintf(stderr, "hotconf watch: %s%s\n",
+                level == HC_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* Another watcher holds dir (its lock): says so, 1. */
+static int state_taken(const char *dir)
+{
+    pid_t pid = hc__sq_watcher_pid(dir);
+    if (pid == 0)
+        return 0;
+    fprintf(stderr,
+            "hotconf watch: %s: another watcher (pid %ld) uses this state "
+            "directory; give each watcher its own --state\n",
+            dir, (long)pid);
+    return 1;
 }
 
 /* ---- folders, globs and merged layers (hc_group) ----------------------- */
@@ -674,7 +705,6 @@ static void watched_add(ctx *c, const char *file)
     c->w[c->nw].file = own;
     c->w[c->nw].own = own;
     c->nw++;
-    cli_wstate_attach(c->ws, own, HC_FORMAT_AUTO, c->schema_path);
 }
 
 /* Group events run on the main thread: hc_group_dispatch and, for
@@ -760,6 +790,10 @@ int cmd_watch(int argc, char **argv)
     cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
     hc_group **groups = calloc((size_t)argc + 1, sizeof *groups);
     int ngroups = 0, merge = 0;
+    cli_etcd_opts eopts = {0};
+    const char *node = NULL;
+    long status_ttl = 10;
+    int no_status = 0, netcd = 0;
 
     memset(&c, 0, sizeof c);
     if (!files || !formats || !refs || !defs || !sets || !groups) {
@@ -860,10 +894,30 @@ int cmd_watch(int argc, char **argv)
                 rc = HC_EXIT_USAGE;
                 goto out;
             }
+        } else if ((r = cli_etcd_opt("watch", argc, argv, &i, &eopts)) != 0) {
+            if (r < 0) {
+                rc = HC_EXIT_USAGE;
+                goto out;
+            }
+        } else if ((r = cli_opt_value(argc, argv, &i, "--node", &v)) != 0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--node needs a name");
+                goto out;
+            }
+            node = v;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--status-ttl", &v)) !=
+                   0) {
+            if (r < 0 || parse_int(v, 2, 3600, &status_ttl) != 0) {
+                rc = cli_usage_error("watch", "--status-ttl needs 2 to 3600 "
+                                              "seconds");
+                goto out;
+            }
+        } else if (!strcmp(argv[i], "--no-status")) {
+            no_status = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = cli_unknown_option("watch", help, argv[i]);
             goto out;
-        } else if (!cli_is_group(argv[i]) &&
+        } else if (!cli_is_group(argv[i]) && !cli_is_etcd(argv[i]) &&
                    cli_check_file_arg("watch", argv[i]) != 0) {
             goto usage;
         } else {
@@ -919,6 +973,8 @@ int cmd_watch(int argc, char **argv)
             goto out;
         }
     }
+    if ((rc = cli_etcd_configure("watch", &eopts)) != 0)
+        goto out;
     if (exec_cmd && !(c.exec_argv = split_words(exec_cmd))) {
         rc = cli_usage_error("watch", "--exec: empty command or unterminated "
                                       "quote");
@@ -926,18 +982,43 @@ int cmd_watch(int argc, char **argv)
     }
 
     c.w = calloc((size_t)nfiles + 1, sizeof *c.w);
+    if (state_dir && state_taken(state_dir)) {
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
+    {
+        /* --state: the engine's own store records every version and
+         * attempt (hc_engine_options.state_dir), so the watcher gets what
+         * the library does: last known good at start, numbering across
+         * restarts, CLI rollbacks claimed, store faults never fatal. */
+        hc_engine_options eo;
+        hc_engine_options_init(&eo);
+        eo.history_depth = (int)history;
+        if (state_dir) {
+            eo.state_dir = state_dir;
+            eo.log = watch_log;
+        }
+        e = hc_engine_create(&eo);
+    }
     c.wcap = nfiles + 1;
     c.schema_path = schema_path;
-    e = hc_engine_new(NULL);
     if (!c.w || !e) {
         fprintf(stderr, "hotconf watch: cannot start the engine\n");
         rc = HC_EXIT_FAIL;
         goto out;
     }
     c.e = e;
-    if (state_dir && !(c.ws = cli_wstate_open(state_dir, (int)history))) {
+    if (state_dir && !hc__sq_of_engine(e)) {
+        /* the engine fell back to memory (said why through watch_log): a
+         * watcher asked to keep history refuses instead */
+        fprintf(stderr, "hotconf watch: cannot use the state directory %s\n",
+                state_dir);
         rc = HC_EXIT_FAIL;
         goto out;
+    }
+    if (schema_path) {
+        hc_error err;
+        c.schema_doc = hc_parse_file(schema_path, HC_FORMAT_AUTO, NULL, &err);
     }
     /* Signals arrive on an fd, handled between dispatches. */
     sigemptyset(&mask);
@@ -954,6 +1035,12 @@ int cmd_watch(int argc, char **argv)
     }
 
     cli_parse_options(&po, &popts);
+    for (int i = 0; i < nfiles; i++)
+        netcd += cli_is_etcd(files[i]);
+    /* before the first load, so that it is reported too */
+    if (netcd && !no_status &&
+        (rc = cli_etcd_report(e, node, (int)status_ttl)) != 0)
+        goto out;
     for (int i = 0; i < nfiles; i++) {
         hc_watch_options wo;
         int r;
@@ -974,7 +1061,9 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
-        cli_wstate_attach(c.ws, files[i], formats[i], schema_path);
+        /* before the watch: its attach records it, first load included */
+        if (state_dir && schema_path)
+            hc__sq_engine_schema(e, files[i], schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;
@@ -987,6 +1076,8 @@ int cmd_watch(int argc, char **argv)
             rc = HC_EXIT_USAGE;
             goto out;
         }
+        if (cli_is_etcd(files[i]) && (rc = cli_etcd_follow(e, files[i])) != 0)
+            goto out;
     }
     for (int i = 0; i < nfiles || (merge && i == 0); i++) {
         hc_group_options go;
@@ -1035,7 +1126,7 @@ int cmd_watch(int argc, char **argv)
     }
     /* Ready (the event, and READY=1 for Type=notify units) means the first
      * load is done and recorded: hotconf history and status show it. */
-    cli_wstate_flush(c.ws);
+    hc__sq_flush(hc__sq_of_engine(e));
     if (c.events) {
         json_t *o = event("ready", NULL), *arr = json_array();
         for (int i = 0; i < c.nw; i++)
@@ -1093,9 +1184,9 @@ out:
     cli_http_end(&http); /* before the engine it serves */
     for (int k = 0; k < ngroups; k++)
         hc_group_free(groups[k]); /* before the engine they watch on */
-    hc_engine_free(e);
-    cli_wstate_close(c.ws); /* after the engine: no callback is left */
-    hc_schema_free(schema); /* after the engine: watches borrow it */
+    hc_engine_free(e);            /* flushes and closes the store */
+    hc_schema_free(schema);       /* after the engine: watches borrow it */
+    json_decref(c.schema_doc);
     if (sfd >= 0) {
         close(sfd);
         sigprocmask(SIG_SETMASK, &old, NULL);

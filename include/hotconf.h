@@ -1171,6 +1171,77 @@ HC_API int hc_watch_config(const char *path, hc_change_cb cb, void *user_data);
  * valgrind-clean process). Not from a callback. */
 HC_API void hc_default_engine_shutdown(void);
 
+/*
+ * Options of the convenience layer, so that a service is not silent:
+ * hc_service_register_opts() and hc_watch_config_opts(). Fill with
+ * hc_service_options_init() (which sets size), then set what you need;
+ * fields are only ever appended, and size tells the library which ones
+ * your program knows.
+ *
+ * Threads: cb (the change callback), on_error and log run on the
+ * engine's delivery threads (its monitor thread or a delivery worker),
+ * one call at a time per service and in order, never under a library
+ * lock (they may call the library). log also runs on the registering
+ * thread for what happens during the call. Ownership: strings are copied
+ * (schema_path is loaded once, at registration, and the compiled schema
+ * is the service's); user_data is yours and passed as is.
+ */
+typedef struct hc_service_options {
+    size_t size;             /* sizeof(hc_service_options), set by _init */
+    const char *schema_path; /* JSON Schema file every version must pass
+                                (NULL: none) */
+    hc_format format;        /* HC_FORMAT_AUTO: from the file name */
+    void *user_data;         /* given to on_error and log */
+    /* A version rejected (parse, schema, veto), the file missing or
+     * unreadable, a change callback that failed (HC_ECALLBACK). */
+    hc_error_cb on_error;
+    /* One line per event of this service: HC_LOG_INFO for a version
+     * that went live ("app: version 3 live (modify, 2 changes)"),
+     * HC_LOG_WARN for each error as on_error sees it
+     * ("app.yaml:4:9: ..."). */
+    hc_log_cb log;
+} hc_service_options;
+
+HC_API void hc_service_options_init(hc_service_options *o);
+
+/* Receives every version of a service with its change record: the new
+ * and old documents and the diff between them (all borrowed, valid
+ * during the call). Non-zero: a failure (on_error gets HC_ECALLBACK; the
+ * version stays live). */
+typedef int (*hc_service_change_cb)(const char *service,
+                                    const hc_change_record *rec,
+                                    void *user_data);
+
+/*
+ * hc_service_register with options: watches path on e (NULL: the default
+ * engine), calls cb with the change record of every version, the first
+ * included, and reports errors (options above). The watch is the
+ * service's: path must not be watched already (HC_EEXIST), and
+ * hc_service_unregister ends it. opts may be NULL (defaults); err (may
+ * be NULL) receives the reason of a failure. Returns 0; HC_EEXIST (name
+ * taken, or path already watched), HC_EINVAL, HC_ENOMEM, a schema
+ * loading error, or hc_watch's error. A missing file is not a failure
+ * here: on_error hears of it, and its first version applies when it
+ * appears. Thread-safe.
+ */
+HC_API int hc_service_register_opts(hc_engine *e, const char *name,
+                                    const char *path, hc_service_change_cb cb,
+                                    void *user_data,
+                                    const hc_service_options *opts,
+                                    hc_error *err);
+
+/*
+ * hc_watch_config with options: watches path on the default engine with
+ * the schema, format and error reporting of opts (NULL: defaults) and
+ * subscribes cb (the change record, diff included). path must not be
+ * watched already (HC_EEXIST). Returns a subscription id > 0 or a
+ * negative error (err filled). The watch, its schema and its callbacks
+ * stay until hc_default_engine_shutdown(). Thread-safe.
+ */
+HC_API int hc_watch_config_opts(const char *path, hc_change_cb cb,
+                                void *user_data, const hc_service_options *opts,
+                                hc_error *err);
+
 /* ====================================================================== */
 /* Dashboard, JSON API and metrics over HTTP (src/http/)                    */
 /* ====================================================================== */
@@ -1186,13 +1257,20 @@ HC_API void hc_default_engine_shutdown(void);
  * default); hc_http_has_server() tells whether this build has it. The
  * static page needs nothing else.
  *
- * Threads: a watcher thread of the hc_http samples the engine (engine
- * totals every 100 ms, details when they moved) and records attempts,
- * feeds the SSE clients and rewrites dashboard_file; libmicrohttpd runs
- * one thread per connection (at most max_connections). None of them runs
- * engine callbacks or holds an engine lock while answering. A rollback
- * asked over HTTP is hc_rollback() on the connection's thread; its
- * notification is delivered by the engine's dispatch thread as usual.
+ * Threads: the hc_http subscribes to the engine (hc_engine_subscribe);
+ * its callback, on the engine's delivery thread, only queues a copy of the
+ * event (no lock of the hc_http's views, no I/O). A hub thread of the
+ * hc_http then reads the configs named (stats, last error, live
+ * snapshot), sends each event to the SSE clients and rewrites
+ * dashboard_file. So changes reach the page as the engine delivers them:
+ * after hc_engine_start() at once, in dispatch mode when the application
+ * calls hc_engine_dispatch(). libmicrohttpd runs one thread per
+ * connection (at most max_connections). None of them runs engine
+ * callbacks or holds an engine lock while answering. The attempt log and
+ * history are read from the engine's store (hc_config_attempts,
+ * hc_config_history: persisted with hc_engine_options.state_dir). A
+ * rollback asked over HTTP is hc_rollback() on the connection's thread;
+ * its notification is delivered by the engine's dispatch thread as usual.
  */
 typedef struct hc_http hc_http;
 
@@ -1263,6 +1341,51 @@ HC_API int hc_http_has_server(void);
  * HC_ESYS / HC_ENOMEM with err filled. Thread-safe.
  */
 HC_API int hc_dashboard_export(hc_engine *e, const char *file, hc_error *err);
+
+/* ---- reload attempts (the attempt log the dashboard and `hotconf log`
+ * show) ---------------------------------------------------------------- */
+
+/*
+ * One reload attempt of a config: what was tried, what became of it. A
+ * fixed layout (it never grows: a later field would come with a new call),
+ * filled by hc_config_attempts. Strings marked malloc'd belong to the
+ * caller and are freed, with the array of changed paths, by
+ * hc_attempt_info_free.
+ */
+typedef struct hc_attempt_info {
+    int64_t time_ns;     /* CLOCK_REALTIME when it was decided */
+    const char *outcome; /* static: "applied", "rejected", "vetoed",
+                            "missing", "reverted", "rolled_back" (as
+                            `hotconf log` prints them) */
+    hc_trigger trigger;  /* what was being applied */
+    uint64_t version;    /* the version it made live; 0 when none */
+    char *error;         /* malloc'd, as hc_error_format writes it:
+                            "file:line:col: message" (a schema error names
+                            its JSON pointer in the message); NULL when the
+                            attempt succeeded */
+    int64_t latency_us;  /* change detected -> decided; 0 when unknown */
+    char **changed;      /* malloc'd array of nchanged malloc'd paths (as
+                            hc_get spells them) changed from the previous
+                            version; NULL when none */
+    size_t nchanged;
+} hc_attempt_info;
+
+/*
+ * The recorded reload attempts of config id, newest first, into
+ * out[0..max). With hc_engine_options.state_dir they are the persisted
+ * log (attempts of earlier runs included, as many as the store keeps:
+ * 1000 per config, 30 days); without, the last 100 of this process, each
+ * with at most 32 changed paths. Returns how many are kept (may exceed
+ * max: only max are written; free them with hc_attempt_info_free), or
+ * HC_ENOTWATCHED, HC_EINVAL, HC_ENOMEM with err filled. Thread-safe; reads
+ * the store with no engine lock held.
+ */
+HC_API int hc_config_attempts(hc_engine *e, const char *id,
+                              hc_attempt_info *out, int max, hc_error *err);
+
+/* Frees the strings of out[0..n) (as filled by hc_config_attempts) and
+ * zeroes the entries. NULL is fine. */
+HC_API void hc_attempt_info_free(hc_attempt_info *out, int n);
 /* ---- etcd (built with HC_WITH_ETCD, libcurl) ---------------------------
  * url names an etcd key: etcd://HOST:PORT[,HOST:PORT...]/KEY, spoken to
  * through etcd's v3 JSON gateway; endpoints are tried in order. Both calls
@@ -1657,6 +1780,48 @@ HC_API void hc_binding_release(hc_binding *b, const void *data);
  * released their structs (hc_binding_free does not wait for them). Not
  * from the config's callbacks. Accepts NULL. */
 HC_API void hc_binding_free(hc_binding *b);
+
+/*
+ * Connection options for every etcd call of the process (hc_etcd_read,
+ * hc_etcd_write, the etcd source, the status reporter), taken when a
+ * connection target is made: a follower keeps the options it started
+ * with. Strings are copied. Auth: the user's token comes from POST
+ * /v3/auth/authenticate and is sent in the Authorization header; a token
+ * etcd calls invalid or expired is replaced once per request. TLS (https)
+ * is used when cacert or cert is set: cacert verifies the server, cert +
+ * key authenticate us. NULL fields: not used. Set size with
+ * hc_etcd_options_init (fields may be added at the end).
+ */
+typedef struct hc_etcd_options {
+    size_t size;
+    const char *user;     /* auth user name, NULL: no auth */
+    const char *password; /* its password (never logged) */
+    const char *cacert;   /* PEM CA bundle that signed the server */
+    const char *cert;     /* PEM client certificate */
+    const char *key;      /* PEM private key of cert */
+} hc_etcd_options;
+
+HC_API void hc_etcd_options_init(hc_etcd_options *o);
+/* Replaces the options (NULL: back to none). Returns 0, HC_EINVAL (size
+ * unset, a password without a user, a key without a cert) or HC_ENOMEM;
+ * HC_ENOTSUP without HC_WITH_ETCD. Thread-safe. */
+HC_API int hc_etcd_configure(const hc_etcd_options *o, hc_error *err);
+
+/*
+ * Fleet rollout status: from now on every etcd config of e reports its
+ * outcome under KEY/.status/NODE (node: NULL for the host name; [A-Za-z0-9
+ * ._-] only) as one JSON object {"node", "revision" (the mod_revision
+ * live here, 0: none), "hash" (of the live content, 16 hex digits),
+ * "outcome" ("applied" or "rejected": the last revision tried),
+ * "attempted" (that revision), "error" (why it was rejected, else null),
+ * "time" (UTC, of the report)}, bound to a lease of ttl_s seconds (0: 10)
+ * kept alive by the reporter's own thread, so a dead node's report goes
+ * away after ttl_s; hc_engine_free revokes it. Network I/O never runs in
+ * an engine callback. Returns 0, HC_EINVAL (bad node), HC_EEXIST (already
+ * on), HC_ESYS, HC_ENOTSUP without HC_WITH_ETCD.
+ */
+HC_API int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
+                                 hc_error *err);
 
 #ifdef __cplusplus
 }

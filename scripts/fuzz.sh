@@ -23,7 +23,8 @@ cmake --build build-fuzz -j"$(nproc)" >/dev/null
 mkdir -p build-fuzz/logs
 export ASAN_OPTIONS=detect_leaks=1
 export LSAN_OPTIONS="suppressions=$(pwd)/fuzz/lsan.supp:print_suppressions=0"
-for fmt in json yaml ini env jsonc schema; do
+# FUZZ_TARGETS="env schema" runs only those
+for fmt in ${FUZZ_TARGETS:-json yaml ini env jsonc schema}; do
   name=fuzz_$fmt
   t=build-fuzz/$name
   seeds="fuzz/seeds/$fmt"

@@ -27,3 +27,11 @@ add_dependencies(test_engine_cli hotconf_cli)
 # chmod noticed, a FIFO renamed over a config.
 hc_unit_test(test_engine_midwrite SOURCES
   ${CMAKE_SOURCE_DIR}/tests/test_engine_midwrite.c ${HC_ENGINE_TEST_COMMON})
+# Issue 7: readers cost nothing (cat, tail -f), touch is a hash check, an
+# overflow forgets writers whose close it swallowed.
+hc_unit_test(test_engine_readers SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_engine_readers.c ${HC_ENGINE_TEST_COMMON})
+# Issue 7: the convenience layer with options (diff, on_error, log).
+hc_unit_test(test_service SOURCES
+  ${CMAKE_SOURCE_DIR}/tests/test_service.c ${HC_ENGINE_TEST_COMMON}
+  LABELS threaded)

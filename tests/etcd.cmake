@@ -11,3 +11,13 @@ if(HC_WITH_ETCD)
   set_tests_properties(test_etcd_push PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
                        LABELS "unit")
 endif()
+# fleet (issue 12 parts 2-3): history/rollback on etcd revisions, rollout
+# status with 5 real watchers, push --wait --auto-rollback; auth and TLS.
+if(HC_WITH_ETCD)
+  foreach(t test_etcd_fleet test_etcd_secure)
+    add_test(NAME ${t} COMMAND sh ${CMAKE_SOURCE_DIR}/tests/${t}.sh
+             $<TARGET_FILE:hotconf_cli>)
+    set_tests_properties(${t} PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
+                         LABELS "unit" TIMEOUT 300)
+  endforeach()
+endif()

@@ -19,3 +19,6 @@ set_tests_properties(test_state_install PROPERTIES LABELS "install" TIMEOUT 300)
 hc_unit_test(test_state_notify SOURCES ${CMAKE_SOURCE_DIR}/tests/test_state_notify.c
   LABELS cli ARGS $<TARGET_FILE:hotconf_cli>)
 add_dependencies(test_state_notify hotconf_cli)
+# src/mask.c: secret keys, paths, documents and error texts (CLI, store
+# and dashboard share it).
+hc_unit_test(test_mask SOURCES ${CMAKE_SOURCE_DIR}/tests/test_mask.c)

@@ -454,6 +454,238 @@ static void test_cluster_leader_killed(void **state)
     free(dir);
 }
 
+/* ---- the etcd source in the engine's source table (issue 7) ------------ */
+
+static void watch_only(fixture *f, int flags, int want_rc)
+{
+    hc_watch_options wo;
+    hc_error err;
+    te_rec_init(&f->rec);
+    f->e = hc_engine_new(NULL);
+    assert_non_null(f->e);
+    assert_int_equal(hc_engine_start(f->e), 0);
+    hc_watch_options_init(&wo);
+    wo.on_change = te_on_change;
+    wo.user_data = &f->rec;
+    wo.on_error = te_on_error;
+    wo.on_error_data = &f->rec;
+    wo.flags = flags;
+    assert_int_equal(hc_engine_watch(f->e, f->etcd.url, &wo, &err), want_rc);
+}
+
+static void del_key(const char *url)
+{
+    hc__etcd_target t;
+    hc_error err;
+    char cmd[512];
+    hc_error_init(&err);
+    assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
+    snprintf(cmd, sizeof cmd,
+             "ETCDCTL_API=3 etcdctl --endpoints=http://%s del %s >/dev/null",
+             t.endpoints[0], t.key);
+    hc__etcd_target_free(&t);
+    assert_int_equal(system(cmd), 0);
+}
+
+typedef struct errors_of {
+    te_recorder *r;
+    int code;
+} errors_of;
+
+static int have_error(void *p)
+{
+    errors_of *a = p;
+    return te_rec_count_errors(a->r, a->code) > 0;
+}
+
+/* hc_engine_watch alone follows an etcd:// config: the first version is
+ * live when it returns, later puts apply, and no "file is missing" is
+ * reported for a name that is no file. */
+static void test_watch_alone_follows_the_key(void **state)
+{
+    fixture *f = *state;
+    hc_stats st;
+    putv(f->etcd.url, 1);
+    watch_only(f, HC_WATCH_REQUIRE, 0);
+    assert_int_equal(te_live_v(f->e, f->etcd.url), 1);
+    putv(f->etcd.url, 2);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 2));
+    assert_int_equal(te_rec_count_errors(&f->rec, 0), 0);
+    hc_engine_stats(f->e, &st);
+    assert_int_equal(st.missing, 0);
+    assert_int_equal(st.files_polled, 0);
+    close_engine(f);
+}
+
+/* A key that does not exist: HC_WATCH_REQUIRE fails with HC_ENOENT. */
+static void test_missing_key_fails_a_required_watch(void **state)
+{
+    fixture *f = *state;
+    watch_only(f, HC_WATCH_REQUIRE, HC_ENOENT);
+    close_engine(f);
+}
+
+/* A deleted key is reported missing; the live version stays, and the
+ * next put applies. */
+static void test_deleted_key_is_missing_and_live_stays(void **state)
+{
+    fixture *f = *state;
+    errors_of a;
+    hc_error err;
+    putv(f->etcd.url, 1);
+    watch_only(f, 0, 0);
+    del_key(f->etcd.url);
+    a.r = &f->rec;
+    a.code = HC_ENOENT;
+    assert_true(te_wait(f->e, 1, &f->rec, have_error, &a, TE_TIMEOUT_MS));
+    assert_int_equal(te_live_v(f->e, f->etcd.url), 1);
+    assert_int_equal(hc_config_last_error(f->e, f->etcd.url, &err), HC_ENOENT);
+    putv(f->etcd.url, 2);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 2));
+    close_engine(f);
+}
+
+/* A rollback writes the older content back to the key (compare-and-swap
+ * on the live version's revision). */
+static void test_rollback_writes_back_to_etcd(void **state)
+{
+    fixture *f = *state;
+    hc_error err;
+    char *v = NULL;
+    size_t len;
+    int64_t mod;
+    putv(f->etcd.url, 1);
+    watch_only(f, 0, 0);
+    putv(f->etcd.url, 2);
+    assert_true(te_wait_v_any(f->e, 1, &f->rec, f->etcd.url, 2));
+    assert_int_equal(hc_config_rollback(f->e, f->etcd.url, 1, &err), 0);
+    assert_int_equal(te_live_v(f->e, f->etcd.url), 1);
+    assert_int_equal(hc_etcd_read(f->etcd.url, &v, &len, &mod, &err), 0);
+    assert_non_null(v);
+    assert_non_null(strstr(v, "\"v\": 1"));
+    free(v);
+    close_engine(f);
+}
+
+/* The report under KEY/.status/NODE once it says want (NULL: gone);
+ * a new reference to it, or NULL. */
+static json_t *report_is(const char *url, const char *node, const char *want)
+{
+    hc__etcd_target t;
+    hc_error err;
+    json_t *found = NULL;
+    char key[256];
+    hc_error_init(&err);
+    assert_int_equal(hc__etcd_target_parse(&t, url, &err), 0);
+    snprintf(key, sizeof key, "%s/.status/%s", t.key, node);
+    for (int i = 0; i < TE_TIMEOUT_MS / 20; i++) {
+        json_t *kvs = hc__etcd_list(&t, key, &err), *kv;
+        size_t k;
+        json_decref(found);
+        found = NULL;
+        assert_non_null(kvs);
+        json_array_foreach(kvs, k, kv)
+        {
+            json_error_t je;
+            if (strcmp(json_string_value(json_object_get(kv, "key")), key) == 0)
+                found = json_loads(
+                    json_string_value(json_object_get(kv, "value")), 0, &je);
+        }
+        json_decref(kvs);
+        if (want && found) {
+            char *text = json_dumps(found, JSON_COMPACT);
+            int hit = text && strstr(text, want);
+            free(text);
+            if (hit)
+                break;
+        } else if (!want && !found) {
+            break;
+        }
+        sleep_ms(20);
+    }
+    hc__etcd_target_free(&t);
+    return found;
+}
+
+static int reject_big(const json_t *doc, hc_error *err, void *data)
+{
+    (void)data;
+    if (json_integer_value(json_object_get(doc, "v")) < 100)
+        return 0;
+    snprintf(err->text, sizeof err->text, "v too big");
+    return 1;
+}
+
+/* The rollout report follows what the node made of each revision, is
+ * not a config change for the node itself (the watch is on the exact
+ * key), and goes away with the engine (lease revoked). */
+static void test_status_report(void **state)
+{
+    fixture *f = *state;
+    hc_watch_options wo;
+    hc_error err;
+    json_t *r;
+    char want[64];
+    int64_t r1 = putv(f->etcd.url, 1), r2;
+    hc_error_init(&err);
+    te_rec_init(&f->rec);
+    f->e = hc_engine_new(NULL);
+    assert_int_equal(hc_engine_start(f->e), 0);
+    assert_int_equal(hc_etcd_report_status(f->e, "bad/name", 0, &err),
+                     HC_EINVAL);
+    assert_int_equal(hc_etcd_report_status(f->e, "node-1", 3, &err), 0);
+    assert_int_equal(hc_etcd_report_status(f->e, "node-1", 3, &err), HC_EEXIST);
+    hc_watch_options_init(&wo);
+    wo.on_change = te_on_change;
+    wo.user_data = &f->rec;
+    wo.validate = reject_big;
+    assert_int_equal(hc_engine_watch(f->e, f->etcd.url, &wo, &err), 0);
+    assert_int_equal(hc__etcd_follow(f->e, f->etcd.url, &err), 0);
+    snprintf(want, sizeof want, "\"revision\":%lld,", (long long)r1);
+    r = report_is(f->etcd.url, "node-1", want);
+    assert_non_null(r);
+    assert_string_equal(json_string_value(json_object_get(r, "outcome")),
+                        "applied");
+    assert_true(json_is_null(json_object_get(r, "error")));
+    json_decref(r);
+    r2 = putv(f->etcd.url, 500);
+    snprintf(want, sizeof want, "\"attempted\":%lld,", (long long)r2);
+    r = report_is(f->etcd.url, "node-1", want);
+    assert_non_null(r);
+    assert_string_equal(json_string_value(json_object_get(r, "outcome")),
+                        "rejected");
+    assert_int_equal(json_integer_value(json_object_get(r, "revision")), r1);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(r, "error")), "v too big"));
+    json_decref(r);
+    /* the node's own reports never reached its config */
+    assert_true(te_rec_count_changes(&f->rec) <= 1);
+    hc_engine_free(f->e); /* revokes the lease: the report goes at once */
+    r = report_is(f->etcd.url, "node-1", NULL);
+    assert_null(r);
+    te_rec_free(&f->rec);
+}
+
+/* hc_etcd_configure's contract. */
+static void test_options_contract(void **state)
+{
+    hc_etcd_options o;
+    hc_error err;
+    (void)state;
+    hc_error_init(&err);
+    memset(&o, 0, sizeof o);
+    assert_int_equal(hc_etcd_configure(&o, &err), HC_EINVAL); /* no size */
+    hc_etcd_options_init(&o);
+    o.password = "x";
+    assert_int_equal(hc_etcd_configure(&o, &err), HC_EINVAL);
+    hc_etcd_options_init(&o);
+    o.key = "k.pem";
+    assert_int_equal(hc_etcd_configure(&o, &err), HC_EINVAL);
+    hc_etcd_options_init(&o);
+    assert_int_equal(hc_etcd_configure(&o, &err), 0);
+    assert_int_equal(hc_etcd_configure(NULL, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +698,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compaction_during_disconnect,
                                         setup, teardown),
         cmocka_unit_test(test_cluster_leader_killed),
+        cmocka_unit_test_setup_teardown(test_watch_alone_follows_the_key, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_missing_key_fails_a_required_watch,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_deleted_key_is_missing_and_live_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_writes_back_to_etcd,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_report, setup, teardown),
+        cmocka_unit_test(test_options_contract),
     };
     if (access(ETCD_BIN, X_OK) != 0) {
         printf("SKIPPED: %s is not installed (apt-get install etcd-server "

@@ -238,6 +238,13 @@ static void write_v2(fx *f)
     wait_version(f, 2);
 }
 
+static uint64_t live_version(hc_engine *e, const char *path)
+{
+    uint64_t v = 0;
+    hc_doc_release(hc_config_snapshot(e, path, &v));
+    return v;
+}
+
 /* ---- tests ----------------------------------------------------------------
  */
 
@@ -688,32 +695,187 @@ static void test_sse_live_and_catch_up(void **state)
     fx_free(f);
 }
 
-static void test_metrics_promtool(void **state)
+/* Each engine event reaches the SSE clients as its own event, with the
+ * data only the subscription has: three rollbacks microseconds apart
+ * give versions 3, 4 and 5 each (a hub sampling the engine's state
+ * every 100 ms saw only 5), in order, with their trigger. */
+static void test_sse_each_quick_version(void **state)
 {
     fx *f = fx_new(NULL);
-    resp r;
-    char *path;
-    int status;
-    pid_t pid;
+    int fd;
+    char *got, *p3, *p4, *p5;
     (void)state;
     write_v2(f);
-    r = request(f->port, "GET", "/metrics", NULL, NULL);
-    assert_int_equal(r.status, 200);
-    assert_true(has_header(&r, "text/plain; version=0.0.4"));
-    assert_non_null(
-        strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
-    assert_non_null(strstr(r.body, "hotconf_rejections_total{"));
-    assert_non_null(strstr(r.body, "reason=\"parse\""));
-    assert_non_null(strstr(r.body, "hotconf_rollbacks_total{"));
-    assert_non_null(
-        strstr(r.body, "hotconf_config_version{config=\"app.json\""));
-    assert_non_null(
-        strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
-    assert_non_null(strstr(
-        r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
-    path = tu_join(f->dir, "metrics.txt");
-    tu_write(path, r.body, (size_t)-1);
-    resp_free(&r);
+    fd = sse_open(f->port, NULL);
+    free(sse_until(fd, "event: reset"));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hc_config_rollback(f->e, f->file, 1, NULL), 0);
+    got = sse_until(fd, "\"version\":5");
+    p3 = strstr(got, "\"version\":3");
+    p4 = strstr(got, "\"version\":4");
+    p5 = strstr(got, "\"version\":5");
+    if (!p3 || !p4)
+        fail_msg("versions 3 and 4 were not sent on their own: %s", got);
+    assert_true(p3 < p4 && p4 < p5);
+    assert_non_null(strstr(got, "\"kind\":\"change\""));
+    assert_non_null(strstr(got, "\"trigger\":\"rollback\""));
+    free(got);
+
+    /* a rejection comes with its error and position, the live version */
+    tu_write(f->file, "{\"port\":\n  oops}", (size_t)-1);
+    got = sse_until(fd, "app.json:2:");
+    assert_non_null(strstr(got, "\"kind\":\"rejection\""));
+    assert_non_null(strstr(got, "\"status\":\"rejected\""));
+    free(got);
+    close(fd);
+    fx_free(f);
+}
+
+/* The attempt log without a state store: the memory store's ring, read
+ * with hc_config_attempts, bounded to the last 100. */
+static void test_attempt_log_memory(void **state)
+{
+    fx *f = fx_new(NULL);
+    hc_attempt_info a[128];
+    hc_error err;
+    int n;
+    (void)state;
+    write_v2(f);
+    n = hc_config_attempts(f->e, f->file, a, 128, &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[0].outcome, "applied");
+    assert_int_equal(a[0].version, 2);
+    assert_int_equal(a[1].version, 1);
+    assert_int_equal(a[1].trigger, HC_TRIGGER_INITIAL);
+    assert_null(a[0].error);
+    assert_true(a[0].time_ns > 0);
+    /* v1 -> v2 changed name, db.host, db.password and port */
+    assert_int_equal(a[0].nchanged, 4);
+    for (size_t k = 0; k < a[0].nchanged; k++)
+        assert_non_null(a[0].changed[k]);
+    hc_attempt_info_free(a, n);
+    assert_null(a[0].changed);
+
+    /* a count past max is told, only max written */
+    assert_int_equal(hc_config_attempts(f->e, f->file, a, 1, NULL), 2);
+    hc_attempt_info_free(a, 1);
+
+    for (int i = 0; i < 105; i++)
+        assert_int_equal(hc_config_rollback(f->e, f->file, 1, NULL), 0);
+    n = hc_config_attempts(f->e, f->file, a, 128, NULL);
+    assert_int_equal(n, 100);
+    assert_int_equal(a[0].version, 107);
+    assert_int_equal(a[99].version, 8);
+    assert_string_equal(a[0].outcome, "rolled_back");
+    assert_int_equal(a[0].trigger, HC_TRIGGER_ROLLBACK);
+    hc_attempt_info_free(a, n);
+
+    assert_int_equal(hc_config_attempts(f->e, "/no/such.json", a, 1, &err),
+                     HC_ENOTWATCHED);
+    assert_int_equal(err.code, HC_ENOTWATCHED);
+    assert_int_equal(hc_config_attempts(f->e, f->file, NULL, 1, &err),
+                     HC_EINVAL);
+    fx_free(f);
+}
+
+/* With a state store, the dashboard shows the persisted attempt log and
+ * history: a second engine on the same state folder serves what the
+ * first one recorded (rejection with its position, latency, changed
+ * paths, versions). */
+static void test_persisted_attempts_and_history(void **state)
+{
+    char *dir = tu_mkdtemp(), *sd = tu_join(dir, "state"),
+         *file = tu_join(dir, "app.json");
+    hc_engine_options eo;
+    hc_http_options o;
+    hc_engine *e;
+    hc_http *h;
+    hc_error err;
+    json_t *j, *arr, *x;
+    size_t i;
+    int port, saw_rejected = 0, saw_v2 = 0;
+    (void)state;
+    hc_engine_options_init(&eo);
+    eo.state_dir = sd;
+    tu_write(file, "{\"port\":1}", (size_t)-1);
+
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    assert_int_equal(hc_engine_watch(e, file, NULL, &err), 0);
+    assert_int_equal(hc_engine_start(e), 0);
+    tu_write(file, "{\"port\":2,\"extra\":true}", (size_t)-1);
+    while (live_version(e, file) != 2)
+        sleep_ms(10);
+    tu_write(file, "{\"port\":\n  oops}", (size_t)-1);
+    while (hc_config_last_error(e, file, &err) == 0)
+        sleep_ms(10);
+    assert_int_equal(hc_engine_unwatch(e, file, NULL), 0);
+    hc_engine_free(e);
+
+    /* the next run, on the same folder, back on the stored live content */
+    tu_write(file, "{\"port\":2,\"extra\":true}", (size_t)-1);
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    assert_int_equal(hc_engine_watch(e, file, NULL, &err), 0);
+    assert_int_equal(hc_engine_start(e), 0);
+    hc_http_options_init(&o);
+    o.token = TOKEN;
+    o.port = 0;
+    h = hc_http_start(e, &o, &err);
+    assert_non_null(h);
+    port = hc_http_port(h);
+
+    j = get_json(port, "/api/configs/app.json/attempts", 200);
+    arr = json_object_get(j, "attempts");
+    assert_true(json_array_size(arr) >= 3);
+    json_array_foreach(arr, i, x)
+    {
+        const char *out = json_string_value(json_object_get(x, "outcome"));
+        assert_true(json_is_string(json_object_get(x, "time")));
+        assert_true(json_is_integer(json_object_get(x, "latency_us")));
+        if (!strcmp(out, "rejected")) {
+            saw_rejected = 1;
+            assert_non_null(strstr(
+                json_string_value(json_object_get(x, "error")), "app.json:2:"));
+            assert_true(json_is_null(json_object_get(x, "version")));
+        } else if (!strcmp(out, "applied") &&
+                   json_integer_value(json_object_get(x, "version")) == 2 &&
+                   !saw_v2 && json_array_size(json_object_get(x, "changed"))) {
+            saw_v2 = 1;
+            assert_int_equal(json_array_size(json_object_get(x, "changed")), 2);
+        }
+    }
+    assert_true(saw_rejected);
+    assert_true(saw_v2);
+    json_decref(j);
+
+    j = get_json(port, "/api/configs/app.json/history", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "history")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_array_get(json_object_get(j, "history"), 1), "version")),
+        1);
+    json_decref(j);
+    j = get_json(port, "/api/configs/app.json/versions/1", 200);
+    assert_int_equal(
+        hc_get_int(json_object_get(j, "document"), "port", 0, NULL), 1);
+    json_decref(j);
+
+    hc_http_stop(h);
+    hc_engine_free(e);
+    tu_rmtree(dir);
+    free(dir);
+    free(sd);
+    free(file);
+}
+
+/* `promtool check metrics` accepts text (skipped, said, without it). */
+static void promtool_check(const char *dir, const char *text)
+{
+    char *path = tu_join(dir, "metrics.txt");
+    int status;
+    pid_t pid;
+    tu_write(path, text, (size_t)-1);
     if (access("/usr/bin/promtool", X_OK) != 0) {
         /* scripts/deps.sh installs it; without it this part cannot run */
         fprintf(stderr, "SKIPPED promtool part: /usr/bin/promtool missing\n");
@@ -732,6 +894,113 @@ static void test_metrics_promtool(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     free(path);
+}
+
+static void test_metrics_promtool(void **state)
+{
+    fx *f = fx_new(NULL);
+    resp r;
+    (void)state;
+    write_v2(f);
+    r = request(f->port, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_true(has_header(&r, "text/plain; version=0.0.4"));
+    assert_non_null(
+        strstr(r.body, "hotconf_reloads_total{config=\"app.json\""));
+    assert_non_null(strstr(r.body, "hotconf_rejections_total{"));
+    assert_non_null(strstr(r.body, "reason=\"parse\""));
+    assert_non_null(strstr(r.body, "hotconf_rollbacks_total{"));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_version{config=\"app.json\""));
+    assert_non_null(
+        strstr(r.body, "hotconf_config_last_success_timestamp_seconds{"));
+    assert_non_null(strstr(
+        r.body, "hotconf_detect_to_apply_seconds_bucket{le=\"+Inf\"} 1"));
+    promtool_check(f->dir, r.body);
+    resp_free(&r);
+    fx_free(f);
+}
+
+/* Ids with ':' and '/' (etcd URIs, file names with colons): each config
+ * gets a URL-safe id, unique (the three named app.json apart), that the
+ * API answers on; the URI itself is the config field and the path label
+ * of /metrics, which promtool accepts, and the static page carries them
+ * escaped. No etcd server is needed for the names: a config whose
+ * origin cannot be read is listed like any other. */
+static void test_ids_with_colon_and_slash(void **state)
+{
+    fx *f = fx_new(NULL);
+    char *sub = tu_join(f->dir, "a:b"), *colon,
+         *out = tu_join(f->dir, "x.html"), *page;
+    const char *uri[] = {"etcd://127.0.0.1:1/team/app.json",
+                         "etcd://127.0.0.1:1,127.0.0.1:2/app.json",
+                         "etcd://127.0.0.1:1/"};
+    hc_watch_options wo;
+    json_t *j, *c;
+    size_t i;
+    resp r;
+    int seen = 0;
+    (void)state;
+    assert_int_equal(mkdir(sub, 0700), 0);
+    colon = tu_join(sub, "x:y?#%.json");
+    tu_write(colon, "{\"a\":1}", (size_t)-1);
+    assert_int_equal(hc_engine_watch(f->e, colon, NULL, NULL), 0);
+    hc_watch_options_init(&wo);
+    wo.format = HC_FORMAT_JSON; /* "etcd://127.0.0.1:1/" names none */
+    for (i = 0; i < 3; i++)
+        assert_int_equal(hc_engine_watch(f->e, uri[i], &wo, NULL), 0);
+    for (;;) { /* their first loads (or failures) reach the hub */
+        j = get_json(f->port, "/api/configs", 200);
+        if (json_array_size(json_object_get(j, "configs")) == 5)
+            break;
+        json_decref(j);
+        sleep_ms(20);
+    }
+    json_array_foreach(json_object_get(j, "configs"), i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id")),
+                   *cfg = json_string_value(json_object_get(c, "config"));
+        char url[256];
+        json_t *one;
+        size_t k;
+        for (k = 0; id[k]; k++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-",
+                        id[k]))
+                fail_msg("id '%s' of %s is not URL-safe", id, cfg);
+        for (size_t m = 0; m < i; m++)
+            assert_string_not_equal(
+                id,
+                json_string_value(json_object_get(
+                    json_array_get(json_object_get(j, "configs"), m), "id")));
+        snprintf(url, sizeof url, "/api/configs/%s", id);
+        one = get_json(f->port, url, 200);
+        assert_string_equal(json_string_value(json_object_get(one, "config")),
+                            cfg);
+        json_decref(one);
+        snprintf(url, sizeof url, "/api/configs/%s/attempts", id);
+        json_decref(get_json(f->port, url, 200));
+        for (k = 0; k < 3; k++)
+            seen += !strcmp(cfg, uri[k]);
+    }
+    assert_int_equal(seen, 3);
+    json_decref(j);
+
+    r = request(f->port, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(
+        strstr(r.body, "path=\"etcd://127.0.0.1:1,127.0.0.1:2/app.json\""));
+    assert_non_null(strstr(r.body, "x:y?#%.json\""));
+    promtool_check(f->dir, r.body);
+    resp_free(&r);
+
+    assert_int_equal(hc_dashboard_export(f->e, out, NULL), 0);
+    page = tu_read(out, NULL);
+    assert_non_null(strstr(page, "etcd:\\/\\/127.0.0.1:1\\/team\\/app.json"));
+    free(page);
+    free(out);
+    free(colon);
+    free(sub);
     fx_free(f);
 }
 
@@ -871,7 +1140,11 @@ int main(void)
         cmocka_unit_test(test_methods_hosts_and_limits),
         cmocka_unit_test(test_slowloris_does_not_block_others),
         cmocka_unit_test(test_sse_live_and_catch_up),
+        cmocka_unit_test(test_sse_each_quick_version),
+        cmocka_unit_test(test_attempt_log_memory),
+        cmocka_unit_test(test_persisted_attempts_and_history),
         cmocka_unit_test(test_metrics_promtool),
+        cmocka_unit_test(test_ids_with_colon_and_slash),
         cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_options_and_warning),
         cmocka_unit_test(test_static_dashboard),

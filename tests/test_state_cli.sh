@@ -175,8 +175,53 @@ check "watcher 3 ready" wait_for has "$T/w2.log" '"event":"ready"'
 check "rollback the watcher rejects: 1" [ "$(rcof "$H" rollback "$T/b.json" --to 1 --schema "$T/any.json" --state "$T/s2")" = 1 ]
 check "rollback rejected: says so" grep -q "the watcher refused it" "$T/e"
 stop_watch
+# the watcher's schema stays recorded after it stops: a rollback with no
+# watcher and no --schema is still checked against it
+check "rollback against the recorded schema: 1" [ "$(rcof "$H" rollback "$T/b.json" --to 1 --state "$T/s2")" = 1 ]
+check "recorded schema named" grep -q "does not validate against .*max4.json" "$T/e"
 
 check "verbs with no database: 1" [ "$(rcof "$H" history "$T/a.json" --state "$T/none")" = 1 ]
+
+# last known good: the watcher restarted on an invalid file starts on the
+# stored live version (the engine's store), and reports the error
+printf '{"port": 7}\n' >"$T/c.json"
+"$H" watch "$T/c.json" --state "$T/s3" --events >"$T/w3.log" 2>"$T/w3.err" &
+W=$!
+check "watcher 4 ready" wait_for has "$T/w3.log" '"event":"ready"'
+stop_watch
+printf '{"port": \n' >"$T/c.json"
+"$H" watch "$T/c.json" --state "$T/s3" --events >"$T/w3.log" 2>"$T/w3.err" &
+W=$!
+check "lkg: ready" wait_for has "$T/w3.log" '"event":"ready"'
+check "lkg: the error is reported" grep -q '"event":"rejected",.*c.json:2:1: ' "$T/w3.log"
+check "lkg: version 1 live with trigger last_known_good" grep -q '"event":"applied","file":"[^"]*c.json","version":1,"trigger":"last_known_good"' "$T/w3.log"
+check "lkg: log shows it" sh -c "'$H' log '$T/c.json' --state '$T/s3' --json | grep -q '^\[{[^}]*\"outcome\":\"applied\",\"version\":1,[^}]*\"trigger\":\"last_known_good\"'"
+check "lkg: no new version" sh -c "'$H' history '$T/c.json' --state '$T/s3' --json | grep -q '^\[{\"version\":1,\"live\":true'"
+check "lkg: status keeps the error" sh -c "'$H' status '$T/c.json' --state '$T/s3' --json | grep -q '\"version\":1,[^}]*\"last_error\":\"[^\"]*c.json:2:1: '"
+stop_watch
+
+# a secret value quoted in an error message is masked: --events, log,
+# status and the dashboard (a schema error at /db/password, a parse error
+# on the password's line)
+printf '{"type":"object","properties":{"db":{"type":"object","properties":{"password":{"type":"integer"}}}}}\n' >"$T/pwint.json"
+printf '{"db": {"password": 1}}\n' >"$T/m.json"
+"$H" watch "$T/m.json" --state "$T/s4" --schema "$T/pwint.json" --events --dashboard-file "$T/dash.html" >"$T/w4.log" 2>"$T/w4.err" &
+W=$!
+check "watcher 5 ready" wait_for has "$T/w4.log" '"event":"ready"'
+printf '{"db": {"password": "hunter9"}}\n' >"$T/m.json"
+check "schema error reported" wait_for has "$T/w4.log" 'is not of type'
+check "events: schema error masked" grep -qF '/db/password: \"***\" is not of type integer' "$T/w4.log"
+check "dashboard: error masked" wait_for grep -q 'is not of type' "$T/dash.html"
+check "dashboard: no secret" sh -c "! grep -q hunter '$T/dash.html'"
+printf '{"db": {"password": hunter9}}\n' >"$T/m.json"
+check "parse error reported" wait_for has "$T/w4.log" 'invalid token'
+check "events: parse error masked" grep -qF "invalid token near '***'" "$T/w4.log"
+check "events: no secret" sh -c "! grep -q hunter '$T/w4.log'"
+"$H" log "$T/m.json" --state "$T/s4" >"$T/l4"
+check "log: both masked" sh -c "grep -qF '\"***\" is not of type' '$T/l4' && grep -qF \"near '***'\" '$T/l4' && ! grep -q hunter '$T/l4'"
+"$H" status "$T/m.json" --state "$T/s4" --json >"$T/s4o"
+check "status: last error masked" sh -c "grep -qF \"near '***'\" '$T/s4o' && ! grep -q hunter '$T/s4o'"
+stop_watch
 
 echo "$n checks, $fails failed"
 [ "$fails" = 0 ]

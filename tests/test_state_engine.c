@@ -202,6 +202,139 @@ static void test_no_last_known_good_without_history(void **state)
     hc_engine_free(e);
 }
 
+/* Waits (bounded: 10 s) until file's newest version is v. */
+static int wait_version(hc_engine *e, const char *file, uint64_t v)
+{
+    for (int i = 0; i < 2000; i++) {
+        hc_version_info vi;
+        if (hc_config_history(e, file, &vi, 1, NULL) >= 1 && vi.version == v)
+            return 1;
+        usleep(5000);
+    }
+    return 0;
+}
+
+/* `hotconf rollback FILE` while this engine watches FILE: the CLI leaves a
+ * pending rollback in the database and rewrites the file; the engine's
+ * store records the change it sees as trigger rollback, outcome
+ * rolled_back. The same content written again with no request is a
+ * plain change. */
+static void test_cli_rollback_claimed_by_the_engine_store(void **state)
+{
+    fixture *f = *state;
+    hc_version_info vi[8];
+    hc_engine *e;
+    hc__sq *s;
+    hc__sq_attempt *a;
+    hc_error err;
+    size_t n;
+    int rc;
+
+    tu_write(f->file, "{\"a\": 1}", (size_t)-1);
+    e = run(f, 0, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(hc_engine_start(e), 0);
+    tu_write(f->file, "{\"a\": 2}", (size_t)-1);
+    assert_true(wait_version(e, f->file, 2));
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 2);
+
+    s = hc__sq_open(f->state, HC__SQ_NOCREATE, NULL, quiet, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(hc__sq_rollback_request(s, f->file, vi[1].hash, 2), 0);
+    tu_write(f->file, "{\"a\": 1}", (size_t)-1);
+    assert_true(wait_version(e, f->file, 3));
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 3);
+    assert_int_equal(vi[0].trigger, HC_TRIGGER_ROLLBACK);
+    assert_int_equal(live_a(e, f->file), 1);
+
+    /* claimed once: v2's content again is an ordinary change */
+    tu_write(f->file, "{\"a\": 2}", (size_t)-1);
+    assert_true(wait_version(e, f->file, 4));
+    assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 4);
+    assert_int_not_equal(vi[0].trigger, HC_TRIGGER_ROLLBACK);
+    hc_engine_free(e);
+    hc__sq_close(s);
+
+    a = attempts(f, &n);
+    assert_true(n >= 3);
+    assert_string_equal(a[0].outcome, "applied");
+    assert_int_equal(a[0].version, 4);
+    assert_string_equal(a[1].outcome, "rolled_back");
+    assert_string_equal(a[1].trigger, "rollback");
+    assert_int_equal(a[1].version, 3);
+    assert_non_null(a[1].changed);
+    assert_string_equal(a[1].changed, "[\"a\"]");
+    hc__sq_attempts_free(a, n);
+}
+
+/* The schema a config is validated against is recorded with it (for a
+ * CLI rollback's check, kept after the engine stops), and its writeOnly
+ * marks mask the value an error quotes, as secret key names do. */
+static void test_schema_recorded_and_errors_masked(void **state)
+{
+    fixture *f = *state;
+    char *spath = tu_join(f->tmp, "schema.json");
+    hc_engine_options eo;
+    hc_watch_options wo;
+    hc_schema *schema;
+    hc_engine *e;
+    hc__sq *s;
+    hc__sq_config *cs;
+    hc__sq_attempt *a;
+    hc_error err;
+    char *key = hc__sq_key(f->file);
+    size_t n;
+
+    tu_write(spath,
+             "{\"type\": \"object\", \"properties\": {"
+             "\"pin\": {\"type\": \"integer\", \"writeOnly\": true},"
+             "\"db\": {\"properties\": {\"password\": {\"type\": "
+             "\"integer\"}}}}}",
+             (size_t)-1);
+    schema = hc_schema_load(spath, &err);
+    assert_non_null(schema);
+    tu_write(f->file, "{\"pin\": \"4321\"}", (size_t)-1);
+    hc_engine_options_init(&eo);
+    eo.state_dir = f->state;
+    eo.log = quiet;
+    e = hc_engine_create(&eo);
+    assert_non_null(e);
+    /* told before the watch: the first load's error already uses it */
+    assert_int_equal(hc__sq_engine_schema(e, f->file, spath), 0);
+    hc_watch_options_init(&wo);
+    wo.schema = schema;
+    assert_int_equal(hc_engine_watch(e, f->file, &wo, &err), 0);
+    tu_write(f->file, "{\"db\": {\"password\": \"hunter2\"}}", (size_t)-1);
+    hc_engine_rescan(e, f->file);
+    while (hc_engine_dispatch(e, 0) > 0)
+        ;
+    hc_engine_free(e);
+    hc_schema_free(schema);
+
+    s = hc__sq_open(f->state, HC__SQ_NOCREATE, NULL, quiet, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(hc__sq_configs(s, key, &cs, &n), 0);
+    assert_int_equal(n, 1);
+    assert_non_null(cs[0].schema);
+    assert_string_equal(cs[0].schema, spath);
+    assert_int_equal(cs[0].watched, 0);
+    hc__sq_configs_free(cs, n);
+    hc__sq_close(s);
+
+    a = attempts(f, &n);
+    assert_int_equal(n, 2); /* the first load, the rescan */
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(a[i].outcome, "rejected");
+        assert_null(strstr(a[i].error, "4321"));
+        assert_null(strstr(a[i].error, "hunter2"));
+    }
+    assert_non_null(strstr(a[1].error, "/pin: \"***\" is not of type"));
+    assert_non_null(strstr(a[0].error, "/db/password: \"***\" is not of type"));
+    hc__sq_attempts_free(a, n);
+    free(key);
+    free(spath);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +345,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_known_good_when_missing,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_last_known_good_without_history,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_cli_rollback_claimed_by_the_engine_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_recorded_and_errors_masked,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

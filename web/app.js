@@ -295,12 +295,16 @@
       var tb = $('d-attempts').tBodies[0];
       clear(tb);
       att.forEach(function (a) {
-        tb.appendChild(el('tr', {}, [
+        /* the colour says how it went, the text what it was */
+        var tone = a.outcome === 'missing' ? 'missing'
+          : a.outcome === 'rejected' || a.outcome === 'vetoed' ? 'rejected' : 'live';
+        tb.appendChild(el('tr', { 'data-outcome': a.outcome }, [
           el('td', {}, [timeCell(a.time)]),
-          el('td', {}, [badge(a.outcome === 'rejected' || a.outcome === 'missing' ? (a.outcome === 'missing' ? 'missing' : 'rejected') : 'live')]),
-          el('td', { cls: 'n', text: String(a.version) }),
+          el('td', {}, [badge(tone)]),
+          el('td', { cls: 'n', text: a.version === null || a.version === undefined ? '-' : String(a.version) }),
+          el('td', { text: a.trigger || '' }),
           el('td', { cls: 'n', text: fmtUs(a.latency_us) }),
-          el('td', { text: (a.changed || []).join(', ') }),
+          el('td', { cls: 'changed', text: (a.changed || []).join(', ') }),
           el('td', { cls: 'errtext', text: a.error || '' })
         ]));
         tb.lastChild.firstChild.nextSibling.firstChild.textContent = a.outcome;

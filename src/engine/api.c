@@ -45,7 +45,7 @@ hc_engine *hc_engine_new(const hc_engine_options *opts)
 }
 
 /* Runs one call with err as this thread's per-call error: the engine's
- * failure paths fill it (engine.c), and a failure that named no reason
+ * failure paths fill it (errors.c), and a failure that named no reason
  * still gets its code's text. */
 #define WITH_ERROR(err, call)                                                  \
     do {                                                                       \

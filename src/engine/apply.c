@@ -204,10 +204,6 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
                       "unwatched while being applied");
         return HC_ENOTWATCHED;
     }
-    if (c->confirm_at) {
-        c->confirm_at = 0;
-        hc__timer_changed(e, c);
-    }
     was_missing = c->missing_reported;
     if (!rollback) {
         c->missing_reported = 0;
@@ -323,12 +319,12 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     if (trigger == HC_TRIGGER_ROLLBACK) {
         /* Written back before anything goes live: a failed write leaves
          * origin and memory as they were. */
-        const hc__backend *b = hc__backend_of(c);
-        int rc = b->write_back ? b->write_back(c, bytes, len, err) : HC_ENOTSUP;
+        int rc = hc__source_write_back(c, bytes, len, err);
         if (rc != 0) {
             if (!err->code)
                 hc__error_set(err, rc, c->path, 0, 0, 0,
-                              "the %s source cannot write back", b->name);
+                              "the %s source cannot write back",
+                              hc__source_name(c));
             goto fail;
         }
     }
@@ -352,6 +348,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     sv.revision = revision;
     sv.changed = hc_changeset_count(cs);
     sv.doc = doc;
+    sv.changes = cs;
     /* Into the store before it goes live, outside e->lock: a store that
      * fsyncs stalls this config's pipeline only. */
     if (!resume && c->store_cfg &&
@@ -360,6 +357,14 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
           st->ops->prune(st, c->store_cfg, c->depth + 1) != 0)))
         hc__log(e, HC_LOG_WARN, "%s: the %s store could not keep version %llu",
                 c->path, st->ops->name, (unsigned long long)version);
+    /* The attempt too, with its changed paths: cs belongs to the record
+     * once it is queued (a delivery worker frees it), and a subscriber
+     * reading the attempt log on the change finds this attempt there. */
+    hc__apply_attempt(c,
+                      trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
+                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
+                                                     : HC__OUTCOME_APPLIED,
+                      trigger, version, NULL, detect_ns, cs);
 
     pthread_mutex_lock(&e->lock);
     if (c->dead) {
@@ -410,11 +415,6 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
     }
     hc__enqueue(e, r);
     pthread_mutex_unlock(&e->lock);
-    hc__apply_attempt(c,
-                      trigger == HC_TRIGGER_ROLLBACK ? HC__OUTCOME_ROLLED_BACK
-                      : trigger == HC_TRIGGER_REVERT ? HC__OUTCOME_REVERTED
-                                                     : HC__OUTCOME_APPLIED,
-                      trigger, version, NULL, detect_ns, NULL);
     return version;
 fail:
     free(snap);

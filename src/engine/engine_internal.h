@@ -8,7 +8,7 @@
  *                  history, stats; held only for short bookkeeping)
  * Readers (hc_config_get) take neither: they find the config in a
  * lock-free index and the snapshot through hazard pointers (hazard.c).
- * Callbacks run with no lock held (engine.c delivers a queue of records).
+ * Callbacks run with no lock held (delivery.c delivers a queue of records).
  */
 #ifndef HC_ENGINE_INTERNAL_H
 #define HC_ENGINE_INTERNAL_H
@@ -31,8 +31,6 @@
 #define HC__MAX_WORKERS       64 /* delivery workers (slow subscribers) */
 
 typedef struct hc__config hc__config;
-typedef struct hc__dirwatch hc__dirwatch;
-typedef struct hc__interest hc__interest;
 
 int64_t hc__now_ns(void);      /* CLOCK_MONOTONIC */
 int64_t hc__realtime_ns(void); /* CLOCK_REALTIME */
@@ -184,24 +182,6 @@ typedef struct hc__sub {
     void *user_data;
 } hc__sub;
 
-enum hc__mode_used { HC__MODE_INOTIFY, HC__MODE_POLL };
-
-/* Pending work found by the dispatcher for one config (one batch). */
-enum {
-    HC__P_CHECK = 1,   /* read, hash and maybe apply */
-    HC__P_RESOLVE = 2, /* re-resolve the path (dirs, symlinks) first */
-    HC__P_CREATED = 4, /* created: apply at once if it is not a regular file,
-                          else wait for its close (or the settle time) */
-    HC__P_CONFIRM = 8, /* the settle time passed: a missing file is missing,
-                          an empty one is empty */
-    HC__P_POLL = 16,   /* polling: stat, then check when it looks changed */
-    HC__P_CLOSED = 32  /* closed after writing or renamed in: complete */
-};
-
-/* hc__apply_check flags */
-#define HC__CHECK_CONFIRM  1 /* report a missing file now */
-#define HC__CHECK_COMPLETE 2 /* the content is complete, even if empty */
-
 struct hc__config {
     /* Immutable from creation to destruction; readers use these. */
     hc_engine *engine;
@@ -246,29 +226,14 @@ struct hc__config {
      * (under c->apply_lock). */
     uint64_t resume_hash;
     int resume;
-    void *source_slot; /* the source\'s own per-config state */
+    hc__source *src;   /* the source following c (source.c), NULL: none */
+    void *source_slot; /* the source's own per-config state */
     int depth;         /* versions kept besides the live one */
     hc__counters stats;
-    enum hc__mode_used mode;
 
-    /* inotify backend (under e->lock) */
-    hc__interest *interests;
-
-    /* timers (under e->lock); 0 = not armed */
-    int64_t settle_at;  /* apply when no close comes */
-    int64_t confirm_at; /* report missing when still missing */
-    int64_t poll_at;    /* next poll */
-    int64_t settle_detect;
-    hc_trigger settle_trigger;
-    int settle_held;   /* settle_at moved on: the file was still open */
+    /* the source's deadline (source.c, timer.c; under e->lock) */
+    int64_t source_at; /* 0: none */
     ssize_t timed_idx; /* in e->timed, -1 when no deadline */
-
-    /* polling (dispatcher / apply_lock) */
-    int poll_have;
-    dev_t poll_dev;
-    ino_t poll_ino;
-    off_t poll_size;
-    int64_t poll_mtime, poll_ctime;
 
     /* delivery (under e->lock) */
     int cb_running; /* a callback of c runs on cb_thread */
@@ -278,7 +243,7 @@ struct hc__config {
     hc__config *ready_next;
 
     /* dispatcher scratch, one batch (under e->lock) */
-    int pend;
+    unsigned pend; /* HC__WORK_* */
     hc_trigger pend_trigger;
     int64_t pend_detect;
 };
@@ -312,8 +277,8 @@ struct hc_engine {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* delivery finished */
 
-    int epfd, evfd, tfd, ifd; /* ifd -1: no inotify */
-    hc__store store;          /* the history store (stores/store.h) */
+    int epfd, evfd, tfd;
+    hc__store store; /* the history store (stores/store.h) */
 
     _Atomic(hc__index *) index;
     hc__retired *retired;
@@ -321,8 +286,9 @@ struct hc_engine {
     hc__config **all;
     size_t nall, capall;
 
-    /* inotify backend */
-    hc__map dw_by_wd, dw_by_path;
+    /* the sources available here (source.c) */
+    hc__source sources[HC__MAX_SOURCES];
+    size_t nsources;
 
     /* timers */
     hc__config **timed;
@@ -345,7 +311,7 @@ struct hc_engine {
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
-    /* delivery lanes (engine.c; under e->lock) */
+    /* delivery lanes (delivery.c; under e->lock) */
     hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */
     pthread_cond_t pool_cond;            /* a lane is ready, or stop */
     pthread_t workers[HC__MAX_WORKERS];
@@ -362,32 +328,32 @@ struct hc_engine {
     hc_error last_error;
     hc__counters total;
 
-    /* test hooks */
-    atomic_int drop_events;
-    atomic_int overflow_pending;
-    atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
+    atomic_int overflow_pending; /* hc__source_rescan_all */
 };
 
-/* engine.c: hc_watch and hc_engine_new with full-size options (api.c
- * copies the caller's shorter struct into a zeroed full one first). */
+/* registry.c: hc_watch and lifecycle.c: hc_engine_new with full-size
+ * options (api.c copies the caller's shorter struct into a zeroed full
+ * one first). */
 int hc__watch(hc_engine *e, const char *path, const hc_watch_options *opts);
 hc_engine *hc__engine_new(const hc_engine_options *opts);
-/* engine.c */
-int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
+
+/* ---- errors.c ------------------------------------------------------------ */
 /* Sets the per-call error target of this thread (api.c); returns the old. */
 hc_error *hc__call_error_swap(hc_error *err);
-/* Records an API error on e (and returns code). */
+/* Records an API error on e (and returns code). Caller does not hold
+ * e->lock; _locked: it does. */
 int hc__engine_fail(hc_engine *e, int code, const char *fmt, ...)
     HC__PRINTF(3, 4);
+int hc__fail_locked(hc_engine *e, int code, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+/* Under e->lock: err becomes the shared last error and this call's. */
+void hc__set_error_locked(hc_engine *e, const hc_error *err);
 void hc__log(hc_engine *e, int level, const char *fmt, ...) HC__PRINTF(3, 4);
-/* Appends a record (takes it) and wakes the dispatcher. Under e->lock. */
-void hc__enqueue(hc_engine *e, hc__record *r);
-void hc__wake(hc_engine *e);
-/* Adds c to the batch work list with pending bits (ref taken once).
- * Under e->lock. */
-void hc__work_add(hc_engine *e, hc__config *c, int pend, hc_trigger trigger,
-                  int64_t detect_ns);
+
+/* ---- registry.c ---------------------------------------------------------- */
+int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data);
 void hc__config_unref(hc_engine *e, hc__config *c); /* under e->lock */
+/* The config named path (as given or absolute), or NULL. Under e->lock. */
 hc__config *hc__config_lookup(hc_engine *e, const char *path);
 void hc__config_destroy(void *config);
 /* replay: also deliver the live version (if any) to this subscriber. */
@@ -396,16 +362,30 @@ int hc__subscribe(hc_engine *e, const char *path, hc_change_cb cb,
 /* Subscribers of path, or HC_ENOTWATCHED. */
 int hc__subscriber_count(hc_engine *e, const char *path);
 
-/* sources/file.c: the file sources' fetch step. Reads c's file (size
- * limit), applies the settle rule for an empty, just created file and the
- * missing rule (reported after the settle time unless HC__CHECK_CONFIRM),
- * then hands the bytes to hc__apply(). c->apply_lock held, e->lock not. */
-void hc__file_fetch(hc_engine *e, hc__config *c, hc_trigger trigger,
-                    int64_t detect_ns, int flags);
-/* The file sources' write_back: temp file in the same directory, fsync,
- * rename, mode and owner kept; through a symlink the target. */
-int hc__file_write_back(hc__config *c, const char *bytes, size_t len,
-                        hc_error *err);
+/* ---- delivery.c ---------------------------------------------------------- */
+/* Appends a record (takes it) and wakes the dispatcher. Under e->lock. */
+void hc__enqueue(hc_engine *e, hc__record *r);
+void hc__record_free(hc__record *r);
+void hc__wake(hc_engine *e);
+/* Adds c to the batch work list with pending bits (ref taken once).
+ * Under e->lock. */
+void hc__work_add(hc_engine *e, hc__config *c, unsigned pend,
+                  hc_trigger trigger, int64_t detect_ns);
+/* Runs the batch; called with e->lock held, returns with it held. */
+void hc__process_work(hc_engine *e);
+/* c's work now (c->apply_lock taken here, no lock held by the caller). */
+void hc__refresh(hc_engine *e, hc__config *c, unsigned pend, hc_trigger trigger,
+                 int64_t detect);
+/* Delivers the queue (or hands it to the lanes); no lock held. Returns
+ * the callbacks run on this thread. */
+int hc__deliver(hc_engine *e);
+/* Joins the delivery workers once they drained every lane; no lock. */
+void hc__pool_stop(hc_engine *e);
+/* Under e->lock: waits for c's callback running on another thread. */
+void hc__wait_delivery(hc_engine *e, hc__config *c);
+/* Is this thread inside one of e's callbacks? */
+int hc__in_callback_of(const hc_engine *e);
+
 /* apply.c: records a reload attempt in the history store; no engine
  * lock held. */
 void hc__apply_attempt(hc__config *c, hc__outcome outcome, hc_trigger trigger,
@@ -430,51 +410,14 @@ int hc__config_error_code(const hc__config *c);
 void hc__config_error(hc_engine *e, hc__config *c, const hc_error *err,
                       hc_trigger trigger, enum hc__counter counter);
 
-/* The longest a settle waits for a file that is still open (a writer that
- * keeps it open for good must still be applied): 5 settle times, at least
- * half a second. */
-#define hc__hold_open_ms(e)                                                    \
-    ((e)->opts.settle_ms * 5 > 500 ? (e)->opts.settle_ms * 5 : 500)
-/* watch_inotify.c (under e->lock): some descriptor of c's file is open. */
-int hc__inotify_held_open(const hc__config *c);
-
 /* timer.c (under e->lock) */
 void hc__timer_changed(hc_engine *e, hc__config *c);
 void hc__timer_rearm(hc_engine *e);
+/* Arms the timer for at if it is not armed for earlier (a deadline set
+ * outside a dispatch round, whose end rearms for the earliest anyway). */
+void hc__timer_soon(hc_engine *e, int64_t at);
 void hc__timer_expire(hc_engine *e, int64_t now);
 void hc__timer_remove(hc_engine *e, hc__config *c);
-
-/* The two detection backends behind one small interface. */
-typedef struct hc__backend {
-    const char *name;
-    /* Start watching c (c->apply_lock held; takes e->lock itself).
-     * Returns 0, or -1 when this backend cannot watch c. */
-    int (*attach)(hc_engine *e, hc__config *c);
-    /* Stop watching c. Under e->lock. */
-    void (*detach)(hc_engine *e, hc__config *c);
-    /* Re-resolve (dirs, symlinks) after a structural change; c->apply_lock
-     * held. Returns 0 or -1 when it must fall back to polling. */
-    int (*resolve)(hc_engine *e, hc__config *c);
-    /* Rollback: make bytes the content at the origin. */
-    int (*write_back)(hc__config *c, const char *bytes, size_t len,
-                      hc_error *err);
-} hc__backend;
-
-extern const hc__backend hc__backend_inotify;
-extern const hc__backend hc__backend_poll;
-const hc__backend *hc__backend_of(const hc__config *c);
-
-/* watch_inotify.c */
-int hc__inotify_init(hc_engine *e);
-/* Reads and maps the pending events (batch into e->work). Takes e->lock. */
-void hc__inotify_read(hc_engine *e, int64_t now);
-void hc__inotify_free(hc_engine *e);
-/* Is path on a filesystem where inotify misses remote changes? */
-int hc__fs_needs_polling(const char *dir);
-
-/* watch_poll.c: stat, then check when the file looks changed (or its mtime
- * is too recent to trust). c->apply_lock held. */
-void hc__poll_check(hc_engine *e, hc__config *c, int64_t now);
 
 /* test hooks (tests only) */
 void hc__engine_inject_overflow(hc_engine *e);
@@ -482,5 +425,9 @@ void hc__engine_drop_events(hc_engine *e, int on);
 /* Every later inotify_add_watch fails with err (0: stop). */
 void hc__engine_refuse_watches(hc_engine *e, int err);
 int hc__engine_watch_count(hc_engine *e);
+/* inotify: 1 while a writer of path's file is at work (IN_MODIFY seen,
+ * no IN_CLOSE_WRITE yet), 0 when none, -1 when inotify does not follow
+ * path. */
+int hc__engine_writer_count(hc_engine *e, const char *path);
 
 #endif /* HC_ENGINE_INTERNAL_H */

@@ -3,11 +3,30 @@
  * path, a callback that receives the new document) and the process-wide
  * default engine behind hc_watch_config(). Everything here is built on the
  * public engine API; a short mutex guards the service table.
+ *
+ * The _opts variants are not silent: a binding holds what their watch
+ * refers to while it lives (the compiled schema, the error and log
+ * callbacks, the change callback with its record) and turns the engine's
+ * callbacks into the service's, plus a log line for each.
  */
 #include "engine_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct binding {
+    struct binding *next; /* in loose (hc_watch_config_opts) */
+    char *label;          /* the service's name, or the path */
+    hc_engine *engine;
+    char *path;
+    hc_schema *schema;
+    hc_service_options opts;  /* schema_path not kept */
+    hc_service_change_cb scb; /* services */
+    hc_change_cb ccb;         /* hc_watch_config_opts */
+    void *cb_data;
+} binding;
 
 typedef struct service {
     struct service *next;
@@ -18,11 +37,13 @@ typedef struct service {
     int owns_watch;
     hc_service_cb cb;
     void *user_data;
+    binding *b; /* _opts services: their watch's */
 } service;
 
 static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
 static hc_engine *default_engine;
 static service *services;
+static binding *loose; /* hc_watch_config_opts's, until shutdown */
 
 static hc_engine *default_locked(void)
 {
@@ -84,11 +105,118 @@ static service *find(const char *name)
     return NULL;
 }
 
+static void binding_free(binding *b)
+{
+    if (!b)
+        return;
+    hc_schema_free(b->schema);
+    free(b->label);
+    free(b->path);
+    free(b);
+}
+
 static void service_free(service *s)
 {
+    binding_free(s->b);
     free(s->name);
     free(s->path);
     free(s);
+}
+
+void hc_service_options_init(hc_service_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+static void binding_log(const binding *b, int level, const char *fmt, ...)
+    HC__PRINTF(3, 4);
+static void binding_log(const binding *b, int level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    if (!b->opts.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    b->opts.log(level, msg, b->opts.user_data);
+}
+
+static void binding_on_error(const hc_error_record *rec, void *ud)
+{
+    binding *b = ud;
+    char text[1024];
+    if (b->opts.on_error)
+        b->opts.on_error(rec, b->opts.user_data);
+    if (b->opts.log)
+        binding_log(b, HC_LOG_WARN, "%s: %s", b->label,
+                    hc_error_format(rec->error, text, sizeof text));
+}
+
+static int binding_on_change(const hc_change_record *rec, void *ud)
+{
+    binding *b = ud;
+    int rc =
+        b->scb ? b->scb(b->label, rec, b->cb_data) : b->ccb(rec, b->cb_data);
+    binding_log(b, HC_LOG_INFO, "%s: version %llu live (%s, %zu changes)%s",
+                b->label, (unsigned long long)rec->version,
+                hc_trigger_name(rec->trigger), hc_changeset_count(rec->changes),
+                rc ? "; the callback failed" : "");
+    return rc;
+}
+
+/* A binding for path with opts (NULL: defaults; copied by its size), its
+ * schema loaded. NULL with err filled. */
+static binding *binding_new(hc_engine *e, const char *label, const char *path,
+                            const hc_service_options *opts, hc_error *err)
+{
+    binding *b = calloc(1, sizeof *b);
+    if (!b || !(b->label = strdup(label)) || !(b->path = strdup(path))) {
+        binding_free(b);
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
+        return NULL;
+    }
+    b->engine = e;
+    if (opts) {
+        size_t n = opts->size < sizeof b->opts ? opts->size : sizeof b->opts;
+        if (n < sizeof(size_t)) {
+            binding_free(b);
+            hc__error_set(err, HC_EINVAL, "hotconf", 0, 0, 0,
+                          "hc_service_options.size is not set (use "
+                          "hc_service_options_init)");
+            return NULL;
+        }
+        memcpy(&b->opts, opts, n);
+    }
+    b->opts.size = sizeof b->opts;
+    if (b->opts.schema_path &&
+        !(b->schema = hc_schema_load(b->opts.schema_path, err))) {
+        binding_free(b);
+        return NULL;
+    }
+    b->opts.schema_path = NULL; /* the caller's string: not kept */
+    return b;
+}
+
+/* Watches b->path with b's schema, format and error callback. */
+static int binding_watch(binding *b, hc_error *err)
+{
+    hc_watch_options wo;
+    int rc;
+    hc_watch_options_init(&wo);
+    wo.format = b->opts.format;
+    wo.schema = b->schema;
+    wo.on_error = binding_on_error;
+    wo.on_error_data = b;
+    rc = hc_engine_watch(b->engine, b->path, &wo, err);
+    if (rc == HC_EEXIST && err)
+        hc__error_set(err, HC_EEXIST, b->path, 0, 0, 0,
+                      "already watched: a service with options needs a "
+                      "watch of its own");
+    return rc;
 }
 
 int hc_service_register(hc_engine *e, const char *name, const char *path,
@@ -136,6 +264,110 @@ int hc_service_register(hc_engine *e, const char *name, const char *path,
     return 0;
 }
 
+int hc_service_register_opts(hc_engine *e, const char *name, const char *path,
+                             hc_service_change_cb cb, void *user_data,
+                             const hc_service_options *opts, hc_error *err)
+{
+    service *s;
+    int rc;
+    hc_error local;
+    hc_error_init(&local);
+    if (!err)
+        err = &local;
+    hc_error_init(err);
+    if (!name || !*name || !path || !cb) {
+        hc__error_set(err, HC_EINVAL, "hotconf", 0, 0, 0,
+                      "no name, path or callback");
+        return HC_EINVAL;
+    }
+    pthread_mutex_lock(&svc_lock);
+    if (find(name)) {
+        pthread_mutex_unlock(&svc_lock);
+        hc__error_set(err, HC_EEXIST, name, 0, 0, 0,
+                      "a service of that name is registered");
+        return HC_EEXIST;
+    }
+    if (!e && !(e = default_locked())) {
+        pthread_mutex_unlock(&svc_lock);
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0,
+                      "cannot start the default engine");
+        return HC_ENOMEM;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->name = strdup(name)) || !(s->path = strdup(path)) ||
+        !(s->b = binding_new(e, name, path, opts, err))) {
+        if (!err->code)
+            hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
+        if (s)
+            service_free(s);
+        pthread_mutex_unlock(&svc_lock);
+        return err->code;
+    }
+    s->engine = e;
+    s->b->scb = cb;
+    s->b->cb_data = user_data;
+    rc = binding_watch(s->b, err);
+    if (rc == 0) {
+        s->owns_watch = 1;
+        rc = hc__subscribe(e, path, binding_on_change, s->b, 1);
+        if (rc < 0) {
+            hc__error_set(err, rc, path, 0, 0, 0, "%s", hc_strerror(rc));
+            hc_unwatch(e, path);
+        }
+    }
+    if (rc < 0) {
+        service_free(s);
+        pthread_mutex_unlock(&svc_lock);
+        return rc;
+    }
+    s->sub_id = rc;
+    s->next = services;
+    services = s;
+    pthread_mutex_unlock(&svc_lock);
+    return 0;
+}
+
+int hc_watch_config_opts(const char *path, hc_change_cb cb, void *user_data,
+                         const hc_service_options *opts, hc_error *err)
+{
+    hc_engine *e = hc_default_engine();
+    binding *b;
+    int rc;
+    hc_error local;
+    hc_error_init(&local);
+    if (!err)
+        err = &local;
+    hc_error_init(err);
+    if (!e) {
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
+        return HC_ENOMEM;
+    }
+    if (!path || !cb) {
+        hc__error_set(err, HC_EINVAL, "hotconf", 0, 0, 0,
+                      "no path or callback");
+        return HC_EINVAL;
+    }
+    if (!(b = binding_new(e, path, path, opts, err)))
+        return err->code;
+    b->ccb = cb;
+    b->cb_data = user_data;
+    pthread_mutex_lock(&svc_lock);
+    if ((rc = binding_watch(b, err)) == 0 &&
+        (rc = hc__subscribe(e, path, binding_on_change, b, 1)) < 0) {
+        hc__error_set(err, rc, path, 0, 0, 0, "%s", hc_strerror(rc));
+        hc_unwatch(e, path);
+    }
+    if (rc < 0) {
+        pthread_mutex_unlock(&svc_lock);
+        binding_free(b);
+        return rc;
+    }
+    b->next = loose;
+    loose = b;
+    pthread_mutex_unlock(&svc_lock);
+    return rc;
+}
+
 json_t *hc_service_config(const char *name)
 {
     json_t *doc = NULL;
@@ -167,7 +399,10 @@ int hc_service_unregister(const char *name)
     if (!s)
         return HC_ENOTWATCHED;
     hc_unsubscribe(s->engine, s->sub_id);
-    if (s->owns_watch && hc__subscriber_count(s->engine, s->path) == 0)
+    /* A binding's watch refers to it (schema, on_error): it ends here,
+     * before the binding is freed (hc_unwatch waits for its callbacks). */
+    if (s->owns_watch &&
+        (s->b || hc__subscriber_count(s->engine, s->path) == 0))
         hc_unwatch(s->engine, s->path);
     service_free(s);
     return 0;
@@ -175,20 +410,43 @@ int hc_service_unregister(const char *name)
 
 void hc_default_engine_shutdown(void)
 {
-    service **pp;
+    service **pp, *mine = NULL;
+    binding **bp, *bmine = NULL;
     hc_engine *e;
     pthread_mutex_lock(&svc_lock);
     e = default_engine;
     default_engine = NULL;
+    for (bp = &loose; *bp;) {
+        binding *b = *bp;
+        if (b->engine == e) {
+            *bp = b->next;
+            b->next = bmine;
+            bmine = b;
+        } else {
+            bp = &b->next;
+        }
+    }
     for (pp = &services; *pp;) {
         service *s = *pp;
         if (s->engine == e) {
             *pp = s->next;
-            service_free(s);
+            s->next = mine;
+            mine = s;
         } else {
             pp = &s->next;
         }
     }
     pthread_mutex_unlock(&svc_lock);
+    /* The engine first: its watches refer to the bindings. */
     hc_engine_free(e);
+    while (mine) {
+        service *s = mine;
+        mine = s->next;
+        service_free(s);
+    }
+    while (bmine) {
+        binding *b = bmine;
+        bmine = b->next;
+        binding_free(b);
+    }
 }

@@ -74,7 +74,7 @@ static void total_locked(hc_engine *e, hc_stats *out)
     export(&e->total, out);
     out->files = e->nall;
     for (size_t i = 0; i < e->nall; i++)
-        if (e->all[i]->mode == HC__MODE_POLL)
+        if (hc__source_polls(e->all[i]))
             out->files_polled++;
 }
 
@@ -105,7 +105,7 @@ static void config_locked(const hc__config *c, hc_stats *out)
     memset(out, 0, sizeof *out);
     export(&c->stats, out);
     out->files = 1;
-    out->files_polled = c->mode == HC__MODE_POLL;
+    out->files_polled = hc__source_polls(c);
 }
 
 int hc_config_stats_sized(hc_engine *e, const char *path, hc_stats *out,
@@ -194,7 +194,7 @@ json_t *hc_engine_stats_json(hc_engine *e)
             continue;
         json_object_set_new(cj, "version",
                             json_integer((json_int_t)c->version));
-        json_object_set_new(cj, "mode", json_string(hc__backend_of(c)->name));
+        json_object_set_new(cj, "mode", json_string(hc__source_name(c)));
         /* documented in hotconf.h: no last error */
         json_object_set_new(cj, "healthy",
                             json_boolean(!hc__config_error_code(c)));

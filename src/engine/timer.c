@@ -1,26 +1,16 @@
 /*
  * timer.c - the engine's only timer: one timerfd armed for the earliest
- * deadline of any config (settle after IN_MODIFY, missing-file
- * confirmation, the next poll), and disarmed when there is none, so an
- * idle engine never wakes. The list of configs with a deadline is short
- * (pending settles, polled files); it is scanned linearly.
+ * source deadline of any config (a file source's settle, missing-file
+ * confirmation or next poll: sources/file.c), and disarmed when there is
+ * none, so an idle engine never wakes. What a deadline means is the
+ * source's: when it is due the timer calls the source's on_timer. The
+ * list of configs with a deadline is short (pending settles, polled
+ * files); it is scanned linearly.
  */
 #include "engine_internal.h"
 
 #include <stdlib.h>
 #include <sys/timerfd.h>
-
-static int64_t next_deadline(const hc__config *c)
-{
-    int64_t t = 0;
-    if (c->settle_at && (!t || c->settle_at < t))
-        t = c->settle_at;
-    if (c->confirm_at && (!t || c->confirm_at < t))
-        t = c->confirm_at;
-    if (c->poll_at && (!t || c->poll_at < t))
-        t = c->poll_at;
-    return t;
-}
 
 void hc__timer_remove(hc_engine *e, hc__config *c)
 {
@@ -33,8 +23,7 @@ void hc__timer_remove(hc_engine *e, hc__config *c)
 
 void hc__timer_changed(hc_engine *e, hc__config *c)
 {
-    int64_t t = next_deadline(c);
-    if (!t) {
+    if (!c->source_at) {
         hc__timer_remove(e, c);
         return;
     }
@@ -45,9 +34,9 @@ void hc__timer_changed(hc_engine *e, hc__config *c)
         hc__config **nt = realloc(e->timed, n * sizeof *nt);
         if (!nt) {
             /* Cannot track it: act now rather than never. */
-            hc__work_add(e, c, HC__P_CHECK | HC__P_CONFIRM, HC_TRIGGER_RESCAN,
-                         hc__now_ns());
-            c->settle_at = c->confirm_at = 0;
+            hc__work_add(e, c, HC__WORK_CHECK | HC__WORK_CONFIRM,
+                         HC_TRIGGER_RESCAN, hc__now_ns());
+            c->source_at = 0;
             return;
         }
         e->timed = nt;
@@ -62,7 +51,7 @@ void hc__timer_rearm(hc_engine *e)
     int64_t at = 0;
     struct itimerspec its = {{0, 0}, {0, 0}};
     for (size_t i = 0; i < e->ntimed; i++) {
-        int64_t t = next_deadline(e->timed[i]);
+        int64_t t = e->timed[i]->source_at;
         if (t && (!at || t < at))
             at = t;
     }
@@ -76,39 +65,42 @@ void hc__timer_rearm(hc_engine *e)
     timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* Turns due deadlines into work items. */
+void hc__timer_soon(hc_engine *e, int64_t at)
+{
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    if (!at || (e->timer_at && e->timer_at <= at))
+        return; /* armed for earlier already: that round rearms */
+    e->timer_at = at;
+    its.it_value.tv_sec = at / 1000000000;
+    its.it_value.tv_nsec = at % 1000000000;
+    timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Hands the due deadlines to their sources (which queue work and set
+ * the next deadline). */
 void hc__timer_expire(hc_engine *e, int64_t now)
 {
-    for (size_t i = 0; i < e->ntimed;) {
-        hc__config *c = e->timed[i];
-        int64_t hold =
-            c->settle_detect + (int64_t)hc__hold_open_ms(e) * 1000000;
-        if (c->settle_at && c->settle_at <= now && now < hold &&
-            hc__inotify_held_open(c)) {
-            /* A writer still holds the file: its content may be half
-             * written. Its close applies it; a writer that never closes
-             * is applied once the hold time passed. */
-            c->settle_at = hold;
-            c->settle_held = 1;
-        } else if (c->settle_at && c->settle_at <= now) {
-            hc__work_add(e, c, HC__P_CHECK | HC__P_CONFIRM, c->settle_trigger,
-                         c->settle_detect);
-            c->settle_at = 0;
-        }
-        if (!c->settle_at)
-            c->settle_held = 0;
-        if (c->confirm_at && c->confirm_at <= now) {
-            hc__work_add(e, c, HC__P_CHECK | HC__P_CONFIRM, HC_TRIGGER_CREATE,
-                         now);
-            c->confirm_at = 0;
-        }
-        if (c->poll_at && c->poll_at <= now) {
-            hc__work_add(e, c, HC__P_POLL, HC_TRIGGER_POLL, now);
-            c->poll_at = now + (int64_t)c->poll_ms * 1000000;
-        }
-        if (!next_deadline(c))
-            hc__timer_remove(e, c); /* moved the last one into slot i */
-        else
-            i++;
+    hc__config *local[16], **due = local;
+    size_t n = 0;
+    for (size_t i = 0; i < e->ntimed; i++)
+        if (e->timed[i]->source_at <= now)
+            n++;
+    if (n > sizeof local / sizeof local[0] &&
+        !(due = malloc(n * sizeof *due))) {
+        due = local; /* the rest wait for the next round */
+        n = sizeof local / sizeof local[0];
     }
+    /* Collected first: on_timer moves configs in and out of e->timed. */
+    for (size_t i = 0, k = 0; i < e->ntimed && k < n; i++)
+        if (e->timed[i]->source_at <= now)
+            due[k++] = e->timed[i];
+    for (size_t k = 0; k < n; k++) {
+        hc__config *c = due[k];
+        if (c->src && c->src->ops->on_timer)
+            c->src->ops->on_timer(c->src, c, now);
+        else
+            hc__source_deadline_locked(c, 0);
+    }
+    if (due != local)
+        free(due);
 }

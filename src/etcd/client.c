@@ -35,6 +35,7 @@ void hc__etcd_target_free(hc__etcd_target *t)
     for (int i = 0; i < t->nendpoints; i++)
         free(t->endpoints[i]);
     free(t->key);
+    hc__etcd_target_options_free(t);
     memset(t, 0, sizeof *t);
 }
 
@@ -61,7 +62,7 @@ int hc__etcd_target_parse(hc__etcd_target *t, const char *url, hc_error *err)
         p = comma ? comma + 1 : slash;
     }
     t->key = strdup(slash + 1);
-    if (!t->key)
+    if (!t->key || hc__etcd_target_options(t) != 0)
         goto nomem;
     return 0;
 nomem:
@@ -175,6 +176,11 @@ static size_t collect(char *p, size_t size, size_t n, void *data)
     return add;
 }
 
+static int use_tls(const hc__etcd_target *t)
+{
+    return t->cacert || t->cert;
+}
+
 static CURL *easy_for(hc__etcd_target *t, const char *api, const char *req,
                       struct curl_slist **hdrs, char *url, size_t urlsz,
                       char *errbuf)
@@ -184,11 +190,17 @@ static CURL *easy_for(hc__etcd_target *t, const char *api, const char *req,
     h = curl_easy_init();
     if (!h)
         return NULL;
-    snprintf(url, urlsz, "http://%s/v3/%s", t->endpoints[t->current], api);
+    snprintf(url, urlsz, "%s://%s/v3/%s", use_tls(t) ? "https" : "http",
+             t->endpoints[t->current], api);
     *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     /* Without it a watch on a member that lost quorum stays open and
      * silent; with it the member fails the watch within seconds. */
     *hdrs = curl_slist_append(*hdrs, "Grpc-Metadata-hasleader: true");
+    if (t->token) { /* etcd wants the bare token, no "Bearer" */
+        char a[512];
+        snprintf(a, sizeof a, "Authorization: %s", t->token);
+        *hdrs = curl_slist_append(*hdrs, a);
+    }
     errbuf[0] = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
@@ -197,12 +209,26 @@ static CURL *easy_for(hc__etcd_target *t, const char *api, const char *req,
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (t->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, t->cacert);
+    if (t->cert) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, t->cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, t->pkey ? t->pkey : t->cert);
+    }
     return h;
 }
 
-/* POSTs req to /v3/api; *resp is the parsed reply. */
-static int call(hc__etcd_target *t, const char *api, json_t *req, json_t **resp,
-                hc_error *err)
+/* Did etcd refuse the request for its token (expired, invalid, none)? */
+static int auth_refused(long status, const char *msg)
+{
+    return status == 401 || (msg && (strstr(msg, "invalid auth token") ||
+                                     strstr(msg, "user name is empty")));
+}
+
+/* POSTs req to /v3/api once; *resp is the parsed reply. *refused: the
+ * token was not accepted. */
+static int call_once(hc__etcd_target *t, const char *api, json_t *req,
+                     json_t **resp, int *refused, hc_error *err)
 {
     char url[512], errbuf[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
@@ -238,8 +264,11 @@ static int call(hc__etcd_target *t, const char *api, json_t *req, json_t **resp,
         json_t *m = json_object_get(*resp, "message");
         if (!m)
             m = json_object_get(*resp, "error");
-        hc__error_set(err, HC_EIO, url, 0, 0, 0, "etcd: HTTP %ld: %s", status,
-                      json_is_string(m) ? json_string_value(m) : "error");
+        const char *msg = json_is_string(m) ? json_string_value(m) : "error";
+        *refused = auth_refused(status, msg);
+        hc__error_set(
+            err, HC_EIO, url, 0, 0, 0, "etcd: HTTP %ld: %s%s", status, msg,
+            *refused && !t->user ? " (auth is enabled: give a user)" : "");
         json_decref(*resp);
         *resp = NULL;
     } else {
@@ -249,6 +278,53 @@ static int call(hc__etcd_target *t, const char *api, json_t *req, json_t **resp,
     curl_slist_free_all(hdrs);
     free(text);
     free(b.buf);
+    return rc;
+}
+
+/* Gets a token for t's user (t->token replaced). */
+static int authenticate(hc__etcd_target *t, hc_error *err)
+{
+    json_t *req, *resp;
+    int refused = 0, rc;
+    free(t->token);
+    t->token = NULL;
+    req = json_pack("{s:s,s:s}", "name", t->user, "password",
+                    t->password ? t->password : "");
+    if (!req)
+        return HC_ENOMEM;
+    rc = call_once(t, "auth/authenticate", req, &resp, &refused, err);
+    json_decref(req);
+    if (rc != 0)
+        return rc;
+    if (json_is_string(json_object_get(resp, "token")))
+        t->token = strdup(json_string_value(json_object_get(resp, "token")));
+    else /* auth is not enabled: etcd takes requests without a token */
+        t->token = NULL;
+    json_decref(resp);
+    return 0;
+}
+
+/* Makes sure t has a token when it has a user. */
+static int ensure_token(hc__etcd_target *t, hc_error *err)
+{
+    return t->user && !t->token ? authenticate(t, err) : 0;
+}
+
+/* POSTs req to /v3/api; *resp is the parsed reply. A token refused
+ * (expired: simple tokens live --auth-token-ttl seconds) is replaced
+ * once. */
+static int call(hc__etcd_target *t, const char *api, json_t *req, json_t **resp,
+                hc_error *err)
+{
+    int refused = 0, rc = ensure_token(t, err);
+    if (rc != 0)
+        return rc;
+    rc = call_once(t, api, req, resp, &refused, err);
+    if (rc != 0 && refused && t->user) {
+        hc_error_init(err);
+        if ((rc = authenticate(t, err)) == 0)
+            rc = call_once(t, api, req, resp, &refused, err);
+    }
     return rc;
 }
 
@@ -287,31 +363,183 @@ static int kv_value(const json_t *kv, char **value, size_t *len)
                           len);
 }
 
-int hc__etcd_get(hc__etcd_target *t, char **value, size_t *len,
-                 int64_t *mod_rev, int64_t *header_rev, hc_error *err)
+int hc__etcd_get_at(hc__etcd_target *t, const char *key, int64_t rev,
+                    char **value, size_t *len, int64_t *mod_rev,
+                    int64_t *version, int64_t *header_rev, hc_error *err)
 {
     json_t *req = json_object(), *resp, *kvs;
     int rc;
     *value = NULL;
     *len = 0;
     *mod_rev = 0;
-    json_object_set_new(req, "key", b64_json(t->key, strlen(t->key)));
+    if (version)
+        *version = 0;
+    json_object_set_new(req, "key", b64_json(key, strlen(key)));
+    if (rev > 0) {
+        char r[32];
+        snprintf(r, sizeof r, "%lld", (long long)rev);
+        json_object_set_new(req, "revision", json_string(r));
+    }
     rc = call(t, "kv/range", req, &resp, err);
     json_decref(req);
-    if (rc != 0)
+    if (rc != 0) {
+        if (rev > 0 && strstr(err->text, "compacted")) {
+            /* "mvcc: required revision has been compacted" */
+            hc__error_set(err, HC_ESTATE, key, 0, 0, 0,
+                          "revision %lld was compacted away in etcd",
+                          (long long)rev);
+            return HC_ESTATE;
+        }
         return rc;
-    *header_rev = i64(json_object_get(resp, "header"), "revision");
+    }
     kvs = json_object_get(resp, "kvs");
     if (json_array_size(kvs) > 0) {
         json_t *kv = json_array_get(kvs, 0);
         *mod_rev = i64(kv, "mod_revision");
+        if (version)
+            *version = i64(kv, "version");
         if (kv_value(kv, value, len) != 0) {
-            hc__error_set(err, HC_EIO, t->key, 0, 0, 0,
+            hc__error_set(err, HC_EIO, key, 0, 0, 0,
                           "etcd: the value is not valid base64");
             rc = HC_EIO;
         }
     }
+    if (header_rev)
+        *header_rev = i64(json_object_get(resp, "header"), "revision");
     json_decref(resp);
+    return rc;
+}
+
+int hc__etcd_get(hc__etcd_target *t, char **value, size_t *len,
+                 int64_t *mod_rev, int64_t *header_rev, hc_error *err)
+{
+    return hc__etcd_get_at(t, t->key, 0, value, len, mod_rev, NULL, header_rev,
+                           err);
+}
+
+json_t *hc__etcd_list(hc__etcd_target *t, const char *prefix, hc_error *err)
+{
+    size_t n = strlen(prefix), i;
+    char *end = malloc(n + 1);
+    json_t *req, *resp, *kv, *out;
+    if (!end)
+        return NULL;
+    /* range_end = the prefix with its last byte + 1 */
+    memcpy(end, prefix, n + 1);
+    end[n - 1] = (char)(end[n - 1] + 1);
+    req = json_pack("{s:o,s:o}", "key", b64_json(prefix, n), "range_end",
+                    b64_json(end, n));
+    free(end);
+    if (!req || call(t, "kv/range", req, &resp, err) != 0) {
+        json_decref(req);
+        return NULL;
+    }
+    json_decref(req);
+    out = json_array();
+    json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+    {
+        const json_t *k = json_object_get(kv, "key");
+        char *key = NULL, *v = NULL;
+        size_t klen, vlen;
+        if (json_is_string(k) &&
+            hc__b64_decode(json_string_value(k), json_string_length(k), &key,
+                           &klen) == 0 &&
+            kv_value(kv, &v, &vlen) == 0)
+            json_array_append_new(
+                out,
+                json_pack("{s:s%,s:s%,s:I}", "key", key, klen, "value", v, vlen,
+                          "mod_revision", (json_int_t)i64(kv, "mod_revision")));
+        free(key);
+        free(v);
+    }
+    json_decref(resp);
+    return out;
+}
+
+int hc__etcd_put_key(hc__etcd_target *t, const char *key, const char *value,
+                     size_t len, int64_t lease, hc_error *err)
+{
+    json_t *req = json_pack("{s:o,s:o}", "key", b64_json(key, strlen(key)),
+                            "value", b64_json(value, len)),
+           *resp;
+    int rc;
+    if (!req)
+        return HC_ENOMEM;
+    if (lease) {
+        char l[32];
+        snprintf(l, sizeof l, "%lld", (long long)lease);
+        json_object_set_new(req, "lease", json_string(l));
+    }
+    rc = call(t, "kv/put", req, &resp, err);
+    json_decref(req);
+    if (rc == 0)
+        json_decref(resp);
+    return rc;
+}
+
+int hc__etcd_delete_key(hc__etcd_target *t, const char *key, hc_error *err)
+{
+    json_t *req = json_pack("{s:o}", "key", b64_json(key, strlen(key))), *resp;
+    int rc = req ? call(t, "kv/deleterange", req, &resp, err) : HC_ENOMEM;
+    json_decref(req);
+    if (rc == 0)
+        json_decref(resp);
+    return rc;
+}
+
+/* A lease call: {"ID": id} (or {"TTL": ttl} to grant). */
+static int lease_call(hc__etcd_target *t, const char *api, int64_t id, int ttl,
+                      json_t **resp, hc_error *err)
+{
+    char v[32];
+    json_t *req;
+    int rc;
+    snprintf(v, sizeof v, "%lld", (long long)id);
+    req = ttl ? json_pack("{s:i}", "TTL", ttl) : json_pack("{s:s}", "ID", v);
+    if (!req)
+        return HC_ENOMEM;
+    rc = call(t, api, req, resp, err);
+    json_decref(req);
+    return rc;
+}
+
+int hc__etcd_lease_grant(hc__etcd_target *t, int ttl, int64_t *id,
+                         hc_error *err)
+{
+    json_t *resp;
+    int rc = lease_call(t, "lease/grant", 0, ttl, &resp, err);
+    if (rc != 0)
+        return rc;
+    *id = i64(resp, "ID");
+    json_decref(resp);
+    if (*id == 0) {
+        hc__error_set(err, HC_EIO, t->key, 0, 0, 0,
+                      "etcd: a lease grant without an ID");
+        return HC_EIO;
+    }
+    return 0;
+}
+
+int hc__etcd_lease_keepalive(hc__etcd_target *t, int64_t id, int64_t *ttl,
+                             hc_error *err)
+{
+    json_t *resp;
+    /* A one-message stream: the gateway answers {"result":{...}} and ends
+     * it when our request body ends. */
+    int rc = lease_call(t, "lease/keepalive", id, 0, &resp, err);
+    if (rc != 0)
+        return rc;
+    *ttl = i64(json_object_get(resp, "result"), "TTL");
+    json_decref(resp);
+    return 0;
+}
+
+int hc__etcd_lease_revoke(hc__etcd_target *t, int64_t id, hc_error *err)
+{
+    json_t *resp;
+    int rc = lease_call(t, "lease/revoke", id, 0, &resp, err);
+    if (rc == 0)
+        json_decref(resp);
     return rc;
 }
 
@@ -371,6 +599,7 @@ typedef struct stream {
     atomic_int *stop;
     int outcome; /* 0 running, 1 stopped, HC__ETCD_COMPACTED, HC_EIO */
     int64_t compact_rev;
+    int refused; /* the token was refused: get a new one next time */
     char why[256];
 } stream;
 
@@ -383,6 +612,7 @@ static int on_object(stream *s, json_t *o)
         json_t *m = json_object_get(json_object_get(o, "error"), "message");
         snprintf(s->why, sizeof s->why, "etcd: watch error: %s",
                  json_is_string(m) ? json_string_value(m) : "(no message)");
+        s->refused = auth_refused(0, s->why);
         s->outcome = HC_EIO;
         return -1;
     }
@@ -488,6 +718,8 @@ int hc__etcd_watch(hc__etcd_target *t, int64_t start_rev, hc__etcd_event_cb cb,
     CURLcode cc;
     long status = 0;
 
+    if (ensure_token(t, err) != 0)
+        return HC_EIO;
     memset(&s, 0, sizeof s);
     s.cb = cb;
     s.data = data;
@@ -523,6 +755,10 @@ int hc__etcd_watch(hc__etcd_target *t, int64_t start_rev, hc__etcd_event_cb cb,
     if (s.outcome == HC__ETCD_COMPACTED) {
         *compact_rev = s.compact_rev;
         return HC__ETCD_COMPACTED;
+    }
+    if (s.refused || status == 401) {
+        free(t->token);
+        t->token = NULL;
     }
     if (s.outcome == HC_EIO)
         hc__error_set(err, HC_EIO, url, 0, 0, 0, "%s", s.why);

@@ -22,6 +22,8 @@
 
 #include "internal.h"
 
+#include <jansson.h>
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +35,11 @@ typedef struct hc__etcd_target {
     int nendpoints;
     int current; /* the endpoint in use; moves on failure */
     char *key;   /* raw key bytes (NUL-terminated) */
+    /* Copied from the process-wide options (hc_etcd_configure) when the
+     * target is parsed; NULL: not used. */
+    char *user, *password;      /* auth: POST /v3/auth/authenticate */
+    char *cacert, *cert, *pkey; /* TLS (https) when cacert or cert set */
+    char *token;                /* the auth token; NULL: authenticate first */
 } hc__etcd_target;
 
 /* Is id an etcd config name ("etcd://")? */
@@ -42,6 +49,10 @@ int hc__etcd_claims(const char *id);
  * filled). Free with hc__etcd_target_free. */
 int hc__etcd_target_parse(hc__etcd_target *t, const char *url, hc_error *err);
 void hc__etcd_target_free(hc__etcd_target *t);
+/* Copies the process-wide auth and TLS options into t (options.c), and
+ * frees them (with the token). */
+int hc__etcd_target_options(hc__etcd_target *t);
+void hc__etcd_target_options_free(hc__etcd_target *t);
 /* Moves to the next endpoint (after a failure). */
 void hc__etcd_next_endpoint(hc__etcd_target *t);
 
@@ -82,6 +93,47 @@ typedef int (*hc__etcd_event_cb)(void *data, const char *value, size_t len,
 int hc__etcd_watch(hc__etcd_target *t, int64_t start_rev, hc__etcd_event_cb cb,
                    void *data, atomic_int *stop, int64_t *compact_rev,
                    hc_error *err);
+
+/* Reads key (not t's: any key on t's endpoints) as of revision rev (0:
+ * now). As hc__etcd_get, plus *version (may be NULL: the key's
+ * modification count since its creation, 0 when absent). HC_ESTATE (err:
+ * "compacted") when rev was compacted away. */
+int hc__etcd_get_at(hc__etcd_target *t, const char *key, int64_t rev,
+                    char **value, size_t *len, int64_t *mod_rev,
+                    int64_t *version, int64_t *header_rev, hc_error *err);
+
+/* Every key under prefix: a new JSON array of {"key","value" (text),
+ * "mod_revision"} (NULL on error, err filled). */
+json_t *hc__etcd_list(hc__etcd_target *t, const char *prefix, hc_error *err);
+
+/* Writes key = value unconditionally, bound to lease (0: none). */
+int hc__etcd_put_key(hc__etcd_target *t, const char *key, const char *value,
+                     size_t len, int64_t lease, hc_error *err);
+/* Deletes key. */
+int hc__etcd_delete_key(hc__etcd_target *t, const char *key, hc_error *err);
+
+/* Leases: grant (*id set), one keepalive (*ttl the TTL left; 0: the lease
+ * is gone), revoke (the keys bound to it go at once). */
+int hc__etcd_lease_grant(hc__etcd_target *t, int ttl, int64_t *id,
+                         hc_error *err);
+int hc__etcd_lease_keepalive(hc__etcd_target *t, int64_t id, int64_t *ttl,
+                             hc_error *err);
+int hc__etcd_lease_revoke(hc__etcd_target *t, int64_t id, hc_error *err);
+
+/* ---- fleet rollout status (src/etcd/status.c) --------------------------
+ * Each node watching etcd://.../KEY reports under KEY/.status/NODE, a JSON
+ * object {"node","revision","hash","outcome","error","attempted",
+ * "time"} bound to the node's lease (see hc_etcd_report_status). */
+#define HC__ETCD_STATUS_DIR "/.status/"
+
+/* The follower's outcome for one etcd revision of config id: rc is what
+ * hc__apply returned (HC_OK, HC__APPLY_UNCHANGED or an error, err
+ * filled), bytes the content. Any thread; never blocks on the network. */
+void hc__etcd_status_note(hc_engine *e, const char *id, int64_t rev,
+                          const char *bytes, size_t len, int rc,
+                          const hc_error *err);
+/* Stops e's reporter (revoking its lease); before hc_engine_free. */
+void hc__etcd_status_stop(hc_engine *e);
 
 /* ---- the source (src/sources/etcd.c) ---------------------------------- */
 

@@ -1,9 +1,11 @@
 /*
- * http_internal.h - the dashboard module (src/http/): the hub that samples
+ * http_internal.h - the dashboard module (src/http/): the hub that follows
  * the engine (hub.c), the JSON views, masking and metrics (views.c), the
  * static page (page.c) and the libmicrohttpd server (server.c, only with
- * HC_WITH_HTTP). Data flow: engine -> hub watcher thread (attempts, SSE
- * event ring, dashboard file) -> views -> server / page.
+ * HC_WITH_HTTP). Data flow: engine-wide subscription -> the hub's event
+ * queue -> hub thread (per-config state, SSE event ring, dashboard file)
+ * -> views -> server / page. The attempt log and the history are read
+ * from the engine's store (hc_config_attempts, hc_config_history).
  */
 #ifndef HC_HTTP_INTERNAL_H
 #define HC_HTTP_INTERNAL_H
@@ -12,9 +14,12 @@
 
 #include <pthread.h>
 
-#define HC__HTTP_ATTEMPTS 200 /* kept per config, newest first */
+#define HC__HTTP_ATTEMPTS 200 /* shown per config, newest first */
 #define HC__HTTP_EVENTS   256 /* SSE ring: a client further behind resets */
-#define HC__HTTP_TIMELINE 60  /* minutes of the reloads-over-time chart */
+/* engine events waiting for the hub thread; past it the hub drops them
+ * and resamples every config once (as the engine does on IN_Q_OVERFLOW) */
+#define HC__HTTP_QUEUE    4096
+#define HC__HTTP_TIMELINE 60 /* minutes of the reloads-over-time chart */
 #define HC__HTTP_ID_MAX   96
 
 /* What the hub knows of one config (all under hc_http.lock). */
@@ -29,9 +34,21 @@ typedef struct hc__hcfg {
     int64_t since_ns;   /* CLOCK_REALTIME, status or version changed */
     int64_t live_ns;    /* CLOCK_REALTIME, the live version became live */
     json_t *doc;        /* live document (retained, unmasked) */
-    json_t *attempts;   /* array, newest first */
     int seen;
 } hc__hcfg;
+
+/* One engine event, copied by the engine callback for the hub thread. */
+typedef struct hc__hev {
+    struct hc__hev *next;
+    hc_event_kind kind;
+    hc_trigger trigger;
+    uint64_t version;   /* change: the new one; rejection: the live one */
+    int64_t time_ns;    /* CLOCK_REALTIME when the callback ran */
+    int64_t latency_us; /* change: detected -> applied */
+    int err_code;       /* rejection */
+    char *error;        /* rejection: hc_error_format text (in this block) */
+    char path[];        /* the config's identity */
+} hc__hev;
 
 struct hc_http {
     hc_engine *e;
@@ -48,8 +65,6 @@ struct hc_http {
     int stopping;
     hc__hcfg **cfgs;
     size_t ncfg;
-    hc_stats last_total;
-    int sampled;
     uint64_t seq; /* last SSE event id */
     struct {
         uint64_t seq;
@@ -60,7 +75,17 @@ struct hc_http {
     uint32_t tl_ok[HC__HTTP_TIMELINE], tl_fail[HC__HTTP_TIMELINE];
     int sse_clients;
 
-    pthread_mutex_t sample_lock; /* one sampler at a time */
+    pthread_mutex_t sample_lock; /* one reader of the engine at a time */
+
+    /* The engine callback's hand-off (its own lock: the callback never
+     * waits for a view building JSON under h->lock). */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond; /* an event queued, overflow, or stopping */
+    hc__hev *q_head, *q_tail;
+    size_t q_len;
+    int q_overflow, q_stopping;
+    int subscription; /* hc_engine_subscribe id, 0: none */
+
     int loopback;
     pthread_t thread;
     int thread_started;
@@ -69,9 +94,8 @@ struct hc_http {
 
 /* ---- views.c ---------------------------------------------------------- */
 
-/* 1 when an object key names a secret (last segment password, passwd,
- * secret, token, api_key, private_key, credential; any case, _ - . and
- * a plural s allowed). */
+/* 1 when an object key names a secret: hc__mask_key (src/mask.h) with
+ * the default list or $HOTCONF_SECRET_KEYS, the rules the CLI uses. */
 int hc__http_secret_key(const char *key);
 /* A deep copy with every secret value replaced by "********". New ref. */
 json_t *hc__http_mask(const json_t *v);
@@ -109,8 +133,12 @@ hc_http *hc__http_snapshot_hub(hc_engine *e);
 
 /* ---- hub.c ------------------------------------------------------------ */
 
-/* Samples the engine now (the watcher thread does it every 100 ms). */
-void hc__http_sample(hc_http *h, int force);
+/* Reads every config from the engine now (at start, at stop, after a
+ * queue overflow, for hc_dashboard_export); SSE events for what moved. */
+void hc__http_sample(hc_http *h);
+/* Reads one config again (after a rollback asked over HTTP, so that the
+ * answer and the next GET agree with it). */
+void hc__http_refresh(hc_http *h, const char *path);
 void hc__http_hub_free(hc_http *h);
 /* Appends an SSE event (under h->lock). */
 void hc__http_event_locked(hc_http *h, const char *type, json_t *data);

@@ -1,12 +1,15 @@
 /*
- * hub.c - hc_http_start/stop and the watcher thread. The thread samples
- * the engine's totals every 100 ms (one short lock in the engine); only
- * when they moved does it read each config's stats, last error and live
- * snapshot, record attempts, append SSE events and rewrite the dashboard
- * file. So the reload path pays nothing per SSE client: clients wait on
- * the hub's condition variable, never on the engine.
+ * hub.c - hc_http_start/stop and the hub thread. The hub follows the
+ * engine through an engine-wide subscription (hc_engine_subscribe): the
+ * engine's callback only queues a copy of each change, rejection and
+ * removal; the hub thread then reads the configs they name (stats, last
+ * error, live snapshot), appends one SSE event per engine event and
+ * rewrites the dashboard file. So the reload path pays a malloc and a
+ * short lock per event, nothing per SSE client: clients wait on the hub's
+ * condition variable, never on the engine.
  */
 #include "http_internal.h"
+#include "mask.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-#define SAMPLE_MS 100
 
 void hc_http_options_init(hc_http_options *o)
 {
@@ -72,7 +73,7 @@ void hc__http_event_locked(hc_http *h, const char *type, json_t *data)
     free(js);
 }
 
-static void timeline_locked(hc_http *h, int64_t ns, int ok)
+static void timeline_locked(hc_http *h, int64_t ns, uint32_t ok, uint32_t fail)
 {
     int64_t m = ns / 60000000000LL;
     int k = (int)(m % HC__HTTP_TIMELINE);
@@ -80,13 +81,11 @@ static void timeline_locked(hc_http *h, int64_t ns, int ok)
         h->tl_minute[k] = m;
         h->tl_ok[k] = h->tl_fail[k] = 0;
     }
-    if (ok)
-        h->tl_ok[k]++;
-    else
-        h->tl_fail[k]++;
+    h->tl_ok[k] += ok;
+    h->tl_fail[k] += fail;
 }
 
-/* ---- sampling --------------------------------------------------------------
+/* ---- per-config state ------------------------------------------------------
  */
 
 static void make_id(hc_http *h, hc__hcfg *c)
@@ -120,35 +119,45 @@ static void cfg_free(hc__hcfg *c)
     if (!c)
         return;
     hc_doc_release(c->doc);
-    json_decref(c->attempts);
     free(c->path);
     free(c);
 }
 
-static void attempt_locked(hc__hcfg *c, int64_t ns, const char *outcome,
-                           uint64_t version, const char *error, json_t *latency,
-                           json_t *changed)
+static hc__hcfg *find_path_locked(hc_http *h, const char *path, size_t *at)
 {
-    json_t *a = json_object();
-    json_object_set_new(a, "time", hc__http_time(ns));
-    json_object_set_new(a, "outcome", json_string(outcome));
-    json_object_set_new(a, "version", json_integer((json_int_t)version));
-    json_object_set_new(a, "error", error ? json_string(error) : json_null());
-    json_object_set_new(a, "latency_us", latency ? latency : json_null());
-    json_object_set_new(a, "changed", changed ? changed : json_array());
-    json_array_insert_new(c->attempts, 0, a);
-    while (json_array_size(c->attempts) > HC__HTTP_ATTEMPTS)
-        json_array_remove(c->attempts, json_array_size(c->attempts) - 1);
+    for (size_t i = 0; i < h->ncfg; i++)
+        if (strcmp(h->cfgs[i]->path, path) == 0) {
+            if (at)
+                *at = i;
+            return h->cfgs[i];
+        }
+    return NULL;
 }
 
-static json_t *changed_paths(const json_t *a, const json_t *b)
+static hc__hcfg *add_locked(hc_http *h, const char *path)
 {
-    hc_changeset *cs = hc__http_diff(a, b);
-    json_t *arr = json_array();
-    for (size_t i = 0; cs && i < hc_changeset_count(cs); i++)
-        json_array_append_new(arr, json_string(hc_changeset_at(cs, i)->path));
-    hc_changeset_free(cs);
-    return arr;
+    hc__hcfg **n = realloc(h->cfgs, (h->ncfg + 1) * sizeof *n);
+    hc__hcfg *c = calloc(1, sizeof *c);
+    if (n)
+        h->cfgs = n;
+    if (!n || !c || !(c->path = strdup(path))) {
+        cfg_free(c);
+        return NULL;
+    }
+    c->status = "missing";
+    h->cfgs[h->ncfg++] = c;
+    make_id(h, c);
+    return c;
+}
+
+static void remove_locked(hc_http *h, size_t i)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(h->cfgs[i]->id));
+    hc__http_event_locked(h, "removed", o);
+    cfg_free(h->cfgs[i]);
+    memmove(h->cfgs + i, h->cfgs + i + 1, (h->ncfg - i - 1) * sizeof *h->cfgs);
+    h->ncfg--;
 }
 
 static json_t *summary_event(const hc__hcfg *c)
@@ -160,22 +169,20 @@ static json_t *summary_event(const hc__hcfg *c)
     return o;
 }
 
-/* Reads one config from the engine (outside the hub lock). */
+/* One config as the engine has it now (read outside the hub lock). */
 typedef struct fresh {
     hc_stats st;
     uint64_t version;
     json_t *doc;
-    json_t *prev_doc; /* version - 1 when kept */
     int err_code;
     hc_error err;
     int64_t live_ns;
-    hc_trigger trigger;
-    hc_version_info hist[16]; /* newest first */
-    int nhist;
 } fresh;
 
 static int read_fresh(hc_engine *e, const char *path, fresh *f)
 {
+    hc_version_info hist[16];
+    int nhist;
     memset(f, 0, sizeof *f);
     if (hc_config_stats(e, path, &f->st) != 0)
         return -1;
@@ -185,20 +192,12 @@ static int read_fresh(hc_engine *e, const char *path, fresh *f)
         hc_doc_release(f->doc);
         return -1;
     }
-    f->nhist = hc_history(e, path, f->hist, 16);
-    if (f->nhist > 16)
-        f->nhist = 16;
-    /* the history may already hold a newer version than the snapshot */
-    for (int k = 0; k < f->nhist; k++) {
-        if (f->hist[k].version == f->version) {
-            f->live_ns = f->hist[k].time_ns;
-            f->trigger = f->hist[k].trigger;
-        } else if (f->version > 1 && f->hist[k].version == f->version - 1 &&
-                   hc_history_get(e, path, f->hist[k].version, NULL, NULL,
-                                  &f->prev_doc) != 0) {
-            f->prev_doc = NULL;
-        }
-    }
+    /* when the live version became live; the history may already hold a
+     * newer version than the snapshot */
+    nhist = hc_history(e, path, hist, 16);
+    for (int k = 0; k < nhist && k < 16; k++)
+        if (hist[k].version == f->version)
+            f->live_ns = hist[k].time_ns;
     return 0;
 }
 
@@ -211,75 +210,38 @@ static const char *status_of(const fresh *f)
     return f->version ? "live" : "missing";
 }
 
-static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
-                          int64_t now)
+static uint64_t failures_of(const hc_stats *s)
+{
+    return s->parse_failures + s->validation_failures + s->read_failures +
+           s->missing;
+}
+
+/* Takes f into c. The reloads-over-time chart counts the counters' moves,
+ * so versions and failures are counted exactly even when several come
+ * with one reading (or after a queue overflow). emit: an SSE "config"
+ * event when anything moved (a full sample); the event path sends its
+ * own, one per engine event. Returns 1 when anything moved. */
+static int update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
+                         int64_t now, int emit)
 {
     const char *status = status_of(f);
-    uint64_t rej_before = c->st.parse_failures + c->st.validation_failures +
-                          c->st.read_failures,
-             rej_after = f->st.parse_failures + f->st.validation_failures +
-                         f->st.read_failures;
-    int moved = is_new;
-    char ebuf[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 64];
+    int moved = is_new || f->version != c->version ||
+                strcmp(status, c->status) != 0 || f->err_code != c->err_code ||
+                (f->err_code && strcmp(f->err.text, c->err.text) != 0) ||
+                memcmp(&f->st, &c->st, sizeof f->st) != 0;
 
-    if (f->err_code)
-        hc_error_format(&f->err, ebuf, sizeof ebuf);
     if (is_new) {
-        if (f->version)
-            attempt_locked(c, f->live_ns, "applied", f->version, NULL, NULL,
-                           changed_paths(NULL, f->doc));
-        if (f->err_code)
-            attempt_locked(c, now,
-                           f->err_code == HC_ENOENT ? "missing" : "rejected",
-                           f->version, ebuf, NULL, NULL);
         c->since_ns = f->err_code || !f->version ? now : f->live_ns;
     } else {
-        if (f->version != c->version) {
-            int rb = f->trigger == HC_TRIGGER_ROLLBACK;
-            json_t *lat = NULL;
-            /* versions committed between two samples, oldest first */
-            for (int k = f->nhist - 1; k >= 0; k--) {
-                const hc_version_info *vi = &f->hist[k];
-                if (vi->version <= c->version || vi->version >= f->version)
-                    continue;
-                attempt_locked(c, vi->time_ns,
-                               vi->trigger == HC_TRIGGER_ROLLBACK
-                                   ? "rolled_back"
-                                   : "applied",
-                               vi->version, NULL, NULL, NULL);
-                timeline_locked(h, vi->time_ns, 1);
-            }
-            if (f->st.latency_count != c->st.latency_count)
-                lat = json_integer((json_int_t)(f->st.latency_last_ns / 1000));
-            attempt_locked(
-                c, f->live_ns ? f->live_ns : now,
-                rb ? "rolled_back" : "applied", f->version, NULL, lat,
-                changed_paths(f->prev_doc ? f->prev_doc : c->doc, f->doc));
-            timeline_locked(h, now, 1);
+        uint64_t ok = (f->st.reloads + f->st.rollbacks) -
+                      (c->st.reloads + c->st.rollbacks),
+                 bad = failures_of(&f->st) - failures_of(&c->st);
+        if (ok || bad)
+            timeline_locked(h, now, (uint32_t)ok, (uint32_t)bad);
+        if (f->version != c->version)
             c->since_ns = f->live_ns ? f->live_ns : now;
-            moved = 1;
-        }
-        if (rej_after != rej_before ||
-            (f->err_code && (f->err_code != c->err_code ||
-                             strcmp(f->err.text, c->err.text) != 0))) {
-            int missing = f->err_code == HC_ENOENT;
-            attempt_locked(c, now, missing ? "missing" : "rejected", f->version,
-                           f->err_code ? ebuf : NULL, NULL, NULL);
-            timeline_locked(h, now, 0);
-            moved = 1;
-        } else if (f->st.missing != c->st.missing) {
-            attempt_locked(c, now, "missing", f->version,
-                           f->err_code ? ebuf : NULL, NULL, NULL);
-            timeline_locked(h, now, 0);
-            moved = 1;
-        }
-        if (strcmp(status, c->status) != 0) {
-            if (!(f->version != c->version))
-                c->since_ns = now;
-            moved = 1;
-        }
-        if (memcmp(&f->st, &c->st, sizeof f->st) != 0)
-            moved = 1;
+        else if (strcmp(status, c->status) != 0)
+            c->since_ns = now;
     }
     c->st = f->st;
     c->version = f->version;
@@ -290,80 +252,63 @@ static void update_locked(hc_http *h, hc__hcfg *c, fresh *f, int is_new,
     hc_doc_release(c->doc);
     c->doc = f->doc;
     f->doc = NULL;
-    if (moved)
+    if (moved && emit)
         hc__http_event_locked(h, "config", summary_event(c));
+    return moved;
 }
 
-/* Returns 1 when anything changed. */
-static int sample_configs(hc_http *h)
+/* Reads path again: adds it, updates it, or (no longer watched) removes
+ * it. Under h->sample_lock. */
+static void refresh(hc_http *h, const char *path, int emit, int64_t now)
 {
-    json_t *sj = hc_engine_stats_json(h->e), *configs, *v;
+    fresh f;
+    hc__hcfg *c;
+    size_t at = 0;
+    int ok = read_fresh(h->e, path, &f) == 0, is_new = 0;
+    pthread_mutex_lock(&h->lock);
+    c = find_path_locked(h, path, &at);
+    if (!ok) {
+        if (c)
+            remove_locked(h, at);
+    } else {
+        if (!c && (c = add_locked(h, path)) != NULL)
+            is_new = 1;
+        if (c) {
+            c->seen = 1;
+            update_locked(h, c, &f, is_new, now, emit);
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (ok)
+        hc_doc_release(f.doc);
+}
+
+/* Every config the engine watches (and forgets those it no longer
+ * does). */
+static void sample_all(hc_http *h)
+{
+    json_t *sj = hc_engine_stats_json(h->e), *v;
     const char *path;
     int64_t now = hc__http_now_ns();
-    int changed = 0;
     if (!sj)
-        return 0;
-    configs = json_object_get(sj, "configs");
+        return;
     pthread_mutex_lock(&h->lock);
     for (size_t i = 0; i < h->ncfg; i++)
         h->cfgs[i]->seen = 0;
     pthread_mutex_unlock(&h->lock);
-    json_object_foreach(configs, path, v)
+    json_object_foreach(json_object_get(sj, "configs"), path, v)
     {
-        fresh f;
-        hc__hcfg *c = NULL;
-        int is_new = 0;
-        if (read_fresh(h->e, path, &f) != 0)
-            continue;
-        pthread_mutex_lock(&h->lock);
-        for (size_t i = 0; i < h->ncfg && !c; i++)
-            if (strcmp(h->cfgs[i]->path, path) == 0)
-                c = h->cfgs[i];
-        if (!c) {
-            hc__hcfg **n = realloc(h->cfgs, (h->ncfg + 1) * sizeof *n);
-            c = calloc(1, sizeof *c);
-            if (n)
-                h->cfgs = n;
-            if (!n || !c || !(c->path = strdup(path)) ||
-                !(c->attempts = json_array())) {
-                cfg_free(c);
-                pthread_mutex_unlock(&h->lock);
-                hc_doc_release(f.doc);
-                hc_doc_release(f.prev_doc);
-                continue;
-            }
-            c->status = "missing";
-            h->cfgs[h->ncfg++] = c;
-            make_id(h, c);
-            is_new = 1;
-        }
-        c->seen = 1;
-        update_locked(h, c, &f, is_new, now);
-        pthread_mutex_unlock(&h->lock);
-        hc_doc_release(f.doc);
-        hc_doc_release(f.prev_doc);
-        changed = 1;
+        refresh(h, path, 1, now);
     }
     pthread_mutex_lock(&h->lock);
     for (size_t i = 0; i < h->ncfg;) {
-        if (h->cfgs[i]->seen) {
+        if (h->cfgs[i]->seen)
             i++;
-            continue;
-        }
-        {
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_string(h->cfgs[i]->id));
-            hc__http_event_locked(h, "removed", o);
-        }
-        cfg_free(h->cfgs[i]);
-        memmove(h->cfgs + i, h->cfgs + i + 1,
-                (h->ncfg - i - 1) * sizeof *h->cfgs);
-        h->ncfg--;
-        changed = 1;
+        else
+            remove_locked(h, i);
     }
     pthread_mutex_unlock(&h->lock);
     json_decref(sj);
-    return changed;
 }
 
 static void write_dashboard(hc_http *h)
@@ -386,46 +331,161 @@ static void write_dashboard(hc_http *h)
     free(page);
 }
 
-void hc__http_sample(hc_http *h, int force)
+void hc__http_sample(hc_http *h)
 {
-    hc_stats t;
-    int moved;
-    /* two samplers at once could apply their readings out of order */
     pthread_mutex_lock(&h->sample_lock);
-    hc_engine_stats(h->e, &t);
-    pthread_mutex_lock(&h->lock);
-    moved = force || !h->sampled || memcmp(&t, &h->last_total, sizeof t) != 0;
-    h->last_total = t;
-    h->sampled = 1;
-    pthread_mutex_unlock(&h->lock);
-    if (moved && sample_configs(h))
-        write_dashboard(h);
+    sample_all(h);
     pthread_mutex_unlock(&h->sample_lock);
+    write_dashboard(h);
+}
+
+void hc__http_refresh(hc_http *h, const char *path)
+{
+    pthread_mutex_lock(&h->sample_lock);
+    refresh(h, path, 0, hc__http_now_ns());
+    pthread_mutex_unlock(&h->sample_lock);
+}
+
+/* ---- engine events ---------------------------------------------------------
+ *
+ * The engine calls on_event on its delivery worker, after the config's own
+ * subscribers. It only copies the event into the hub's queue and wakes the
+ * hub thread: no hub lock, no JSON, no I/O, so an SSE client, a slow view
+ * or a dashboard file on a slow disk never holds up the engine's delivery.
+ */
+
+static void on_event(const hc_event *ev, void *data)
+{
+    hc_http *h = data;
+    char ebuf[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 64];
+    size_t pl = strlen(ev->id) + 1, el = 0;
+    hc__hev *x;
+    if (ev->kind == HC_EVENT_REJECTION && ev->error && ev->error->error) {
+        hc_error_format(ev->error->error, ebuf, sizeof ebuf);
+        el = strlen(ebuf) + 1;
+    }
+    x = malloc(sizeof *x + pl + el);
+    pthread_mutex_lock(&h->q_lock);
+    if (!x || h->q_len >= HC__HTTP_QUEUE) {
+        h->q_overflow = 1; /* the hub thread reads everything again */
+        free(x);
+    } else {
+        memset(x, 0, sizeof *x);
+        x->kind = ev->kind;
+        x->time_ns = hc__http_now_ns();
+        memcpy(x->path, ev->id, pl);
+        if (ev->kind == HC_EVENT_CHANGE && ev->change) {
+            x->version = ev->change->version;
+            x->trigger = ev->change->trigger;
+            x->latency_us =
+                (ev->change->applied_ns - ev->change->detected_ns) / 1000;
+        } else if (ev->kind == HC_EVENT_REJECTION && ev->error) {
+            x->version = ev->error->live_version;
+            x->trigger = ev->error->trigger;
+            x->err_code = ev->error->error ? ev->error->error->code : 0;
+            if (el) {
+                x->error = x->path + pl;
+                memcpy(x->error, ebuf, el);
+            }
+        }
+        if (h->q_tail)
+            h->q_tail->next = x;
+        else
+            h->q_head = x;
+        h->q_tail = x;
+        h->q_len++;
+    }
+    pthread_cond_signal(&h->q_cond);
+    pthread_mutex_unlock(&h->q_lock);
+}
+
+/* The SSE event of one engine event: what happened then (each version of
+ * a quick series gets its own), not only where the config is now. */
+static json_t *event_json(const hc__hcfg *c, const hc__hev *x)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(
+        o, "kind",
+        json_string(x->kind == HC_EVENT_CHANGE ? "change" : "rejection"));
+    json_object_set_new(o, "status",
+                        json_string(x->kind == HC_EVENT_CHANGE ? "live"
+                                    : x->err_code == HC_ENOENT ? "missing"
+                                                               : "rejected"));
+    json_object_set_new(o, "version", json_integer((json_int_t)x->version));
+    json_object_set_new(o, "trigger", json_string(hc_trigger_name(x->trigger)));
+    json_object_set_new(o, "time", hc__http_time(x->time_ns));
+    if (x->kind == HC_EVENT_CHANGE)
+        json_object_set_new(o, "latency_us",
+                            json_integer((json_int_t)x->latency_us));
+    else
+        json_object_set_new(o, "error",
+                            x->error ? json_string(x->error) : json_null());
+    return o;
+}
+
+/* Takes a batch of events: each config they name is read again once,
+ * then each event goes to the SSE clients in order. */
+static void handle(hc_http *h, hc__hev *list, int overflow)
+{
+    int64_t now = hc__http_now_ns();
+    pthread_mutex_lock(&h->sample_lock);
+    if (overflow)
+        sample_all(h);
+    for (hc__hev *x = list; x; x = x->next) {
+        int dup = 0;
+        for (hc__hev *y = list; y != x && !dup; y = y->next)
+            dup = strcmp(y->path, x->path) == 0;
+        if (!dup && !overflow)
+            refresh(h, x->path, 0, now);
+    }
+    pthread_mutex_lock(&h->lock);
+    for (hc__hev *x = list; x; x = x->next) {
+        hc__hcfg *c = find_path_locked(h, x->path, NULL);
+        if (c && x->kind != HC_EVENT_REMOVAL)
+            hc__http_event_locked(h, "config", event_json(c, x));
+    }
+    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->sample_lock);
+    write_dashboard(h);
+}
+
+static void free_events(hc__hev *x)
+{
+    while (x) {
+        hc__hev *next = x->next;
+        free(x);
+        x = next;
+    }
 }
 
 static void *watcher(void *arg)
 {
     hc_http *h = arg;
-    pthread_mutex_lock(&h->lock);
-    while (!h->stopping) {
-        struct timespec ts;
-        pthread_mutex_unlock(&h->lock);
-        hc__http_sample(h, 0);
-        pthread_mutex_lock(&h->lock);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += SAMPLE_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        while (!h->stopping) {
-            /* h->cond is also the SSE wake-up; a broadcast only ends this
-             * wait early, which is harmless */
-            if (pthread_cond_timedwait(&h->cond, &h->lock, &ts) == ETIMEDOUT)
-                break;
-        }
+    pthread_mutex_lock(&h->q_lock);
+    for (;;) {
+        hc__hev *list;
+        int overflow;
+        /* No timer: everything the pages show per config (status,
+         * version, counters, latency, the chart) moves only with an engine
+         * event and is read again then; what moves without one (the
+         * engine's totals: unchanged, rescans) /api/stats and /metrics
+         * read from the engine on each request. */
+        while (!h->q_head && !h->q_overflow && !h->q_stopping)
+            pthread_cond_wait(&h->q_cond, &h->q_lock);
+        if (h->q_stopping)
+            break; /* hc_http_stop reads everything a last time */
+        list = h->q_head;
+        h->q_head = h->q_tail = NULL;
+        h->q_len = 0;
+        overflow = h->q_overflow;
+        h->q_overflow = 0;
+        pthread_mutex_unlock(&h->q_lock);
+        handle(h, list, overflow);
+        free_events(list);
+        pthread_mutex_lock(&h->q_lock);
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->q_lock);
     return NULL;
 }
 
@@ -532,6 +592,8 @@ static hc_http *hub_new(hc_engine *e)
     h->started_ns = hc__http_now_ns();
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->sample_lock, NULL);
+    pthread_mutex_init(&h->q_lock, NULL);
+    pthread_cond_init(&h->q_cond, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cond, &ca);
@@ -554,6 +616,9 @@ void hc__http_hub_free(hc_http *h)
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->sample_lock);
+    free_events(h->q_head);
+    pthread_cond_destroy(&h->q_cond);
+    pthread_mutex_destroy(&h->q_lock);
     free(h);
 }
 
@@ -561,7 +626,7 @@ hc_http *hc__http_snapshot_hub(hc_engine *e)
 {
     hc_http *h = hub_new(e);
     if (h)
-        hc__http_sample(h, 1);
+        hc__http_sample(h);
     return h;
 }
 
@@ -626,13 +691,22 @@ hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts, hc_error *err)
             return NULL;
         }
     }
-    hc__http_sample(h, 1);
+    /* Subscribed before the first reading: a change made in between is
+     * in both, never in neither. */
+    h->subscription = hc_engine_subscribe(e, on_event, h, err);
+    if (h->subscription <= 0) {
+        hc__http_hub_free(h);
+        return NULL;
+    }
+    hc__http_sample(h);
     if (h->port != HC_HTTP_NO_LISTEN && hc__http_server_start(h, err) != 0) {
+        hc_engine_unsubscribe(e, h->subscription, NULL);
         hc__http_hub_free(h);
         return NULL;
     }
     if (pthread_create(&h->thread, NULL, watcher, h) != 0) {
         hc__error_set(err, HC_ESYS, NULL, 0, 0, 0, "cannot create a thread");
+        hc_engine_unsubscribe(e, h->subscription, NULL);
         hc__http_server_stop(h);
         hc__http_hub_free(h);
         return NULL;
@@ -649,6 +723,13 @@ void hc_http_stop(hc_http *h)
 {
     if (!h)
         return;
+    /* waits for an on_event in progress: none runs after this */
+    if (h->subscription > 0)
+        hc_engine_unsubscribe(h->e, h->subscription, NULL);
+    pthread_mutex_lock(&h->q_lock);
+    h->q_stopping = 1;
+    pthread_cond_signal(&h->q_cond);
+    pthread_mutex_unlock(&h->q_lock);
     pthread_mutex_lock(&h->lock);
     h->stopping = 1;
     pthread_cond_broadcast(&h->cond);
@@ -656,8 +737,7 @@ void hc_http_stop(hc_http *h)
     hc__http_server_stop(h);
     if (h->thread_started)
         pthread_join(h->thread, NULL);
-    hc__http_sample(h, 1);
-    write_dashboard(h);
+    hc__http_sample(h); /* and the dashboard file a last time */
     hc__http_hub_free(h);
 }
 

@@ -363,8 +363,8 @@ static enum MHD_Result rollback(hc_http *h, struct MHD_Connection *conn,
                           NULL);
     }
     hc_doc_release(hc_config_snapshot(h->e, path, &now_live));
+    hc__http_refresh(h, path);
     free(path);
-    hc__http_sample(h, 1);
     o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "version", json_integer((json_int_t)now_live));

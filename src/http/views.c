@@ -4,8 +4,8 @@
  * through hc__http_mask: secrets are masked once, in one place.
  */
 #include "http_internal.h"
+#include "mask.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,65 +27,15 @@ json_t *hc__http_time(int64_t ns)
     return json_string(buf);
 }
 
+/* The rules are src/mask.c's, the CLI's: one list, one spelling. */
 int hc__http_secret_key(const char *key)
 {
-    static const char *const words[] = {"password",  "passwd",  "secret",
-                                        "token",     "api_key", "private_key",
-                                        "credential"};
-    char low[160];
-    size_t n = 0;
-    const char *seg;
-    /* one spelling: lower case, '_' between words (DB-PASSWORD, apiKey and
-     * privateKey become db_password, api_key, private_key) */
-    for (size_t i = 0; key[i] && n + 2 < sizeof low; i++) {
-        unsigned char ch = (unsigned char)key[i];
-        if (isupper(ch) && i > 0 && islower((unsigned char)key[i - 1]))
-            low[n++] = '_';
-        low[n++] = ch == '-' ? '_' : (char)tolower(ch);
-    }
-    low[n] = '\0';
-    /* the last segment of a dotted key (INI "db.password") */
-    seg = strrchr(low, '.');
-    seg = seg ? seg + 1 : low;
-    n = strlen(seg);
-    if (n && seg[n - 1] == 's')
-        n--; /* passwords, secrets, credentials */
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-        size_t wl = strlen(words[w]);
-        /* the word ends the key after a separator, or is the key */
-        if (n >= wl && memcmp(seg + n - wl, words[w], wl) == 0 &&
-            (n == wl || seg[n - wl - 1] == '_'))
-            return 1;
-    }
-    /* "apikey" written as one word */
-    return n >= 6 && memcmp(seg + n - 6, "apikey", 6) == 0 &&
-           (n == 6 || seg[n - 7] == '_');
+    return hc__mask_key(key, NULL);
 }
 
 json_t *hc__http_mask(const json_t *v)
 {
-    json_t *out;
-    if (!v)
-        return json_null();
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *x;
-        out = json_object();
-        json_object_foreach((json_t *)v, k, x)
-        {
-            json_object_set_new(out, k,
-                                hc__http_secret_key(k) ? json_string(MASK)
-                                                       : hc__http_mask(x));
-        }
-        return out;
-    }
-    if (json_is_array(v)) {
-        out = json_array();
-        for (size_t i = 0; i < json_array_size(v); i++)
-            json_array_append_new(out, hc__http_mask(json_array_get(v, i)));
-        return out;
-    }
-    return json_deep_copy(v);
+    return hc__mask_copy(v, NULL, NULL, MASK);
 }
 
 /* Any object key of an hc_get path ("a.b", a["x.y"], a[3]) a secret? A
@@ -93,39 +43,7 @@ json_t *hc__http_mask(const json_t *v)
  * as secret as the object, which the document view masks whole. */
 static int path_secret(const char *path)
 {
-    char key[256];
-    size_t end = strlen(path);
-    while (end > 0) {
-        size_t start;
-        if (path[end - 1] == ']') {
-            /* ["quoted key"] or [index] */
-            size_t o = end - 1;
-            while (o > 0 && path[o] != '[')
-                o--;
-            if (path[o + 1] == '"') {
-                json_t *s = json_loadb(path + o + 1, end - o - 2,
-                                       JSON_DECODE_ANY, NULL);
-                int r = json_is_string(s) &&
-                        hc__http_secret_key(json_string_value(s));
-                json_decref(s);
-                if (r)
-                    return 1;
-            }
-            end = o;
-            continue;
-        }
-        start = end;
-        while (start > 0 && path[start - 1] != '.' && path[start - 1] != ']')
-            start--;
-        if (end - start < sizeof key) {
-            memcpy(key, path + start, end - start);
-            key[end - start] = '\0';
-            if (hc__http_secret_key(key))
-                return 1;
-        }
-        end = start > 0 && path[start - 1] == '.' ? start - 1 : start;
-    }
-    return 0;
+    return hc__mask_path(path, NULL, NULL);
 }
 
 hc_changeset *hc__http_diff(const json_t *a, const json_t *b)
@@ -201,9 +119,9 @@ static json_t *summary_locked(const hc__hcfg *c)
     json_object_set_new(o, "since", hc__http_time(c->since_ns));
     if (c->err_code) {
         json_t *pos = json_object();
-        json_object_set_new(
-            o, "last_error",
-            json_string(hc_error_format(&c->err, buf, sizeof buf)));
+        json_object_set_new(o, "last_error",
+                            json_string(hc__mask_error_format(
+                                &c->err, NULL, NULL, buf, sizeof buf)));
         json_object_set_new(pos, "line", json_integer(c->err.line));
         json_object_set_new(pos, "column", json_integer(c->err.column));
         if (c->err.pointer[0])
@@ -373,17 +291,58 @@ json_t *hc__http_version(hc_http *h, const char *id, uint64_t version,
     return o;
 }
 
-static json_t *attempts_locked(const hc__hcfg *c)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(c->id));
-    json_object_set_new(o, "attempts", json_deep_copy(c->attempts));
-    return o;
-}
-
+/* The store's attempt log (the persisted one with a state store), with
+ * the field names of `hotconf log --json`. Changed paths are listed as
+ * they are, as the CLI does; only values are masked. */
 json_t *hc__http_attempts(hc_http *h, const char *id, int *status)
 {
-    return of_config(h, id, status, attempts_locked);
+    char *path = hc__http_path_of(h, id);
+    hc_attempt_info *as;
+    json_t *arr, *o;
+    int n;
+    *status = 404;
+    if (!path)
+        return NULL;
+    as = calloc(HC__HTTP_ATTEMPTS, sizeof *as);
+    n = as ? hc_config_attempts(h->e, path, as, HC__HTTP_ATTEMPTS, NULL)
+           : HC_ENOMEM;
+    free(path);
+    if (n == HC_ENOTWATCHED) { /* unwatched since the lookup */
+        free(as);
+        return NULL;
+    }
+    if (n > HC__HTTP_ATTEMPTS)
+        n = HC__HTTP_ATTEMPTS;
+    arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *a = json_object(), *ch = json_array();
+        for (size_t k = 0; k < as[i].nchanged; k++)
+            json_array_append_new(ch, json_string(as[i].changed[k]));
+        json_object_set_new(a, "time", hc__http_time(as[i].time_ns));
+        json_object_set_new(a, "outcome", json_string(as[i].outcome));
+        json_object_set_new(a, "version",
+                            as[i].version
+                                ? json_integer((json_int_t)as[i].version)
+                                : json_null());
+        json_object_set_new(
+            a, "error", as[i].error ? json_string(as[i].error) : json_null());
+        json_object_set_new(a, "latency_us",
+                            json_integer((json_int_t)as[i].latency_us));
+        json_object_set_new(a, "changed", ch);
+        json_object_set_new(a, "trigger",
+                            json_string(hc_trigger_name(as[i].trigger)));
+        json_array_append_new(arr, a);
+    }
+    if (n > 0)
+        hc_attempt_info_free(as, n);
+    free(as);
+    o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "attempts", arr);
+    if (n < 0) /* the store could not be read: say so, show none */
+        json_object_set_new(o, "error", json_string(hc_strerror(n)));
+    *status = n < 0 ? 500 : 200;
+    return o;
 }
 
 json_t *hc__http_stats(hc_http *h)

@@ -39,7 +39,7 @@ typedef struct hc__source hc__source;
 
 /*
  * Work flags: the one vocabulary of pending work for a config, used by
- * sources to queue work (hc__source_work) and given back to them in
+ * sources to queue work (hc__source_work_locked) and given back to them in
  * refresh(). Several events on one config in one dispatch batch are
  * coalesced: their flags are or'ed, the strongest trigger wins and the
  * earliest detection time is kept.
@@ -53,12 +53,18 @@ enum {
     HC__WORK_CONFIRM = 1u << 3, /* the settle time passed: missing is
                                    missing, empty is empty */
     HC__WORK_POLL = 1u << 4,    /* a poll is due */
-    HC__WORK_CLOSED = 1u << 5,  /* the writer is done (close, rename in) */
-    HC__WORK_TIMER = 1u << 6    /* the source's deadline for c is due */
+    HC__WORK_CLOSED = 1u << 5   /* the writer is done (close, rename in):
+                                   the content is complete, even if empty */
 };
+
+/* hc__source_ops.flags */
+#define HC__SOURCE_POLLS                                                       \
+    1u /* polls: what HC_WATCH_POLL asks for, and                              \
+          what hc_stats.files_polled counts */
 
 typedef struct hc__source_ops {
     const char *name; /* "inotify", "poll", "etcd": stats "mode" */
+    unsigned flags;   /* HC__SOURCE_* */
 
     /* Does this source serve config identity id ("/etc/app.yaml",
      * "etcd://h:2379/k")? The first source in the table that claims an id
@@ -75,7 +81,7 @@ typedef struct hc__source_ops {
     int (*fd)(const hc__source *s);
 
     /* The fd is readable: read it and queue work (hc__source_work_locked
-     * or hc__source_work). Dispatch thread, no lock held. */
+     * under e->lock). Dispatch thread, no lock held. */
     void (*on_readable)(hc__source *s, int64_t now_ns);
 
     /* Start following c (allocate its slot). Returns 0; HC_ENOTSUP when
@@ -100,7 +106,18 @@ typedef struct hc__source_ops {
     int (*write_back)(hc__source *s, hc__config *c, const char *bytes,
                       size_t len, hc_error *err);
 
-    /* Free s->state and close fds; every config was detached before. */
+    /* c's source deadline (hc__source_deadline_locked) is due: turn it
+     * into work (hc__source_work_locked) and set the next one, if any.
+     * Under e->lock, on the dispatch thread. May be NULL (no deadlines). */
+    void (*on_timer)(hc__source *s, hc__config *c, int64_t now_ns);
+
+    /* How this source follows c, for the log line of a fallback
+     * ("polling every 1000 ms"). May be NULL (the name is used). */
+    void (*describe)(const hc__source *s, const hc__config *c, char *buf,
+                     size_t size);
+
+    /* Free s->state and close fds; every config was detached before.
+     * Threads the source started are joined here. */
     void (*free)(hc__source *s);
 } hc__source_ops;
 
@@ -111,17 +128,57 @@ struct hc__source {
     int fd;      /* ops->fd() cached after init, -1 none */
 };
 
-/* ---- the registry ------------------------------------------------------
- * STATUS: the ops table above is the contract; the inotify and polling
- * watchers (src/engine/watch_inotify.c, watch_poll.c) still run behind the
- * older hc__backend table (engine_internal.h) and move onto it next. That
- * step adds, here: the table of compiled-in sources (hc__source_inotify,
- * hc__source_poll, then etcd), hc__sources_init/free, and
- * hc__source_attach, the one place that picks a config's source and falls
- * back (HC_WATCH_POLL prefers "poll"; HC_ENOTSUP moves to the next), and a
- * per-config source deadline for settle, missing and poll timers. They
- * are not declared before they exist, so that nothing links against them.
+/* ---- the registry (source.c) -------------------------------------------
+ * The compiled-in sources, in the order they are tried: inotify, poll,
+ * etcd (HC_WITH_ETCD). Adding a source is one line in source.c's table. */
+extern const hc__source_ops hc__source_inotify;
+extern const hc__source_ops hc__source_poll;
+#ifdef HC_WITH_ETCD
+extern const hc__source_ops hc__source_etcd;
+#endif
+#define HC__MAX_SOURCES 4
+
+/* Initialises every compiled-in source for e (one that answers
+ * HC_ENOTSUP stays out) and adds its fd to e's epoll set. Returns 0 or
+ * -1 (out of fds or memory). hc_engine_new's thread. */
+int hc__sources_init(hc_engine *e);
+/* Frees them (every config detached before); hc_engine_free's thread. */
+void hc__sources_free(hc_engine *e);
+/* e's instance of ops, NULL when it is not available here (test hooks
+ * and a source's own entry points find their state this way). */
+hc__source *hc__source_find(hc_engine *e, const hc__source_ops *ops);
+
+/*
+ * The one place that picks c's source: the first available source that
+ * claims c's id and attaches it; HC_WATCH_POLL tries the polling sources
+ * first. A source answering HC_ENOTSUP passes c to the next one, and the
+ * fallback is logged. c->apply_lock held, e->lock not. Returns 0, or the
+ * negative code of the last refusal (err filled when it is given).
  */
+int hc__source_attach(hc__config *c, hc_error *err);
+/* Stops c's source following it. Under e->lock. */
+void hc__source_detach_locked(hc__config *c);
+/* Does flags' work on c through its source; a source answering
+ * HC_ENOTSUP is replaced by the next one (hc__source_attach's rule),
+ * which then does the work. c->apply_lock held, e->lock not. */
+void hc__source_run(hc__config *c, unsigned flags, hc_trigger trigger,
+                    int64_t detect_ns);
+/* c's source's write_back (HC_ENOTSUP when it has none). */
+int hc__source_write_back(hc__config *c, const char *bytes, size_t len,
+                          hc_error *err);
+/* c's source name ("inotify", "poll", "etcd"; "none" once detached) and
+ * whether it polls. Under e->lock. */
+const char *hc__source_name(const hc__config *c);
+int hc__source_polls(const hc__config *c);
+
+/* c's source deadline (CLOCK_MONOTONIC ns, 0: none): the engine's one
+ * timer calls the source's on_timer when it is due. Sources keep as many
+ * deadlines of their own as they like and set the earliest here. Under
+ * e->lock. */
+void hc__source_deadline_locked(hc__config *c, int64_t at_ns);
+/* Every config is re-resolved and re-read on the next dispatch round (an
+ * inotify queue overflow: events were lost). Any thread, no lock. */
+void hc__source_rescan_all(hc_engine *e);
 
 /* ---- what a source may call on the engine ------------------------------ */
 
@@ -166,10 +223,9 @@ void hc__source_report(hc__config *c, hc__report_kind kind, const hc_error *err,
                        hc_trigger trigger);
 
 /* Queues work for c in the dispatcher's batch (coalesced, see the
- * HC__WORK_* flags) and wakes it. _locked: caller holds e->lock (e.g. an
- * on_readable mapping events); the plain one takes it. */
-void hc__source_work(hc__config *c, unsigned flags, hc_trigger trigger,
-                     int64_t detect_ns);
+ * HC__WORK_* flags) and wakes it (unless this is the dispatch thread in
+ * its round: events and timers are run by the round that saw them).
+ * Under e->lock. */
 void hc__source_work_locked(hc__config *c, unsigned flags, hc_trigger trigger,
                             int64_t detect_ns);
 

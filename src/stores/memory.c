@@ -1,9 +1,12 @@
 /*
  * memory.c - the memory history store: per config, a ring of the last
  * N + 1 versions (the live one and N to roll back to), content and
- * parsed document kept, nothing persisted, no reload attempts kept. The
- * ring grows on demand up to its size (most configs never change: one
- * entry, not eleven). One mutex for the store, since list and get may run
+ * parsed document kept, nothing persisted; and a ring of the last
+ * HC__MEM_ATTEMPTS reload attempts (the dashboard's attempt log without a
+ * state store), each with at most HC__MEM_ATTEMPT_PATHS changed paths so
+ * that a first load of a large document costs a bounded copy. Both rings
+ * grow on demand up to their size (most configs never change: one entry,
+ * not eleven). One mutex for the store, since list and get may run
  * on any thread while an applying thread appends: every op under it is a
  * few copies, and a mutex per config would cost 40 bytes each.
  */
@@ -19,6 +22,9 @@ typedef struct mem_version {
     json_t *doc;
 } mem_version;
 
+#define HC__MEM_ATTEMPTS      100
+#define HC__MEM_ATTEMPT_PATHS 32
+
 typedef struct mem_ring {
     hc_format format;
     mem_version *ring;
@@ -26,6 +32,9 @@ typedef struct mem_ring {
     int size; /* versions kept: depth + 1 */
     int count;
     int head; /* index of the newest */
+    /* the attempt log, the same way (size HC__MEM_ATTEMPTS) */
+    hc_attempt_info *att;
+    int att_cap, att_count, att_head;
 } mem_ring;
 
 static void version_clear(mem_version *v)
@@ -207,6 +216,8 @@ static void mem_detach(hc__store *s, void *cfg, int forget)
     for (int i = 0; i < r->count; i++)
         version_clear(at(r, i));
     free(r->ring);
+    hc_attempt_info_free(r->att, r->att_cap);
+    free(r->att);
     free(r);
 }
 
@@ -220,7 +231,108 @@ static void mem_close(hc__store *s)
     s->state = NULL;
 }
 
+/* ---- the attempt log ------------------------------------------------- */
+
+static int att_push(mem_ring *r, const hc_attempt_info *a)
+{
+    if (r->att_count == HC__MEM_ATTEMPTS) {
+        /* Full: the slot after the newest holds the oldest. */
+        int oldest = (r->att_head + 1) % r->att_cap;
+        hc_attempt_info_free(&r->att[oldest], 1);
+        r->att[oldest] = *a;
+        r->att_head = oldest;
+        return 0;
+    }
+    if (r->att_count == r->att_cap) {
+        int ncap = r->att_cap ? r->att_cap * 2 : 2;
+        hc_attempt_info *na;
+        if (ncap > HC__MEM_ATTEMPTS)
+            ncap = HC__MEM_ATTEMPTS;
+        if (!(na = calloc((size_t)ncap, sizeof *na)))
+            return HC_ENOMEM;
+        for (int i = 0; i < r->att_count; i++) /* oldest first */
+            na[i] = r->att[(r->att_head - (r->att_count - 1) + i + r->att_cap) %
+                           r->att_cap];
+        free(r->att);
+        r->att = na;
+        r->att_cap = ncap;
+        r->att_head = r->att_count - 1;
+    }
+    r->att_head = r->att_count == 0 ? 0 : (r->att_head + 1) % r->att_cap;
+    r->att[r->att_head] = *a;
+    r->att_count++;
+    return 0;
+}
+
+static int mem_record(hc__store *s, void *cfg, const hc__store_attempt *a)
+{
+    mem_ring *r = cfg;
+    hc_attempt_info ai;
+    char msg[HC_ERROR_TEXT_LENGTH + HC_ERROR_SOURCE_LENGTH + 32];
+    size_t n = a->changes ? hc_changeset_count(a->changes) : 0;
+    int rc = HC_ENOMEM;
+    memset(&ai, 0, sizeof ai);
+    ai.time_ns = a->time_ns;
+    ai.outcome = hc__outcome_name(a->outcome);
+    ai.trigger = a->trigger;
+    ai.version = a->version;
+    ai.latency_us = a->latency_ns / 1000;
+    if (a->error && a->error->code &&
+        !(ai.error = strdup(hc_error_format(a->error, msg, sizeof msg))))
+        goto out;
+    if (n > HC__MEM_ATTEMPT_PATHS)
+        n = HC__MEM_ATTEMPT_PATHS;
+    if (n && !(ai.changed = calloc(n, sizeof *ai.changed)))
+        goto out;
+    for (; ai.nchanged < n; ai.nchanged++)
+        if (!(ai.changed[ai.nchanged] =
+                  strdup(hc_changeset_at(a->changes, ai.nchanged)->path)))
+            goto out;
+    LOCK(s);
+    rc = att_push(r, &ai);
+    UNLOCK(s);
+out:
+    if (rc != 0)
+        hc_attempt_info_free(&ai, 1);
+    return rc;
+}
+
+/* A deep copy of a into *out (zeroed first). */
+static int attempt_dup(hc_attempt_info *out, const hc_attempt_info *a)
+{
+    *out = *a;
+    out->error = NULL;
+    out->changed = NULL;
+    out->nchanged = 0;
+    if (a->error && !(out->error = strdup(a->error)))
+        return HC_ENOMEM;
+    if (a->nchanged && !(out->changed = calloc(a->nchanged, sizeof(char *))))
+        return HC_ENOMEM;
+    for (; out->nchanged < a->nchanged; out->nchanged++)
+        if (!(out->changed[out->nchanged] = strdup(a->changed[out->nchanged])))
+            return HC_ENOMEM;
+    return 0;
+}
+
+static int mem_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
+                             int max)
+{
+    mem_ring *r = cfg;
+    int n, rc = 0, i;
+    LOCK(s);
+    n = r->att_count;
+    for (i = 0; i < n && i < max && rc == 0; i++)
+        rc = attempt_dup(&out[i],
+                         &r->att[(r->att_head - i + r->att_cap) % r->att_cap]);
+    UNLOCK(s);
+    if (rc != 0) {
+        hc_attempt_info_free(out, i);
+        return rc;
+    }
+    return n;
+}
+
 const hc__store_ops hc__store_memory = {
-    "memory", mem_open,  mem_attach, mem_append, NULL, mem_list,
-    mem_get,  mem_prune, mem_detach, mem_close,  NULL,
+    "memory", mem_open,  mem_attach, mem_append, mem_record, mem_list,
+    mem_get,  mem_prune, mem_detach, mem_close,  NULL,       mem_list_attempts,
 };

@@ -102,7 +102,7 @@ struct hc__sq {
     pthread_mutex_t qmu;
     pthread_cond_t qcv, idlecv;
     sq_op *qhead, *qtail;
-    int busy, stop, thread_on;
+    int busy, stop, thread_on, flushing;
     pthread_t thread;
 
     _Atomic uint64_t errors;
@@ -398,7 +398,10 @@ static int run_watched(hc__sq *s, sq_op *op)
     sqlite3_stmt *st;
     if (id <= 0)
         return SQLITE_ERROR;
-    st = prep(s, "UPDATE configs SET watched = ?2, schema = ?3 WHERE id = ?1");
+    /* unwatching keeps the schema: a rollback with no watcher checks it */
+    st = prep(s, "UPDATE configs SET watched = ?2,"
+                 " schema = CASE WHEN ?2 THEN ?3 ELSE schema END"
+                 " WHERE id = ?1");
     if (!st)
         return SQLITE_ERROR;
     sqlite3_bind_int64(st, 1, id);
@@ -473,6 +476,14 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&s->qcv, &s->qmu);
         if (!s->qhead && s->stop)
             break;
+        if (!s->stop && !s->flushing) {
+            /* Group commit, a little later: the engine queues as it
+             * publishes, and a commit that starts at once competes for the
+             * CPU with the delivery of that very change. */
+            pthread_mutex_unlock(&s->qmu);
+            nanosleep(&(struct timespec){0, HC__SQ_COMMIT_DELAY_NS}, NULL);
+            pthread_mutex_lock(&s->qmu);
+        }
         list = s->qhead;
         s->qhead = s->qtail = NULL;
         s->busy = 1;
@@ -505,7 +516,12 @@ static int submit(hc__sq *s, sq_op *op)
     else
         s->qhead = op;
     s->qtail = op;
-    pthread_cond_signal(&s->qcv);
+    /* A version is followed by its attempt: waking the writer for the
+     * attempt only keeps it off the CPU while the engine publishes (the
+     * apply path queues the version before the swap). A flush or close
+     * wakes it too. */
+    if (op->kind != OP_APPEND)
+        pthread_cond_signal(&s->qcv);
     pthread_mutex_unlock(&s->qmu);
     return 0;
 }
@@ -516,8 +532,12 @@ uint64_t hc__sq_flush(hc__sq *s)
         return 0;
     if (s->thread_on) {
         pthread_mutex_lock(&s->qmu);
+        if (s->qhead)
+            pthread_cond_signal(&s->qcv); /* a version queued alone */
+        s->flushing++; /* no commit delay while someone waits */
         while (s->qhead || s->busy)
             pthread_cond_wait(&s->idlecv, &s->qmu);
+        s->flushing--;
         pthread_mutex_unlock(&s->qmu);
     }
     return s->errors;

@@ -27,6 +27,7 @@
 #define HC__SQ_ATTEMPT_AGE_S      (30 * 86400)
 #define HC__SQ_BUSY_MS            1000
 #define HC__SQ_PENDING_ROLLBACK_S 60 /* a CLI rollback the watcher claims */
+#define HC__SQ_COMMIT_DELAY_NS    1000000 /* the writer waits, then commits */
 
 typedef struct hc__sq hc__sq;
 
@@ -119,7 +120,8 @@ int hc__sq_set_live(hc__sq *s, const char *config, uint64_t version,
                     int64_t time_ns);
 /* Marks config as watched (by this watcher) or not; schema: the path of
  * the schema it is validated against (NULL: none), which a CLI rollback
- * checks the stored version against. */
+ * checks the stored version against. Unwatching (on 0) keeps the
+ * recorded schema. */
 int hc__sq_watched(hc__sq *s, const char *config, const char *format,
                    const char *schema, int on);
 /* Waits until everything queued is written. Returns the error count. */
@@ -154,6 +156,19 @@ int hc__sq_last_attempt(hc__sq *s, const char *config, hc__sq_attempt *out);
 
 /* The pid of the watcher holding DIR's lock, 0 when none. */
 pid_t hc__sq_watcher_pid(const char *dir);
+
+/* ---- the engine's store (sqlite_store.c) ---------------------------------
+ * An engine created with hc_engine_options.state_dir holds the directory's
+ * watcher lock and writes through its own hc__sq. */
+/* That hc__sq (to flush, count errors), or NULL when the engine keeps
+ * history in memory (no state_dir, or another watcher holds the lock). */
+hc__sq *hc__sq_of_engine(hc_engine *e);
+/* Records the schema file config (watched by e) is validated against, for
+ * a CLI rollback's check; its writeOnly marks also mask recorded errors.
+ * Call after hc_watch, from the thread that watches. 0, HC_ENOTSUP (no
+ * SQLite store), HC_ENOTWATCHED. */
+int hc__sq_engine_schema(hc_engine *e, const char *config,
+                         const char *schema_path);
 
 void hc__sq_version_clear(hc__sq_version *v);
 void hc__sq_versions_free(hc__sq_version *v, size_t n);

@@ -53,6 +53,11 @@ typedef struct hc__store_version {
     const char *revision; /* at the source (NULL when none) */
     size_t changed;       /* paths changed from the previous version */
     json_t *doc;          /* the parsed document (may be NULL) */
+    /* the changes from the previous version (may be NULL); alive for the
+     * call only, so a store that records the changed paths with the
+     * attempt (record_attempt gets none for an applied version) copies
+     * them here */
+    const hc_changeset *changes;
 } hc__store_version;
 
 /* What became of one reload attempt. */
@@ -115,8 +120,8 @@ typedef struct hc__store_ops {
 
     int (*append)(hc__store *s, void *cfg, const hc__store_version *v);
 
-    /* Reload attempts, for the log (the memory store keeps none). May be
-     * NULL. */
+    /* Reload attempts, for the log (the memory store keeps the last
+     * HC__MEM_ATTEMPTS per config). May be NULL. */
     int (*record_attempt)(hc__store *s, void *cfg, const hc__store_attempt *a);
 
     /* Versions newest first into out[0..max): returns how many are kept
@@ -143,6 +148,13 @@ typedef struct hc__store_ops {
      * (the engine adopts that number instead). May be NULL; non-zero when
      * there is none. */
     int (*live)(hc__store *s, void *cfg, uint64_t *version, uint64_t *hash);
+
+    /* Reload attempts newest first into out[0..max) (each entry's strings
+     * are the caller's: hc_attempt_info_free); returns how many are kept
+     * (may exceed max: only max are written) or a negative HC_E* code.
+     * May be NULL (no attempts kept). Any thread, like list. */
+    int (*list_attempts)(hc__store *s, void *cfg, hc_attempt_info *out,
+                         int max);
 } hc__store_ops;
 
 struct hc__store {

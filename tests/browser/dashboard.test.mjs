@@ -112,6 +112,19 @@ try {
   const msg = await page.$eval('#d-rollback-msg', (e) => e.textContent);
   check(msg.includes('live again'), 'rollback message: ' + msg);
   await page.waitForFunction(() => document.querySelectorAll('#d-history li').length === 3);
+  // the attempt log (the engine store's): the rollback first, with the
+  // paths it changed back, then the applied versions
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#d-attempts tbody tr');
+    return r && r.dataset.outcome === 'rolled_back';
+  });
+  const att = await page.$$eval('#d-attempts tbody tr', (rows) => rows.map((r) => ({
+    outcome: r.dataset.outcome, version: r.children[2].textContent,
+    trigger: r.children[3].textContent, changed: r.querySelector('td.changed').textContent,
+  })));
+  check(att.length === 3 && att[0].version === '3' && att[0].trigger === 'rollback' &&
+    att[0].changed.includes('listen') && att[1].outcome === 'applied' && att[1].version === '2',
+    'attempt log: ' + JSON.stringify(att));
   await page.screenshot({ path: path.join(outDir, 'dashboard-config.png'), fullPage: true });
   check(errors.length === 0, 'page errors: ' + errors.join('; '));
 

@@ -1,5 +1,5 @@
 /*
- * watch_inotify.c - the inotify backend: watch directories, not files.
+ * inotify.c - the inotify file source: watch directories, not files.
  *
  * A file's inode dies with every rename-over or delete + recreate, so each
  * config is watched through the directory entries on its path: the entry
@@ -12,8 +12,13 @@
  * from file name to interests finds the configs an event concerns. Any
  * structural event (rename, create, delete, a watched directory gone)
  * re-resolves the path; IN_Q_OVERFLOW rescans every config.
+ *
+ * Readers cost nothing: the watch does not ask for IN_OPEN or
+ * IN_CLOSE_NOWRITE, so a `cat` or a `tail -f` of the config never wakes
+ * the dispatcher and never holds an apply back. A writer is known by its
+ * IN_MODIFY (an O_TRUNC open reports one too) until its IN_CLOSE_WRITE.
  */
-#include "engine_internal.h"
+#include "sources/file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,15 +29,27 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-/* IN_OPEN and both closes count the file's open descriptors (a writer
- * still holding it is not done: see writers_hold); IN_ATTRIB catches a
- * chmod that makes an unreadable file readable. */
+/* IN_MODIFY .. IN_CLOSE_WRITE brackets a writer at work (a writer still
+ * at work is not done: see hc__file_on_timer); IN_ATTRIB catches a chmod
+ * that makes an unreadable file readable. No IN_OPEN, no
+ * IN_CLOSE_NOWRITE: every reader of the file would wake us. */
 #define WATCH_MASK                                                             \
-    (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN | IN_ATTRIB | IN_MODIFY |     \
-     IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF |    \
-     IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+    (IN_CLOSE_WRITE | IN_ATTRIB | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |    \
+     IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |      \
+     IN_EXCL_UNLINK)
 
 enum { I_FILE, I_LINK, I_ANCESTOR };
+
+typedef struct hc__dirwatch hc__dirwatch;
+
+/* The source's private state (s->state). */
+typedef struct ino_state {
+    int ifd;
+    hc__map dw_by_wd, dw_by_path; /* under st->lock */
+    /* test hooks */
+    atomic_int drop_events;
+    atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
+} ino_state;
 
 struct hc__dirwatch {
     int wd; /* -1 once the kernel dropped it */
@@ -47,27 +64,10 @@ struct hc__interest {
     hc__dirwatch *dw;
     int kind;
     char *name;
-    /* I_FILE: opens seen minus closes seen. inotify does not say whether
-     * an open is for writing, so readers count too (the engine's own
-     * reads balance out); 0 also when a writer opened it before the
-     * watch, whose close then finds nothing to take off. */
-    int opens;
 };
 
-int hc__inotify_init(hc_engine *e)
-{
-    e->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (e->ifd < 0) {
-        hc__log(e, HC_LOG_WARN,
-                "inotify unavailable (%s): every watch will poll",
-                strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /* Network and user-space filesystems: inotify sees local writes only. */
-int hc__fs_needs_polling(const char *dir)
+static int fs_needs_polling(const char *dir)
 {
     struct statfs sf;
     if (statfs(dir, &sf) != 0)
@@ -86,59 +86,59 @@ int hc__fs_needs_polling(const char *dir)
     }
 }
 
-/* ---- directory watches (under e->lock) --------------------------------- */
+/* ---- directory watches (under st->lock) --------------------------------- */
 
-static void dw_forget(hc_engine *e, hc__dirwatch *dw)
+static void dw_forget(ino_state *st, hc__dirwatch *dw)
 {
     if (dw->wd >= 0)
-        hc__map_del_int(&e->dw_by_wd, dw->wd);
-    hc__map_del_str(&e->dw_by_path, dw->path, dw);
+        hc__map_del_int(&st->dw_by_wd, dw->wd);
+    hc__map_del_str(&st->dw_by_path, dw->path, dw);
 }
 
-static void dw_release(hc_engine *e, hc__dirwatch *dw)
+static void dw_release(ino_state *st, hc__dirwatch *dw)
 {
     if (dw->ninterests)
         return;
     if (dw->wd >= 0)
-        inotify_rm_watch(e->ifd, dw->wd);
-    dw_forget(e, dw);
+        inotify_rm_watch(st->ifd, dw->wd);
+    dw_forget(st, dw);
     hc__map_free(&dw->names);
     free(dw->path);
     free(dw);
 }
 
 /* The shared watch on dir; NULL with errno set when inotify refuses. */
-static hc__dirwatch *dw_get(hc_engine *e, const char *dir)
+static hc__dirwatch *dw_get(ino_state *st, const char *dir)
 {
     hc__dirwatch *dw;
-    int wd, refuse = atomic_load(&e->refuse_watches);
+    int wd, refuse = atomic_load(&st->refuse_watches);
     if (refuse) {
         errno = refuse;
         return NULL;
     }
-    wd = inotify_add_watch(e->ifd, dir, WATCH_MASK);
+    wd = inotify_add_watch(st->ifd, dir, WATCH_MASK);
     if (wd < 0)
         return NULL;
-    dw = hc__map_get_int(&e->dw_by_wd, wd);
+    dw = hc__map_get_int(&st->dw_by_wd, wd);
     if (dw)
         return dw; /* same directory (maybe by another path) */
     /* A watch for this path with another wd is stale: the directory was
      * replaced and its IN_IGNORED is still queued. */
-    dw = hc__map_get_str(&e->dw_by_path, dir, NULL);
+    dw = hc__map_get_str(&st->dw_by_path, dir, NULL);
     if (dw)
-        hc__map_del_str(&e->dw_by_path, dw->path, dw);
+        hc__map_del_str(&st->dw_by_path, dw->path, dw);
     dw = calloc(1, sizeof *dw);
     if (!dw || !(dw->path = strdup(dir))) {
         free(dw);
-        inotify_rm_watch(e->ifd, wd);
+        inotify_rm_watch(st->ifd, wd);
         errno = ENOMEM;
         return NULL;
     }
     dw->wd = wd;
-    if (hc__map_put_int(&e->dw_by_wd, wd, dw) != 0 ||
-        hc__map_put_str(&e->dw_by_path, dw->path, dw) != 0) {
-        hc__map_del_int(&e->dw_by_wd, wd);
-        inotify_rm_watch(e->ifd, wd);
+    if (hc__map_put_int(&st->dw_by_wd, wd, dw) != 0 ||
+        hc__map_put_str(&st->dw_by_path, dw->path, dw) != 0) {
+        hc__map_del_int(&st->dw_by_wd, wd);
+        inotify_rm_watch(st->ifd, wd);
         free(dw->path);
         free(dw);
         errno = ENOMEM;
@@ -147,14 +147,14 @@ static hc__dirwatch *dw_get(hc_engine *e, const char *dir)
     return dw;
 }
 
-static void drop_interests(hc_engine *e, hc__interest *list)
+static void drop_interests(ino_state *st, hc__interest *list)
 {
     hc__interest *i, *next;
     for (i = list; i; i = next) {
         next = i->next;
         hc__map_del_str(&i->dw->names, i->name, i);
         i->dw->ninterests--;
-        dw_release(e, i->dw);
+        dw_release(st, i->dw);
         free(i->name);
         free(i);
     }
@@ -303,9 +303,9 @@ done:
 }
 
 /* Same interests as now? Then nothing needs to change. */
-static int same_interests(const hc__config *c, const specs *s)
+static int same_interests(const hc__file_slot *fs, const specs *s)
 {
-    const hc__interest *i = c->interests;
+    const hc__interest *i = fs->interests;
     for (int k = s->n - 1; k >= 0; k--, i = i->next) {
         /* installed in reverse order (prepended) */
         if (!i || i->dw->wd < 0 || i->kind != s->v[k].kind ||
@@ -316,16 +316,17 @@ static int same_interests(const hc__config *c, const specs *s)
     return i == NULL;
 }
 
-/* Installs specs as c's interests (under e->lock). -1: inotify refused. */
-static int install(hc_engine *e, hc__config *c, const specs *s, int *err)
+/* Installs specs as c's interests (under st->lock). -1: inotify refused. */
+static int install(ino_state *st, hc__config *c, hc__file_slot *fs,
+                   const specs *s, int *err)
 {
     hc__interest *list = NULL;
     for (int k = 0; k < s->n; k++) {
-        hc__dirwatch *dw = dw_get(e, s->v[k].dir);
+        hc__dirwatch *dw = dw_get(st, s->v[k].dir);
         hc__interest *i;
         if (!dw) {
             *err = errno;
-            drop_interests(e, list);
+            drop_interests(st, list);
             return -1;
         }
         i = calloc(1, sizeof *i);
@@ -334,9 +335,9 @@ static int install(hc_engine *e, hc__config *c, const specs *s, int *err)
             if (i)
                 free(i->name);
             free(i);
-            dw_release(e, dw);
+            dw_release(st, dw);
             *err = ENOMEM;
-            drop_interests(e, list);
+            drop_interests(st, list);
             return -1;
         }
         i->config = c;
@@ -346,13 +347,15 @@ static int install(hc_engine *e, hc__config *c, const specs *s, int *err)
         i->next = list;
         list = i;
     }
-    drop_interests(e, c->interests);
-    c->interests = list;
+    drop_interests(st, fs->interests);
+    fs->interests = list;
     return 0;
 }
 
-static int resolve(hc_engine *e, hc__config *c)
+static int resolve(hc__source *src, hc__config *c)
 {
+    hc_engine *e = src->engine;
+    ino_state *st = src->state;
     specs s = {NULL, 0, 0};
     int rc = 0, err = 0;
 
@@ -361,149 +364,175 @@ static int resolve(hc_engine *e, hc__config *c)
      * permissions) means this path cannot be watched: poll it. */
     for (int attempt = 0; attempt < 5; attempt++) {
         specs_free(&s);
-        if (compute_specs(c->abspath, &s) != 0) {
+        if (compute_specs(hc__config_abspath(c), &s) != 0) {
             specs_free(&s);
             return 0; /* out of memory: keep the old interests */
         }
         pthread_mutex_lock(&e->lock);
-        rc = (c->dead || same_interests(c, &s)) ? 0 : install(e, c, &s, &err);
+        {
+            hc__file_slot *fs = hc__file_slot_of(c);
+            rc = (c->dead || !fs || same_interests(fs, &s))
+                     ? 0
+                     : install(st, c, fs, &s, &err);
+        }
         pthread_mutex_unlock(&e->lock);
         if (rc == 0 || (err != ENOENT && err != ENOTDIR))
             break;
     }
     if (rc != 0)
-        hc__log(e, HC_LOG_WARN, "%s: inotify cannot watch %s (%s)", c->path,
-                s.n ? s.v[0].dir : "?", strerror(err));
+        hc__log(e, HC_LOG_WARN, "%s: inotify cannot watch %s (%s)",
+                hc__config_id(c), s.n ? s.v[0].dir : "?", strerror(err));
     specs_free(&s);
     return rc;
 }
 
-static int attach(hc_engine *e, hc__config *c)
+static int i_init(hc__source *s)
 {
-    char *dir;
-    if (e->ifd < 0)
-        return -1;
-    if (c->mode_req == HC_WATCH_AUTO) {
-        dir = hc__path_dirname(c->abspath);
-        if (dir && hc__fs_needs_polling(dir)) {
-            hc__log(e, HC_LOG_INFO,
-                    "%s: network or FUSE filesystem, polling it", c->path);
-            free(dir);
-            return -1;
-        }
-        free(dir);
+    ino_state *st;
+    /* force_poll: every watch polls, so inotify is not even opened. */
+    if (s->engine->opts.force_poll)
+        return HC_ENOTSUP;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return HC_ENOMEM;
+    st->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (st->ifd < 0) {
+        hc__log(s->engine, HC_LOG_WARN,
+                "inotify unavailable (%s): every watch will poll",
+                strerror(errno));
+        free(st);
+        return HC_ENOTSUP;
     }
-    pthread_mutex_lock(&e->lock);
-    c->mode = HC__MODE_INOTIFY;
-    pthread_mutex_unlock(&e->lock);
-    return resolve(e, c);
-}
-
-static void detach(hc_engine *e, hc__config *c)
-{
-    drop_interests(e, c->interests);
-    c->interests = NULL;
-}
-
-const hc__backend hc__backend_inotify = {"inotify", attach, detach, resolve,
-                                         hc__file_write_back};
-
-/* ---- events -------------------------------------------------------------- */
-
-static void settle(hc_engine *e, hc__config *c, hc_trigger trigger, int64_t now)
-{
-    if (!c->settle_at) {
-        c->settle_detect = now;
-        c->settle_trigger = trigger;
-    }
-    c->settle_at = now + (int64_t)e->opts.settle_ms * 1000000;
-    hc__timer_changed(e, c);
-}
-
-int hc__inotify_held_open(const hc__config *c)
-{
-    for (const hc__interest *i = c->interests; i; i = i->next)
-        if (i->kind == I_FILE && i->opens > 0)
-            return 1;
+    atomic_init(&st->drop_events, 0);
+    atomic_init(&st->refuse_watches, 0);
+    s->state = st;
     return 0;
 }
 
-static void on_name_event(hc_engine *e, hc__interest *i, uint32_t mask,
-                          int64_t now)
+static int i_fd(const hc__source *s)
+{
+    return ((const ino_state *)s->state)->ifd;
+}
+
+static int i_attach(hc__source *s, hc__config *c)
+{
+    if (hc__config_mode(c) == HC_WATCH_AUTO) {
+        char *dir = hc__path_dirname(hc__config_abspath(c));
+        int remote = dir && fs_needs_polling(dir);
+        free(dir);
+        if (remote) {
+            hc__log(s->engine, HC_LOG_INFO,
+                    "%s: network or FUSE filesystem, polling it",
+                    hc__config_id(c));
+            return HC_ENOTSUP;
+        }
+    }
+    if (!hc__file_slot_attach(c))
+        return HC_ENOMEM;
+    return resolve(s, c) == 0 ? 0 : HC_ENOTSUP;
+}
+
+static void i_detach(hc__source *s, hc__config *c)
+{
+    hc__file_slot *fs = hc__file_slot_of(c);
+    if (fs)
+        drop_interests(s->state, fs->interests);
+    hc__file_slot_detach(c);
+}
+
+static int i_refresh(hc__source *s, hc__config *c, unsigned flags,
+                     hc_trigger trigger, int64_t detect_ns)
+{
+    if ((flags & HC__WORK_RESOLVE) && resolve(s, c) != 0)
+        return HC_ENOTSUP; /* cannot watch it any more: the next source */
+    hc__file_refresh(c, flags, trigger, detect_ns);
+    return 0;
+}
+
+/* ---- events (under e->lock) ---------------------------------------------- */
+
+static void settle(hc__config *c, hc__file_slot *fs, hc_trigger trigger,
+                   int64_t now)
+{
+    if (!fs->settle_at) {
+        fs->settle_detect = now;
+        fs->settle_trigger = trigger;
+    }
+    fs->settle_at = now + (int64_t)hc__config_settle_ms(c) * 1000000;
+}
+
+static void on_name_event(hc__interest *i, uint32_t mask, int64_t now)
 {
     hc__config *c = i->config;
-    if (c->dead)
+    hc__file_slot *fs = hc__file_slot_of(c);
+    if (c->dead || !fs)
         return;
     if (i->kind != I_FILE) {
         if (mask & (IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
-            hc__work_add(
-                e, c, HC__P_RESOLVE | HC__P_CHECK,
+            hc__source_work_locked(
+                c, HC__WORK_RESOLVE | HC__WORK_CHECK,
                 i->kind == I_LINK ? HC_TRIGGER_LINK : HC_TRIGGER_CREATE, now);
         return;
     }
-    if (mask & IN_OPEN)
-        i->opens++;
-    if ((mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && i->opens > 0)
-        i->opens--;
     if (mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
-        i->opens = 0; /* another inode under this name from now on */
-    if (mask & IN_MODIFY)
-        settle(e, c, HC_TRIGGER_MODIFY, now);
-    if ((mask & IN_ATTRIB) && !c->settle_at) {
+        fs->writing = 0; /* another inode under this name from now on */
+    if (mask & IN_MODIFY) {
+        fs->writing = 1;
+        settle(c, fs, HC_TRIGGER_MODIFY, now);
+    }
+    if ((mask & IN_ATTRIB) && !fs->settle_at) {
         /* A chmod may have made it readable: look again (a truncate's
          * IN_ATTRIB comes with its IN_MODIFY, which settles first). */
-        if (i->opens > 0)
-            settle(e, c, HC_TRIGGER_MODIFY, now);
+        if (fs->writing)
+            settle(c, fs, HC_TRIGGER_MODIFY, now);
         else
-            hc__work_add(e, c, HC__P_CHECK | HC__P_CLOSED, HC_TRIGGER_MODIFY,
-                         now);
+            hc__source_work_locked(c, HC__WORK_CHECK | HC__WORK_CLOSED,
+                                   HC_TRIGGER_MODIFY, now);
     }
     if (mask & IN_CREATE) {
-        settle(e, c, HC_TRIGGER_CREATE, now);
-        hc__work_add(e, c, HC__P_RESOLVE | HC__P_CREATED, HC_TRIGGER_CREATE,
-                     now);
+        settle(c, fs, HC_TRIGGER_CREATE, now);
+        hc__source_work_locked(c, HC__WORK_RESOLVE | HC__WORK_CREATED,
+                               HC_TRIGGER_CREATE, now);
     }
     if (mask & (IN_DELETE | IN_MOVED_FROM)) {
         /* Whatever comes next under this name is a new file. */
-        c->settle_at = 0;
-        hc__work_add(e, c, HC__P_RESOLVE | HC__P_CHECK, HC_TRIGGER_CREATE, now);
+        fs->settle_at = 0;
+        hc__source_work_locked(c, HC__WORK_RESOLVE | HC__WORK_CHECK,
+                               HC_TRIGGER_CREATE, now);
     }
     if (mask & IN_MOVED_TO) {
-        c->settle_at = 0;
-        hc__work_add(e, c, HC__P_RESOLVE | HC__P_CHECK | HC__P_CLOSED,
-                     HC_TRIGGER_RENAME, now);
+        fs->settle_at = 0;
+        hc__source_work_locked(
+            c, HC__WORK_RESOLVE | HC__WORK_CHECK | HC__WORK_CLOSED,
+            HC_TRIGGER_RENAME, now);
     }
-    if ((mask & IN_CLOSE_WRITE) && i->opens > 0) {
-        /* Another descriptor is still open, maybe a second writer: let
-         * the settle timer (held while it stays open) decide. */
-        settle(e, c, c->settle_at ? c->settle_trigger : HC_TRIGGER_MODIFY, now);
-    } else if ((mask & IN_CLOSE_WRITE) ||
-               ((mask & IN_CLOSE_NOWRITE) && c->settle_held && !i->opens)) {
-        /* The last close of a file whose apply waited for it. */
-        int64_t detect = c->settle_at ? c->settle_detect : now;
-        hc_trigger t = c->settle_at ? c->settle_trigger : HC_TRIGGER_MODIFY;
-        c->settle_at = 0;
-        hc__work_add(e, c, HC__P_CHECK | HC__P_CLOSED, t, detect);
+    if (mask & IN_CLOSE_WRITE) {
+        /* The writer is done (a reader's close is not even reported). */
+        int64_t detect = fs->settle_at ? fs->settle_detect : now;
+        hc_trigger t = fs->settle_at ? fs->settle_trigger : HC_TRIGGER_MODIFY;
+        fs->writing = 0;
+        fs->settle_at = 0;
+        hc__source_work_locked(c, HC__WORK_CHECK | HC__WORK_CLOSED, t, detect);
     }
-    if (!c->settle_at)
-        hc__timer_changed(e, c);
+    hc__file_deadline_locked(c);
 }
 
 /* The watched directory itself went away (deleted, moved, unmounted). */
-static void on_dir_gone(hc_engine *e, hc__dirwatch *dw, uint32_t mask,
+static void on_dir_gone(ino_state *st, hc__dirwatch *dw, uint32_t mask,
                         int64_t now)
 {
     hc__map_node *it;
     for (size_t b = 0; b < dw->names.nbuckets; b++)
         for (it = dw->names.buckets[b]; it; it = it->next)
-            hc__work_add(e, ((hc__interest *)it->value)->config,
-                         HC__P_RESOLVE | HC__P_CHECK, HC_TRIGGER_RESCAN, now);
+            hc__source_work_locked(((hc__interest *)it->value)->config,
+                                   HC__WORK_RESOLVE | HC__WORK_CHECK,
+                                   HC_TRIGGER_RESCAN, now);
     /* The wd is (or must become) dead: nothing it reports is about the
      * path any more. Forget it now, so the re-resolution just queued
      * cannot mistake it for a live watch of a recreated directory. */
     if (mask & IN_MOVE_SELF)
-        inotify_rm_watch(e->ifd, dw->wd);
-    dw_forget(e, dw);
+        inotify_rm_watch(st->ifd, dw->wd);
+    dw_forget(st, dw);
     dw->wd = -1;
     if (!dw->ninterests) {
         hc__map_free(&dw->names);
@@ -512,16 +541,43 @@ static void on_dir_gone(hc_engine *e, hc__dirwatch *dw, uint32_t mask,
     }
 }
 
-void hc__inotify_read(hc_engine *e, int64_t now)
+/* Events were lost: whatever a writer did, its close may be among them.
+ * Forget every writer and its settle, or each later event of its file
+ * would wait the hold-open time for a close that never comes. Under
+ * e->lock. */
+static void forget_writers(ino_state *st)
 {
+    for (size_t b = 0; b < st->dw_by_wd.nbuckets; b++)
+        for (hc__map_node *d = st->dw_by_wd.buckets[b]; d; d = d->next) {
+            hc__dirwatch *dw = d->value;
+            for (size_t k = 0; k < dw->names.nbuckets; k++)
+                for (hc__map_node *n = dw->names.buckets[k]; n; n = n->next) {
+                    hc__interest *i = n->value;
+                    hc__file_slot *fs = hc__file_slot_of(i->config);
+                    if (i->kind != I_FILE || !fs)
+                        continue;
+                    /* The rescan reads it: a settle pending from before
+                     * is superseded. */
+                    fs->writing = 0;
+                    fs->settle_at = 0;
+                    fs->settle_held = 0;
+                    hc__file_deadline_locked(i->config);
+                }
+        }
+}
+
+static void i_on_readable(hc__source *s, int64_t now)
+{
+    hc_engine *e = s->engine;
+    ino_state *st = s->state;
     char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
     int overflow = 0;
 
     for (;;) {
-        ssize_t n = read(e->ifd, buf, sizeof buf);
+        ssize_t n = read(st->ifd, buf, sizeof buf);
         if (n <= 0)
             break; /* EAGAIN: drained */
-        if (atomic_load(&e->drop_events))
+        if (atomic_load(&st->drop_events))
             continue; /* test hook: behave as if the queue overflowed */
         pthread_mutex_lock(&e->lock);
         for (char *p = buf; p < buf + n;) {
@@ -532,21 +588,23 @@ void hc__inotify_read(hc_engine *e, int64_t now)
                 overflow = 1;
                 continue;
             }
-            dw = hc__map_get_int(&e->dw_by_wd, ev->wd);
+            dw = hc__map_get_int(&st->dw_by_wd, ev->wd);
             if (!dw)
                 continue;
             if (ev->mask &
                 (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
-                on_dir_gone(e, dw, ev->mask, now);
+                on_dir_gone(st, dw, ev->mask, now);
                 continue;
             }
             if (ev->len) {
                 hc__map_node *it;
                 hc__interest *i = hc__map_get_str(&dw->names, ev->name, &it);
                 for (; i; i = hc__map_next_str(&it, ev->name))
-                    on_name_event(e, i, ev->mask, now);
+                    on_name_event(i, ev->mask, now);
             }
         }
+        if (overflow)
+            forget_writers(st);
         pthread_mutex_unlock(&e->lock);
         /* Room left for the largest event: the queue was drained, spare
          * the read that would only say EAGAIN. */
@@ -556,17 +614,92 @@ void hc__inotify_read(hc_engine *e, int64_t now)
     }
     if (overflow) {
         hc__log(e, HC_LOG_WARN, "inotify queue overflowed: rescanning");
-        atomic_store(&e->overflow_pending, 1);
+        hc__source_rescan_all(e);
     }
 }
 
-void hc__inotify_free(hc_engine *e)
+static void i_free(hc__source *s)
 {
+    ino_state *st = s->state;
     /* Interests are gone (every config detached); only dead-wd watches
      * with no interests could remain, and those are freed as they empty. */
-    hc__map_free(&e->dw_by_wd);
-    hc__map_free(&e->dw_by_path);
-    if (e->ifd >= 0)
-        close(e->ifd);
-    e->ifd = -1;
+    hc__map_free(&st->dw_by_wd);
+    hc__map_free(&st->dw_by_path);
+    close(st->ifd);
+    free(st);
+    s->state = NULL;
+}
+
+const hc__source_ops hc__source_inotify = {
+    .name = "inotify",
+    .flags = 0,
+    .claims = hc__file_claims,
+    .init = i_init,
+    .fd = i_fd,
+    .on_readable = i_on_readable,
+    .attach = i_attach,
+    .detach = i_detach,
+    .refresh = i_refresh,
+    .write_back = hc__file_write_back,
+    .on_timer = hc__file_on_timer,
+    .describe = NULL,
+    .free = i_free,
+};
+
+/* ---- test hooks (engine_internal.h) -------------------------------------- */
+
+static ino_state *state_of(hc_engine *e)
+{
+    hc__source *s = hc__source_find(e, &hc__source_inotify);
+    return s ? s->state : NULL;
+}
+
+void hc__engine_inject_overflow(hc_engine *e)
+{
+    ino_state *st = state_of(e);
+    if (st) {
+        pthread_mutex_lock(&e->lock);
+        forget_writers(st);
+        pthread_mutex_unlock(&e->lock);
+    }
+    hc__source_rescan_all(e);
+}
+
+void hc__engine_drop_events(hc_engine *e, int on)
+{
+    ino_state *st = state_of(e);
+    if (st)
+        atomic_store(&st->drop_events, on);
+}
+
+void hc__engine_refuse_watches(hc_engine *e, int err)
+{
+    ino_state *st = state_of(e);
+    if (st)
+        atomic_store(&st->refuse_watches, err);
+}
+
+int hc__engine_watch_count(hc_engine *e)
+{
+    ino_state *st = state_of(e);
+    int n;
+    if (!st)
+        return 0;
+    pthread_mutex_lock(&e->lock);
+    n = (int)st->dw_by_wd.count;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+int hc__engine_writer_count(hc_engine *e, const char *path)
+{
+    hc__config *c;
+    int n = -1;
+    pthread_mutex_lock(&e->lock);
+    c = hc__config_lookup(e, path);
+    if (c && c->src && c->src->ops == &hc__source_inotify &&
+        hc__file_slot_of(c))
+        n = hc__file_slot_of(c)->writing;
+    pthread_mutex_unlock(&e->lock);
+    return n;
 }
