@@ -511,6 +511,20 @@ out:
 int cli_etcd_follow(hc_engine *e, const char *id)
 {
     hc_error err;
+    char *v = NULL;
+    size_t len;
+    int64_t mod;
+    hc_error_init(&err);
+    /* The follower retries quietly for ever, which is right for an etcd
+     * that is down, not for credentials etcd refuses: one read tells. */
+    if (hc_etcd_read(id, &v, &len, &mod, &err) != 0) {
+        if (strstr(err.text, ": HTTP 4")) { /* etcd answered: refused */
+            fprintf(stderr, "hotconf watch: %s\n", err.text);
+            return HC_EXIT_USAGE;
+        }
+        fprintf(stderr, "hotconf watch: warning: %s (retrying)\n", err.text);
+    }
+    free(v);
     hc_error_init(&err);
     if (hc__etcd_follow(e, id, &err) != 0) {
         fprintf(stderr, "hotconf watch: %s\n", err.text);
@@ -533,39 +547,31 @@ int cli_etcd_report(hc_engine *e, const char *node, int ttl)
 
 /* ---- rollout status ---------------------------------------------------- */
 
-/* The reports under url's status prefix (a new array) and the key's
- * current mod_revision. NULL on error (printed). */
-static json_t *reports(const char *verb, const char *url, int64_t *current)
+/* The reports under t's status prefix (a new array) and the key's
+ * current mod_revision. NULL on error (printed). t is kept across calls,
+ * with its token: an authentication costs etcd a bcrypt. */
+static json_t *reports(const char *verb, hc__etcd_target *t, int64_t *current)
 {
-    hc__etcd_target t;
     hc_error err;
     json_t *kvs = NULL, *out;
     char *prefix, *val;
-    size_t len, i, n;
+    size_t len, i, n = strlen(t->key) + sizeof HC__ETCD_STATUS_DIR;
     int64_t hdr;
     json_t *kv;
+    if (!(prefix = malloc(n)))
+        return NULL;
+    snprintf(prefix, n, "%s" HC__ETCD_STATUS_DIR, t->key);
     hc_error_init(&err);
-    if (hc__etcd_target_parse(&t, url, &err) != 0) {
-        fprintf(stderr, "hotconf %s: %s\n", verb, err.text);
-        return NULL;
-    }
-    n = strlen(t.key) + sizeof HC__ETCD_STATUS_DIR;
-    if (!(prefix = malloc(n))) {
-        hc__etcd_target_free(&t);
-        return NULL;
-    }
-    snprintf(prefix, n, "%s" HC__ETCD_STATUS_DIR, t.key);
-    for (int k = 0; k < t.nendpoints && !kvs; k++) {
+    for (int k = 0; k < t->nendpoints && !kvs; k++) {
         hc_error_init(&err);
-        if (hc__etcd_get(&t, &val, &len, current, &hdr, &err) == 0) {
+        if (hc__etcd_get(t, &val, &len, current, &hdr, &err) == 0) {
             free(val);
-            kvs = hc__etcd_list(&t, prefix, &err);
+            kvs = hc__etcd_list(t, prefix, &err);
         }
         if (!kvs)
-            hc__etcd_next_endpoint(&t);
+            hc__etcd_next_endpoint(t);
     }
     free(prefix);
-    hc__etcd_target_free(&t);
     if (!kvs) {
         fprintf(stderr, "hotconf %s: %s\n", verb, err.text);
         return NULL;
@@ -617,6 +623,8 @@ int cmd_rollout(int argc, char **argv)
     const char *url = NULL;
     int json = 0, rc, behind = 0;
     int64_t current = 0;
+    hc__etcd_target t;
+    hc_error err;
     json_t *rs, *r;
     size_t i;
 
@@ -651,7 +659,14 @@ int cmd_rollout(int argc, char **argv)
         return cli_usage_error("rollout", "needs etcd://HOST:PORT/KEY");
     if ((rc = cli_etcd_configure("rollout", &eo)) != 0)
         return rc;
-    if (!(rs = reports("rollout", url, &current)))
+    hc_error_init(&err);
+    if (hc__etcd_target_parse(&t, url, &err) != 0) {
+        fprintf(stderr, "hotconf rollout: %s\n", err.text);
+        return HC_EXIT_USAGE;
+    }
+    rs = reports("rollout", &t, &current);
+    hc__etcd_target_free(&t);
+    if (!rs)
         return HC_EXIT_FAIL;
     json_array_foreach(rs, i, r) if (field_i(r, "revision") != current)
         behind++;
@@ -695,19 +710,29 @@ int cli_etcd_wait(const char *url, int64_t rev, long timeout_ms)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     struct timespec nap = {0, 50 * 1000000L};
+    hc__etcd_target t;
+    hc_error err;
+    hc_error_init(&err);
+    if (hc__etcd_target_parse(&t, url, &err) != 0) {
+        fprintf(stderr, "hotconf push: %s\n", err.text);
+        return HC_EXIT_FAIL;
+    }
     for (;;) {
         int64_t current = 0;
-        json_t *rs = reports("push", url, &current), *r;
+        json_t *rs = reports("push", &t, &current), *r;
         size_t i, done = 0, failed = 0;
         int over = mono_ms() >= deadline;
-        if (!rs)
+        if (!rs) {
+            hc__etcd_target_free(&t);
             return HC_EXIT_FAIL;
+        }
         if (current != rev) {
             fprintf(stderr,
                     "hotconf push: %s was written again (revision %lld) "
                     "while waiting\n",
                     url, (long long)current);
             json_decref(rs);
+            hc__etcd_target_free(&t);
             return HC_EXIT_FAIL;
         }
         json_array_foreach(rs, i, r)
@@ -751,6 +776,7 @@ int cli_etcd_wait(const char *url, int64_t rev, long timeout_ms)
             continue;
         }
         json_decref(rs);
+        hc__etcd_target_free(&t);
         return failed ? HC_EXIT_FAIL : HC_EXIT_OK;
     }
 }

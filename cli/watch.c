@@ -56,7 +56,10 @@ static const char help[] =
     "                  {\"event\":\"ready\",\"files\":[F,...]} once every "
     "watch is in place\n"
     "                  {\"event\":\"exec_failed\"|\"signal_failed\",...}\n"
-    "                  The first load of each file is \"applied\", version 1.\n"
+    "                  The first load of each file is \"applied\", version 1\n"
+    "                  (with --state the stored numbering goes on, and a\n"
+    "                  file that cannot be loaded starts on its last good\n"
+    "                  version: trigger \"last_known_good\").\n"
     "  --exec CMD      run CMD after each applied change (not the first "
     "load),\n"
     "                  split into words once ('...' and \"...\" group, no "
@@ -1019,6 +1022,10 @@ int cmd_watch(int argc, char **argv)
     if (schema_path) {
         hc_error err;
         c.schema_doc = hc_parse_file(schema_path, HC_FORMAT_AUTO, NULL, &err);
+        /* for every watch to come: each attach records it (first load
+         * included), for rollback's check and writeOnly masks */
+        if (state_dir)
+            hc__sq_engine_schema(e, NULL, schema_path);
     }
     /* Signals arrive on an fd, handled between dispatches. */
     sigemptyset(&mask);
@@ -1061,9 +1068,6 @@ int cmd_watch(int argc, char **argv)
         }
         c.w[c.nw].file = files[i];
         c.nw++;
-        /* before the watch: its attach records it, first load included */
-        if (state_dir && schema_path)
-            hc__sq_engine_schema(e, files[i], schema_path);
         r = hc_watch(e, files[i], &wo);
         if (r == HC_EEXIST) {
             c.nw--;

@@ -717,7 +717,10 @@ typedef void (*hc_log_cb)(int level, const char *msg, void *user_data);
 
 typedef struct hc_engine_options {
     int settle_ms;        /* quiet time after IN_MODIFY without a close,
-                             and before reporting a file missing; 0: 50 */
+                             and before reporting a file missing; 0: 50.
+                             A writer still writing holds the apply up
+                             to 5 settle times (at least 500 ms); readers
+                             (cat, tail -f) never do */
     int poll_interval_ms; /* default for polling watches; 0: 1000; >= 100 */
     int history_depth;    /* default per watch; 0: 10 */
     int force_poll;       /* non-zero: every watch polls */
@@ -1057,8 +1060,14 @@ HC_API json_t *hc_engine_stats_json(hc_engine *e);
  * hc_error *err out-parameter (may be NULL) that receives this call's
  * error, so two threads failing at once each get their own (the shared
  * hc_engine_last_error() is still set, for the old names). A config is
- * named by its identity string: a path for files today, a URI
- * ("etcd://host:2379/key") for other sources later. Options are passed
+ * named by its identity string: a path for files, a URI for other
+ * sources: "etcd://HOST:PORT[,HOST:PORT...]/KEY" (built with
+ * HC_WITH_ETCD) is followed from etcd on a thread of its own, its first
+ * version read before hc_engine_watch returns; a deleted key is reported
+ * like a missing file (HC_ENOENT, the live version stays), and
+ * hc_config_rollback writes back with a compare-and-swap on the live
+ * version's revision (HC_ESTATE when someone else wrote since). The watch
+ * mode and poll interval concern files only. Options are passed
  * with the size the caller was compiled with (the macros do it), so a
  * program built against an older header keeps working.
  */
@@ -1817,8 +1826,10 @@ HC_API int hc_etcd_configure(const hc_etcd_options *o, hc_error *err);
  * "time" (UTC, of the report)}, bound to a lease of ttl_s seconds (0: 10)
  * kept alive by the reporter's own thread, so a dead node's report goes
  * away after ttl_s; hc_engine_free revokes it. Network I/O never runs in
- * an engine callback. Returns 0, HC_EINVAL (bad node), HC_EEXIST (already
- * on), HC_ESYS, HC_ENOTSUP without HC_WITH_ETCD.
+ * an engine callback. A config reports from its next attempt on: call
+ * this before hc_engine_watch so the first load is reported. Returns 0,
+ * HC_EINVAL (bad node), HC_EEXIST (already on), HC_ESYS, HC_ENOTSUP
+ * without HC_WITH_ETCD.
  */
 HC_API int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
                                  hc_error *err);

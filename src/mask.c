@@ -101,7 +101,9 @@ int hc__mask_path(const char *path, const char *list, const json_t *schema)
     const json_t *sub = schema;
     const char *p = path;
     char seg[256];
-    while (p && *p) {
+    if (!p)
+        return 0;
+    while (*p) {
         size_t n = 0;
         if (*p == '[') {
             const char *end = p + 1;
@@ -151,7 +153,9 @@ int hc__mask_pointer(const char *pointer, const char *list,
     const json_t *sub = schema;
     const char *p = pointer;
     char seg[256];
-    while (p && *p == '/') {
+    if (!p)
+        return 0;
+    while (*p == '/') {
         size_t n = 0;
         int digits = 1;
         for (p++; *p && *p != '/'; p++) {
@@ -232,7 +236,8 @@ static int mask_text(char *text, size_t cap, const char *pointer)
     int changed = 0;
     if (cap > sizeof out)
         cap = sizeof out;
-    if (pl && !strncmp(text, pointer, pl) && !strncmp(text + pl, ": ", 2)) {
+    if (pointer && pl && !strncmp(text, pointer, pl) &&
+        !strncmp(text + pl, ": ", 2)) {
         /* a schema message names its pointer first: kept as it is */
         i = pl + 2;
         memcpy(out, text, i);

@@ -25,10 +25,25 @@ etcd_start() {
     --listen-client-urls "$scheme://127.0.0.1:$CP" --advertise-client-urls "$scheme://127.0.0.1:$CP" \
     --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
     --initial-cluster "$name=http://127.0.0.1:$PP" "$@" >"$T/$name.log" 2>&1 &
-  PIDS="$PIDS $!"
+  PIDS="$PIDS $!"; EPID=$!
+  etcd_wait "$name"
+}
+# etcd_restart NAME SCHEME [extra flags]: kill -9 the member etcd_start
+# started last and start it again on the same ports and data.
+etcd_restart() {
+  name=$1; scheme=$2; shift 2
+  kill -9 "$EPID"; wait "$EPID" 2>/dev/null
+  "$ETCD" --name "$name" --data-dir "$T/$name.data" \
+    --listen-client-urls "$scheme://127.0.0.1:$CP" --advertise-client-urls "$scheme://127.0.0.1:$CP" \
+    --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+    --initial-cluster "$name=http://127.0.0.1:$PP" "$@" >>"$T/$name.log" 2>&1 &
+  PIDS="$PIDS $!"; EPID=$!
+  etcd_wait "$name"
+}
+etcd_wait() {
   i=0
   until ctl endpoint health >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt 300 ] && { echo "FAIL: etcd did not start"; cat "$T/$name.log"; exit 1; }
+    i=$((i + 1)); [ $i -gt 300 ] && { echo "FAIL: etcd did not start"; cat "$T/$1.log"; exit 1; }
     sleep 0.05
   done
 }

@@ -254,6 +254,36 @@ static void glob_order_and_files(void **state)
     free(cd);
 }
 
+/* Files unchanged since the last load are not parsed again; a file
+ * rewritten at once with the same size (same mtime with coarse
+ * timestamps) is still read anew. */
+static void reload_sees_same_size_rewrite(void **state)
+{
+    hc_layers *l = hc_layers_new(NULL);
+    char *a = put("r.yaml", "v: 1\n");
+    hc_layer_origin o;
+    hc_error err;
+    json_t *doc;
+    (void)state;
+    assert_int_equal(hc_layers_add_file(l, a, 0, &err), 0);
+    for (int i = 2; i < 10; i++) {
+        char text[16];
+        assert_non_null(doc = hc_layers_load(l, &err));
+        assert_int_equal(hc_get_int(doc, "v", 0, NULL), i - 1);
+        json_decref(doc);
+        snprintf(text, sizeof text, "v: %d\n", i);
+        free(put("r.yaml", text));
+    }
+    assert_non_null(doc = hc_layers_load(l, &err));
+    assert_int_equal(hc_get_int(doc, "v", 0, NULL), 9);
+    assert_int_equal(hc_layers_origin_at(l, "/v", &o), 0);
+    assert_int_equal(o.line, 1);
+    assert_int_equal(o.column, 4);
+    json_decref(doc);
+    hc_layers_free(l);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +292,7 @@ int main(void)
         cmocka_unit_test(errors_and_optional),
         cmocka_unit_test(schema_defaults_and_json_override),
         cmocka_unit_test(glob_order_and_files),
+        cmocka_unit_test(reload_sees_same_size_rewrite),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -83,6 +83,8 @@ grep -q '9090' "$T/w5.out" && grep -q '"event":"applied".*9090' "$T/w5.out" && f
 # The etcd config is in hotconf status like a file.
 expect "hotconf status of an etcd config" 0 "" -- "$H" status --state "$T/st4" --json
 grep -q "\"config\":\"$URL\".*\"last_outcome\":\"applied\"" "$T/out" || fail "status: $(cat "$T/out")"
+R_NOW=$(ctl get app.json -w json | sed 's/.*"mod_revision":\([0-9]*\).*/\1/')
+grep -q "\"etcd_revision\":$R_NOW" "$T/out" || fail "status: no etcd_revision $R_NOW: $(cat "$T/out")"
 printf '{"port": 8081}\n' >"$T/v3.json"
 expect "push --wait: every node applies" 0 "" -- "$H" push "$T/v3.json" "$URL" --wait
 grep -q "applied on all 5 live nodes" "$T/out" || fail "push --wait: $(cat "$T/out")"

@@ -32,6 +32,8 @@ expect "password file without user" 2 "needs --etcd-user" -- \
   "$H" push "$T/v1.json" "$URL" --etcd-password-file "$T/pw"
 # shellcheck disable=SC2086
 expect "push with auth" 0 "" -- "$H" push "$T/v1.json" "$URL" $AUTH
+expect "watch with a wrong password fails at once" 2 "authentication failed" -- \
+  "$H" watch "$URL" --etcd-user root --etcd-password-file "$T/badpw"
 HOTCONF_ETCD_PASSWORD_FILE=$T/pw expect "password file from the environment" 0 "" -- \
   "$H" history "$URL" --etcd-user root
 # shellcheck disable=SC2086
@@ -48,6 +50,17 @@ grep -q '"new":2' "$T/wa.out" || fail "auth: the watcher did not apply v2: $(cat
 # shellcheck disable=SC2086
 expect "rollback with auth" 0 "" -- "$H" rollback "$URL" $AUTH
 [ "$(ctl --user root:s3cret get --print-value-only app.json)" = '{"port": 1}' ] || fail "auth rollback"
+n=$((n + 2))
+# etcd restarted: every simple token it gave is gone, so the watcher's
+# resumed watch and its reporter are refused once and authenticate again.
+CTLFLAGS="--user root:s3cret" # etcdctl's health check needs it too now
+etcd_restart auth http --auth-token-ttl 1
+ctl put app.json '{"port": 5}' >/dev/null
+R5=$(ctl get app.json -w json | sed 's/.*"mod_revision":\([0-9]*\).*/\1/')
+on_r5() { "$H" rollout status "$URL" --json $AUTH | grep -q "\"node\":\"a1\",\"revision\":$R5,"; }
+until_ok 300 on_r5 || fail "auth: after a restart the watcher did not apply and report $R5: $(cat "$T/wa.err")"
+grep -q '"new":5' "$T/wa.out" || fail "auth: after a restart: $(cat "$T/wa.out")"
+CTLFLAGS=
 printf '{"port": 3}\n' >"$T/v3.json"; chmod 644 "$T/pw"
 # shellcheck disable=SC2086
 expect "a password file others can read is warned about" 0 "readable by others" -- \

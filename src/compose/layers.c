@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -39,9 +40,29 @@ typedef struct layer {
 typedef struct origin {
     char *name;
     char *file;
-    hc_posmap *pos;
+    hc_posmap *pos; /* borrowed from the file cache */
     int layer;
 } origin;
+
+/*
+ * A file parsed at an earlier load, reused while its stat says it is the
+ * same: a reload parses only the layers that changed. A file modified
+ * less than RACY_NS before it was read is not trusted (its next write may
+ * keep the same size and, with coarse file timestamps, the same mtime),
+ * as git does with racily clean index entries.
+ */
+#define RACY_NS ((int64_t)20000000)
+typedef struct fcache {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns, ctime_ns;
+    int trusted;
+    json_t *doc;
+    hc_posmap *pos;
+    hc_posmap *old_pos; /* replaced during this load: origins may use it */
+} fcache;
 
 struct hc_layers {
     layer *v;
@@ -52,6 +73,8 @@ struct hc_layers {
     size_t no, ocap;
     json_t *doc;  /* last loaded */
     json_t *prov; /* pointer -> origin index */
+    fcache *fc;
+    size_t nfc, fccap;
 };
 
 void hc_layers_options_init(hc_layers_options *o)
@@ -108,9 +131,12 @@ static void origins_clear(hc_layers *l)
     for (size_t i = 0; i < l->no; i++) {
         free(l->o[i].name);
         free(l->o[i].file);
-        hc_posmap_free(l->o[i].pos);
     }
     l->no = 0;
+    for (size_t i = 0; i < l->nfc; i++) {
+        hc_posmap_free(l->fc[i].old_pos);
+        l->fc[i].old_pos = NULL;
+    }
 }
 
 void hc_layers_free(hc_layers *l)
@@ -129,6 +155,13 @@ void hc_layers_free(hc_layers *l)
     free(l->ignore);
     origins_clear(l);
     free(l->o);
+    for (size_t i = 0; i < l->nfc; i++) {
+        free(l->fc[i].path);
+        json_decref(l->fc[i].doc);
+        hc_posmap_free(l->fc[i].pos);
+        hc_posmap_free(l->fc[i].old_pos);
+    }
+    free(l->fc);
     json_decref(l->doc);
     json_decref(l->prov);
     free(l);
@@ -575,7 +608,11 @@ static int merge_rec(merge_ctx *m, json_t *dst, json_t *src, size_t len)
         } else {
             if (m->prov && json_is_object(cur))
                 prov_purge(m->prov, m->buf, n);
-            if (json_object_set(dst, k, v) != 0 ||
+            /* arrays copied: a caller may fill defaults into objects
+             * inside them, and the layer's document is cached */
+            if ((json_is_array(v)
+                     ? json_object_set_new(dst, k, json_deep_copy(v))
+                     : json_object_set(dst, k, v)) != 0 ||
                 (m->prov && json_object_set(m->prov, m->buf, m->oidx) != 0))
                 return HC_ENOMEM;
         }
@@ -632,40 +669,118 @@ static int merge_origin(hc_layers *l, json_t *doc, json_t *prov)
     return rc;
 }
 
+static int64_t ts_ns(struct timespec t)
+{
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static fcache *cache_find(hc_layers *l, const char *path)
+{
+    for (size_t i = 0; i < l->nfc; i++)
+        if (!strcmp(l->fc[i].path, path))
+            return &l->fc[i];
+    return NULL;
+}
+
+/* The parsed document of path (a new reference) and its positions
+ * (borrowed from the cache), parsing only when the file changed. NULL
+ * with err filled when it cannot be read or parsed. */
+static json_t *cached_parse(hc_layers *l, const char *path, hc_posmap **pos,
+                            hc_error *err)
+{
+    hc_parse_options po = l->parse;
+    struct stat st;
+    struct timespec now;
+    fcache *c = cache_find(l, path);
+    json_t *doc;
+    int have_st = stat(path, &st) == 0;
+    if (c && have_st && c->trusted && c->dev == st.st_dev &&
+        c->ino == st.st_ino && c->size == st.st_size &&
+        c->mtime_ns == ts_ns(st.st_mtim) && c->ctime_ns == ts_ns(st.st_ctim)) {
+        *pos = c->pos;
+        return json_incref(c->doc);
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (!(po.positions = hc_posmap_new())) {
+        fail(err, HC_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    doc = hc_parse_file(path, HC_FORMAT_AUTO, &po, err);
+    if (doc && json_is_null(doc)) { /* an empty YAML file: an empty layer */
+        json_decref(doc);
+        doc = json_object();
+    }
+    if (!doc || !have_st) { /* not cached: nothing to compare it with
+                             * (and, rare as it is, no positions) */
+        hc_posmap_free(po.positions);
+        *pos = NULL;
+        return doc;
+    }
+    if (!c) {
+        if (l->nfc == l->fccap) {
+            size_t ncap = l->fccap ? 2 * l->fccap : 16;
+            fcache *nf = realloc(l->fc, ncap * sizeof *nf);
+            if (!nf || !(path = strdup(path))) {
+                if (nf)
+                    l->fc = nf;
+                hc_posmap_free(po.positions);
+                json_decref(doc);
+                fail(err, HC_ENOMEM, NULL, "out of memory");
+                return NULL;
+            }
+            l->fc = nf;
+            l->fccap = ncap;
+        } else if (!(path = strdup(path))) {
+            hc_posmap_free(po.positions);
+            json_decref(doc);
+            fail(err, HC_ENOMEM, NULL, "out of memory");
+            return NULL;
+        }
+        c = &l->fc[l->nfc++];
+        memset(c, 0, sizeof *c);
+        c->path = (char *)path;
+    } else {
+        json_decref(c->doc);
+        if (c->old_pos) /* read twice in one load: that origin is
+                         * shadowed by the same path's later one */
+            hc_posmap_free(c->old_pos);
+        c->old_pos = c->pos;
+    }
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    c->size = st.st_size;
+    c->mtime_ns = ts_ns(st.st_mtim);
+    c->ctime_ns = ts_ns(st.st_ctim);
+    c->trusted = c->mtime_ns < ts_ns(now) - RACY_NS &&
+                 c->ctime_ns < ts_ns(now) - RACY_NS;
+    c->doc = json_incref(doc);
+    c->pos = po.positions;
+    *pos = c->pos;
+    return doc;
+}
+
 static int load_file(hc_layers *l, int li, const char *path, int flags,
                      json_t *prov, hc_error *err)
 {
-    hc_parse_options po = l->parse;
-    hc_posmap *pos = hc_posmap_new();
+    hc_posmap *pos = NULL;
     json_t *doc;
     int rc;
-    if (!pos)
-        return fail(err, HC_ENOMEM, NULL, "out of memory");
-    po.positions = pos;
-    doc = hc_parse_file(path, HC_FORMAT_AUTO, &po, err);
+    doc = cached_parse(l, path, &pos, err);
     if (!doc) {
-        hc_posmap_free(pos);
         if (err && err->code == HC_ENOENT && (flags & HC_LAYER_OPTIONAL)) {
             hc_error_init(err);
             return 0;
         }
         return err && err->code ? err->code : HC_EIO;
     }
-    if (json_is_null(doc)) { /* an empty YAML file: an empty layer */
-        json_decref(doc);
-        doc = json_object();
-    }
     if (!json_is_object(doc)) {
         json_decref(doc);
-        hc_posmap_free(pos);
         return fail(err, HC_ETYPE, path,
                     "the top level of a layer must be an object (a mapping)");
     }
     rc = add_origin(l, li, (flags & HC_LAYER_DEFAULTS) ? "defaults" : path,
                     path, pos);
-    if (rc != 0)
-        hc_posmap_free(pos);
-    else
+    if (rc == 0)
         rc = merge_origin(l, doc, prov);
     json_decref(doc);
     return rc ? fail(err, rc, NULL, "out of memory") : 0;

@@ -201,8 +201,11 @@ static binding *binding_new(hc_engine *e, const char *label, const char *path,
     return b;
 }
 
-/* Watches b->path with b's schema, format and error callback. */
-static int binding_watch(binding *b, hc_error *err)
+/* Watches b->path with b's schema, format and error callback, and
+ * subscribes its change callback (the live version replayed). Returns
+ * the subscription id, or a negative code with err filled (and no watch
+ * left behind). */
+static int binding_start(binding *b, hc_error *err)
 {
     hc_watch_options wo;
     int rc;
@@ -212,10 +215,64 @@ static int binding_watch(binding *b, hc_error *err)
     wo.on_error = binding_on_error;
     wo.on_error_data = b;
     rc = hc_engine_watch(b->engine, b->path, &wo, err);
-    if (rc == HC_EEXIST && err)
+    if (rc == HC_EEXIST)
         hc__error_set(err, HC_EEXIST, b->path, 0, 0, 0,
                       "already watched: a service with options needs a "
                       "watch of its own");
+    if (rc < 0)
+        return rc;
+    rc = hc__subscribe(b->engine, b->path, binding_on_change, b, 1);
+    if (rc < 0) {
+        hc__error_set(err, rc, b->path, 0, 0, 0, "%s", hc_strerror(rc));
+        hc_unwatch(b->engine, b->path);
+    }
+    return rc;
+}
+
+/* A new service named name for path on *e (NULL: the default engine),
+ * with svc_lock taken; NULL (lock not held) with err filled. */
+static service *service_begin(hc_engine **e, const char *name, const char *path,
+                              hc_error *err)
+{
+    service *s;
+    pthread_mutex_lock(&svc_lock);
+    if (find(name)) {
+        pthread_mutex_unlock(&svc_lock);
+        hc__error_set(err, HC_EEXIST, name, 0, 0, 0,
+                      "a service of that name is registered");
+        return NULL;
+    }
+    if (!*e && !(*e = default_locked())) {
+        pthread_mutex_unlock(&svc_lock);
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0,
+                      "cannot start the default engine");
+        return NULL;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->name = strdup(name)) || !(s->path = strdup(path))) {
+        if (s)
+            service_free(s);
+        pthread_mutex_unlock(&svc_lock);
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
+        return NULL;
+    }
+    s->engine = *e;
+    return s;
+}
+
+/* Ends service_begin: rc is the subscription id (s is listed) or the
+ * refusal (s is freed); svc_lock released. */
+static int service_end(service *s, int rc)
+{
+    if (rc < 0) {
+        service_free(s);
+    } else {
+        s->sub_id = rc;
+        s->next = services;
+        services = s;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&svc_lock);
     return rc;
 }
 
@@ -223,45 +280,32 @@ int hc_service_register(hc_engine *e, const char *name, const char *path,
                         hc_service_cb cb, void *user_data)
 {
     service *s;
+    hc_error err;
     int rc;
     if (!name || !*name || !path || !cb)
         return HC_EINVAL;
-    pthread_mutex_lock(&svc_lock);
-    if (find(name)) {
-        pthread_mutex_unlock(&svc_lock);
-        return HC_EEXIST;
-    }
-    if (!e && !(e = default_locked())) {
-        pthread_mutex_unlock(&svc_lock);
-        return HC_ENOMEM;
-    }
-    s = calloc(1, sizeof *s);
-    if (!s || !(s->name = strdup(name)) || !(s->path = strdup(path))) {
-        if (s)
-            service_free(s);
-        pthread_mutex_unlock(&svc_lock);
-        return HC_ENOMEM;
-    }
-    s->engine = e;
+    hc_error_init(&err);
+    if (!(s = service_begin(&e, name, path, &err)))
+        return err.code;
     s->cb = cb;
     s->user_data = user_data;
     rc = watch_or_share(e, path);
     if (rc >= 0) {
         s->owns_watch = rc;
         rc = hc__subscribe(e, path, service_cb, s, 1);
-    }
-    if (rc < 0) {
-        if (s->owns_watch)
+        if (rc < 0 && s->owns_watch)
             hc_unwatch(e, path);
-        service_free(s);
-        pthread_mutex_unlock(&svc_lock);
-        return rc;
     }
-    s->sub_id = rc;
-    s->next = services;
-    services = s;
-    pthread_mutex_unlock(&svc_lock);
-    return 0;
+    return service_end(s, rc);
+}
+
+/* err, or local when the caller gave none; cleared. */
+static hc_error *error_out(hc_error *err, hc_error *local)
+{
+    if (!err)
+        err = local;
+    hc_error_init(err);
+    return err;
 }
 
 int hc_service_register_opts(hc_engine *e, const char *name, const char *path,
@@ -269,62 +313,21 @@ int hc_service_register_opts(hc_engine *e, const char *name, const char *path,
                              const hc_service_options *opts, hc_error *err)
 {
     service *s;
-    int rc;
     hc_error local;
-    hc_error_init(&local);
-    if (!err)
-        err = &local;
-    hc_error_init(err);
+    err = error_out(err, &local);
     if (!name || !*name || !path || !cb) {
         hc__error_set(err, HC_EINVAL, "hotconf", 0, 0, 0,
                       "no name, path or callback");
         return HC_EINVAL;
     }
-    pthread_mutex_lock(&svc_lock);
-    if (find(name)) {
-        pthread_mutex_unlock(&svc_lock);
-        hc__error_set(err, HC_EEXIST, name, 0, 0, 0,
-                      "a service of that name is registered");
-        return HC_EEXIST;
-    }
-    if (!e && !(e = default_locked())) {
-        pthread_mutex_unlock(&svc_lock);
-        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0,
-                      "cannot start the default engine");
-        return HC_ENOMEM;
-    }
-    s = calloc(1, sizeof *s);
-    if (!s || !(s->name = strdup(name)) || !(s->path = strdup(path)) ||
-        !(s->b = binding_new(e, name, path, opts, err))) {
-        if (!err->code)
-            hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
-        if (s)
-            service_free(s);
-        pthread_mutex_unlock(&svc_lock);
+    if (!(s = service_begin(&e, name, path, err)))
         return err->code;
-    }
-    s->engine = e;
+    if (!(s->b = binding_new(e, name, path, opts, err)))
+        return service_end(s, err->code);
     s->b->scb = cb;
     s->b->cb_data = user_data;
-    rc = binding_watch(s->b, err);
-    if (rc == 0) {
-        s->owns_watch = 1;
-        rc = hc__subscribe(e, path, binding_on_change, s->b, 1);
-        if (rc < 0) {
-            hc__error_set(err, rc, path, 0, 0, 0, "%s", hc_strerror(rc));
-            hc_unwatch(e, path);
-        }
-    }
-    if (rc < 0) {
-        service_free(s);
-        pthread_mutex_unlock(&svc_lock);
-        return rc;
-    }
-    s->sub_id = rc;
-    s->next = services;
-    services = s;
-    pthread_mutex_unlock(&svc_lock);
-    return 0;
+    s->owns_watch = 1;
+    return service_end(s, binding_start(s->b, err));
 }
 
 int hc_watch_config_opts(const char *path, hc_change_cb cb, void *user_data,
@@ -332,14 +335,12 @@ int hc_watch_config_opts(const char *path, hc_change_cb cb, void *user_data,
 {
     hc_engine *e = hc_default_engine();
     binding *b;
-    int rc;
     hc_error local;
-    hc_error_init(&local);
-    if (!err)
-        err = &local;
-    hc_error_init(err);
+    int rc;
+    err = error_out(err, &local);
     if (!e) {
-        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0, "out of memory");
+        hc__error_set(err, HC_ENOMEM, "hotconf", 0, 0, 0,
+                      "cannot start the default engine");
         return HC_ENOMEM;
     }
     if (!path || !cb) {
@@ -352,11 +353,7 @@ int hc_watch_config_opts(const char *path, hc_change_cb cb, void *user_data,
     b->ccb = cb;
     b->cb_data = user_data;
     pthread_mutex_lock(&svc_lock);
-    if ((rc = binding_watch(b, err)) == 0 &&
-        (rc = hc__subscribe(e, path, binding_on_change, b, 1)) < 0) {
-        hc__error_set(err, rc, path, 0, 0, 0, "%s", hc_strerror(rc));
-        hc_unwatch(e, path);
-    }
+    rc = binding_start(b, err);
     if (rc < 0) {
         pthread_mutex_unlock(&svc_lock);
         binding_free(b);

@@ -624,6 +624,9 @@ static int on_object(stream *s, json_t *o)
             json_t *r = json_object_get(res, "cancel_reason");
             snprintf(s->why, sizeof s->why, "etcd: watch canceled: %s",
                      json_is_string(r) ? json_string_value(r) : "no reason");
+            /* a token refused (expired, or etcd restarted: simple tokens
+             * live in its memory) cancels the watch at creation */
+            s->refused = auth_refused(0, s->why);
             s->outcome = HC_EIO;
         }
         return -1;

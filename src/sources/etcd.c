@@ -35,7 +35,7 @@ typedef struct follower {
     hc__config *c;
     hc__etcd_target t; /* the follower thread's once started */
     pthread_t thread;
-    int started;
+    atomic_int started; /* the thread runs (or ran and is not joined) */
     atomic_int stop;
     int64_t next_rev;         /* the first revision not yet seen */
     int loaded;               /* the initial read was applied */
@@ -179,7 +179,7 @@ static void *follow_main(void *arg)
 static void follower_free(follower *f)
 {
     hc_engine *e = f->engine;
-    if (f->started)
+    if (atomic_load(&f->started))
         pthread_join(f->thread, NULL);
     pthread_mutex_lock(&e->lock);
     hc__config_unref(e, f->c);
@@ -196,8 +196,9 @@ static void reap(etcd_state *st)
     for (pp = &st->list; *pp;) {
         follower *f = *pp;
         if (atomic_load(&f->stop) &&
-            (!f->started || pthread_tryjoin_np(f->thread, NULL) == 0)) {
-            f->started = 0; /* joined */
+            (!atomic_load(&f->started) ||
+             pthread_tryjoin_np(f->thread, NULL) == 0)) {
+            atomic_store(&f->started, 0); /* joined */
             *pp = f->next;
             f->next = done;
             done = f;
@@ -250,6 +251,7 @@ static int e_attach(hc__source *s, hc__config *c)
     f->engine = e;
     f->c = c;
     atomic_init(&f->stop, 0);
+    atomic_init(&f->started, 0);
     atomic_init(&f->applied_rev, 0);
     pthread_mutex_lock(&e->lock);
     c->refs++; /* the struct outlives an unwatch until we let go */
@@ -283,7 +285,7 @@ static int e_refresh(hc__source *s, hc__config *c, unsigned flags,
     (void)detect_ns;
     /* Once the follower runs, it alone talks to etcd for c: a rescan has
      * nothing to add to a live watch. */
-    if (!f || f->started)
+    if (!f || atomic_load(&f->started))
         return 0;
     hc_error_init(&err);
     for (int i = 0; i < f->t.nendpoints; i++) {
@@ -298,7 +300,7 @@ static int e_refresh(hc__source *s, hc__config *c, unsigned flags,
                 hc__config_id(c));
         return 0;
     }
-    f->started = 1;
+    atomic_store(&f->started, 1);
     return 0;
 }
 

@@ -163,10 +163,13 @@ pid_t hc__sq_watcher_pid(const char *dir);
 /* That hc__sq (to flush, count errors), or NULL when the engine keeps
  * history in memory (no state_dir, or another watcher holds the lock). */
 hc__sq *hc__sq_of_engine(hc_engine *e);
-/* Records the schema file config (watched by e) is validated against, for
- * a CLI rollback's check; its writeOnly marks also mask recorded errors.
- * Call after hc_watch, from the thread that watches. 0, HC_ENOTSUP (no
- * SQLite store), HC_ENOTWATCHED. */
+/* Records the schema file config is validated against (schema_path NULL:
+ * none), for a CLI rollback's check; its writeOnly marks also mask
+ * recorded errors. Before hc_watch(config) it is recorded when the watch
+ * attaches (its first load included); after, at once. config NULL: for
+ * every config watched from now on that was told none of its own (the
+ * files a folder watch adds too). From the thread that watches. 0,
+ * HC_ENOTSUP (no SQLite store), HC_ENOMEM. */
 int hc__sq_engine_schema(hc_engine *e, const char *config,
                          const char *schema_path);
 

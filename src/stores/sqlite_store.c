@@ -32,17 +32,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Hashes of the stored versions kept in memory per config (a ring: an
- * older one is pruned from the database anyway). */
-#define SQ_HASHES 64
+/* Hashes of the stored versions kept in memory per config: a ring as
+ * long as the retention (an older version is pruned from the database
+ * anyway), up to this many. */
+#define SQ_HASHES_MAX 4096
 
 typedef struct sq_cfg {
     char *key;
     hc_format format;
     /* apply path only (append and record run under the config's apply
      * lock): */
-    uint64_t hashes[SQ_HASHES];
-    unsigned nhashes;
+    uint64_t *hashes;
+    unsigned nhashes, caphashes;
     uint64_t claimed; /* the version a pending rollback claimed, 0: none */
     /* the changed paths (JSON) of the version last appended, for its
      * attempt */
@@ -62,8 +63,10 @@ typedef struct sq_pend {
 
 typedef struct sq_store {
     hc__sq *db;
-    pthread_mutex_t mu; /* pend */
+    int keep;           /* versions per config */
+    pthread_mutex_t mu; /* pend, schema */
     sq_pend *pend;
+    char *schema; /* for every config without one of its own, NULL: none */
 } sq_store;
 
 #define DB(s) (((sq_store *)(s)->state)->db)
@@ -115,32 +118,38 @@ static int sq_open(hc__store *s, const hc_engine_options *opts)
         return HC_ENOTSUP;
     }
     pthread_mutex_init(&st->mu, NULL);
+    st->keep = lim.keep_versions;
     s->state = st;
     return 0;
 }
 
 static void remember_hash(sq_cfg *c, uint64_t hash)
 {
-    c->hashes[c->nhashes++ % SQ_HASHES] = hash;
+    if (c->caphashes)
+        c->hashes[c->nhashes++ % c->caphashes] = hash;
 }
 
 static int stored_hash(const sq_cfg *c, uint64_t hash)
 {
-    unsigned n = c->nhashes < SQ_HASHES ? c->nhashes : SQ_HASHES;
+    unsigned n = c->nhashes < c->caphashes ? c->nhashes : c->caphashes;
     for (unsigned i = 0; i < n; i++)
         if (c->hashes[i] == hash)
             return 1;
     return 0;
 }
 
-/* The schema told for key before its watch (malloc'd), NULL: none. */
+/* The schema told for key before its watch, else the one for every
+ * config (malloc'd), NULL: none. */
 static char *pending_schema(sq_store *st, const char *key)
 {
-    char *path = NULL;
+    const char *found;
+    char *path;
     pthread_mutex_lock(&st->mu);
+    found = st->schema;
     for (sq_pend *p = st->pend; p; p = p->next)
-        if (!strcmp(p->key, key) && p->path)
-            path = strdup(p->path);
+        if (!strcmp(p->key, key))
+            found = p->path;
+    path = found ? strdup(found) : NULL;
     pthread_mutex_unlock(&st->mu);
     return path;
 }
@@ -159,6 +168,12 @@ static int sq_attach(hc__store *s, const char *id, hc_format format, int depth,
     }
     pthread_mutex_init(&c->mu, NULL);
     c->format = format;
+    c->caphashes = ((sq_store *)s->state)->keep < SQ_HASHES_MAX
+                       ? (unsigned)((sq_store *)s->state)->keep
+                       : SQ_HASHES_MAX;
+    /* without it no rollback is claimed: history still works */
+    if (!(c->hashes = calloc(c->caphashes, sizeof *c->hashes)))
+        c->caphashes = 0;
     *last_version = 0;
     if (hc__sq_list(DB(s), c->key, &vs, &n) == 0) {
         if (n)
@@ -358,6 +373,7 @@ static void sq_detach(hc__store *s, void *cfg, int forget)
     hc__sq_watched(DB(s), c->key, hc_format_name(c->format), NULL, 0);
     json_decref(c->schema);
     free(c->appended_changed);
+    free(c->hashes);
     pthread_mutex_destroy(&c->mu);
     free(c->key);
     free(c);
@@ -375,6 +391,7 @@ static void sq_close(hc__store *s)
         free(p);
     }
     pthread_mutex_destroy(&st->mu);
+    free(st->schema);
     free(st);
     s->state = NULL;
 }
@@ -388,9 +405,10 @@ static int sq_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
         HC__OUTCOME_APPLIED, HC__OUTCOME_REJECTED, HC__OUTCOME_VETOED,
         HC__OUTCOME_MISSING, HC__OUTCOME_REVERTED, HC__OUTCOME_ROLLED_BACK};
     sq_cfg *c = cfg;
+    sq_store *st = s->state;
     hc__sq_attempt *as;
     size_t n;
-    int rc = hc__sq_attempts(DB(s), c->key, 0, NULL, &as, &n);
+    int rc = hc__sq_attempts(st->db, c->key, 0, NULL, &as, &n);
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < n && i < (size_t)max && rc == 0; i++) {
@@ -481,8 +499,18 @@ int hc__sq_engine_schema(hc_engine *e, const char *config,
     int rc;
     if (!db)
         return HC_ENOTSUP;
-    if ((schema_path && !(abs = hc__sq_key(schema_path))) ||
-        !(key = hc__sq_key(config))) {
+    if (schema_path && !(abs = hc__sq_key(schema_path)))
+        return HC_ENOMEM;
+    if (!config) {
+        /* every config watched from now on (a folder's files too) */
+        sq_store *st = e->store.state;
+        pthread_mutex_lock(&st->mu);
+        free(st->schema);
+        st->schema = abs;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
+    if (!(key = hc__sq_key(config))) {
         free(abs);
         return HC_ENOMEM;
     }
