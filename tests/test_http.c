@@ -290,8 +290,8 @@ static void test_configs_fields_and_masking(void **state)
     d = json_object_get(j, "document");
     assert_string_equal(json_string_value(json_object_get(d, "name")),
                         "<script>alert(1)</script>");
-    assert_string_equal(hc_get_string(d, "db.password", "", NULL), "********");
-    assert_string_equal(hc_get_string(d, "api_key", "", NULL), "********");
+    assert_string_equal(hc_get_string(d, "db.password", "", NULL), "***");
+    assert_string_equal(hc_get_string(d, "api_key", "", NULL), "***");
     assert_string_equal(hc_get_string(d, "db.host", "", NULL), "a");
     json_decref(j);
     fx_free(f);
@@ -319,9 +319,9 @@ static void test_history_versions_attempts(void **state)
                     "db.password")) {
             saw_secret = 1;
             assert_string_equal(json_string_value(json_object_get(ch, "old")),
-                                "********");
+                                "***");
             assert_string_equal(json_string_value(json_object_get(ch, "new")),
-                                "********");
+                                "***");
         }
     }
     assert_true(saw_secret);
@@ -334,7 +334,7 @@ static void test_history_versions_attempts(void **state)
         hc_get_int(json_object_get(j, "document"), "port", 0, NULL), 1);
     assert_string_equal(
         hc_get_string(json_object_get(j, "document"), "db.password", "", NULL),
-        "********");
+        "***");
     json_decref(j);
     json_decref(get_json(f->port, "/api/configs/app.json/versions/99", 404));
     json_decref(get_json(f->port, "/api/configs/app.json/versions/x", 400));
@@ -401,9 +401,9 @@ static void test_change_inside_secret_object_is_masked(void **state)
                     "credentials.user")) {
             saw = 1;
             assert_string_equal(json_string_value(json_object_get(ch, "old")),
-                                "********");
+                                "***");
             assert_string_equal(json_string_value(json_object_get(ch, "new")),
-                                "********");
+                                "***");
         }
     }
     assert_true(saw);

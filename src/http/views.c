@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MASK "********"
+#define MASK HC__MASK /* "***", as the CLI prints it */
 
 int64_t hc__http_now_ns(void)
 {
