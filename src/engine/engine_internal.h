@@ -310,6 +310,8 @@ struct hc_engine {
     atomic_int stop;
     int dispatching;
     int in_run;       /* a dispatch round is running on runner */
+    int batching;     /* ... and has not run its batch yet: a deadline set
+                         meanwhile is armed by the batch's end */
     pthread_t runner; /* (it delivers what it enqueues: no wake needed) */
     /* delivery lanes (delivery.c; under e->lock) */
     hc__config *ready_head, *ready_tail; /* lanes waiting for a worker */

@@ -98,6 +98,7 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_lock(&e->lock);
     e->runner = pthread_self();
     e->in_run = 1;
+    e->batching = 1;
     e->round++;
     pthread_mutex_unlock(&e->lock);
     for (int i = 0; i < n; i++) {
@@ -122,10 +123,11 @@ static int run_once(hc_engine *e, int timeout_ms)
     pthread_mutex_lock(&e->lock);
     if (atomic_exchange(&e->overflow_pending, 0))
         rescan_all_locked(e, hc__now_ns());
-    hc__process_work(e);
+    hc__process_work(e); /* ends with the timer rearmed */
+    e->batching = 0;
     pthread_mutex_unlock(&e->lock);
-    n = hc__deliver(
-        e); /* clears in_run, under the lock, once the queue is empty */
+    /* clears in_run, under the lock, once the queue is empty */
+    n = hc__deliver(e);
     return n;
 }
 

@@ -194,7 +194,11 @@ void hc__source_deadline_locked(hc__config *c, int64_t at_ns)
         return;
     c->source_at = at_ns;
     hc__timer_changed(c->engine, c);
-    hc__timer_soon(c->engine, at_ns);
+    /* A dispatch round rearms for the earliest deadline once, at the end
+     * of its batch (hc__process_work): spare a timerfd call per event. */
+    if (!c->engine->batching ||
+        !pthread_equal(c->engine->runner, pthread_self()))
+        hc__timer_soon(c->engine, at_ns);
 }
 
 void hc__source_rescan_all(hc_engine *e)
