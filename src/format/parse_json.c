@@ -507,6 +507,33 @@ static int fast_lit(fast *f, const char *word, size_t n)
     return 0;
 }
 
+/* After a member or element: 1 on ',' (another follows), 0 on the
+ * closing bracket (consumed), -1 on anything else. */
+static int fast_next(fast *f, char close)
+{
+    fast_ws(f);
+    if (f->p < f->end && *f->p == ',') {
+        f->p++;
+        fast_ws(f);
+        return 1;
+    }
+    if (f->p < f->end && *f->p == close) {
+        f->p++;
+        return 0;
+    }
+    return -1;
+}
+
+/* Back to the container's own pointer once its members are done. */
+static void fast_ptr_reset(fast *f, size_t base)
+{
+    if (f->map) {
+        f->ptr_len = base;
+        if (f->ptr)
+            f->ptr[base] = '\0';
+    }
+}
+
 static json_t *fast_object(fast *f)
 {
     json_t *obj = json_object();
@@ -522,6 +549,7 @@ static json_t *fast_object(fast *f)
     for (;;) {
         const char *k;
         size_t klen, before;
+        int more;
         char *kcopy = NULL;
         json_t *v;
         if (f->p >= f->end || *f->p != '"' || fast_string(f, &k, &klen) != 0)
@@ -556,23 +584,13 @@ static json_t *fast_object(fast *f)
             goto fail;
         }
         free(kcopy);
-        fast_ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            fast_ws(f);
-            continue;
-        }
-        if (f->p < f->end && *f->p == '}') {
-            f->p++;
+        more = fast_next(f, '}');
+        if (more < 0)
+            goto fail;
+        if (!more)
             break;
-        }
-        goto fail;
     }
-    if (f->map) {
-        f->ptr_len = base;
-        if (f->ptr)
-            f->ptr[base] = '\0';
-    }
+    fast_ptr_reset(f, base);
     return obj;
 fail:
     json_decref(obj);
@@ -593,6 +611,7 @@ static json_t *fast_array(fast *f)
     }
     for (;; i++) {
         json_t *v;
+        int more;
         if (f->map) {
             char idx[24];
             int n = snprintf(idx, sizeof idx, "%zu", i);
@@ -602,23 +621,13 @@ static json_t *fast_array(fast *f)
         v = fast_value(f);
         if (!v || json_array_append_new(arr, v) != 0)
             goto fail;
-        fast_ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            fast_ws(f);
-            continue;
-        }
-        if (f->p < f->end && *f->p == ']') {
-            f->p++;
+        more = fast_next(f, ']');
+        if (more < 0)
+            goto fail;
+        if (!more)
             break;
-        }
-        goto fail;
     }
-    if (f->map) {
-        f->ptr_len = base;
-        if (f->ptr)
-            f->ptr[base] = '\0';
-    }
+    fast_ptr_reset(f, base);
     return arr;
 fail:
     json_decref(arr);
