@@ -96,7 +96,11 @@ static double now(void)
 
 typedef int (*parse_fn)(const char *buf, size_t len, hc_format f);
 
-static int ours(const char *buf, size_t len, hc_format f)
+/* noinline: callgrind's inclusive counts of ours/bare_* give the
+ * instruction ratio (bench/parse_callgrind.sh), which unlike MB/s does not
+ * depend on the machine's load. */
+__attribute__((noinline)) static int ours(const char *buf, size_t len,
+                                          hc_format f)
 {
     hc_error err;
     json_t *d = hc_parse(buf, len, f, "bench", NULL, &err);
@@ -109,7 +113,8 @@ static int ours(const char *buf, size_t len, hc_format f)
     return 0;
 }
 
-static int bare_jansson(const char *buf, size_t len, hc_format f)
+__attribute__((noinline)) static int bare_jansson(const char *buf, size_t len,
+                                                  hc_format f)
 {
     json_error_t e;
     json_t *d = json_loadb(buf, len, 0, &e);
@@ -120,7 +125,8 @@ static int bare_jansson(const char *buf, size_t len, hc_format f)
     return 0;
 }
 
-static int bare_fyaml(const char *buf, size_t len, hc_format f)
+__attribute__((noinline)) static int bare_fyaml(const char *buf, size_t len,
+                                                hc_format f)
 {
     struct fy_parse_cfg cfg;
     struct fy_parser *p;
@@ -172,6 +178,26 @@ int main(int argc, char **argv)
     const char *size_names[] = {"small", "medium", "large"};
     const hc_format formats[] = {HC_FORMAT_JSON, HC_FORMAT_YAML, HC_FORMAT_INI,
                                  HC_FORMAT_ENV};
+    if (argc == 5 && strcmp(argv[1], "--count") == 0) {
+        /* --count FORMAT SIZE-INDEX N: ours and the bare library N times
+         * each on the same input, for callgrind */
+        hc_format f;
+        int si = atoi(argv[3]), n = atoi(argv[4]);
+        sbuf in;
+        if (hc_format_parse(argv[2], &f) != 0 || si < 0 || si > 2)
+            return 2;
+        in = generate(f, sizes[si]);
+        for (int i = 0; i < n; i++) {
+            if (ours(in.s, in.len, f) != 0)
+                return 1;
+            if (f == HC_FORMAT_JSON)
+                bare_jansson(in.s, in.len, f);
+            else if (f == HC_FORMAT_YAML)
+                bare_fyaml(in.s, in.len, f);
+        }
+        free(in.s);
+        return 0;
+    }
 
     printf("%-5s %-7s %10s %12s %12s %7s\n", "fmt", "size", "bytes",
            "hotconf MB/s", "bare MB/s", "ratio");

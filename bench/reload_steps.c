@@ -162,7 +162,8 @@ static const char *schema_text(hc_format f)
     default:
         return "{\"type\": \"object\", \"required\": [\"V\"],"
                "\"propertyNames\": {\"pattern\": \"^[A-Z][A-Z0-9_]*$\"},"
-               "\"additionalProperties\": {\"type\": [\"string\", \"integer\", \"number\", \"boolean\"]}}";
+               "\"additionalProperties\": {\"type\": [\"string\", \"integer\", "
+               "\"number\", \"boolean\"]}}";
     }
 }
 
@@ -189,7 +190,7 @@ static void row(const char *name, int64_t *v, int n)
 }
 
 enum step { READ, HASH, PARSE, POSITIONS, SCHEMA, EQUAL, DIFF, TOTAL, NSTEPS };
-static const char *step_names[] = {"read",  "hash",  "parse", "positions",
+static const char *step_names[] = {"read",   "hash",  "parse", "positions",
                                    "schema", "equal", "diff",  "total"};
 
 /* ---- engine ------------------------------------------------------------ */
@@ -205,7 +206,7 @@ static int on_change(const hc_change_record *rec, void *ud)
     int64_t t = now_ns();
     const char *key = cur_format == HC_FORMAT_ENV ? "V" : "v";
     const json_t *vj = json_object_get(rec->new_doc, key);
-    long v = json_is_integer(vj) ? (long)json_integer_value(vj)
+    long v = json_is_integer(vj)  ? (long)json_integer_value(vj)
              : json_is_string(vj) ? atol(json_string_value(vj))
                                   : -1;
     (void)ud;
@@ -357,7 +358,6 @@ STEP static hc_changeset *step_diff(const json_t *a, const json_t *b)
 {
     return hc_diff(a, b);
 }
-
 
 static void run_steps(hc_format f, const char *dir, size_t size, int n,
                       const hc_schema *schema)

@@ -21,9 +21,19 @@ struct hc_changeset {
     int failed; /* ENOMEM while building */
 };
 
+/* The path to the value being compared, kept as segments and written out
+ * as text only when a change is recorded: most values of a reload are
+ * equal, and formatting every path was most of the diff's cost. */
+typedef struct seg {
+    const char *key; /* NULL: an array index */
+    size_t index;
+} seg;
+
 typedef struct pathbuf {
-    char *s;
+    char *s; /* the text, for add() */
     size_t cap, len;
+    seg *segs;
+    size_t nsegs, segs_cap;
 } pathbuf;
 
 static int pb_grow(pathbuf *pb)
@@ -37,32 +47,53 @@ static int pb_grow(pathbuf *pb)
     return 0;
 }
 
-static int pb_key(pathbuf *pb, const char *key)
+static int pb_push(pathbuf *pb, const char *key, size_t index)
 {
-    int n;
-    while ((n = hc_path_append_key(pb->s, pb->cap, pb->len, key)) < 0)
-        if (pb_grow(pb) != 0)
+    if (pb->nsegs == pb->segs_cap) {
+        size_t ncap = pb->segs_cap ? pb->segs_cap * 2 : 16;
+        seg *ns = realloc(pb->segs, ncap * sizeof *ns);
+        if (!ns)
             return -1;
-    pb->len = (size_t)n;
+        pb->segs = ns;
+        pb->segs_cap = ncap;
+    }
+    pb->segs[pb->nsegs].key = key;
+    pb->segs[pb->nsegs].index = index;
+    pb->nsegs++;
     return 0;
 }
 
-static int pb_index(pathbuf *pb, size_t i)
+/* Writes the segments out as hc_get-style text into pb->s. */
+static int pb_text(pathbuf *pb)
 {
-    int n;
-    while ((n = hc_path_append_index(pb->s, pb->cap, pb->len, i)) < 0)
-        if (pb_grow(pb) != 0)
-            return -1;
-    pb->len = (size_t)n;
+    pb->len = 0;
+    if (!pb->s && pb_grow(pb) != 0)
+        return -1;
+    pb->s[0] = '\0';
+    for (size_t i = 0; i < pb->nsegs; i++) {
+        int n;
+        while ((n = pb->segs[i].key
+                        ? hc_path_append_key(pb->s, pb->cap, pb->len,
+                                             pb->segs[i].key)
+                        : hc_path_append_index(pb->s, pb->cap, pb->len,
+                                               pb->segs[i].index)) < 0)
+            if (pb_grow(pb) != 0)
+                return -1;
+        pb->len = (size_t)n;
+    }
     return 0;
 }
 
-static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
-                const json_t *o, const json_t *n)
+static void add(hc_changeset *cs, hc_change_op op, pathbuf *pb, const json_t *o,
+                const json_t *n)
 {
     change_item *it;
     if (cs->failed)
         return;
+    if (pb_text(pb) != 0) {
+        cs->failed = 1;
+        return;
+    }
     if (cs->count == cs->cap) {
         size_t ncap = cs->cap ? cs->cap * 2 : 8;
         change_item *ni = realloc(cs->items, ncap * sizeof *ni);
@@ -74,7 +105,7 @@ static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
         cs->cap = ncap;
     }
     it = &cs->items[cs->count];
-    it->path = strdup(pb->len ? pb->s : "");
+    it->path = strdup(pb->s);
     if (!it->path) {
         cs->failed = 1;
         return;
@@ -92,16 +123,63 @@ static void add(hc_changeset *cs, hc_change_op op, const pathbuf *pb,
 static void diff_value(hc_changeset *cs, pathbuf *pb, const json_t *o,
                        const json_t *n);
 
+/* A path segment is written only where a change is recorded or a
+ * container is entered: most values of a reload are equal scalars, and
+ * formatting their paths was most of the diff's cost. */
+static int scalar_differs(const json_t *o, const json_t *n)
+{
+    if (o == n)
+        return 0;
+    if (json_typeof(o) != json_typeof(n))
+        return 1;
+    switch (json_typeof(o)) {
+    case JSON_STRING:
+        return json_string_length(o) != json_string_length(n) ||
+               memcmp(json_string_value(o), json_string_value(n),
+                      json_string_length(o)) != 0;
+    case JSON_INTEGER: return json_integer_value(o) != json_integer_value(n);
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL: return 0;
+    default: return !json_equal(o, n);
+    }
+}
+
+static int is_container(const json_t *v)
+{
+    return json_is_object(v) || json_is_array(v);
+}
+
 static void diff_object(hc_changeset *cs, pathbuf *pb, const json_t *o,
                         const json_t *n)
 {
-    size_t base = pb->len;
+    size_t base = pb->nsegs, found = 0;
     const char *k;
     json_t *ov, *nv;
+    /* Both objects usually hold the same keys in the same order (jansson
+     * keeps insertion order): walk n alongside o and look a key up only
+     * where the orders part. */
+    void *in = json_object_iter((json_t *)n);
     json_object_foreach((json_t *)o, k, ov)
     {
-        nv = json_object_get(n, k);
-        if (pb_key(pb, k) != 0) {
+        size_t klen = json_object_iter_key_len(
+            json_object_key_to_iter(k)); /* o's key: no lookup */
+        if (in && json_object_iter_key_len(in) == klen &&
+            memcmp(json_object_iter_key(in), k, klen) == 0) {
+            nv = json_object_iter_value(in);
+            in = json_object_iter_next((json_t *)n, in);
+        } else {
+            in = NULL;
+            nv = json_object_getn(n, k, klen);
+        }
+        if (nv) {
+            found++;
+            if (ov == nv ||
+                (!(is_container(ov) && json_typeof(ov) == json_typeof(nv)) &&
+                 !scalar_differs(ov, nv)))
+                continue;
+        }
+        if (pb_push(pb, k, 0) != 0) {
             cs->failed = 1;
             return;
         }
@@ -109,45 +187,48 @@ static void diff_object(hc_changeset *cs, pathbuf *pb, const json_t *o,
             add(cs, HC_CHANGE_REMOVED, pb, ov, NULL);
         else
             diff_value(cs, pb, ov, nv);
-        pb->len = base;
-        if (pb->s)
-            pb->s[base] = '\0';
+        pb->nsegs = base;
     }
+    /* every key of n was found in o: none was added (keys are unique) */
+    if (found == json_object_size(n))
+        return;
     json_object_foreach((json_t *)n, k, nv)
     {
         if (json_object_get(o, k))
             continue;
-        if (pb_key(pb, k) != 0) {
+        if (pb_push(pb, k, 0) != 0) {
             cs->failed = 1;
             return;
         }
         add(cs, HC_CHANGE_ADDED, pb, NULL, nv);
-        pb->len = base;
-        if (pb->s)
-            pb->s[base] = '\0';
+        pb->nsegs = base;
     }
 }
 
 static void diff_array(hc_changeset *cs, pathbuf *pb, const json_t *o,
                        const json_t *n)
 {
-    size_t base = pb->len;
+    size_t base = pb->nsegs;
     size_t no = json_array_size(o), nn = json_array_size(n);
     size_t max = no > nn ? no : nn;
     for (size_t i = 0; i < max && !cs->failed; i++) {
-        if (pb_index(pb, i) != 0) {
+        const json_t *ov = json_array_get(o, i), *nv = json_array_get(n, i);
+        if (ov && nv &&
+            (ov == nv ||
+             (!(is_container(ov) && json_typeof(ov) == json_typeof(nv)) &&
+              !scalar_differs(ov, nv))))
+            continue;
+        if (pb_push(pb, NULL, i) != 0) {
             cs->failed = 1;
             return;
         }
         if (i >= nn)
-            add(cs, HC_CHANGE_REMOVED, pb, json_array_get(o, i), NULL);
+            add(cs, HC_CHANGE_REMOVED, pb, ov, NULL);
         else if (i >= no)
-            add(cs, HC_CHANGE_ADDED, pb, NULL, json_array_get(n, i));
+            add(cs, HC_CHANGE_ADDED, pb, NULL, nv);
         else
-            diff_value(cs, pb, json_array_get(o, i), json_array_get(n, i));
-        pb->len = base;
-        if (pb->s)
-            pb->s[base] = '\0';
+            diff_value(cs, pb, ov, nv);
+        pb->nsegs = base;
     }
 }
 
@@ -160,14 +241,14 @@ static void diff_value(hc_changeset *cs, pathbuf *pb, const json_t *o,
         diff_object(cs, pb, o, n);
     else if (json_is_array(o) && json_is_array(n))
         diff_array(cs, pb, o, n);
-    else if (json_typeof(o) != json_typeof(n) || !json_equal(o, n))
+    else if (scalar_differs(o, n))
         add(cs, HC_CHANGE_CHANGED, pb, o, n);
 }
 
 hc_changeset *hc_diff(const json_t *old_doc, const json_t *new_doc)
 {
     hc_changeset *cs = calloc(1, sizeof *cs);
-    pathbuf pb = {NULL, 0, 0};
+    pathbuf pb = {NULL, 0, 0, NULL, 0, 0};
     json_t *empty = NULL;
     if (!cs)
         return NULL;
@@ -177,12 +258,6 @@ hc_changeset *hc_diff(const json_t *old_doc, const json_t *new_doc)
         old_doc = empty = json_object();
     else if (!new_doc && json_is_object(old_doc))
         new_doc = empty = json_object();
-    if (pb_grow(&pb) != 0) {
-        free(cs);
-        json_decref(empty);
-        return NULL;
-    }
-    pb.s[0] = '\0';
     if (!old_doc && new_doc)
         add(cs, HC_CHANGE_ADDED, &pb, NULL, new_doc);
     else if (old_doc && !new_doc)
@@ -190,6 +265,7 @@ hc_changeset *hc_diff(const json_t *old_doc, const json_t *new_doc)
     else if (old_doc && new_doc)
         diff_value(cs, &pb, old_doc, new_doc);
     free(pb.s);
+    free(pb.segs);
     json_decref(empty);
     if (cs->failed) {
         hc_changeset_free(cs);

@@ -83,6 +83,12 @@ hc__limits hc__limits_from(const hc_parse_options *opts);
 /* jsonc nonzero: comments and trailing commas allowed (HC_FORMAT_JSONC). */
 json_t *hc__parse_json(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, int jsonc, hc_error *err);
+/* The one-pass JSON parser alone (parse_json.c): the document, or NULL
+ * where jansson's loader must decide (any error, a duplicate key, a
+ * number out of range, deeper than max_depth). Exported for the test
+ * that holds it to jansson's results. */
+json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
+                            hc_posmap *map);
 json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
                        const hc_parse_options *opts, hc_error *err);
 json_t *hc__parse_ini(const char *buf, size_t len, const char *source,

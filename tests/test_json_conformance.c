@@ -7,6 +7,10 @@
  * n_multidigit_number_then_00.json; hc_parse refuses raw NUL bytes).
  * Every i_ handled without a crash; accept/reject counts are printed and
  * pinned so behaviour cannot change by accident.
+ * The one-pass parser (hc__parse_json_fast, which hc_parse tries first)
+ * is held to jansson's loader on every file and on numbers near the
+ * limits: it accepts only what jansson accepts, builds the same document,
+ * and takes every y_ file itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +19,7 @@
 #include <cmocka.h>
 
 #include "hotconf.h"
+#include "internal.h"
 #include "testutil.h"
 
 #include <dirent.h>
@@ -131,11 +136,104 @@ static void test_json_test_suite(void **state)
     assert_int_equal(i_rej, 32);
 }
 
+/* Same document, reals bit for bit (json_equal takes -0.0 for 0.0). */
+static int same_doc(json_t *a, json_t *b)
+{
+    char *x = json_dumps(a, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    char *y = json_dumps(b, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    int same = x && y && strcmp(x, y) == 0 && json_equal(a, b);
+    free(x);
+    free(y);
+    return same;
+}
+
+/* The fast parser against jansson on one text: 1 when it took it. */
+static int against_jansson(const char *name, const char *buf, size_t len)
+{
+    json_t *fast = hc__parse_json_fast(buf, len, 2048, NULL);
+    json_t *ref = json_loadb(
+        buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+        NULL);
+    int took = fast != NULL;
+    if (fast && (!ref || !same_doc(fast, ref))) {
+        printf("  fast parser differs from jansson on %s\n", name);
+        fail();
+    }
+    json_decref(fast);
+    json_decref(ref);
+    return took;
+}
+
+static void test_fast_parser_is_jansson(void **state)
+{
+    const char *root = *state;
+    char *dir = tu_join(root, "json/JSONTestSuite/test_parsing");
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int y_total = 0, y_fast = 0;
+    static const char *const numbers[] = {"0",
+                                          "-0",
+                                          "-0.0",
+                                          "0.1",
+                                          "0.30000000000000004",
+                                          "1e22",
+                                          "1e23",
+                                          "1.7976931348623157e308",
+                                          "2.2250738585072014e-308",
+                                          "4.9e-324",
+                                          "1e-400",
+                                          "1e400",
+                                          "-1e400",
+                                          "9223372036854775807",
+                                          "9223372036854775808",
+                                          "-9223372036854775808",
+                                          "-9223372036854775809",
+                                          "123456789012345",
+                                          "1234567890123456",
+                                          "123456789012345.6",
+                                          "0.000001234567890123456",
+                                          "12345678901234567890e-5",
+                                          "5e-22",
+                                          "123e-20",
+                                          "1E+2",
+                                          "1e-0",
+                                          "[1.5, -2.25e-3, 3e+10]",
+                                          "{\"a\": 1.0000000000000002}",
+                                          "[8.98846567431158e307]"};
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        char *path;
+        char *buf;
+        size_t len;
+        if (de->d_name[0] == '.' || !strstr(de->d_name, ".json"))
+            continue;
+        path = tu_join(dir, de->d_name);
+        buf = tu_read(path, &len);
+        if (de->d_name[0] == 'y' && !by_design(de->d_name)) {
+            y_total++;
+            y_fast += against_jansson(de->d_name, buf, len);
+        } else {
+            against_jansson(de->d_name, buf, len);
+        }
+        free(buf);
+        free(path);
+    }
+    closedir(d);
+    free(dir);
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        against_jansson(numbers[i], numbers[i], strlen(numbers[i]));
+    printf("fast parser: %d of %d y_ files in one pass, the same document "
+           "as jansson on every file\n",
+           y_fast, y_total);
+    assert_int_equal(y_fast, y_total);
+}
+
 int main(void)
 {
     const char *root = tu_conformance_dir();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(test_json_test_suite, (void *)root),
+        cmocka_unit_test_prestate(test_fast_parser_is_jansson, (void *)root),
     };
     if (!root) {
         printf("SKIPPED: conformance folder not found (HC_CONFORMANCE_DIR)\n");

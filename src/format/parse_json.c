@@ -1,12 +1,16 @@
 /*
- * parse_json.c - JSON through jansson. jansson does the parsing; this layer
- * maps its error into hc_error, rejects duplicate keys, enforces our depth
- * limit (jansson's own is a compile-time 2048) and, on request, records the
- * position of every value by a light re-scan of the (already valid) text.
+ * parse_json.c - JSON into jansson's json_t. A valid document is parsed in
+ * one pass by our own parser (fast_parse below: depth limit, duplicate
+ * keys and, on request, positions on the way); anything else goes to
+ * jansson's loader, whose verdict and error text are the answer, and this
+ * layer maps its error into hc_error and enforces our depth limit
+ * (jansson's own is a compile-time 2048).
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +245,454 @@ static void scan_positions(const char *buf, size_t len, hc_posmap *map)
     free(s.ptr);
 }
 
+/* ---- one-pass parser -------------------------------------------------------
+ * jansson's loader reads a byte at a time through a stream callback and
+ * copies every token into a buffer before building the value: 10 KB of
+ * config cost about 2.3 M instructions in json_loadb, and the depth check
+ * (find_too_deep) and, on request, the position scan each made another
+ * pass. This parser builds the same json_t tree straight from the bytes,
+ * in one pass that also checks depth, duplicate keys and, on request,
+ * records positions. It accepts a subset of what jansson accepts, never
+ * more: on anything unusual (any syntax error, a duplicate key, a NUL in
+ * a key, an integer or real out of range, too deep) it gives up and
+ * hc__parse_json runs jansson's loader, whose result and error message are
+ * then the answer. So a valid document is parsed once, and every error
+ * text stays jansson's. */
+
+typedef struct fast {
+    const char *p, *end, *buf;
+    int depth, max_depth;
+    char *scratch; /* decoded string values */
+    size_t scratch_cap;
+    /* positions (map non-NULL only when asked) */
+    hc_posmap *map;
+    char *ptr;
+    size_t ptr_cap, ptr_len;
+    const char *line_at; /* lines counted up to here */
+    int line;
+    const char *line_start;
+} fast;
+
+static json_t *fast_value(fast *f);
+
+static void fast_ws(fast *f)
+{
+    while (f->p < f->end &&
+           (*f->p == ' ' || *f->p == '\n' || *f->p == '\r' || *f->p == '\t'))
+        f->p++;
+}
+
+/* Records the position of the value at f->p under the current pointer
+ * (columns in bytes, as scan_positions counts them). */
+static void fast_record(fast *f)
+{
+    for (const char *q = f->line_at; q < f->p; q++)
+        if (*q == '\n') {
+            f->line++;
+            f->line_start = q + 1;
+        }
+    f->line_at = f->p;
+    hc__posmap_add(f->map, f->ptr ? f->ptr : "", f->line,
+                   (int)(f->p - f->line_start) + 1);
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static long fast_hex4(const char *p, const char *end)
+{
+    long v = 0;
+    if (end - p < 4)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(p[k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* The string at f->p (on its opening quote): *out points into the input
+ * when it has no escape, else into f->scratch. 0 on success. */
+static int fast_string(fast *f, const char **out, size_t *out_len)
+{
+    const char *p = f->p + 1, *start = p;
+    int high = 0; /* bytes >= 0x80 seen: UTF-8 to check */
+    size_t o = 0;
+    while (p < f->end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            if (high && !hc__utf8_valid(start, (size_t)(p - start), NULL))
+                return -1;
+            *out = start;
+            *out_len = (size_t)(p - start);
+            f->p = p + 1;
+            return 0;
+        }
+        if (c == '\\')
+            break;
+        if (c < 0x20)
+            return -1;
+        high |= c >= 0x80;
+        p++;
+    }
+    if (p >= f->end)
+        return -1;
+    if (high && !hc__utf8_valid(start, (size_t)(p - start), NULL))
+        return -1;
+    /* escapes: decode into scratch (at most as long as the text) */
+    {
+        const char *q = p;
+        while (q < f->end && *q != '"')
+            q += (*q == '\\') ? 2 : 1;
+        if (q >= f->end)
+            return -1;
+        if ((size_t)(q - start) + 1 > f->scratch_cap) {
+            size_t ncap = (size_t)(q - start) + 64;
+            char *ns = realloc(f->scratch, ncap);
+            if (!ns)
+                return -1;
+            f->scratch = ns;
+            f->scratch_cap = ncap;
+        }
+    }
+    memcpy(f->scratch, start, (size_t)(p - start));
+    o = (size_t)(p - start);
+    while (p < f->end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        const char *run = p;
+        if (c != '\\') {
+            if (c < 0x20)
+                return -1;
+            while (p < f->end && *p != '"' && *p != '\\' &&
+                   (unsigned char)*p >= 0x20)
+                p++;
+            if (!hc__utf8_valid(run, (size_t)(p - run), NULL))
+                return -1;
+            memcpy(f->scratch + o, run, (size_t)(p - run));
+            o += (size_t)(p - run);
+            continue;
+        }
+        if (++p >= f->end)
+            return -1;
+        switch (*p++) {
+        case '"': f->scratch[o++] = '"'; break;
+        case '\\': f->scratch[o++] = '\\'; break;
+        case '/': f->scratch[o++] = '/'; break;
+        case 'b': f->scratch[o++] = '\b'; break;
+        case 'f': f->scratch[o++] = '\f'; break;
+        case 'n': f->scratch[o++] = '\n'; break;
+        case 'r': f->scratch[o++] = '\r'; break;
+        case 't': f->scratch[o++] = '\t'; break;
+        case 'u': {
+            long cp = fast_hex4(p, f->end);
+            if (cp < 0)
+                return -1;
+            p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return -1; /* a lone low surrogate */
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                long lo;
+                if (f->end - p < 6 || p[0] != '\\' || p[1] != 'u')
+                    return -1;
+                lo = fast_hex4(p + 2, f->end);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return -1;
+                p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            /* "\uXXXX" is 6 bytes, its UTF-8 at most 3 (4 for a pair of
+             * 12): the scratch sized for the text is enough */
+            if (cp < 0x80) {
+                f->scratch[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                f->scratch[o++] = (char)(0xC0 | (cp >> 6));
+                f->scratch[o++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                f->scratch[o++] = (char)(0xE0 | (cp >> 12));
+                f->scratch[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                f->scratch[o++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                f->scratch[o++] = (char)(0xF0 | (cp >> 18));
+                f->scratch[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                f->scratch[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                f->scratch[o++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default: return -1;
+        }
+    }
+    if (p >= f->end)
+        return -1;
+    f->p = p + 1;
+    *out = f->scratch;
+    *out_len = o;
+    return 0;
+}
+
+static json_t *fast_number(fast *f)
+{
+    const char *p = f->p, *start = p;
+    int neg = 0, is_real = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= f->end)
+        return NULL;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < f->end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return NULL;
+    }
+    if (p < f->end && *p == '.') {
+        is_real = 1;
+        if (++p >= f->end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < f->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < f->end && (*p == 'e' || *p == 'E')) {
+        is_real = 1;
+        if (++p < f->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= f->end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < f->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    f->p = p;
+    if (!is_real) {
+        /* accumulate negatively: -9223372036854775808 fits */
+        json_int_t v = 0;
+        for (const char *q = start + neg; q < p; q++) {
+            int d = *q - '0';
+            if (v < (INT64_MIN + d) / 10)
+                return NULL; /* jansson: "too big integer" */
+            v = v * 10 - d;
+        }
+        if (!neg) {
+            if (v == INT64_MIN)
+                return NULL;
+            v = -v;
+        }
+        return json_integer(v);
+    }
+    {
+        /* hc__strtod_c reads most config numbers without strtod */
+        double d;
+        size_t used;
+        if (hc__strtod_c(start, (size_t)(p - start), &d, &used) != 0 ||
+            used != (size_t)(p - start) || isinf(d))
+            return NULL; /* overflow: jansson's error */
+        return json_real(d);
+    }
+}
+
+static int fast_lit(fast *f, const char *word, size_t n)
+{
+    if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
+        return -1;
+    f->p += n;
+    return 0;
+}
+
+/* After a member or element: 1 on ',' (another follows), 0 on the
+ * closing bracket (consumed), -1 on anything else. */
+static int fast_next(fast *f, char close)
+{
+    fast_ws(f);
+    if (f->p < f->end && *f->p == ',') {
+        f->p++;
+        fast_ws(f);
+        return 1;
+    }
+    if (f->p < f->end && *f->p == close) {
+        f->p++;
+        return 0;
+    }
+    return -1;
+}
+
+/* Back to the container's own pointer once its members are done. */
+static void fast_ptr_reset(fast *f, size_t base)
+{
+    if (f->map) {
+        f->ptr_len = base;
+        if (f->ptr)
+            f->ptr[base] = '\0';
+    }
+}
+
+static json_t *fast_object(fast *f)
+{
+    json_t *obj = json_object();
+    size_t base = f->ptr_len;
+    if (!obj)
+        return NULL;
+    f->p++; /* '{' */
+    fast_ws(f);
+    if (f->p < f->end && *f->p == '}') {
+        f->p++;
+        return obj;
+    }
+    for (;;) {
+        const char *k;
+        size_t klen, before;
+        int more;
+        char *kcopy = NULL;
+        json_t *v;
+        if (f->p >= f->end || *f->p != '"' || fast_string(f, &k, &klen) != 0)
+            goto fail;
+        if (k == f->scratch) {
+            /* the value may reuse the scratch: keep the key apart */
+            if (memchr(k, '\0', klen) || !(kcopy = malloc(klen + 1)))
+                goto fail;
+            memcpy(kcopy, k, klen);
+            k = kcopy;
+        }
+        fast_ws(f);
+        if (f->p >= f->end || *f->p != ':') {
+            free(kcopy);
+            goto fail;
+        }
+        f->p++;
+        fast_ws(f);
+        if (f->map)
+            f->ptr_len = hc__pointer_push(&f->ptr, &f->ptr_cap, base, k, klen);
+        v = fast_value(f);
+        if (!v) {
+            free(kcopy);
+            goto fail;
+        }
+        before = json_object_size(obj);
+        /* a duplicate replaces the value without growing the object:
+         * one hash lookup instead of a get then a set */
+        if (json_object_setn_new_nocheck(obj, k, klen, v) != 0 ||
+            json_object_size(obj) == before) {
+            free(kcopy);
+            goto fail;
+        }
+        free(kcopy);
+        more = fast_next(f, '}');
+        if (more < 0)
+            goto fail;
+        if (!more)
+            break;
+    }
+    fast_ptr_reset(f, base);
+    return obj;
+fail:
+    json_decref(obj);
+    return NULL;
+}
+
+static json_t *fast_array(fast *f)
+{
+    json_t *arr = json_array();
+    size_t base = f->ptr_len, i = 0;
+    if (!arr)
+        return NULL;
+    f->p++; /* '[' */
+    fast_ws(f);
+    if (f->p < f->end && *f->p == ']') {
+        f->p++;
+        return arr;
+    }
+    for (;; i++) {
+        json_t *v;
+        int more;
+        if (f->map) {
+            char idx[24];
+            int n = snprintf(idx, sizeof idx, "%zu", i);
+            f->ptr_len =
+                hc__pointer_push(&f->ptr, &f->ptr_cap, base, idx, (size_t)n);
+        }
+        v = fast_value(f);
+        if (!v || json_array_append_new(arr, v) != 0)
+            goto fail;
+        more = fast_next(f, ']');
+        if (more < 0)
+            goto fail;
+        if (!more)
+            break;
+    }
+    fast_ptr_reset(f, base);
+    return arr;
+fail:
+    json_decref(arr);
+    return NULL;
+}
+
+/* The value at f->p (whitespace skipped), or NULL: give up. */
+static json_t *fast_value(fast *f)
+{
+    const char *s;
+    size_t n;
+    json_t *v;
+    if (f->p >= f->end)
+        return NULL;
+    if (f->map)
+        fast_record(f);
+    switch (*f->p) {
+    case '{':
+    case '[':
+        if (++f->depth > f->max_depth)
+            return NULL;
+        v = *f->p == '{' ? fast_object(f) : fast_array(f);
+        f->depth--;
+        return v;
+    case '"':
+        if (fast_string(f, &s, &n) != 0)
+            return NULL;
+        return json_stringn_nocheck(s, n);
+    case 't': return fast_lit(f, "true", 4) == 0 ? json_true() : NULL;
+    case 'f': return fast_lit(f, "false", 5) == 0 ? json_false() : NULL;
+    case 'n': return fast_lit(f, "null", 4) == 0 ? json_null() : NULL;
+    default: return fast_number(f);
+    }
+}
+
+json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
+                            hc_posmap *map)
+{
+    fast f;
+    json_t *doc;
+    memset(&f, 0, sizeof f);
+    f.p = f.buf = buf;
+    f.end = buf + len;
+    /* jansson's own limit: beyond it, its loader reports the error */
+    f.max_depth =
+        max_depth < JSON_PARSER_MAX_DEPTH ? max_depth : JSON_PARSER_MAX_DEPTH;
+    f.map = map;
+    f.line = 1;
+    f.line_at = f.line_start = buf;
+    fast_ws(&f);
+    doc = fast_value(&f);
+    if (doc) {
+        fast_ws(&f);
+        if (f.p != f.end) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    free(f.scratch);
+    free(f.ptr);
+    if (!doc && map)
+        hc_posmap_clear(map); /* the slow path records them again */
+    return doc;
+}
+
 /* ---- JSONC ---------------------------------------------------------------
  * JSON with // and block comments and trailing commas (VS Code's dialect).
  * jansson reads strict JSON only, so a copy of the text has every comment
@@ -389,6 +841,12 @@ json_t *hc__parse_json(const char *buf, size_t len, const char *source,
         if (!blanked)
             return NULL;
         buf = blanked;
+    }
+    doc = hc__parse_json_fast(buf, len, lim.max_depth,
+                              opts ? opts->positions : NULL);
+    if (doc) {
+        free(blanked);
+        return doc;
     }
     doc = json_loadb(buf, len,
                      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,

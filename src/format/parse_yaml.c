@@ -117,7 +117,8 @@ typedef struct frame {
     json_t *node; /* the object or array being built (owned) */
     int is_map;
     int want_key;
-    char *key; /* current key (maps), NUL-terminated */
+    char *key; /* copy of the current key's text when not in the input */
+    const char *key_text; /* the current key (maps): in the input or key */
     size_t key_len, key_cap;
     size_t key_off;   /* byte offset of the current key */
     int key_unmarked; /* an empty key has no mark: use its value's */
@@ -333,7 +334,7 @@ static size_t child_pointer(yparser *p)
     if (f->no_pos || (f->is_map && f->key_merge))
         return (size_t)-1;
     if (f->is_map)
-        return hc__pointer_push(&p->ptr, &p->ptr_cap, f->ptr_len, f->key,
+        return hc__pointer_push(&p->ptr, &p->ptr_cap, f->ptr_len, f->key_text,
                                 f->key_len);
     {
         char idx[24];
@@ -443,30 +444,56 @@ static const char *type_name(const json_t *v)
     }
 }
 
-/* YAML streams hold printable characters only (c-printable); libfyaml
- * lets C0 controls through. Returns the offset of the first other one, or
- * len. buf is valid UTF-8. */
-static size_t find_nonprintable(const char *buf, size_t len, unsigned *cp)
+/* YAML streams hold printable characters only (c-printable), and
+ * libfyaml lets C0 controls and some invalid bytes through: one pass
+ * checks both. Returns 0 when the text is fine; else fills *off and, for
+ * a character that is not printable, *cp (invalid UTF-8 anywhere is
+ * reported first, with *cp left alone: returns 1; not printable: 2). */
+static int check_text(const char *buf, size_t len, size_t *off, unsigned *cp)
 {
     const unsigned char *s = (const unsigned char *)buf;
-    for (size_t i = 0; i < len; i++) {
+    size_t np = len, i = 0;
+    unsigned np_cp = 0;
+    while (i < len) {
         unsigned c = s[i];
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
-            *cp = c;
-            return i;
+        size_t n, bad;
+        /* printable ASCII, tab and line breaks: the bytes of most text */
+        if (c - 0x20u < 0x5Fu || c == '\n' || c == '\t' || c == '\r') {
+            i++;
+            continue;
         }
-        if (c == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F &&
-            s[i + 1] != 0x85) {
-            *cp = s[i + 1];
-            return i;
+        if (c < 0x80) { /* a C0 control or DEL */
+            if (np == len) {
+                np = i;
+                np_cp = c;
+            }
+            i++;
+            continue;
         }
-        if (c == 0xEF && i + 2 < len && s[i + 1] == 0xBF &&
-            (s[i + 2] == 0xBE || s[i + 2] == 0xBF)) {
-            *cp = 0xFFFE + (s[i + 2] - 0xBE);
-            return i;
+        n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (n > len - i)
+            n = len - i;
+        if (!hc__utf8_valid(buf + i, n, &bad)) {
+            *off = i + bad;
+            return 1;
         }
+        if (np == len) {
+            if (c == 0xC2 && s[i + 1] <= 0x9F && s[i + 1] != 0x85) {
+                np = i; /* C1 controls but NEL */
+                np_cp = s[i + 1];
+            } else if (c == 0xEF && s[i + 1] == 0xBF &&
+                       (s[i + 2] == 0xBE || s[i + 2] == 0xBF)) {
+                np = i;
+                np_cp = 0xFFFE + (s[i + 2] - 0xBE);
+            }
+        }
+        i += n;
     }
-    return len;
+    if (np == len)
+        return 0;
+    *off = np;
+    *cp = np_cp;
+    return 2;
 }
 
 static void note_child(frame *f, size_t nodes, int height)
@@ -530,14 +557,15 @@ static void add_value(yparser *p, json_t *v, size_t nodes, int height,
         /* One hash lookup: a set that does not grow the object replaced a
          * duplicate, and the document is abandoned anyway. */
         size_t before = json_object_size(f->node);
-        if (json_object_setn_new_nocheck(f->node, f->key, f->key_len, v) != 0) {
+        if (json_object_setn_new_nocheck(f->node, f->key_text, f->key_len, v) !=
+            0) {
             fail_nomem(p);
             return;
         }
         if (json_object_size(f->node) == before) {
             char k[72];
             fail_at(p, HC_EPARSE, f->key_off, "duplicate key '%s'",
-                    show(f->key, f->key_len, k, sizeof k));
+                    show(f->key_text, f->key_len, k, sizeof k));
         }
     }
 }
@@ -731,6 +759,14 @@ static int set_key(yparser *p, frame *f, const char *s, size_t n, size_t off)
         fail_at(p, HC_EPARSE, off, "a key cannot contain a NUL character");
         return -1;
     }
+    f->key_len = n;
+    f->key_off = off;
+    f->want_key = 0;
+    if (s >= p->buf && s + n <= p->buf + p->len) {
+        /* the input outlives the parse: no copy */
+        f->key_text = s;
+        return 0;
+    }
     if (n + 1 > f->key_cap) {
         size_t cap = f->key_cap ? f->key_cap : 32;
         char *nk;
@@ -746,9 +782,7 @@ static int set_key(yparser *p, frame *f, const char *s, size_t n, size_t off)
     }
     memcpy(f->key, s, n);
     f->key[n] = '\0';
-    f->key_len = n;
-    f->key_off = off;
-    f->want_key = 0;
+    f->key_text = f->key;
     return 0;
 }
 
@@ -918,7 +952,9 @@ static void on_scalar(yparser *p, struct fy_event *ev)
         off = back_over(p, off, '\'');
     else if (style == FYSS_DOUBLE_QUOTED)
         off = back_over(p, off, '"');
-    if (style == FYSS_PLAIN && memmem(s, n, HC__BOM, 3)) {
+    /* memchr first: memmem's setup costs more than most plain scalars */
+    if (style == FYSS_PLAIN && memchr(s, HC__BOM[0], n) &&
+        memmem(s, n, HC__BOM, 3)) {
         /* YAML 1.2 allows a BOM inside quoted scalars only (for JSON
          * compatibility); a plain one is an editor's stray byte that
          * would make "version" unreachable as a key */
@@ -1398,6 +1434,19 @@ static int is_marker(const char *s, const char *e, const char *m)
            (e - s == 3 || s[3] == ' ' || s[3] == '\t');
 }
 
+/* Whether s holds a BOM: memchr for its first byte runs far faster than
+ * memmem on a text that has none. */
+static int has_bom(const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+    while ((p = memchr(p, HC__BOM[0], (size_t)(end - p))) != NULL) {
+        if (end - p >= 3 && p[1] == HC__BOM[1] && p[2] == HC__BOM[2])
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
 /* The copy without prefix BOMs (malloc'd), or NULL when there is none to
  * remove (or no memory: *nomem set). removed[] receives the offsets, in the
  * copy, where BOMs were taken out. */
@@ -1409,7 +1458,7 @@ static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
     int prefix = 1;
     *n_removed = 0;
     *removed = NULL;
-    if (len < 6 || !memmem(buf + 1, len - 1, HC__BOM, 3))
+    if (len < 6 || !has_bom(buf + 1, len - 1))
         return NULL;
     while (pos < len) {
         size_t eol = pos, next;
@@ -1484,15 +1533,15 @@ static json_t *parse_text(const char *buf, size_t len, const char *source,
         p.depth_base = 1;
 
     /* libfyaml silently drops some invalid bytes, so check first */
-    if (!hc__utf8_valid(p.buf, len, &bad)) {
-        fail_at(&p, HC_EPARSE, bad, "invalid UTF-8 byte sequence");
-        return NULL;
-    }
     {
         unsigned cp = 0;
-        size_t at = find_nonprintable(p.buf, len, &cp);
-        if (at < len) {
-            fail_at(&p, HC_EPARSE, at,
+        int bad_text = check_text(p.buf, len, &bad, &cp);
+        if (bad_text == 1) {
+            fail_at(&p, HC_EPARSE, bad, "invalid UTF-8 byte sequence");
+            return NULL;
+        }
+        if (bad_text == 2) {
+            fail_at(&p, HC_EPARSE, bad,
                     "control character U+%04X is not allowed in YAML "
                     "(write it as an escape in a double-quoted string)",
                     cp);

@@ -21,6 +21,8 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
+
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -43,12 +45,75 @@ locale_t hc__c_locale(void)
     return c_locale;
 }
 
+/* A strict decimal ([-+]?digits[.digits][e[-+]digits]) of at most 15
+ * significant digits whose power of ten is within 22 is read exactly by
+ * Clinger's fast path: both are exact doubles, and one multiplication or
+ * division of exact doubles is correctly rounded, as strtod is. Returns 0
+ * and sets *out, or -1 for strtod to decide. */
+static int fast_decimal(const char *s, size_t n, double *out)
+{
+    static const double pow10[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t m = 0;
+    size_t i = 0;
+    int neg = 0, digits = 0, any = 0, exp10 = 0;
+    double d;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, any = 1) {
+        if (m || s[i] != '0')
+            digits++;
+        m = m * 10 + (uint64_t)(s[i] - '0');
+        if (digits > 15)
+            return -1;
+    }
+    if (i < n && s[i] == '.') {
+        int frac = 0;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, frac = 1) {
+            if (m || s[i] != '0')
+                digits++;
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            exp10--;
+            if (digits > 15)
+                return -1;
+        }
+        if (!any || !frac)
+            return -1; /* ".5" and "1." are strtod's to judge */
+    } else if (!any) {
+        return -1;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        int eneg = 0, e = 0, edig = 0;
+        i++;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            eneg = s[i++] == '-';
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, edig = 1)
+            if ((e = e * 10 + (s[i] - '0')) > 1000)
+                return -1;
+        if (!edig)
+            return -1;
+        exp10 += eneg ? -e : e;
+    }
+    if (i != n || exp10 < -22 || exp10 > 22)
+        return -1;
+    d = (double)m;
+    d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
+    *out = neg ? -d : d;
+    return 0;
+}
+
 int hc__strtod_c(const char *s, size_t n, double *out, size_t *used)
 {
     char small[64];
-    char *tmp = n < sizeof small ? small : malloc(n + 1);
+    char *tmp;
     char *end;
     int e;
+    if (fast_decimal(s, n, out) == 0) {
+        *used = n;
+        return 0;
+    }
+    tmp = n < sizeof small ? small : malloc(n + 1);
     if (!tmp)
         return -1;
     memcpy(tmp, s, n);
