@@ -135,8 +135,8 @@ static int add_target(hc_group *g, hc__layer_kind kind, const char *path,
         dir = strdup(path);
         t->prefix = malloc(n + 2);
         if (t->prefix)
-            sprintf(t->prefix, "%s%s", path,
-                    n && path[n - 1] == '/' ? "" : "/");
+            snprintf(t->prefix, n + 2, "%s%s", path,
+                     n && path[n - 1] == '/' ? "" : "/");
     } else {
         dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
         t->prefix = slash ? strndup(path, dlen + 1) : strdup("");
@@ -426,7 +426,7 @@ static void on_name(hc_group *g, const gtarget *t, const char *name,
     if (!full)
         return;
     memcpy(full, t->prefix, plen);
-    strcpy(full + plen, name);
+    memcpy(full + plen, name, strlen(name) + 1);
     if (!g->merge) {
         entry *en = find_entry(g, full);
         if (mask & (IN_DELETE | IN_MOVED_FROM)) {
@@ -654,14 +654,15 @@ static hc_group *group_new(hc_engine *e, const hc_group_options *opts,
         struct stat st;
         if (!base || stat(base, &st) != 0 || !S_ISDIR(st.st_mode))
             base = "/tmp";
-        g->tmpdir = malloc(strlen(base) + 32);
+        size_t tlen = strlen(base) + 64; /* + the folder and merged.json */
+        g->tmpdir = malloc(tlen);
         if (g->tmpdir) {
-            sprintf(g->tmpdir, "%s/hotconf-group-XXXXXX", base);
+            snprintf(g->tmpdir, tlen, "%s/hotconf-group-XXXXXX", base);
             if (!mkdtemp(g->tmpdir)) {
                 free(g->tmpdir);
                 g->tmpdir = NULL;
-            } else if ((g->id = malloc(strlen(g->tmpdir) + 16)) != NULL) {
-                sprintf(g->id, "%s/merged.json", g->tmpdir);
+            } else if ((g->id = malloc(tlen)) != NULL) {
+                snprintf(g->id, tlen, "%s/merged.json", g->tmpdir);
             }
         }
     }
