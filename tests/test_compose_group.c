@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,6 +344,57 @@ static void merged_folder_schema(void **state)
     free(cd);
 }
 
+/* Threaded: the group's own thread and the engine's workers; an optional
+ * layer in a folder that does not exist is skipped, not an error. */
+static atomic_int changed_n;
+static void count_changed(const hc_group_event *ev, void *ud)
+{
+    (void)ud;
+    if (ev->kind == HC_GROUP_CHANGED)
+        atomic_fetch_add(&changed_n, 1);
+}
+
+static void threaded_group_optional_layer(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    hc_layers *l = hc_layers_new(NULL);
+    hc_group_options go;
+    hc_error err;
+    char *cfg = tu_join(dir, "t.yaml"), *opt = tu_join(dir, "nodir/x.yaml");
+    hc_group *g;
+    json_t *doc;
+    int64_t end;
+    (void)state;
+    put("t.yaml", "v: 1\n");
+    assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
+    assert_int_equal(hc_layers_add_file(l, opt, HC_LAYER_OPTIONAL, &err), 0);
+    hc_group_options_init(&go);
+    go.on_event = count_changed;
+    g = hc_group_watch_layers(e, l, &go, &err);
+    assert_non_null(g);
+    assert_int_equal(hc_engine_start(e), 0);
+    assert_int_equal(hc_group_start(g), 0);
+    assert_int_equal(hc_group_dispatch(g, 0), HC_ESTATE);
+    put("t.yaml", "v: 2\n");
+    for (end = ms_now() + 10000; ms_now() < end;) {
+        doc = hc_config_get(e, hc_group_id(g));
+        long long v = hc_get_int(doc, "v", 0, NULL);
+        hc_doc_release(doc);
+        if (v == 2)
+            break;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    doc = hc_config_get(e, hc_group_id(g));
+    assert_int_equal(hc_get_int(doc, "v", 0, NULL), 2);
+    hc_doc_release(doc);
+    hc_group_free(g);
+    hc_engine_free(e);
+    assert_true(atomic_load(&changed_n) >= 1);
+    free(cfg);
+    free(opt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +402,7 @@ int main(void)
         cmocka_unit_test(added_removed_swap_ignored),
         cmocka_unit_test(merged_layers),
         cmocka_unit_test(merged_folder_schema),
+        cmocka_unit_test(threaded_group_optional_layer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -703,7 +703,11 @@ hc_group *hc_group_watch_layers_sized(hc_engine *e, hc_layers *layers,
         if (k == HC__LAYER_FILE || k == HC__LAYER_DIR || k == HC__LAYER_GLOB)
             rc = add_target(g, k, path, flags, err);
         if (rc == HC_ENOENT && (flags & HC_LAYER_OPTIONAL)) {
-            g->nt--; /* an optional file in a missing folder */
+            gtarget *t = &g->t[--g->nt]; /* optional, in a missing folder */
+            free(t->prefix);
+            free(t->pattern);
+            free(t->exact);
+            hc_error_init(err);
             rc = 0;
         }
     }
