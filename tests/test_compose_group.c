@@ -395,6 +395,41 @@ static void threaded_group_optional_layer(void **state)
     free(opt);
 }
 
+/* The default merged file is the same for the same layers (a restart
+ * keeps the identity, and its history), private, and removed at the end. */
+static void default_merged_file_is_stable(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    char *cfg = tu_join(dir, "d.yaml"), *id1;
+    hc_error err;
+    hc_group *g;
+    struct stat st;
+    (void)state;
+    put("d.yaml", "v: 1\n");
+    for (int round = 0; round < 2; round++) {
+        hc_layers *l = hc_layers_new(NULL);
+        assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
+        g = hc_group_watch_layers(e, l, NULL, &err);
+        assert_non_null(g);
+        if (round == 0) {
+            id1 = strdup(hc_group_id(g));
+            assert_non_null(strstr(id1, "/merged-"));
+        } else {
+            assert_string_equal(hc_group_id(g), id1);
+        }
+        assert_int_equal(stat(id1, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        hc_group_free(g);
+        assert_int_not_equal(stat(id1, &st), 0);
+    }
+    *strrchr(id1, '/') = '\0';
+    assert_int_equal(stat(id1, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    hc_engine_free(e);
+    free(id1);
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +438,7 @@ int main(void)
         cmocka_unit_test(merged_layers),
         cmocka_unit_test(merged_folder_schema),
         cmocka_unit_test(threaded_group_optional_layer),
+        cmocka_unit_test(default_merged_file_is_stable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
