@@ -859,8 +859,15 @@ static int load_env(hc_layers *l, int li, const layer *y, json_t *prov)
 static int load_layer(hc_layers *l, int li, json_t *prov, hc_error *err)
 {
     const layer *y = &l->v[li];
+    hc__layer_kind kind = y->kind;
+    struct stat st;
     int rc = 0;
-    switch (y->kind) {
+    /* an optional conf.d that did not exist when it was added, and does
+     * now: read it as the folder it is */
+    if (kind == HC__LAYER_FILE && stat(y->path, &st) == 0 &&
+        S_ISDIR(st.st_mode))
+        kind = HC__LAYER_DIR;
+    switch (kind) {
     case HC__LAYER_DOC:
     case HC__LAYER_OVERRIDE:
         rc = add_origin(l, li,
@@ -879,7 +886,7 @@ static int load_layer(hc_layers *l, int li, json_t *prov, hc_error *err)
     case HC__LAYER_GLOB: {
         char **files;
         size_t n;
-        rc = hc__compose_list(y->kind, y->path, (const char *const *)l->ignore,
+        rc = hc__compose_list(kind, y->path, (const char *const *)l->ignore,
                               &files, &n);
         if (rc == HC_ENOENT && (y->flags & HC_LAYER_OPTIONAL))
             return 0;
