@@ -106,7 +106,11 @@ static const char help[] =
     "and layer merges into one config (defaults, FILEs, environment,\n"
     "--set), validated as a whole; a change in any of them merges again and\n"
     "the applied event names it (\"layer\":\"conf.d/20-b.yaml\").\n"
-    "  --merge         merge the FILEs into one config\n" CLI_LAYERS_HELP
+    "  --merge         merge the FILEs into one config\n"
+    "  --merged-file F where the merged config is written (0600) and\n"
+    "                  watched: its name in events, history and --state\n"
+    "                  (default: merged-HASH.json in $XDG_RUNTIME_DIR/\n"
+    "                  hotconf-UID, HASH of the layers)\n" CLI_LAYERS_HELP
     "An etcd config (etcd://HOST:PORT[,HOST:PORT...]/KEY) is followed with a\n"
     "watch that resumes after failures; this node reports its outcome under\n"
     "KEY/.status/NODE (see hotconf rollout status):\n"
@@ -793,6 +797,7 @@ int cmd_watch(int argc, char **argv)
     cli_layers cl = {defs, 0, NULL, NULL, sets, 0};
     hc_group **groups = calloc((size_t)argc + 1, sizeof *groups);
     int ngroups = 0, merge = 0;
+    const char *merged_file = NULL;
     cli_etcd_opts eopts = {0};
     const char *node = NULL;
     long status_ttl = 10;
@@ -887,6 +892,13 @@ int cmd_watch(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--merge")) {
             merge = 1;
+        } else if ((r = cli_opt_value(argc, argv, &i, "--merged-file", &v)) !=
+                   0) {
+            if (r < 0 || !*v) {
+                rc = cli_usage_error("watch", "--merged-file needs a file");
+                goto out;
+            }
+            merged_file = v;
         } else if ((r = cli_layers_opt(argc, argv, &i, &cl, "watch")) != 0) {
             if (r < 0) {
                 rc = HC_EXIT_USAGE;
@@ -1103,6 +1115,7 @@ int cmd_watch(int argc, char **argv)
         go.watch = &wo;
         go.on_event = on_group_event;
         go.user_data = &c;
+        go.merged_file = merged_file;
         if (merge) {
             hc_layers *l = cli_layers_build(&cl, &po, files, nfiles);
             g = l ? hc_group_watch_layers(e, l, &go, &err) : NULL;

@@ -1623,8 +1623,11 @@ typedef struct hc_group_options {
     int flags;     /* HC_GROUP_MERGE */
     int settle_ms; /* wait before a vanished file counts as removed; 0: 100 */
     /* Merged: the file the merged document is written to and watched as
-     * (copied). NULL: merged.json in a new private folder (0700) under
-     * $XDG_RUNTIME_DIR or /tmp, removed by hc_group_free. */
+     * (copied). NULL: $XDG_RUNTIME_DIR (else /tmp) /hotconf-UID/
+     * merged-HASH.json, HASH of the layers' kinds and absolute paths, so
+     * that a restart with the same layers watches the same identity (its
+     * history in a state folder continues); the folder is made 0700 and
+     * must be the user's; the file is removed by hc_group_free. */
     const char *merged_file;
     hc_group_cb on_event; /* may be NULL */
     void *user_data;

@@ -121,9 +121,9 @@ n=$((n + 1))
 if grep -q 'swp' w.out; then echo "FAIL: a swap file was watched"; fails=$((fails + 1)); fi
 
 APP_SERVICE__PORT=9090 "$H" watch --events --schema s.json --defaults d.yaml --env APP_ \
-  config.yaml 'conf.d/*.yaml' >m.out 2>m.err &
+  --merged-file "$T/merged.json" config.yaml 'conf.d/*.yaml' >m.out 2>m.err &
 wpid=$!
-wait_for m.out '"event":"ready"'
+wait_for m.out "\"event\":\"ready\",\"files\":[\"$T/merged.json\"]"
 printf 'log: trace\n' >conf.d/30-c.yaml
 wait_for m.out '"version":2,"trigger":"rename","layer":"conf.d/30-c.yaml"'
 printf 'port: 80\n' >d.yaml

@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,6 +344,92 @@ static void merged_folder_schema(void **state)
     free(cd);
 }
 
+/* Threaded: the group's own thread and the engine's workers; an optional
+ * layer in a folder that does not exist is skipped, not an error. */
+static atomic_int changed_n;
+static void count_changed(const hc_group_event *ev, void *ud)
+{
+    (void)ud;
+    if (ev->kind == HC_GROUP_CHANGED)
+        atomic_fetch_add(&changed_n, 1);
+}
+
+static void threaded_group_optional_layer(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    hc_layers *l = hc_layers_new(NULL);
+    hc_group_options go;
+    hc_error err;
+    char *cfg = tu_join(dir, "t.yaml"), *opt = tu_join(dir, "nodir/x.yaml");
+    hc_group *g;
+    json_t *doc;
+    int64_t end;
+    (void)state;
+    put("t.yaml", "v: 1\n");
+    assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
+    assert_int_equal(hc_layers_add_file(l, opt, HC_LAYER_OPTIONAL, &err), 0);
+    hc_group_options_init(&go);
+    go.on_event = count_changed;
+    g = hc_group_watch_layers(e, l, &go, &err);
+    assert_non_null(g);
+    assert_int_equal(hc_engine_start(e), 0);
+    assert_int_equal(hc_group_start(g), 0);
+    assert_int_equal(hc_group_dispatch(g, 0), HC_ESTATE);
+    put("t.yaml", "v: 2\n");
+    for (end = ms_now() + 10000; ms_now() < end;) {
+        doc = hc_config_get(e, hc_group_id(g));
+        long long v = hc_get_int(doc, "v", 0, NULL);
+        hc_doc_release(doc);
+        if (v == 2)
+            break;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    doc = hc_config_get(e, hc_group_id(g));
+    assert_int_equal(hc_get_int(doc, "v", 0, NULL), 2);
+    hc_doc_release(doc);
+    hc_group_free(g);
+    hc_engine_free(e);
+    assert_true(atomic_load(&changed_n) >= 1);
+    free(cfg);
+    free(opt);
+}
+
+/* The default merged file is the same for the same layers (a restart
+ * keeps the identity, and its history), private, and removed at the end. */
+static void default_merged_file_is_stable(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    char *cfg = tu_join(dir, "d.yaml"), *id1;
+    hc_error err;
+    hc_group *g;
+    struct stat st;
+    (void)state;
+    put("d.yaml", "v: 1\n");
+    for (int round = 0; round < 2; round++) {
+        hc_layers *l = hc_layers_new(NULL);
+        assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
+        g = hc_group_watch_layers(e, l, NULL, &err);
+        assert_non_null(g);
+        if (round == 0) {
+            id1 = strdup(hc_group_id(g));
+            assert_non_null(strstr(id1, "/merged-"));
+        } else {
+            assert_string_equal(hc_group_id(g), id1);
+        }
+        assert_int_equal(stat(id1, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        hc_group_free(g);
+        assert_int_not_equal(stat(id1, &st), 0);
+    }
+    *strrchr(id1, '/') = '\0';
+    assert_int_equal(stat(id1, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    hc_engine_free(e);
+    free(id1);
+    free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +437,8 @@ int main(void)
         cmocka_unit_test(added_removed_swap_ignored),
         cmocka_unit_test(merged_layers),
         cmocka_unit_test(merged_folder_schema),
+        cmocka_unit_test(threaded_group_optional_layer),
+        cmocka_unit_test(default_merged_file_is_stable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

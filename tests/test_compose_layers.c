@@ -173,6 +173,24 @@ static void errors_and_optional(void **state)
     assert_int_equal(hc_layers_add_override(l, "a=[1,", &err), HC_EPARSE);
     assert_int_equal(hc_layers_add_env(l, "", NULL, &err), HC_EINVAL);
     hc_layers_free(l);
+
+    /* an optional folder that appears later is read as a folder */
+    {
+        char *later = tu_join(dir, "later.d");
+        l = hc_layers_new(NULL);
+        assert_int_equal(hc_layers_add_file(l, later, HC_LAYER_OPTIONAL, &err),
+                         0);
+        json_t *d = hc_layers_load(l, &err);
+        assert_non_null(d);
+        json_decref(d);
+        mkdir(later, 0755);
+        free(put("later.d/a.yaml", "late: true\n"));
+        assert_non_null(d = hc_layers_load(l, &err));
+        assert_true(hc_get_bool(d, "late", 0, NULL));
+        json_decref(d);
+        hc_layers_free(l);
+        free(later);
+    }
     free(bad);
     free(missing);
     free(pat);

@@ -307,7 +307,7 @@ static void store(const hc_field *f, void *out, const value *x)
     case HC_FIELD_INT:
     case HC_FIELD_DURATION: memcpy(p, &x->i, sizeof(int64_t)); break;
     case HC_FIELD_DOUBLE: memcpy(p, &x->d, sizeof(double)); break;
-    case HC_FIELD_STRING: memcpy(p, &x->s, sizeof(const char *)); break;
+    case HC_FIELD_STRING: memcpy(p, &x->s, sizeof x->s); break;
     case HC_FIELD_SIZE: memcpy(p, &x->u, sizeof(uint64_t)); break;
     }
 }

@@ -70,7 +70,7 @@ struct hc_group {
     /* merged */
     hc_layers *layers;
     char *id;
-    char *tmpdir; /* ours to remove */
+    int own_file; /* the default merged file: removed by hc_group_free */
     char *last;   /* the content last written */
     int watching; /* the engine watches id */
     int64_t merge_due_ns;
@@ -135,8 +135,8 @@ static int add_target(hc_group *g, hc__layer_kind kind, const char *path,
         dir = strdup(path);
         t->prefix = malloc(n + 2);
         if (t->prefix)
-            sprintf(t->prefix, "%s%s", path,
-                    n && path[n - 1] == '/' ? "" : "/");
+            snprintf(t->prefix, n + 2, "%s%s", path,
+                     n && path[n - 1] == '/' ? "" : "/");
     } else {
         dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
         t->prefix = slash ? strndup(path, dlen + 1) : strdup("");
@@ -426,7 +426,7 @@ static void on_name(hc_group *g, const gtarget *t, const char *name,
     if (!full)
         return;
     memcpy(full, t->prefix, plen);
-    strcpy(full + plen, name);
+    memcpy(full + plen, name, strlen(name) + 1);
     if (!g->merge) {
         entry *en = find_entry(g, full);
         if (mask & (IN_DELETE | IN_MOVED_FROM)) {
@@ -602,6 +602,72 @@ int hc_group_start(hc_group *g)
 
 /* ---- life ------------------------------------------------------------- */
 
+/* Feeds path, made absolute, to the hash (so that the same layers name
+ * the same merged file from any working folder). */
+static void hash_path(XXH3_state_t *h, const char *path)
+{
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        XXH3_64bits_update(h, cwd, strlen(cwd));
+        XXH3_64bits_update(h, "/", 1);
+    }
+    XXH3_64bits_update(h, path, strlen(path) + 1);
+}
+
+/*
+ * The default merged file: $XDG_RUNTIME_DIR (else /tmp) /hotconf-UID/
+ * merged-HASH.json, HASH of the layers' kinds and paths, so that a
+ * restart with the same layers watches the same identity (its history
+ * in a state folder continues). The folder must be ours and private.
+ */
+static char *default_merged(const hc_layers *l, hc_error *err)
+{
+    const char *base = getenv("XDG_RUNTIME_DIR");
+    char dir[4096], *id;
+    struct stat st;
+    XXH3_state_t *h = XXH3_createState();
+    uint64_t sum;
+    if (!h) {
+        gfail(err, HC_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    XXH3_64bits_reset(h);
+    for (size_t i = 0; i < hc__layers_count(l); i++) {
+        const char *path;
+        int flags;
+        unsigned char kind =
+            (unsigned char)hc__layers_kind(l, i, &path, &flags);
+        XXH3_64bits_update(h, &kind, 1);
+        if (path)
+            hash_path(h, path);
+    }
+    sum = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    if (!base || stat(base, &st) != 0 || !S_ISDIR(st.st_mode))
+        base = "/tmp";
+    snprintf(dir, sizeof dir, "%s/hotconf-%u", base, (unsigned)getuid());
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        hc__error_set(err, HC_ESYS, dir, 0, 0, 0, "cannot make the folder: %s",
+                      strerror(errno));
+        return NULL;
+    }
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 077)) {
+        gfail(err, HC_ESYS, dir,
+              "not a private folder of this user (mode 0700, ours): set "
+              "merged_file (hotconf watch --merged-file)");
+        return NULL;
+    }
+    id = malloc(strlen(dir) + 40);
+    if (!id) {
+        gfail(err, HC_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    snprintf(id, strlen(dir) + 40, "%s/merged-%016llx.json", dir,
+             (unsigned long long)sum);
+    return id;
+}
+
 static hc_group *group_new(hc_engine *e, const hc_group_options *opts,
                            size_t size, hc_error *err)
 {
@@ -647,26 +713,8 @@ static hc_group *group_new(hc_engine *e, const hc_group_options *opts,
         hc_group_free(g);
         return NULL;
     }
-    if (g->merge && o.merged_file) {
-        g->id = strdup(o.merged_file);
-    } else if (g->merge) {
-        const char *base = getenv("XDG_RUNTIME_DIR");
-        struct stat st;
-        if (!base || stat(base, &st) != 0 || !S_ISDIR(st.st_mode))
-            base = "/tmp";
-        g->tmpdir = malloc(strlen(base) + 32);
-        if (g->tmpdir) {
-            sprintf(g->tmpdir, "%s/hotconf-group-XXXXXX", base);
-            if (!mkdtemp(g->tmpdir)) {
-                free(g->tmpdir);
-                g->tmpdir = NULL;
-            } else if ((g->id = malloc(strlen(g->tmpdir) + 16)) != NULL) {
-                sprintf(g->id, "%s/merged.json", g->tmpdir);
-            }
-        }
-    }
-    if (g->merge && !g->id) {
-        gfail(err, HC_ESYS, NULL, "cannot make the merged file's folder");
+    if (g->merge && o.merged_file && !(g->id = strdup(o.merged_file))) {
+        gfail(err, HC_ENOMEM, NULL, "out of memory");
         hc_group_free(g);
         return NULL;
     }
@@ -695,6 +743,13 @@ hc_group *hc_group_watch_layers_sized(hc_engine *e, hc_layers *layers,
         return NULL;
     }
     g->layers = layers;
+    if (!g->id) {
+        if (!(g->id = default_merged(layers, err))) {
+            hc_group_free(g);
+            return NULL;
+        }
+        g->own_file = 1;
+    }
     for (size_t i = 0; rc == 0 && i < hc__layers_count(layers); i++) {
         const char *path;
         int flags;
@@ -702,7 +757,11 @@ hc_group *hc_group_watch_layers_sized(hc_engine *e, hc_layers *layers,
         if (k == HC__LAYER_FILE || k == HC__LAYER_DIR || k == HC__LAYER_GLOB)
             rc = add_target(g, k, path, flags, err);
         if (rc == HC_ENOENT && (flags & HC_LAYER_OPTIONAL)) {
-            g->nt--; /* an optional file in a missing folder */
+            gtarget *t = &g->t[--g->nt]; /* optional, in a missing folder */
+            free(t->prefix);
+            free(t->pattern);
+            free(t->exact);
+            hc_error_init(err);
             rc = 0;
         }
     }
@@ -814,12 +873,8 @@ void hc_group_free(hc_group *g)
     free(g->f);
     if (g->watching)
         hc_engine_unwatch(g->e, g->id, NULL);
-    if (g->tmpdir) {
-        if (g->id)
-            unlink(g->id);
-        rmdir(g->tmpdir);
-        free(g->tmpdir);
-    }
+    if (g->own_file)
+        unlink(g->id);
     for (size_t i = 0; i < g->nt; i++) {
         free(g->t[i].prefix);
         free(g->t[i].pattern);

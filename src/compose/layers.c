@@ -315,9 +315,8 @@ int hc_layers_add_env(hc_layers *l, const char *prefix, const char *sep,
         free(s);
         return fail(err, HC_ENOMEM, NULL, "out of memory");
     }
-    memcpy(p, prefix, plen + 1);
-    if (prefix[plen - 1] != '_') /* "APP" reads as Viper's "APP_" */
-        strcat(p, "_");
+    /* "APP" reads as Viper's "APP_" */
+    snprintf(p, plen + 2, "%s%s", prefix, prefix[plen - 1] != '_' ? "_" : "");
     if (!(y = push_layer(l, HC__LAYER_ENV, err))) {
         free(p);
         free(s);
@@ -489,13 +488,14 @@ int hc__compose_list(hc__layer_kind kind, const char *path,
             if (hc_format_from_name(de->d_name) == HC_FORMAT_AUTO ||
                 hc__compose_ignored(ignore, de->d_name))
                 continue;
-            full = malloc(plen + strlen(de->d_name) + 2);
+            size_t flen = plen + strlen(de->d_name) + 2;
+            full = malloc(flen);
             if (!full) {
                 rc = HC_ENOMEM;
                 break;
             }
-            sprintf(full, "%s%s%s", path,
-                    plen && path[plen - 1] == '/' ? "" : "/", de->d_name);
+            snprintf(full, flen, "%s%s%s", path,
+                     plen && path[plen - 1] == '/' ? "" : "/", de->d_name);
             if (!is_regular(full)) {
                 free(full);
                 continue;
@@ -859,8 +859,15 @@ static int load_env(hc_layers *l, int li, const layer *y, json_t *prov)
 static int load_layer(hc_layers *l, int li, json_t *prov, hc_error *err)
 {
     const layer *y = &l->v[li];
+    hc__layer_kind kind = y->kind;
+    struct stat st;
     int rc = 0;
-    switch (y->kind) {
+    /* an optional conf.d that did not exist when it was added, and does
+     * now: read it as the folder it is */
+    if (kind == HC__LAYER_FILE && stat(y->path, &st) == 0 &&
+        S_ISDIR(st.st_mode))
+        kind = HC__LAYER_DIR;
+    switch (kind) {
     case HC__LAYER_DOC:
     case HC__LAYER_OVERRIDE:
         rc = add_origin(l, li,
@@ -879,7 +886,7 @@ static int load_layer(hc_layers *l, int li, json_t *prov, hc_error *err)
     case HC__LAYER_GLOB: {
         char **files;
         size_t n;
-        rc = hc__compose_list(y->kind, y->path, (const char *const *)l->ignore,
+        rc = hc__compose_list(kind, y->path, (const char *const *)l->ignore,
                               &files, &n);
         if (rc == HC_ENOENT && (y->flags & HC_LAYER_OPTIONAL))
             return 0;
