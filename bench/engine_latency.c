@@ -6,7 +6,11 @@
  * read from its stdout). Prints p50/p99/max over N changes and counts
  * missed, duplicate and out-of-order versions.
  *
- * usage: bench_engine_latency [-n N] [--cli PATH-TO-hotconf]
+ * usage: bench_engine_latency [-n N] [--cli PATH-TO-hotconf] [--busy]
+ *                             [--pattern NAME]
+ * --busy runs a busy loop on each core meanwhile (the tails under CPU
+ * load) and adds the p99.9 column; --pattern runs one save pattern only.
+ * The tail run of issue 15: -n 10000 --busy.
  */
 #include "hotconf.h"
 
@@ -15,6 +19,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,11 +201,14 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int busy; /* --busy: also print p99.9 */
+
 static void print_result(const char *name, result *r, int total,
                          double apply_us)
 {
-    double p50 = 0, p99 = 0, max = 0;
+    double p50 = 0, p99 = 0, p999 = 0, max = 0;
     if (r->n) {
+        int k = (int)(((int64_t)r->n * 999) / 1000);
         qsort(r->lat, (size_t)r->n, sizeof *r->lat, cmp64);
         p50 = (double)r->lat[r->n / 2] / 1e3;
         p99 =
@@ -208,9 +216,12 @@ static void print_result(const char *name, result *r, int total,
                 ->lat[(r->n * 99) / 100 < r->n ? (r->n * 99) / 100 : r->n - 1] /
             1e3;
         max = (double)r->lat[r->n - 1] / 1e3;
+        p999 = (double)r->lat[k < r->n ? k : r->n - 1] / 1e3;
     }
-    printf("  %-15s %5d %9.1f %9.1f %9.1f %7d %4d %4d", name, total, p50, p99,
-           max, r->missed, r->dup, r->ooo);
+    printf("  %-15s %5d %9.1f %9.1f", name, total, p50, p99);
+    if (busy)
+        printf(" %9.1f", p999);
+    printf(" %9.1f %7d %4d %4d", max, r->missed, r->dup, r->ooo);
     if (apply_us >= 0)
         printf(" %9.1f", apply_us);
     printf("\n");
@@ -219,9 +230,25 @@ static void print_result(const char *name, result *r, int total,
 
 static void header(const char *title, int engine_column)
 {
-    printf("%s\n  %-15s %5s %9s %9s %9s %7s %4s %4s%s\n", title, "pattern", "n",
-           "p50 us", "p99 us", "max us", "missed", "dup", "ooo",
+    printf("%s\n  %-15s %5s %9s %9s", title, "pattern", "n", "p50 us",
+           "p99 us");
+    if (busy)
+        printf(" %9s", "p99.9 us");
+    printf(" %9s %7s %4s %4s%s\n", "max us", "missed", "dup", "ooo",
            engine_column ? "  apply us" : "");
+}
+
+/* ---- CPU load ------------------------------------------------------------ */
+
+static atomic_int busy_stop;
+
+static void *spin(void *arg)
+{
+    volatile unsigned long x = 0;
+    (void)arg;
+    while (!atomic_load(&busy_stop))
+        x++;
+    return NULL;
 }
 
 /* ---- in-process ------------------------------------------------------ */
@@ -438,18 +465,44 @@ static void through_cli(const char *cli, enum pattern p, int n)
 
 int main(int argc, char **argv)
 {
-    int n = 1000;
+    int n = 1000, only = -1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    pthread_t spinners[64];
+    int nspin = 0;
     const char *cli = NULL, *tmp = getenv("TMPDIR");
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-n") && i + 1 < argc)
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) {
             n = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--cli") && i + 1 < argc)
+        } else if (!strcmp(argv[i], "--cli") && i + 1 < argc) {
             cli = argv[++i];
-        else {
-            fprintf(stderr, "usage: %s [-n N] [--cli PATH-TO-hotconf]\n",
+        } else if (!strcmp(argv[i], "--busy")) {
+            busy = 1;
+        } else if (!strcmp(argv[i], "--pattern") && i + 1 < argc) {
+            i++;
+            for (int p = 0; p < NPATTERNS; p++)
+                if (!strcmp(argv[i], pattern_names[p]))
+                    only = p;
+            if (only < 0) {
+                fprintf(stderr, "unknown pattern %s\n", argv[i]);
+                return 2;
+            }
+        } else {
+            fprintf(stderr,
+                    "usage: %s [-n N] [--cli PATH-TO-hotconf] [--busy] "
+                    "[--pattern NAME]\n",
                     argv[0]);
             return 2;
         }
+    }
+    if (busy) {
+        double load[1] = {0};
+        for (long k = 0; k < ncpu && nspin < 64; k++)
+            if (pthread_create(&spinners[nspin], NULL, spin, NULL) == 0)
+                nspin++;
+        usleep(100000);
+        getloadavg(load, 1);
+        printf("# under CPU load: %d busy threads, load average %.2f\n", nspin,
+               load[0]);
     }
     snprintf(root, sizeof root, "%s/hc-bench-latency.XXXXXX",
              tmp && *tmp ? tmp : "/tmp");
@@ -462,16 +515,21 @@ int main(int argc, char **argv)
            "(apply us: the engine's own mean, event read -> snapshot swap)",
            1);
     for (int p = 0; p < NPATTERNS; p++)
-        in_process((enum pattern)p, p == KEEPOPEN ? n / 10 : n);
+        if (only < 0 || only == p)
+            in_process((enum pattern)p, p == KEEPOPEN ? n / 10 : n);
     if (cli) {
         header("latency, through `hotconf watch --events`: save's last "
                "syscall -> event line read",
                0);
         for (int p = 0; p < NPATTERNS; p++)
-            through_cli(cli, (enum pattern)p, p == KEEPOPEN ? n / 10 : n);
+            if (only < 0 || only == p)
+                through_cli(cli, (enum pattern)p, p == KEEPOPEN ? n / 10 : n);
     }
     printf("  * keep-open: the writer never closes; applied after the "
            "settle time (50 ms)\n");
     rmtree(root);
+    atomic_store(&busy_stop, 1);
+    for (int k = 0; k < nspin; k++)
+        pthread_join(spinners[k], NULL);
     return 0;
 }

@@ -953,7 +953,7 @@ static void on_scalar(yparser *p, struct fy_event *ev)
     else if (style == FYSS_DOUBLE_QUOTED)
         off = back_over(p, off, '"');
     /* memchr first: memmem's setup costs more than most plain scalars */
-    if (style == FYSS_PLAIN && memchr(s, HC__BOM[0], n) &&
+    if (style == FYSS_PLAIN && memchr(s, (unsigned char)HC__BOM[0], n) &&
         memmem(s, n, HC__BOM, 3)) {
         /* YAML 1.2 allows a BOM inside quoted scalars only (for JSON
          * compatibility); a plain one is an editor's stray byte that
@@ -1439,7 +1439,8 @@ static int is_marker(const char *s, const char *e, const char *m)
 static int has_bom(const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
-    while ((p = memchr(p, HC__BOM[0], (size_t)(end - p))) != NULL) {
+    while ((p = memchr(p, (unsigned char)HC__BOM[0], (size_t)(end - p))) !=
+           NULL) {
         if (end - p >= 3 && p[1] == HC__BOM[1] && p[2] == HC__BOM[2])
             return 1;
         p++;
