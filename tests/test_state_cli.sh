@@ -216,6 +216,16 @@ printf '{"db": {"password": 1}}\n' >"$T/m.json"
 "$H" watch "$T/m.json" --state "$T/s4" --schema "$T/pwint.json" --events --dashboard-file "$T/dash.html" >"$T/w4.log" 2>"$T/w4.err" &
 W=$!
 check "watcher 5 ready" wait_for has "$T/w4.log" '"event":"ready"'
+# every thread of the watcher (engine, store, dashboard) blocks SIGTERM:
+# the signalfd gets it, never a thread's default action
+term_blocked() {
+  for st in /proc/"$1"/task/*/status; do
+    b=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$st")
+    [ -z "$b" ] && continue # the thread ended meanwhile
+    [ $((0x${b#????????????} & 0x4000)) != 0 ] || return 1
+  done
+}
+check "every watcher thread blocks SIGTERM" term_blocked "$W"
 printf '{"db": {"password": "hunter9"}}\n' >"$T/m.json"
 check "schema error reported" wait_for has "$T/w4.log" 'is not of type'
 check "events: schema error masked" grep -qF '/db/password: \"***\" is not of type integer' "$T/w4.log"
