@@ -996,6 +996,23 @@ int cmd_watch(int argc, char **argv)
         goto out;
     }
 
+    /* Signals arrive on an fd, handled between dispatches. Blocked before
+     * the engine exists: every thread started from here on (the engine's,
+     * the store's, the dashboard's, a group's, etcd's) inherits the mask,
+     * and a SIGTERM during start-up waits in the fd for a clean exit (the
+     * store flushed) instead of killing the watcher mid-write. */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, &old);
+    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        fprintf(stderr, "hotconf watch: signalfd: %s\n", strerror(errno));
+        rc = HC_EXIT_FAIL;
+        goto out;
+    }
     c.w = calloc((size_t)nfiles + 1, sizeof *c.w);
     if (state_dir && state_taken(state_dir)) {
         rc = HC_EXIT_FAIL;
@@ -1038,19 +1055,6 @@ int cmd_watch(int argc, char **argv)
          * included), for rollback's check and writeOnly masks */
         if (state_dir)
             hc__sq_engine_schema(e, NULL, schema_path);
-    }
-    /* Signals arrive on an fd, handled between dispatches. */
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, &old);
-    sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0) {
-        fprintf(stderr, "hotconf watch: signalfd: %s\n", strerror(errno));
-        rc = HC_EXIT_FAIL;
-        goto out;
     }
 
     cli_parse_options(&po, &popts);

@@ -30,6 +30,9 @@ wait_for() {
   done
 }
 has() { grep -q -- "$2" "$1"; }
+# A watcher's log is emptied before it starts ("CMD >LOG &" truncates LOG
+# in the child, maybe after the next line ran): a wait for its "ready"
+# must not find the previous watcher's.
 out_has() { "$@" >"$T/o" 2>"$T/e" || true; grep -q -- "$PAT" "$T/o"; }
 rcof() { "$@" >"$T/o" 2>"$T/e"; echo $?; }
 
@@ -157,6 +160,7 @@ stop_watch
 # writeOnly in the watcher's schema masks too (show finds the schema)
 printf '{"type":"object","properties":{"db":{"type":"object","properties":{"host":{"writeOnly":true}}}}}\n' >"$T/wo.json"
 printf '{"port": 5, "db": {"host": "internal.example"}}\n' >"$T/b.json"
+: >"$T/w2.log"
 "$H" watch "$T/b.json" --state "$T/s2" --schema "$T/wo.json" --events >"$T/w2.log" 2>&1 &
 W=$!
 check "watcher 2 ready" wait_for has "$T/w2.log" '"event":"ready"'
@@ -169,6 +173,7 @@ stop_watch
 printf '{"port": 4, "db": {"host": "internal.example"}}\n' >"$T/b.json"
 printf '{"type":"object","properties":{"port":{"maximum":4}}}\n' >"$T/max4.json"
 printf '{}\n' >"$T/any.json"
+: >"$T/w2.log" # not watcher 2's "ready"
 "$H" watch "$T/b.json" --state "$T/s2" --schema "$T/max4.json" --events >"$T/w2.log" 2>&1 &
 W=$!
 check "watcher 3 ready" wait_for has "$T/w2.log" '"event":"ready"'
@@ -185,11 +190,13 @@ check "verbs with no database: 1" [ "$(rcof "$H" history "$T/a.json" --state "$T
 # last known good: the watcher restarted on an invalid file starts on the
 # stored live version (the engine's store), and reports the error
 printf '{"port": 7}\n' >"$T/c.json"
+: >"$T/w3.log"
 "$H" watch "$T/c.json" --state "$T/s3" --events >"$T/w3.log" 2>"$T/w3.err" &
 W=$!
 check "watcher 4 ready" wait_for has "$T/w3.log" '"event":"ready"'
 stop_watch
 printf '{"port": \n' >"$T/c.json"
+: >"$T/w3.log" # not watcher 4's "ready"
 "$H" watch "$T/c.json" --state "$T/s3" --events >"$T/w3.log" 2>"$T/w3.err" &
 W=$!
 check "lkg: ready" wait_for has "$T/w3.log" '"event":"ready"'
@@ -205,9 +212,20 @@ stop_watch
 # on the password's line)
 printf '{"type":"object","properties":{"db":{"type":"object","properties":{"password":{"type":"integer"}}}}}\n' >"$T/pwint.json"
 printf '{"db": {"password": 1}}\n' >"$T/m.json"
+: >"$T/w4.log"
 "$H" watch "$T/m.json" --state "$T/s4" --schema "$T/pwint.json" --events --dashboard-file "$T/dash.html" >"$T/w4.log" 2>"$T/w4.err" &
 W=$!
 check "watcher 5 ready" wait_for has "$T/w4.log" '"event":"ready"'
+# every thread of the watcher (engine, store, dashboard) blocks SIGTERM:
+# the signalfd gets it, never a thread's default action
+term_blocked() {
+  for st in /proc/"$1"/task/*/status; do
+    b=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$st")
+    [ -z "$b" ] && continue # the thread ended meanwhile
+    [ $((0x${b#????????????} & 0x4000)) != 0 ] || return 1
+  done
+}
+check "every watcher thread blocks SIGTERM" term_blocked "$W"
 printf '{"db": {"password": "hunter9"}}\n' >"$T/m.json"
 check "schema error reported" wait_for has "$T/w4.log" 'is not of type'
 check "events: schema error masked" grep -qF '/db/password: \"***\" is not of type integer' "$T/w4.log"
