@@ -206,4 +206,11 @@ int hc__write_atomic(const char *path, const char *bytes, size_t len,
 #define HC__TIME_TEXT 32
 const char *hc__time_text(int64_t realtime_ns, char buf[HC__TIME_TEXT]);
 
+/* pthread_create for the library's own threads (monitor, delivery
+ * workers, store writer, dashboard hub, etcd followers and reporter,
+ * folder groups): the new thread blocks every signal, so signals stay the
+ * application's. Returns pthread_create's result (src/thread.c). */
+#include <pthread.h>
+int hc__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
 #endif /* HC_INTERNAL_H */

@@ -15,6 +15,9 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -1162,6 +1165,44 @@ static void test_static_dashboard(void **state)
     fx_free(f);
 }
 
+/* Every thread of the library (engine monitor, dashboard hub,
+ * libmicrohttpd's) blocks SIGTERM even when the application started them
+ * with nothing blocked, so a process-directed signal reaches the
+ * application's thread, not ours. */
+static void test_library_threads_block_signals(void **state)
+{
+    fx *f;
+    char path[320], line[256];
+    sigset_t none;
+    int others = 0;
+    DIR *d;
+    struct dirent *de;
+    (void)state;
+    sigemptyset(&none);
+    assert_int_equal(pthread_sigmask(SIG_SETMASK, &none, NULL), 0);
+    f = fx_new(NULL);
+    assert_non_null(d = opendir("/proc/self/task"));
+    while ((de = readdir(d))) {
+        FILE *fp;
+        unsigned long long blk = 0;
+        if (de->d_name[0] == '.' ||
+            strtol(de->d_name, NULL, 10) == (long)getpid())
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
+        if (!(fp = fopen(path, "r")))
+            continue; /* the thread ended meanwhile */
+        while (fgets(line, sizeof line, fp))
+            if (!strncmp(line, "SigBlk:", 7))
+                blk = strtoull(line + 7, NULL, 16);
+        fclose(fp);
+        if (!(blk & (1ull << (SIGTERM - 1))))
+            fail_msg("thread %s does not block SIGTERM", de->d_name);
+        others++;
+    }
+    closedir(d);
+    assert_true(others >= 2); /* the monitor, the hub (and MHD's) */
+    fx_free(f);
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1183,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_options_and_warning),
         cmocka_unit_test(test_static_dashboard),
+        cmocka_unit_test(test_library_threads_block_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

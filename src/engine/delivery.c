@@ -371,14 +371,10 @@ static void lane_push(hc_engine *e, hc__record *r)
     if (e->idle_workers > 0) {
         pthread_cond_signal(&e->pool_cond);
     } else if (e->nworkers < HC__MAX_WORKERS && all_stuck(e)) {
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
         e->worker_round[e->nworkers] = 0;
-        if (pthread_create(&e->workers[e->nworkers], NULL, worker_main,
-                           &e->worker_slot[e->nworkers]) == 0)
+        if (hc__thread_start(&e->workers[e->nworkers], worker_main,
+                             &e->worker_slot[e->nworkers]) == 0)
             e->nworkers++;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
 }
 

@@ -204,7 +204,6 @@ int hc_engine_fd(hc_engine *e)
 
 int hc_engine_start(hc_engine *e)
 {
-    sigset_t all, old;
     int rc;
     if (!e)
         return HC_EINVAL;
@@ -213,11 +212,7 @@ int hc_engine_start(hc_engine *e)
         pthread_mutex_unlock(&e->lock);
         return hc__engine_fail(e, HC_ESTATE, "engine already running");
     }
-    /* The monitor takes no signals: they belong to the application. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&e->thread, NULL, monitor_main, e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = hc__thread_start(&e->thread, monitor_main, e); /* no signals */
     if (rc == 0)
         e->started = 1;
     pthread_mutex_unlock(&e->lock);

@@ -333,7 +333,7 @@ int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
         rc = HC_EEXIST;
         goto fail;
     }
-    if (pthread_create(&r->thread, NULL, report_main, r) != 0) {
+    if (hc__thread_start(&r->thread, report_main, r) != 0) {
         pthread_mutex_unlock(&reporters_lock);
         hc__error_set(err, HC_ESYS, "etcd", 0, 0, 0, "cannot start a thread");
         rc = HC_ESYS;

@@ -702,7 +702,7 @@ hc_http *hc_http_start(hc_engine *e, const hc_http_options *opts, hc_error *err)
         hc__http_hub_free(h);
         return NULL;
     }
-    if (pthread_create(&h->thread, NULL, watcher, h) != 0) {
+    if (hc__thread_start(&h->thread, watcher, h) != 0) {
         hc__error_set(err, HC_ESYS, NULL, 0, 0, 0, "cannot create a thread");
         hc_engine_unsubscribe(e, h->subscription, NULL);
         hc__http_server_stop(h);

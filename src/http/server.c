@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -594,13 +595,24 @@ int hc__http_server_start(hc_http *h, hc_error *err)
                  h->address);
         h->log(HC_LOG_WARN, msg, h->log_data);
     }
-    d = MHD_start_daemon(
-        flags, (uint16_t)h->port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)h->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)h->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        h->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        MHD_OPTION_END);
+    {
+        /* libmicrohttpd's threads inherit our mask: none of them takes
+         * the application's signals (as hc__thread_start does) */
+        sigset_t all, old;
+        int saved;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        d = MHD_start_daemon(
+            flags, (uint16_t)h->port, NULL, NULL, handler, h,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_connections,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout_s,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->max_header_bytes,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+        saved = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        errno = saved;
+    }
     if (!d) {
         hc__error_set(err, HC_ESYS, NULL, 0, 0, 0,
                       "http: cannot listen on %s:%d: %s", h->address, h->port,

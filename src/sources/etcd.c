@@ -295,7 +295,7 @@ static int e_refresh(hc__source *s, hc__config *c, unsigned flags,
     }
     if (!f->loaded)
         hc__source_report(c, HC__REPORT_UNREADABLE, &err, HC_TRIGGER_INITIAL);
-    if (pthread_create(&f->thread, NULL, follow_main, f) != 0) {
+    if (hc__thread_start(&f->thread, follow_main, f) != 0) {
         hc__log(s->engine, HC_LOG_WARN, "%s: cannot start a thread",
                 hc__config_id(c));
         return 0;

@@ -887,12 +887,7 @@ hc__sq *hc__sq_open(const char *dir, int flags, const hc__sq_limits *lim,
         /* The writer takes no signals: a process-directed SIGTERM must
          * reach the thread that waits for it (a signalfd, a handler), not
          * kill the process through ours. */
-        sigset_t all, old;
-        int prc;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        prc = pthread_create(&s->thread, NULL, writer_main, s);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        int prc = hc__thread_start(&s->thread, writer_main, s);
         if (prc != 0) {
             hc__error_set(err, HC_ESYS, dir, 0, 0, 0,
                           "cannot start the store thread");
