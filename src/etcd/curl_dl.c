@@ -38,19 +38,19 @@ static void load(void)
                  why ? why : name);
         return;
     }
-#define RESOLVE(field, symbol)                                             \
-    do {                                                                   \
-        if (!(sym = dlsym(lib, symbol))) {                                 \
-            snprintf(load_error, sizeof load_error,                        \
-                     "etcd: " HC_CURL_SONAME                               \
-                     " cannot be loaded: %s has no %s; apt-get install "   \
-                     "libcurl4",                                           \
-                     name, symbol);                                        \
-            memset(&hc__curl, 0, sizeof hc__curl);                         \
-            return;                                                        \
-        }                                                                  \
-        /* POSIX guarantees a data pointer from dlsym converts */          \
-        *(void **)&hc__curl.field = sym;                                   \
+#define RESOLVE(field, symbol)                                                 \
+    do {                                                                       \
+        if (!(sym = dlsym(lib, symbol))) {                                     \
+            snprintf(load_error, sizeof load_error,                            \
+                     "etcd: " HC_CURL_SONAME                                   \
+                     " cannot be loaded: %s has no %s; apt-get install "       \
+                     "libcurl4",                                               \
+                     name, symbol);                                            \
+            memset(&hc__curl, 0, sizeof hc__curl);                             \
+            return;                                                            \
+        }                                                                      \
+        /* POSIX guarantees a data pointer from dlsym converts */              \
+        *(void **)&hc__curl.field = sym;                                       \
     } while (0)
     RESOLVE(global_init, "curl_global_init");
     RESOLVE(easy_init, "curl_easy_init");

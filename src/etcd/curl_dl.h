@@ -36,22 +36,22 @@ extern hc__curl_api hc__curl;
 
 /* Loads libcurl.so.4 (or $HC_CURL_LIBRARY, for tests) and runs
  * curl_global_init, once per process (thread-safe). Returns 0, or
- * HC_ENOTSUP with err (at source) saying the library cannot be loaded and how to
- * install it (the same answer on every later call). */
+ * HC_ENOTSUP with err (at source) saying the library cannot be loaded and how
+ * to install it (the same answer on every later call). */
 int hc__curl_load(const char *source, hc_error *err);
 
 /* curl's own names, onto the pointers. typecheck-gcc.h's wrappers of
  * setopt/getinfo are dropped with them: they call the real symbols. */
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_global_init     hc__curl.global_init
-#define curl_easy_init       hc__curl.easy_init
-#define curl_easy_setopt     hc__curl.easy_setopt
-#define curl_easy_perform    hc__curl.easy_perform
-#define curl_easy_getinfo    hc__curl.easy_getinfo
-#define curl_easy_cleanup    hc__curl.easy_cleanup
-#define curl_easy_strerror   hc__curl.easy_strerror
-#define curl_slist_append    hc__curl.slist_append
-#define curl_slist_free_all  hc__curl.slist_free_all
+#define curl_global_init    hc__curl.global_init
+#define curl_easy_init      hc__curl.easy_init
+#define curl_easy_setopt    hc__curl.easy_setopt
+#define curl_easy_perform   hc__curl.easy_perform
+#define curl_easy_getinfo   hc__curl.easy_getinfo
+#define curl_easy_cleanup   hc__curl.easy_cleanup
+#define curl_easy_strerror  hc__curl.easy_strerror
+#define curl_slist_append   hc__curl.slist_append
+#define curl_slist_free_all hc__curl.slist_free_all
 
 #endif
