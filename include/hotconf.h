@@ -1400,6 +1400,9 @@ HC_API void hc_attempt_info_free(hc_attempt_info *out, int n);
  * through etcd's v3 JSON gateway; endpoints are tried in order. Both calls
  * block (bounded by a 2 s connect and a 5 s request timeout per endpoint)
  * and are thread-safe. Without HC_WITH_ETCD they return HC_ENOTSUP.
+ * libcurl.so.4 is dlopen'ed on the first etcd call, not linked; when it
+ * cannot be loaded every etcd call (and an etcd:// watch) returns
+ * HC_ENOTSUP, err saying so.
  */
 
 /* Reads the key: *value (malloc'd, NUL-terminated, free()) is NULL and

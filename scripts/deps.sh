@@ -8,7 +8,8 @@
 # make test's extra checks)
 set -eu
 
-# pkg-config module : Debian package
+# pkg-config module : Debian package (libcurl4-openssl-dev brings libcurl4,
+# the runtime libcurl.so.4 that libhotconf dlopens on its first etcd call)
 LIBS="jansson:libjansson-dev libfyaml:libfyaml-dev libpcre2-8:libpcre2-dev
 libxxhash:libxxhash-dev cmocka:libcmocka-dev sqlite3:libsqlite3-dev
 libsystemd:libsystemd-dev libcurl:libcurl4-openssl-dev"

@@ -1,12 +1,12 @@
 /*
  * client.c - the etcd v3 JSON gateway client (see etcd.h): range, txn
- * compare-and-swap, put and the NDJSON watch stream, on libcurl.
+ * compare-and-swap, put and the NDJSON watch stream, on libcurl (loaded
+ * on first use: curl_dl.h).
  */
 #include "etcd/etcd.h"
 
-#include <curl/curl.h>
+#include "etcd/curl_dl.h"
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +17,6 @@
 #define ETCD_MAX_RESPONSE (8u << 20)
 #define ETCD_CONNECT_MS   2000L
 #define ETCD_REQUEST_MS   5000L
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 int hc__etcd_claims(const char *id)
 {
@@ -185,9 +178,7 @@ static CURL *easy_for(hc__etcd_target *t, const char *api, const char *req,
                       struct curl_slist **hdrs, char *url, size_t urlsz,
                       char *errbuf)
 {
-    CURL *h;
-    pthread_once(&curl_once, curl_init_once);
-    h = curl_easy_init();
+    CURL *h = curl_easy_init();
     if (!h)
         return NULL;
     snprintf(url, urlsz, "%s://%s/v3/%s", use_tls(t) ? "https" : "http",
@@ -241,6 +232,10 @@ static int call_once(hc__etcd_target *t, const char *api, json_t *req,
     int rc = HC_EIO;
 
     *resp = NULL;
+    if (hc__curl_load(t->endpoints[t->current], err) != 0) {
+        free(text);
+        return HC_ENOTSUP;
+    }
     if (!text)
         return HC_ENOMEM;
     h = easy_for(t, api, text, &hdrs, url, sizeof url, errbuf);
@@ -721,6 +716,8 @@ int hc__etcd_watch(hc__etcd_target *t, int64_t start_rev, hc__etcd_event_cb cb,
     CURLcode cc;
     long status = 0;
 
+    if (hc__curl_load(t->endpoints[t->current], err) != 0)
+        return HC_ENOTSUP;
     if (ensure_token(t, err) != 0)
         return HC_EIO;
     memset(&s, 0, sizeof s);
