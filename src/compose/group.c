@@ -591,7 +591,7 @@ int hc_group_start(hc_group *g)
     g->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (g->stopfd < 0)
         return HC_ESYS;
-    if (pthread_create(&g->thread, NULL, group_thread, g) != 0) {
+    if (hc__thread_start(&g->thread, group_thread, g) != 0) {
         close(g->stopfd);
         g->stopfd = -1;
         return HC_ESYS;
