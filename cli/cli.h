@@ -47,6 +47,8 @@ json_t *cli_load(const char *path, const cli_parse_opts *po, hc_error *err);
 void cli_print_error(const hc_error *err);
 
 /* Prints a usage error ("hotconf VERB: MSG") and returns HC_EXIT_USAGE. */
+/* A decimal long in [lo, hi], the whole of s: 0 and *out set, or -1. */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_usage_error(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

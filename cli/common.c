@@ -232,3 +232,15 @@ int cli_format_after_files(const char *verb)
                                  "and none follows; put it before the files "
                                  "it names");
 }
+
+int cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -195,18 +195,6 @@ static void free_versions(kver *v, int n)
 
 #define MAX_HISTORY 1000
 
-static int parse_count(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static const char history_help[] =
     "usage: hotconf history etcd://HOST:PORT[,...]/KEY [--limit N] [--json]\n"
     "                       [etcd options]\n"
@@ -247,7 +235,7 @@ int cli_etcd_history(int argc, char **argv)
             continue;
         }
         if ((r = cli_opt_value(argc, argv, &i, "--limit", &v)) != 0) {
-            if (r < 0 || parse_count(v, 1, MAX_HISTORY, &limit) != 0)
+            if (r < 0 || cli_parse_long(v, 1, MAX_HISTORY, &limit) != 0)
                 return cli_usage_error("history", "--limit needs 1 to %d",
                                        MAX_HISTORY);
             continue;
@@ -395,7 +383,7 @@ int cli_etcd_rollback(int argc, char **argv)
             continue;
         }
         if ((r = cli_opt_value(argc, argv, &i, "--to", &v)) != 0) {
-            if (r < 0 || parse_count(v, 1, 0x7fffffff, &want) != 0)
+            if (r < 0 || cli_parse_long(v, 1, 0x7fffffff, &want) != 0)
                 return cli_usage_error("rollback", "--to needs a revision");
             to = v;
             continue;
@@ -418,7 +406,7 @@ int cli_etcd_rollback(int argc, char **argv)
     }
     if (steps_s && to)
         return cli_usage_error("rollback", "give N or --to REV, not both");
-    if (steps_s && parse_count(steps_s, 1, MAX_HISTORY - 1, &steps) != 0)
+    if (steps_s && cli_parse_long(steps_s, 1, MAX_HISTORY - 1, &steps) != 0)
         return cli_usage_error("rollback", "N must be 1 to %d",
                                MAX_HISTORY - 1);
     if ((rc = cli_etcd_configure("rollback", &eo)) != 0)

@@ -763,18 +763,6 @@ static int parse_signal(const char *s)
     return (*s && !*end && v > 0 && v < NSIG) ? (int)v : -1;
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_watch(int argc, char **argv)
 {
     cli_parse_opts po = {0}; /* HC_FORMAT_AUTO */
@@ -874,7 +862,7 @@ int cmd_watch(int argc, char **argv)
             }
             c.pidfile = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--poll", &v)) != 0) {
-            if (r < 0 || parse_int(v, 100, 86400000, &poll_ms) != 0) {
+            if (r < 0 || cli_parse_long(v, 100, 86400000, &poll_ms) != 0) {
                 rc = cli_usage_error("watch", "--poll needs milliseconds "
                                               "(>= 100)");
                 goto out;
@@ -886,7 +874,7 @@ int cmd_watch(int argc, char **argv)
             }
             state_dir = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--history", &v)) != 0) {
-            if (r < 0 || parse_int(v, 1, 100000, &history) != 0) {
+            if (r < 0 || cli_parse_long(v, 1, 100000, &history) != 0) {
                 rc = cli_usage_error("watch", "--history needs a count >= 1");
                 goto out;
             }
@@ -922,7 +910,7 @@ int cmd_watch(int argc, char **argv)
             node = v;
         } else if ((r = cli_opt_value(argc, argv, &i, "--status-ttl", &v)) !=
                    0) {
-            if (r < 0 || parse_int(v, 2, 3600, &status_ttl) != 0) {
+            if (r < 0 || cli_parse_long(v, 2, 3600, &status_ttl) != 0) {
                 rc = cli_usage_error("watch", "--status-ttl needs 2 to 3600 "
                                               "seconds");
                 goto out;
