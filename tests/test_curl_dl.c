@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,14 @@ static void assert_says_why(const hc_error *err, const char *lib)
     assert_non_null(strstr(err->text, "; apt-get install libcurl4"));
 }
 
+static atomic_int warnings;
+static void count_warning(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level == HC_LOG_WARN && strstr(msg, "libcurl"))
+        atomic_fetch_add(&warnings, 1);
+}
+
 /* Without libcurl: HC_ENOTSUP and the reason, on every call, no crash;
  * an engine watch of an etcd:// config fails its first load the same. */
 static void test_missing_library(void **state)
@@ -124,6 +133,23 @@ static void test_missing_library(void **state)
     assert_says_why(&err, lib);
     hc_engine_free(e);
     assert_false(curl_mapped());
+
+    /* without REQUIRE the watch stands, the follower says why once and
+     * stops: it does not retry every few hundred ms for ever */
+    {
+        hc_engine_options eo;
+        hc_engine_options_init(&eo);
+        eo.log = count_warning;
+        e = hc_engine_create(&eo);
+        assert_non_null(e);
+        assert_int_equal(hc_engine_start(e), 0);
+        hc_watch_options_init(&wo);
+        assert_int_equal(hc_engine_watch(e, url, &wo, NULL), 0);
+        /* the old follower logged at 0.1, 0.3, 0.7 and 1.5 s */
+        usleep(1600 * 1000);
+        hc_engine_free(e);
+        assert_true(atomic_load(&warnings) <= 1);
+    }
 }
 
 int main(void)

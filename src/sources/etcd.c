@@ -152,6 +152,8 @@ static void *follow_main(void *arg)
             if (reread(f, 0, &err) != 0) {
                 hc__log(f->engine, HC_LOG_WARN, "%s: %s", hc__config_id(f->c),
                         err.text);
+                if (err.code == HC_ENOTSUP)
+                    break; /* no libcurl here: retrying cannot help */
                 try_next(f, &backoff);
                 continue;
             }
