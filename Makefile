@@ -9,6 +9,8 @@
 #   make fuzz     build the libFuzzer targets into build-fuzz/
 #   make fuzz-long  run each for FUZZ_SECONDS, keeping a corpus
 #   make bench    build and run the benchmarks
+#   make bench-peers  hotconf beside inotifywait, entr, chokidar, Viper and a
+#                 hash poller (bench/peers/run.sh; VERSIONS=N for more)
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,7 +19,7 @@ FUZZ_RUNS ?= 300000
 FUZZ_SECONDS ?= 600
 
 .PHONY: all build deps deps-optional test test-asan test-tsan lint fuzz \
-        fuzz-smoke fuzz-long demo install bench clean
+        fuzz-smoke fuzz-long demo install bench bench-peers clean
 
 all: build
 
@@ -72,6 +74,9 @@ install: build
 
 bench: build
 	@scripts/bench.sh
+
+bench-peers: build
+	@sh bench/peers/run.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

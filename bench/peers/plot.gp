@@ -31,8 +31,7 @@ do for [f in "paced-missed burst-missed"] {
 unset multiplot
 set output dir."/resources.png"
 set multiplot layout 1,2 title "resources of the peer's process tree, idle"
-set autoscale y
-set yrange [0:*]
+set yrange [0:0.1<*]
 set key off
 set title "RSS (MiB)"
 set ylabel "MiB"
