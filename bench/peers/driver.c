@@ -11,9 +11,10 @@
  * line per reload (hotconf: its --events line, whose change to "seq" carries
  * the number). Latency of version N = first line showing N - the moment N
  * became visible. A version never shown is missed; a number shown twice is a
- * duplicate; a number lower than one already shown is stale. The peer runs in
- * its own process group, so its whole tree is measured (RSS, CPU) and
- * stopped. No shell: the peer is exec'd from ARGV. */
+ * duplicate; a number lower than one already shown is stale. Catch-up
+ * latency of N = first line showing N or newer - the moment N was visible. The
+ * peer runs in its own process group, so its whole tree is measured (RSS, CPU)
+ * and stopped. No shell: the peer is exec'd from ARGV. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -95,8 +96,7 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
-static void write_file(const char *path, int flags, const char *buf,
-                       size_t len)
+static void write_file(const char *path, int flags, const char *buf, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
     if (fd < 0)
@@ -276,18 +276,45 @@ static int in_tree(pid_t pid)
     return getpgid(pid) == peer;
 }
 
+/* CPU time of every thread of pid, from schedstat (ns): clock ticks
+ * (10 ms) are too coarse for an idle watcher. */
+static double task_cpu_s(pid_t pid)
+{
+    char p[300];
+    double sum = 0;
+    struct dirent *e;
+    DIR *d;
+    snprintf(p, sizeof p, "/proc/%d/task", pid);
+    if (!(d = opendir(p)))
+        return 0;
+    while ((e = readdir(d))) {
+        char q[600];
+        unsigned long long ns;
+        FILE *f;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(q, sizeof q, "%s/%s/schedstat", p, e->d_name);
+        if ((f = fopen(q, "r"))) {
+            if (fscanf(f, "%llu", &ns) == 1)
+                sum += (double)ns / 1e9;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return sum;
+}
+
 static void tree_usage(long *rss_kib, double *cpu_s)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
-    long tck = sysconf(_SC_CLK_TCK);
     *rss_kib = 0;
     *cpu_s = 0;
     if (!d)
         return;
     while ((e = readdir(d))) {
         char p[300], line[1024];
-        pid_t pid = (pid_t)atoi(e->d_name);
+        pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
         FILE *f;
         if (pid <= 0 || !in_tree(pid))
             continue;
@@ -295,22 +322,10 @@ static void tree_usage(long *rss_kib, double *cpu_s)
         if ((f = fopen(p, "r"))) {
             while (fgets(line, sizeof line, f))
                 if (!strncmp(line, "VmRSS:", 6))
-                    *rss_kib += atol(line + 6);
+                    *rss_kib += strtol(line + 6, NULL, 10);
             fclose(f);
         }
-        snprintf(p, sizeof p, "/proc/%d/stat", pid);
-        if ((f = fopen(p, "r"))) {
-            if (fgets(line, sizeof line, f)) {
-                /* Fields after the command name, which may hold spaces. */
-                char *q = strrchr(line, ')');
-                unsigned long ut = 0, st = 0;
-                if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-                                       "%*u %*u %lu %lu",
-                                &ut, &st) == 2)
-                    *cpu_s += (double)(ut + st) / (double)tck;
-            }
-            fclose(f);
-        }
+        *cpu_s += task_cpu_s(pid);
     }
     closedir(d);
 }
@@ -401,18 +416,33 @@ static void phase(const char *sched, long first, long last, int gap_ms,
         }
         double l = first_seen[s] - written_at[s];
         v[nv++] = l;
-        fprintf(lat, "%s,%s,%s,%ld,%.4f\n", o.name, style_names[o.style],
-                sched, s - first + 1, l);
+        fprintf(lat, "%s,%s,%s,%ld,%.4f\n", o.name, style_names[o.style], sched,
+                s - first + 1, l);
     }
     qsort(v, (size_t)nv, sizeof *v, cmp_d);
+    double p50 = pct(v, nv, .5), p90 = pct(v, nv, .9), p99 = pct(v, nv, .99);
+    double mx = nv ? v[nv - 1] : -1;
+    /* Catch-up: version N - the first line showing N or a newer one. It is
+     * what a reader of the config waits, also for versions a peer skipped. */
+    int nc = 0;
+    double best = 0;
+    for (long s = last; s >= first; s--) {
+        if (first_seen[s] && (!best || first_seen[s] < best))
+            best = first_seen[s];
+        if (best)
+            v[nc++] = best - written_at[s];
+    }
+    qsort(v, (size_t)nc, sizeof *v, cmp_d);
     long rss;
     double cpu;
     tree_usage(&rss, &cpu);
-    fprintf(csv, "%s,%s,%s,%ld,%ld,%ld,%ld,%ld,%s,%.3f,%.3f,%.3f,%.3f,%ld,%ld,%.3f\n",
-            o.name, style_names[o.style], sched, last - first + 1,
-            (long)nv, missed, dups - d0, stale - s0,
-            last_shown == last ? "yes" : "no", pct(v, nv, .5), pct(v, nv, .9),
-            pct(v, nv, .99), nv ? v[nv - 1] : -1, rss_idle, rss, idle_pct);
+    fprintf(csv,
+            "%s,%s,%s,%ld,%ld,%ld,%ld,%ld,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,"
+            "%ld,%ld,%.3f\n",
+            o.name, style_names[o.style], sched, last - first + 1, (long)nv,
+            missed, dups - d0, stale - s0, last_shown == last ? "yes" : "no",
+            p50, p90, p99, mx, pct(v, nc, .5), pct(v, nc, .99), rss_idle, rss,
+            idle_pct);
     fflush(csv);
     fflush(lat);
     free(v);

@@ -9,7 +9,7 @@ set key top left horizontal
 set grid ytics
 set xtics nomirror
 set output dir."/latency.png"
-set multiplot layout 2,2 title sprintf("write -> peer shows the new version (ms, log scale; %d versions per cell)", versions)
+set multiplot layout 2,2 title sprintf("catch-up latency: write -> peer shows that version or a newer one (ms, log scale; %d versions per bar)", versions)
 set logscale y
 set yrange [0.01:5000]
 set ylabel "ms"

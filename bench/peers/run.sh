@@ -72,7 +72,7 @@ for p in $PEERS; do
           { skip viper "golang-go / golang-github-spf13-viper-dev not installed"; continue; }
       fi
       # GOPATH mode against Debian's packaged sources: no network.
-      if ! (cd "$here/viperwatch" && GO111MODULE=off GOFLAGS= GOPROXY=off \
+      if ! (cd "$here/viperwatch" && GO111MODULE=off GOFLAGS="" GOPROXY=off \
         GOPATH=/usr/share/gocode GOCACHE="$out/gocache" \
         go build -o "$out/viperwatch" . >"$out/go.log" 2>&1); then
         skip viper "offline build failed (see $out/go.log)"; continue
@@ -85,7 +85,7 @@ done
 
 csv=$out/results.csv
 lat=$out/latency.csv
-echo "peer,style,schedule,versions,reported,missed,duplicates,stale,final_ok,p50_ms,p90_ms,p99_ms,max_ms,rss_idle_kib,rss_end_kib,idle_cpu_pct" >"$csv"
+echo "peer,style,schedule,versions,reported,missed,duplicates,stale,final_ok,p50_ms,p90_ms,p99_ms,max_ms,catchup_p50_ms,catchup_p99_ms,rss_idle_kib,rss_end_kib,idle_cpu_pct" >"$csv"
 echo "peer,style,schedule,n,latency_ms" >"$lat"
 
 for p in $ready; do
@@ -115,17 +115,19 @@ done
 
 echo
 echo "# hotconf beside its peers: $VERSIONS versions per style and schedule" \
-  "(paced ${PACED_MS} ms, burst ${BURST_MS} ms); latency in ms"
+  "(paced ${PACED_MS} ms, burst ${BURST_MS} ms); latency in ms of the versions" \
+  "shown; catch-up: until that version or a newer one is shown"
 awk -F, 'NR == 1 { next }
-  { printf "%-11s %-8s %-5s  missed %3d/%-3d dup %3d stale %3d final %-3s  p50 %8.3f p90 %8.3f p99 %8.3f max %8.3f  RSS %6.1f MiB",
-      $1, $2, $3, $6, $4, $7, $8, $9, $10, $11, $12, $13, $15 / 1024 }
-  $16 >= 0 { printf "  idle CPU %.2f%%", $16 }
+  { printf "%-11s %-8s %-5s missed %3d/%-3d dup %3d stale %3d final %-3s p50 %7.2f p99 %7.2f max %7.2f catch-up p50 %7.2f p99 %7.2f RSS %5.1f MiB",
+      $1, $2, $3, $6, $4, $7, $8, $9, $10, $12, $13, $14, $15, $17 / 1024 }
+  $18 >= 0 { printf " idle CPU %.3f%%", $18 }
   { printf "\n" }' "$csv"
 if [ -s "$notes" ]; then echo; cat "$notes"; fi
 
-# Plot data: one row per peer, one column per style (NaN: nothing reported).
+# Plot data: one row per peer, one column per style (NaN: nothing reported);
+# the latency plots show catch-up latency (see driver.c).
 for sched in paced burst; do
-  for col in 10:p50 12:p99 6:missed; do
+  for col in 14:p50 15:p99 6:missed; do
     awk -F, -v sched="$sched" -v c="${col%%:*}" -v styles="$STYLES" '
       NR == 1 { next }
       $3 == sched { v[$1 "," $2] = $c; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
@@ -143,13 +145,13 @@ for sched in paced burst; do
       }' "$csv" >"$out/${sched}-${col#*:}.dat"
   done
 done
-awk -F, 'NR > 1 && $16 >= 0 { printf "%s %.2f %.3f\n", $1, $14 / 1024, $16 }' "$csv" \
+awk -F, 'NR > 1 && $3 == "paced" && $18 >= 0 { printf "%s %.2f %.3f\n", $1, $16 / 1024, $18 }' "$csv" \
   >"$out/resources.dat"
 
 if command -v gnuplot >/dev/null; then
   term=png
   gnuplot -e 'set terminal' 2>/dev/null | grep -q pngcairo && term=pngcairo
-  gnuplot -e "term='$term'; dir='$out'; nstyles=$(echo $STYLES | wc -w); versions=$VERSIONS" \
+  gnuplot -e "term='$term'; dir='$out'; nstyles=$(echo "$STYLES" | wc -w); versions=$VERSIONS" \
     "$here/plot.gp" && echo "plots: $out/latency.png $out/missed.png $out/resources.png"
 else
   echo "gnuplot not installed: no plots" >&2
