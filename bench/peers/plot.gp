@@ -5,13 +5,13 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set key top left horizontal
+set key top left horizontal opaque reverse Left samplen 2
 set grid ytics
 set xtics nomirror
 set output dir."/latency.png"
-set multiplot layout 2,2 title sprintf("catch-up latency: write -> peer shows that version or a newer one (ms, log scale; %d versions per bar)", versions)
+set multiplot layout 2,2 title sprintf("catch-up latency: write -> peer shows that version or a newer one (ms, log scale; %d versions per bar; no bar: nothing shown)", versions)
 set logscale y
-set yrange [0.01:5000]
+set yrange [0.01:50000]
 set ylabel "ms"
 do for [f in "paced-p50 paced-p99 burst-p50 burst-p99"] {
   set title f
@@ -22,7 +22,7 @@ unset logscale y
 set output dir."/missed.png"
 set terminal term size 1200,420 font ",10"
 set multiplot layout 1,2 title sprintf("versions never shown (of %d)", versions)
-set yrange [0:versions]
+set yrange [0:versions * 1.3]
 set ylabel "missed"
 do for [f in "paced-missed burst-missed"] {
   set title f
@@ -31,7 +31,8 @@ do for [f in "paced-missed burst-missed"] {
 unset multiplot
 set output dir."/resources.png"
 set multiplot layout 1,2 title "resources of the peer's process tree, idle"
-set yrange [0:0.1<*]
+set yrange [0:*]
+set offsets 0, 0, 0.01, 0
 set key off
 set title "RSS (MiB)"
 set ylabel "MiB"
