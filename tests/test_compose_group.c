@@ -2,8 +2,9 @@
  * test_compose_group.c - folders, globs and layers as watch targets
  * (src/compose/group.c) on real folders with real inotify, in dispatch
  * mode on the test's thread: a folder of 100 files with one changed, a
- * file added and one removed, editor swap files ignored, and a merged
- * group of 4 layers whose change events name the layer.
+ * file added and one removed, editor swap files ignored, the folder
+ * deleted and made again (per file and merged), and a merged group of 4
+ * layers whose change events name the layer.
  */
 #include "hotconf.h"
 #include "testutil.h"
@@ -26,6 +27,7 @@ static char *dir;
 
 typedef struct rec {
     int added, removed, changed, rejected, applied;
+    int outcomes; /* changed or rejected */
     char last_added[512], last_removed[512], last_layer[512];
     char last_error[512];
 } rec;
@@ -44,10 +46,12 @@ static void on_event(const hc_group_event *ev, void *ud)
         break;
     case HC_GROUP_CHANGED:
         r->changed++;
+        r->outcomes++;
         snprintf(r->last_layer, sizeof r->last_layer, "%s", ev->layer);
         break;
     case HC_GROUP_REJECTED:
         r->rejected++;
+        r->outcomes++;
         hc_error_format(ev->error, r->last_error, sizeof r->last_error);
         break;
     }
@@ -58,6 +62,18 @@ static int on_change(const hc_change_record *c, void *ud)
     (void)c;
     ((rec *)ud)->applied++;
     return 0;
+}
+
+/* The group's and its files' callbacks, all into r. */
+static void opts_into(hc_group_options *go, hc_watch_options *wo, rec *r)
+{
+    hc_watch_options_init(wo);
+    wo->on_change = on_change;
+    wo->user_data = r;
+    hc_group_options_init(go);
+    go->watch = wo;
+    go->on_event = on_event;
+    go->user_data = r;
 }
 
 static int64_t ms_now(void)
@@ -123,13 +139,7 @@ static void hundred_files_one_changed(void **state)
         snprintf(name, sizeof name, "h.d/%03d.yaml", i);
         put(name, "v: 1\n");
     }
-    hc_watch_options_init(&wo);
-    wo.on_change = on_change;
-    wo.user_data = &r;
-    hc_group_options_init(&go);
-    go.watch = &wo;
-    go.on_event = on_event;
-    go.user_data = &r;
+    opts_into(&go, &wo, &r);
     g = hc_group_watch(e, cd, &go, &err);
     assert_non_null(g);
     assert_int_equal(hc_group_count(g), 100);
@@ -170,13 +180,7 @@ static void added_removed_swap_ignored(void **state)
     put("a.d/one.yaml", "v: 1\n");
     put("a.d/two.yaml", "v: 2\n");
     put("a.d/other.json", "{}");
-    hc_watch_options_init(&wo);
-    wo.on_change = on_change;
-    wo.user_data = &r;
-    hc_group_options_init(&go);
-    go.watch = &wo;
-    go.on_event = on_event;
-    go.user_data = &r;
+    opts_into(&go, &wo, &r);
     go.settle_ms = 20;
     pat = tu_join(dir, "a.d/*.yaml");
     g = hc_group_watch(e, pat, &go, &err);
@@ -223,6 +227,119 @@ static void added_removed_swap_ignored(void **state)
     free(pat);
 }
 
+/* The watched folder deleted (rm -rf) and made again: its files are
+ * reported removed, and a file made in the new folder is a new config,
+ * applied (for a folder target and for a pattern in it). */
+static void folder_recreated(const char *target)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    hc_group_options go;
+    hc_watch_options wo;
+    rec r = {0};
+    hc_error err;
+    char *cd = tu_join(dir, "r.d"), *watched = tu_join(dir, target), *p;
+    hc_group *g;
+    tu_rmtree(cd); /* what a failed run before left */
+    mkdir(cd, 0755);
+    put("r.d/one.yaml", "v: 1\n");
+    opts_into(&go, &wo, &r);
+    go.settle_ms = 20;
+    g = hc_group_watch(e, watched, &go, &err);
+    assert_non_null(g);
+    pump(e, g, &r.applied, 1);
+    assert_int_equal(r.applied, 1);
+
+    tu_rmtree(cd);
+    pump(e, g, &r.removed, 1);
+    assert_int_equal(r.removed, 1);
+    assert_int_equal(hc_group_count(g), 0);
+
+    mkdir(cd, 0755);
+    put("r.d/two.yaml", "v: 2\n");
+    pump(e, g, &r.applied, 2);
+    assert_int_equal(r.added, 2);
+    p = tu_join(dir, "r.d/two.yaml");
+    assert_string_equal(r.last_added, p);
+    assert_int_equal(version_of(e, p), 1);
+    free(p);
+    assert_int_equal(hc_group_count(g), 1);
+    /* and the new folder is watched: a later file is noticed too */
+    put("r.d/three.yaml", "v: 3\n");
+    pump(e, g, &r.applied, 3);
+    assert_int_equal(r.added, 3);
+    assert_int_equal(hc_group_count(g), 2);
+    hc_group_free(g);
+    hc_engine_free(e);
+    tu_rmtree(cd);
+    free(cd);
+    free(watched);
+}
+
+static void folder_recreated_dir(void **state)
+{
+    (void)state;
+    folder_recreated("r.d");
+}
+
+static void folder_recreated_glob(void **state)
+{
+    (void)state;
+    folder_recreated("r.d/*.yaml");
+}
+
+/* Merged: the conf.d folder deleted and made again; what the new folder
+ * holds is merged in. */
+static void merged_folder_recreated(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    hc_layers *l = hc_layers_new(NULL);
+    hc_group_options go;
+    hc_watch_options wo;
+    rec r = {0};
+    hc_error err;
+    json_t *doc;
+    char *cfg = tu_join(dir, "n.yaml"), *cd = tu_join(dir, "n.d");
+    char *merged = tu_join(dir, "n-merged.json"),
+         *tmp = tu_join(dir, "n.d.new");
+    hc_group *g;
+    int before;
+    (void)state;
+    mkdir(cd, 0755);
+    put("n.yaml", "name: base\n");
+    put("n.d/10.yaml", "name: a\n");
+    assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
+    assert_int_equal(hc_layers_add_file(l, cd, 0, &err), 0);
+    opts_into(&go, &wo, &r);
+    go.settle_ms = 20;
+    go.merged_file = merged;
+    g = hc_group_watch_layers(e, l, &go, &err);
+    assert_non_null(g);
+    pump(e, g, &r.applied, 1);
+    assert_int_equal(r.applied, 1);
+
+    tu_rmtree(cd);
+    /* merged without it, or refused (a folder layer that is required):
+     * either way an outcome */
+    pump(e, g, &r.outcomes, 2);
+    assert_int_equal(r.outcomes, 2);
+    /* back with its file at once (made aside, renamed in) */
+    before = r.changed;
+    mkdir(tmp, 0755);
+    put("n.d.new/10.yaml", "name: again\n");
+    assert_int_equal(rename(tmp, cd), 0);
+    pump(e, g, &r.changed, before + 1);
+    doc = hc_config_get(e, merged);
+    assert_non_null(doc);
+    assert_string_equal(hc_get_string(doc, "name", "", NULL), "again");
+    hc_doc_release(doc);
+    hc_group_free(g);
+    hc_engine_free(e);
+    free(cfg);
+    free(cd);
+    free(tmp);
+    free(merged);
+}
+
 /* 4 layers (defaults, a file, a conf.d folder, the environment over the
  * file) watched as one config; a change names its layer; a bad layer is
  * rejected at its file:line:col and the live version stays. */
@@ -248,13 +365,7 @@ static void merged_layers(void **state)
     assert_int_equal(hc_layers_add_file(l, cfg, 0, &err), 0);
     assert_int_equal(hc_layers_add_file(l, cd, 0, &err), 0);
     assert_int_equal(hc_layers_add_env(l, "TCG_", NULL, &err), 0);
-    hc_watch_options_init(&wo);
-    wo.on_change = on_change;
-    wo.user_data = &r;
-    hc_group_options_init(&go);
-    go.watch = &wo;
-    go.on_event = on_event;
-    go.user_data = &r;
+    opts_into(&go, &wo, &r);
     merged = tu_join(dir, "merged.json");
     go.merged_file = merged;
     g = hc_group_watch_layers(e, l, &go, &err);
@@ -435,7 +546,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hundred_files_one_changed),
         cmocka_unit_test(added_removed_swap_ignored),
+        cmocka_unit_test(folder_recreated_dir),
+        cmocka_unit_test(folder_recreated_glob),
         cmocka_unit_test(merged_layers),
+        cmocka_unit_test(merged_folder_recreated),
         cmocka_unit_test(merged_folder_schema),
         cmocka_unit_test(threaded_group_optional_layer),
         cmocka_unit_test(default_merged_file_is_stable),

@@ -101,6 +101,7 @@ check "rollback with watcher: exit 0" [ "$(rcof "$H" rollback "$T/a.json" --stat
 check "rollback rewrote the file" grep -q '"port": 2' "$T/a.json"
 check "watcher recorded trigger rollback" sh -c "'$H' history '$T/a.json' --state '$S' --json | grep -q '^\[{\"version\":4,\"live\":true,[^}]*\"trigger\":\"rollback\"'"
 check "log rolled_back" sh -c "'$H' log '$T/a.json' --state '$S' --json | grep -q '^\[{[^}]*\"outcome\":\"rolled_back\",\"version\":4'"
+check "--events: the watcher's own record says rollback" wait_for sh -c "grep '\"event\":\"applied\"' '$T/w.log' | grep '\"version\":4,' | grep -q '\"trigger\":\"rollback\"'"
 check "rollback too far: 1" [ "$(rcof "$H" rollback "$T/a.json" 9 --state "$S")" = 1 ]
 check "rollback usage: 2" [ "$(rcof "$H" rollback --state "$S")" = 2 ]
 check "rollback N and --to: 2" [ "$(rcof "$H" rollback "$T/a.json" 1 --to 2 --state "$S")" = 2 ]

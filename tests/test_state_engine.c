@@ -8,6 +8,7 @@
 #include "stores/sqlite.h"
 #include "testutil.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,11 +215,43 @@ static int wait_version(hc_engine *e, const char *file, uint64_t v)
     return 0;
 }
 
+/* The triggers a subscriber saw, in order (dispatch thread; read after
+ * wait_triggers). */
+typedef struct seen_triggers {
+    pthread_mutex_t mu;
+    int n;
+    hc_trigger t[16];
+} seen_triggers;
+
+static int on_change(const hc_change_record *rec, void *ud)
+{
+    seen_triggers *s = ud;
+    pthread_mutex_lock(&s->mu);
+    if (s->n < 16)
+        s->t[s->n++] = rec->trigger;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static int wait_triggers(seen_triggers *s, int n)
+{
+    for (int i = 0; i < 2000; i++) {
+        int got;
+        pthread_mutex_lock(&s->mu);
+        got = s->n;
+        pthread_mutex_unlock(&s->mu);
+        if (got >= n)
+            return 1;
+        usleep(5000);
+    }
+    return 0;
+}
+
 /* `hotconf rollback FILE` while this engine watches FILE: the CLI leaves a
- * pending rollback in the database and rewrites the file; the engine's
- * store records the change it sees as trigger rollback, outcome
- * rolled_back. The same content written again with no request is a
- * plain change. */
+ * pending rollback in the database and rewrites the file; the engine
+ * itself sees the change as trigger rollback (its subscribers, its stats,
+ * the stored version and attempt: outcome rolled_back). The same content
+ * written again with no request is a plain change. */
 static void test_cli_rollback_claimed_by_the_engine_store(void **state)
 {
     fixture *f = *state;
@@ -227,12 +260,17 @@ static void test_cli_rollback_claimed_by_the_engine_store(void **state)
     hc__sq *s;
     hc__sq_attempt *a;
     hc_error err;
+    hc_stats st;
+    seen_triggers seen;
     size_t n;
     int rc;
 
+    memset(&seen, 0, sizeof seen);
+    pthread_mutex_init(&seen.mu, NULL);
     tu_write(f->file, "{\"a\": 1}", (size_t)-1);
     e = run(f, 0, &rc);
     assert_int_equal(rc, 0);
+    assert_true(hc_config_subscribe(e, f->file, on_change, &seen, &err) > 0);
     assert_int_equal(hc_engine_start(e), 0);
     tu_write(f->file, "{\"a\": 2}", (size_t)-1);
     assert_true(wait_version(e, f->file, 2));
@@ -246,14 +284,39 @@ static void test_cli_rollback_claimed_by_the_engine_store(void **state)
     assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 3);
     assert_int_equal(vi[0].trigger, HC_TRIGGER_ROLLBACK);
     assert_int_equal(live_a(e, f->file), 1);
+    /* the engine's own record: a rollback, not a reload */
+    assert_true(wait_triggers(&seen, 2));
+    pthread_mutex_lock(&seen.mu);
+    assert_int_equal(seen.t[0], HC_TRIGGER_MODIFY);
+    assert_int_equal(seen.t[1], HC_TRIGGER_ROLLBACK);
+    pthread_mutex_unlock(&seen.mu);
+    assert_int_equal(hc_config_stats(e, f->file, &st), 0);
+    assert_int_equal(st.rollbacks, 1);
+    assert_int_equal(st.reloads, 1);
+    /* no write-back: the file holds the bytes the CLI wrote */
+    {
+        size_t len;
+        char *b = tu_read(f->file, &len);
+        assert_non_null(b);
+        assert_string_equal(b, "{\"a\": 1}");
+        free(b);
+    }
 
     /* claimed once: v2's content again is an ordinary change */
     tu_write(f->file, "{\"a\": 2}", (size_t)-1);
     assert_true(wait_version(e, f->file, 4));
     assert_int_equal(hc_config_history(e, f->file, vi, 8, NULL), 4);
     assert_int_not_equal(vi[0].trigger, HC_TRIGGER_ROLLBACK);
+    assert_true(wait_triggers(&seen, 3));
+    pthread_mutex_lock(&seen.mu);
+    assert_int_equal(seen.t[2], HC_TRIGGER_MODIFY);
+    pthread_mutex_unlock(&seen.mu);
+    assert_int_equal(hc_config_stats(e, f->file, &st), 0);
+    assert_int_equal(st.rollbacks, 1);
+    assert_int_equal(st.reloads, 2);
     hc_engine_free(e);
     hc__sq_close(s);
+    pthread_mutex_destroy(&seen.mu);
 
     a = attempts(f, &n);
     assert_true(n >= 3);

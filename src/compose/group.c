@@ -42,7 +42,8 @@ typedef struct gtarget {
     char *pattern;     /* fnmatch on names; NULL: names that tell a format */
     char *exact;       /* a file layer: its base name */
     const char *cause; /* "defaults" for a defaults file, else NULL */
-    int wd;
+    char *dir;         /* the folder watched, to watch again when it is back */
+    int wd;            /* -1: the folder is gone (polled for) */
 } gtarget;
 
 typedef struct entry {
@@ -75,7 +76,9 @@ struct hc_group {
     int watching; /* the engine watches id */
     int64_t merge_due_ns;
     char pending[HC_ERROR_SOURCE_LENGTH]; /* cause of the pending merge */
-    pthread_mutex_t lock;                 /* causes */
+    /* a watched folder went away: when to look for it again (0: none) */
+    int64_t rewatch_due_ns;
+    pthread_mutex_t lock; /* causes */
     cause causes[CAUSES];
     size_t ncause;
     /* dispatch */
@@ -173,7 +176,7 @@ static int add_target(hc_group *g, hc__layer_kind kind, const char *path,
         free(dir);
         return missing ? HC_ENOENT : HC_ESYS;
     }
-    free(dir);
+    t->dir = dir;
     return 0;
 }
 
@@ -464,6 +467,44 @@ static void rescan_all(hc_group *g, int64_t now)
               now);
 }
 
+/*
+ * The target's folder was deleted or moved away: its watch is dead (or
+ * follows the folder elsewhere), and a folder made again at that path is
+ * a new inode no watch knows. It is looked for every settle time (a
+ * watch on the parent would share, and on removal break, the watch of a
+ * target in that parent), so that its files are taken up when it is
+ * back. The rescan that follows reports the files gone.
+ */
+static void folder_gone(hc_group *g, gtarget *t, int64_t now)
+{
+    /* fails harmlessly when the kernel dropped the watch already */
+    inotify_rm_watch(g->ifd, t->wd);
+    t->wd = -1;
+    if (!g->rewatch_due_ns)
+        g->rewatch_due_ns = now + (int64_t)g->settle_ms * 1000000;
+}
+
+/* Watches again the folders that are back; their files are new. */
+static void rewatch(hc_group *g, int64_t now)
+{
+    int back = 0;
+    g->rewatch_due_ns = 0;
+    for (size_t i = 0; i < g->nt; i++) {
+        gtarget *t = &g->t[i];
+        if (t->wd >= 0 || !t->dir)
+            continue;
+        /* the watch first, then the listing: a file made in between is
+         * in the listing, one made after it is an event */
+        t->wd = inotify_add_watch(g->ifd, t->dir, GROUP_MASK);
+        if (t->wd >= 0)
+            back = 1;
+        else if (!g->rewatch_due_ns)
+            g->rewatch_due_ns = now + (int64_t)g->settle_ms * 1000000;
+    }
+    if (back)
+        rescan_all(g, now);
+}
+
 static int read_events(hc_group *g, int64_t now)
 {
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -483,9 +524,10 @@ static int read_events(hc_group *g, int64_t now)
             for (size_t i = 0; i < g->nt; i++) {
                 if (g->t[i].wd != ev->wd)
                     continue;
-                if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+                if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+                    folder_gone(g, &g->t[i], now);
                     rescan_all(g, now);
-                else if (ev->len && target_match(g, &g->t[i], ev->name))
+                } else if (ev->len && target_match(g, &g->t[i], ev->name))
                     on_name(g, &g->t[i], ev->name, ev->mask, now);
             }
         }
@@ -493,23 +535,28 @@ static int read_events(hc_group *g, int64_t now)
     return n;
 }
 
+/* The earlier of two due times (0: none). */
+static int64_t earlier(int64_t a, int64_t b)
+{
+    return !a || (b && b < a) ? b : a;
+}
+
 static int64_t next_due(const hc_group *g)
 {
-    int64_t due = 0;
+    int64_t due = g->rewatch_due_ns;
     if (g->merge)
-        return g->merge_due_ns;
-    for (size_t i = 0; i < g->nf; i++) {
-        int64_t d = g->f[i].gone_ns
-                        ? g->f[i].gone_ns + (int64_t)g->settle_ms * 1000000
-                        : 0;
-        if (d && (!due || d < due))
-            due = d;
-    }
+        return earlier(due, g->merge_due_ns);
+    for (size_t i = 0; i < g->nf; i++)
+        if (g->f[i].gone_ns)
+            due =
+                earlier(due, g->f[i].gone_ns + (int64_t)g->settle_ms * 1000000);
     return due;
 }
 
 static void run_due(hc_group *g, int64_t now)
 {
+    if (g->rewatch_due_ns && now >= g->rewatch_due_ns)
+        rewatch(g, now);
     if (g->merge) {
         if (g->merge_due_ns && now >= g->merge_due_ns) {
             char why[HC_ERROR_SOURCE_LENGTH];
@@ -879,6 +926,7 @@ void hc_group_free(hc_group *g)
         free(g->t[i].prefix);
         free(g->t[i].pattern);
         free(g->t[i].exact);
+        free(g->t[i].dir);
     }
     free(g->t);
     if (g->ifd >= 0)

@@ -143,7 +143,7 @@ static void locate(hc__config *c, const char *buf, size_t len, hc_error *err)
 
 static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
                        const char *bytes, size_t len, uint64_t hash,
-                       const char *revision, hc_trigger trigger,
+                       const char *revision, hc_trigger trigger, int write_back,
                        int64_t detect_ns, hc_error *err);
 
 /* Only blank lines and comments (and no JSON: there an empty text is a
@@ -185,7 +185,8 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
     json_t *doc;
     /* A rollback or revert makes an older version live on purpose: the
      * "same as last seen" shortcuts do not apply. */
-    int was_missing, rollback = trigger == HC_TRIGGER_ROLLBACK ||
+    int was_missing, claimed = 0,
+                     rollback = trigger == HC_TRIGGER_ROLLBACK ||
                                 trigger == HC_TRIGGER_REVERT ||
                                 trigger == HC_TRIGGER_LAST_KNOWN_GOOD;
 
@@ -222,6 +223,15 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
 
     if (was_missing && trigger == HC_TRIGGER_MODIFY)
         trigger = HC_TRIGGER_CREATE;
+    /* A rollback someone else wrote to the origin (the CLI's, while we
+     * watch): applied as one, so subscribers, stats and the store all see
+     * trigger rollback; the origin holds it already, so no write-back. */
+    if (!rollback && trigger != HC_TRIGGER_INITIAL && c->store_cfg &&
+        e->store.ops->pending_rollback &&
+        e->store.ops->pending_rollback(&e->store, c->store_cfg, h) == 1) {
+        trigger = HC_TRIGGER_ROLLBACK;
+        rollback = claimed = 1;
+    }
     if (!rollback && !c->allow_empty && live && !doc_is_empty(live->doc) &&
         content_is_empty(bytes, len, c->format)) {
         /* Most likely a writer between its truncate and its write. */
@@ -250,8 +260,8 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
         json_decref(doc);
         return HC__APPLY_UNCHANGED;
     }
-    if (commit(e, c, doc, bytes, len, h, revision, trigger, detect_ns, err) ==
-        0)
+    if (commit(e, c, doc, bytes, len, h, revision, trigger, !claimed, detect_ns,
+               err) == 0)
         return err->code ? err->code : HC_ENOTWATCHED;
     return HC_OK;
 }
@@ -286,11 +296,12 @@ static int veto(hc__config *c, const hc__snapshot *old, json_t *doc,
     return 1;
 }
 
-/* Publishes doc (one reference taken) as c's next version. Returns the
- * version, or 0 with err filled. */
+/* Publishes doc (one reference taken) as c's next version; a rollback is
+ * written back to the origin first when write_back. Returns the version,
+ * or 0 with err filled. */
 static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
                        const char *bytes, size_t len, uint64_t hash,
-                       const char *revision, hc_trigger trigger,
+                       const char *revision, hc_trigger trigger, int write_back,
                        int64_t detect_ns, hc_error *err)
 {
     hc__snapshot *old = atomic_load(&c->live), *snap;
@@ -316,7 +327,7 @@ static uint64_t commit(hc_engine *e, hc__config *c, json_t *doc,
         rejected(e, c, err, hash, trigger, HC__C_VETOES, detect_ns);
         return 0;
     }
-    if (trigger == HC_TRIGGER_ROLLBACK) {
+    if (trigger == HC_TRIGGER_ROLLBACK && write_back) {
         /* Written back before anything goes live: a failed write leaves
          * origin and memory as they were. */
         int rc = hc__source_write_back(c, bytes, len, err);

@@ -336,6 +336,7 @@ static int mem_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
 }
 
 const hc__store_ops hc__store_memory = {
-    "memory", mem_open,  mem_attach, mem_append, mem_record, mem_list,
-    mem_get,  mem_prune, mem_detach, mem_close,  NULL,       mem_list_attempts,
+    "memory", mem_open,          mem_attach, mem_append, mem_record,
+    mem_list, mem_get,           mem_prune,  mem_detach, mem_close,
+    NULL,     mem_list_attempts, NULL,
 };

@@ -14,10 +14,11 @@
  *
  * Rollbacks asked from the CLI (`hotconf rollback FILE` while this
  * engine watches FILE) leave a pending row with the content's hash; the
- * file change that brings that content is recorded as trigger rollback,
- * outcome rolled_back. Only content equal to a version stored here can
- * be one, so the database is asked only then: an ordinary change costs
- * no query on the apply path.
+ * engine asks pending_rollback about each change it reads, and applies
+ * the one that brings that content as trigger rollback (so its change
+ * record, its stats and the stored version and attempt all say so). Only
+ * content equal to a version stored here can be one, so the database is
+ * asked only then: an ordinary change costs no query on the apply path.
  *
  * Recorded error texts are masked (src/mask.h): a secret value the
  * message quotes never reaches `hotconf log` or `status`.
@@ -44,7 +45,6 @@ typedef struct sq_cfg {
      * lock): */
     uint64_t *hashes;
     unsigned nhashes, caphashes;
-    uint64_t claimed; /* the version a pending rollback claimed, 0: none */
     /* the changed paths (JSON) of the version last appended, for its
      * attempt */
     uint64_t appended;
@@ -194,19 +194,12 @@ static int sq_attach(hc__store *s, const char *id, hc_format format, int depth,
     return 0;
 }
 
-/* A file change that brings back a stored version's content: was it a
+/* A change that brings back a stored version's content: was it a
  * rollback the CLI asked for? */
-static int claims_rollback(hc__store *s, sq_cfg *c, const hc__store_version *v)
+static int sq_pending_rollback(hc__store *s, void *cfg, uint64_t hash)
 {
-    switch (v->trigger) {
-    case HC_TRIGGER_INITIAL:
-    case HC_TRIGGER_LAST_KNOWN_GOOD:
-    case HC_TRIGGER_ROLLBACK:
-    case HC_TRIGGER_REVERT: return 0;
-    default:
-        return stored_hash(c, v->hash) &&
-               hc__sq_rollback_claim(DB(s), c->key, v->hash);
-    }
+    sq_cfg *c = cfg;
+    return stored_hash(c, hash) && hc__sq_rollback_claim(DB(s), c->key, hash);
 }
 
 static char *changed_json(const hc_changeset *cs)
@@ -234,11 +227,6 @@ static int sq_append(hc__store *s, void *cfg, const hc__store_version *v)
     sv.size = v->size;
     sv.changed = v->trigger == HC_TRIGGER_INITIAL ? 0 : (int)v->changed;
     sv.trigger = (char *)hc_trigger_name(v->trigger);
-    c->claimed = 0;
-    if (claims_rollback(s, c, v)) {
-        sv.trigger = (char *)hc_trigger_name(HC_TRIGGER_ROLLBACK);
-        c->claimed = v->version;
-    }
     remember_hash(c, v->hash);
     free(c->appended_changed);
     c->appended = v->version;
@@ -261,12 +249,6 @@ static int sq_record(hc__store *s, void *cfg, const hc__store_attempt *a)
     sa.outcome = (char *)hc__outcome_name(a->outcome);
     sa.trigger = (char *)hc_trigger_name(a->trigger);
     sa.version = a->version;
-    if (c->claimed && a->version == c->claimed &&
-        a->outcome == HC__OUTCOME_APPLIED) {
-        sa.outcome = (char *)hc__outcome_name(HC__OUTCOME_ROLLED_BACK);
-        sa.trigger = (char *)hc_trigger_name(HC_TRIGGER_ROLLBACK);
-        c->claimed = 0;
-    }
     if (a->error && a->error->code) {
         pthread_mutex_lock(&c->mu);
         sa.error =
@@ -443,8 +425,19 @@ static int sq_list_attempts(hc__store *s, void *cfg, hc_attempt_info *out,
 }
 
 const hc__store_ops hc__store_sqlite = {
-    "sqlite", sq_open,  sq_attach, sq_append, sq_record, sq_list,
-    sq_get,   sq_prune, sq_detach, sq_close,  sq_live,   sq_list_attempts,
+    "sqlite",
+    sq_open,
+    sq_attach,
+    sq_append,
+    sq_record,
+    sq_list,
+    sq_get,
+    sq_prune,
+    sq_detach,
+    sq_close,
+    sq_live,
+    sq_list_attempts,
+    sq_pending_rollback,
 };
 
 /* ---- for the CLI watcher (sqlite.h) ------------------------------------- */

@@ -5,7 +5,9 @@
  * The engine keeps no history of its own: hc__apply() appends each new
  * version to the engine's store and records each reload attempt there;
  * hc_history / hc_history_get read it back (list, get) and rollback is
- * get -> hc__apply(trigger rollback) -> the source's write_back. The
+ * get -> hc__apply(trigger rollback) -> the source's write_back (a
+ * rollback written to the origin by someone else is told by
+ * pending_rollback, and applied without the write-back). The
  * memory store (src/stores/memory.c: a ring per config that grows on
  * demand up to its depth) is the default; a persistent store (SQLite,
  * src/stores/sqlite.c) plugs in beside it.
@@ -155,6 +157,16 @@ typedef struct hc__store_ops {
      * May be NULL (no attempts kept). Any thread, like list. */
     int (*list_attempts)(hc__store *s, void *cfg, hc_attempt_info *out,
                          int max);
+
+    /* Is content with this hash, just read from the origin, a rollback
+     * asked from outside the engine (`hotconf rollback FILE` while the
+     * engine watches FILE)? 1 claims it: the engine applies it with
+     * trigger rollback and no write-back (the origin already holds it),
+     * and a second call for the same request answers 0. Called on every
+     * change that reaches parsing, so a store answers an ordinary change
+     * without I/O. May be NULL (never). Apply path (under the config's
+     * apply lock). */
+    int (*pending_rollback)(hc__store *s, void *cfg, uint64_t hash);
 } hc__store_ops;
 
 struct hc__store {
