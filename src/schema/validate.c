@@ -110,6 +110,8 @@ static inline bool collecting(const hc__vctx *c)
 
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e);
+static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
+                                   json_t *inst);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -475,7 +477,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!v_node(c, pr->node, v, NULL))
+            if (!v_node_q(c, pr->node, v))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
@@ -489,7 +491,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!v_node(c, pr->node, v, NULL))
+            if (!v_node_q(c, pr->node, v))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -501,10 +503,10 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!v_node(c, p->pat[i].node, v, NULL))
+            if (!v_node_q(c, p->pat[i].node, v))
                 return false;
         }
-        if (!matched && p->additional && !v_node(c, p->additional, v, NULL))
+        if (!matched && p->additional && !v_node_q(c, p->additional, v))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
@@ -638,11 +640,11 @@ static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
     size_t n = hc__jarray_size(inst), np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_node(c, k->u.items.prefix[i], hc__jarray_at(inst, i), NULL))
+        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at(inst, i)))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_node(c, items, hc__jarray_at(inst, i), NULL))
+            if (!v_node_q(c, items, hc__jarray_at(inst, i)))
                 return false;
     return true;
 }
@@ -928,7 +930,7 @@ static NOINLINE bool v_one_of_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
     size_t count = 0;
     c->nofill++;
     for (size_t i = 0; i < k->u.list.n; i++) {
-        if (v_node(c, k->u.list.v[i], inst, NULL))
+        if (v_node_q(c, k->u.list.v[i], inst))
             count++;
         if (count > 1 || c->limit_hit)
             break;
@@ -1518,12 +1520,12 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
-                                 ev *e)
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep)
 {
     int hops = 0, b;
     unsigned act;
-    if (!c->rep && n->alias) {
+    if (!(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
@@ -1535,13 +1537,13 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     }
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
-    if (act == HC__ACT_DFA_STR && !c->rep &&
+    if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
         c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
         size_t len;
         const char *s = hc__jstr(inst, &len);
         return hc__dfa_match(n->str_dfa, s, len);
     }
-    if (act == HC__ACT_LEAF_STR && !c->rep &&
+    if (act == HC__ACT_LEAF_STR && !(may_rep && c->rep) &&
         c->depth + hops < HC__SCHEMA_MAX_DEPTH)
         return v_leaf_str(c, n, inst);
     switch (act) {
@@ -1553,15 +1555,15 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     case HC__ACT_TYPE: return type_fail(c, n, inst);
     case HC__ACT_FALSE: return false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
-        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf_str(c, n, inst);
         break;
     case HC__ACT_LEAF:
-        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf(c, n, inst, inst_bucket(inst));
         break;
     case HC__ACT_PROPS:
-        if (!c->rep && !e && !c->s->has_dynamic &&
+        if (!(may_rep && c->rep) && !e && !c->s->has_dynamic &&
             c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
             bool r;
             c->depth += hops + 1;
@@ -1581,13 +1583,26 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         /* nothing applies to this kind of value (and nothing to fill) */
         if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return true;
-    } else if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+    } else if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
         if ((n->leaf >> b) & 1)
             return v_leaf(c, n, inst, b);
         if (!n->flags && !c->s->has_dynamic && !e)
             return v_node_quick(c, n, inst, b, hops);
     }
     return v_node_body(c, n, inst, e, b, hops);
+}
+
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e)
+{
+    return v_node_in(c, n, inst, e, true);
+}
+
+/* v_node for the verdict-only loops (no report by construction): their
+ * per-member checks of c->rep fold away. */
+static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    return v_node_in(c, n, inst, NULL, false);
 }
 
 /* ---- public entry points
