@@ -60,28 +60,39 @@ extern bool hc__jfast_ok;
 void hc__jfast_init(void);
 
 /* Member iteration: it = hc__jmember_first(o); it; it = hc__jmember_next(o,
- * it). */
-static inline void *hc__jmember_first(json_t *o)
+ * it). The _f forms take hc__jfast_ok as read once by a hot loop: a local
+ * stays in a register across the loop's calls, the global is reloaded. */
+static inline void *hc__jmember_first_f(bool fast, json_t *o)
 {
-    if (hc__jfast_ok) {
+    if (fast) {
         hc__jobject *jo = (hc__jobject *)o;
         return jo->ordered.next == &jo->ordered ? NULL : jo->ordered.next;
     }
     return json_object_iter(o);
 }
 
-static inline void *hc__jmember_next(json_t *o, void *it)
+static inline void *hc__jmember_first(json_t *o)
 {
-    if (hc__jfast_ok) {
+    return hc__jmember_first_f(hc__jfast_ok, o);
+}
+
+static inline void *hc__jmember_next_f(bool fast, json_t *o, void *it)
+{
+    if (fast) {
         hc__jlist *n = ((hc__jlist *)it)->next;
         return n == &((hc__jobject *)o)->ordered ? NULL : n;
     }
     return json_object_iter_next(o, it);
 }
 
-static inline const char *hc__jmember_key(void *it, size_t *len)
+static inline void *hc__jmember_next(json_t *o, void *it)
 {
-    if (hc__jfast_ok) {
+    return hc__jmember_next_f(hc__jfast_ok, o, it);
+}
+
+static inline const char *hc__jmember_key_f(bool fast, void *it, size_t *len)
+{
+    if (fast) {
         *len = ((hc__jpair *)it)->key_len;
         return ((hc__jpair *)it)->key;
     }
@@ -89,9 +100,19 @@ static inline const char *hc__jmember_key(void *it, size_t *len)
     return json_object_iter_key(it);
 }
 
+static inline const char *hc__jmember_key(void *it, size_t *len)
+{
+    return hc__jmember_key_f(hc__jfast_ok, it, len);
+}
+
+static inline json_t *hc__jmember_value_f(bool fast, void *it)
+{
+    return fast ? ((hc__jpair *)it)->value : json_object_iter_value(it);
+}
+
 static inline json_t *hc__jmember_value(void *it)
 {
-    return hc__jfast_ok ? ((hc__jpair *)it)->value : json_object_iter_value(it);
+    return hc__jmember_value_f(hc__jfast_ok, it);
 }
 
 static inline size_t hc__jobject_size(const json_t *o)
@@ -100,15 +121,24 @@ static inline size_t hc__jobject_size(const json_t *o)
 }
 
 /* For a value known to be an array; i < its size. */
+static inline size_t hc__jarray_size_f(bool fast, const json_t *a)
+{
+    return fast ? ((const hc__jarray *)a)->entries : json_array_size(a);
+}
+
 static inline size_t hc__jarray_size(const json_t *a)
 {
-    return hc__jfast_ok ? ((const hc__jarray *)a)->entries : json_array_size(a);
+    return hc__jarray_size_f(hc__jfast_ok, a);
+}
+
+static inline json_t *hc__jarray_at_f(bool fast, const json_t *a, size_t i)
+{
+    return fast ? ((const hc__jarray *)a)->table[i] : json_array_get(a, i);
 }
 
 static inline json_t *hc__jarray_at(const json_t *a, size_t i)
 {
-    return hc__jfast_ok ? ((const hc__jarray *)a)->table[i]
-                        : json_array_get(a, i);
+    return hc__jarray_at_f(hc__jfast_ok, a, i);
 }
 
 /* For a value known to be a string. */

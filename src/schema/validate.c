@@ -469,6 +469,7 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                                    json_t *inst)
 {
+    const bool fast = hc__jfast_ok;
     uint64_t seen = 0;
     if (!p->npat && !p->additional && hc__jobject_size(inst) > 2 * p->n) {
         for (size_t i = 0; i < p->n; i++) {
@@ -482,11 +483,11 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    for (void *it = hc__jmember_first(inst); it;
-         it = hc__jmember_next(inst, it)) {
+    for (void *it = hc__jmember_first_f(fast, inst); it;
+         it = hc__jmember_next_f(fast, inst, it)) {
         size_t kl;
-        const char *key = hc__jmember_key(it, &kl);
-        json_t *v = hc__jmember_value(it);
+        const char *key = hc__jmember_key_f(fast, it, &kl);
+        json_t *v = hc__jmember_value_f(fast, it);
         const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
         bool matched = pr != NULL;
         if (pr) {
@@ -637,14 +638,15 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 /* v_items for verdict-only runs without annotations. */
 static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    size_t n = hc__jarray_size(inst), np = k->u.items.nprefix;
+    const bool fast = hc__jfast_ok;
+    size_t n = hc__jarray_size_f(fast, inst), np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at(inst, i)))
+        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at_f(fast, inst, i)))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_node_q(c, items, hc__jarray_at(inst, i)))
+            if (!v_node_q(c, items, hc__jarray_at_f(fast, inst, i)))
                 return false;
     return true;
 }
