@@ -1000,6 +1000,34 @@ static void test_control_characters_are_errors(void **state)
     assert_rejected("a: \xC2\x80\n", 1, 4, "U+0080");
 }
 
+/* check_text passes four bytes at a time and lacks() a word at a time:
+ * a control character, a DEL and a line break are found at every offset
+ * within those blocks and in the bytes after the last whole one. */
+static void test_text_checks_at_every_offset(void **state)
+{
+    (void)state;
+    for (int pad = 0; pad < 12; pad++) {
+        char text[64], want[96], xs[16];
+        memset(xs, 'x', (size_t)pad);
+        xs[pad] = '\0';
+        snprintf(text, sizeof text, "a: %s\x01y\n", xs);
+        assert_rejected(text, 1, 4 + pad, "U+0001");
+        snprintf(text, sizeof text, "a: %s\x7fy\n", xs);
+        assert_rejected(text, 1, 4 + pad, "U+007F");
+        /* a plain scalar folded over a line break */
+        snprintf(text, sizeof text, "a: %sq\n  r\nb: 1\n", xs);
+        snprintf(want, sizeof want, "{\"a\": \"%sq r\", \"b\": 1}", xs);
+        assert_yaml(text, want);
+        /* single quotes: '' is one quote; double: an escape */
+        snprintf(text, sizeof text, "a: '%s''z'\n", xs);
+        snprintf(want, sizeof want, "{\"a\": \"%s'z\"}", xs);
+        assert_yaml(text, want);
+        snprintf(text, sizeof text, "a: \"%s\\tz\"\n", xs);
+        snprintf(want, sizeof want, "{\"a\": \"%s\\tz\"}", xs);
+        assert_yaml(text, want);
+    }
+}
+
 static void test_nul_byte_is_an_error(void **state)
 {
     hc_error err;
@@ -1572,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_quote_is_an_error),
         cmocka_unit_test(test_invalid_utf8_is_an_error_at_the_byte),
         cmocka_unit_test(test_control_characters_are_errors),
+        cmocka_unit_test(test_text_checks_at_every_offset),
         cmocka_unit_test(test_nul_byte_is_an_error),
         cmocka_unit_test(test_every_truncation_fails_cleanly_or_parses),
         cmocka_unit_test(test_binary_garbage_fails_cleanly),

@@ -444,6 +444,25 @@ static const char *type_name(const json_t *v)
     }
 }
 
+#define SWAR_ONES UINT64_C(0x0101010101010101)
+#define SWAR_HIGH UINT64_C(0x8080808080808080)
+
+/* 1 for the bytes check_text passes without a look: printable ASCII,
+ * tab, LF, CR */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* YAML streams hold printable characters only (c-printable), and
  * libfyaml lets C0 controls and some invalid bytes through: one pass
  * checks both. Returns 0 when the text is fine; else fills *off and, for
@@ -455,10 +474,17 @@ static int check_text(const char *buf, size_t len, size_t *off, unsigned *cp)
     size_t np = len, i = 0;
     unsigned np_cp = 0;
     while (i < len) {
-        unsigned c = s[i];
+        unsigned c;
         size_t n, bad;
-        /* printable ASCII, tab and line breaks: the bytes of most text */
-        if (c - 0x20u < 0x5Fu || c == '\n' || c == '\t' || c == '\r') {
+        /* printable ASCII, tab and line breaks: the bytes of most text,
+         * four at a time */
+        while (i + 4 <= len && (plain_byte[s[i]] & plain_byte[s[i + 1]] &
+                                plain_byte[s[i + 2]] & plain_byte[s[i + 3]]))
+            i += 4;
+        if (i == len)
+            break;
+        c = s[i];
+        if (plain_byte[c]) {
             i++;
             continue;
         }
@@ -846,32 +872,44 @@ static char *decode_single_quoted(yparser *p, const char *raw, size_t n,
     return p->sq;
 }
 
-/* True when raw[0..n) holds none of the bytes a, b, c. */
-static int lacks(const char *raw, size_t n, char a, char b, char c)
+/* True when raw[0..n) holds none of the bytes a, b, c. raw[0..avail) is
+ * readable (avail >= n): scalars are mostly shorter than a word, so the
+ * last word is read whole and its bytes past n are masked off. */
+static int lacks(const char *raw, size_t n, size_t avail, char a, char b,
+                 char c)
 {
-    for (size_t i = 0; i < n; i++)
+    const uint64_t ra = SWAR_ONES * (unsigned char)a;
+    const uint64_t rb = SWAR_ONES * (unsigned char)b;
+    const uint64_t rc = SWAR_ONES * (unsigned char)c;
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i < n && i + 8 <= avail; i += 8) {
+        uint64_t x, hit;
+        memcpy(&x, raw + i, 8);
+        /* a byte of x ^ r is zero where x holds r's byte; a borrow only
+         * marks bytes above a real hit, so masking the top bytes is
+         * exact on a little-endian load */
+        hit = (((x ^ ra) - SWAR_ONES) & ~(x ^ ra)) |
+              (((x ^ rb) - SWAR_ONES) & ~(x ^ rb)) |
+              (((x ^ rc) - SWAR_ONES) & ~(x ^ rc));
+        hit &= SWAR_HIGH;
+        if (n - i < 8)
+            hit &= (UINT64_C(1) << 8 * (n - i)) - 1;
+        if (hit)
+            return 0;
+    }
+#else
+    (void)avail;
+    (void)ra;
+    (void)rb;
+    (void)rc;
+#endif
+    for (; i < n; i++)
         if (raw[i] == a || raw[i] == b || raw[i] == c)
             return 0;
     return 1;
 }
 
-/*
- * The text of a scalar. A flow scalar on one line with no escape is its
- * source text, which we take directly: asking libfyaml to format it costs
- * a quarter of the whole parse. Single-quoted scalars we always decode
- * ourselves: libfyaml 0.7.12 garbles runs of '' escapes (it reads
- * 'a''''b' as "a'''") and leaks memory on some (runs of escapes, many
- * CRLF breaks), and their rules are small (quote doubling, line folding;
- * checked against the whole yaml-test-suite). The rest is libfyaml's.
- */
-/*
- * libfyaml 0.7.12 can hand back uninitialised memory as the text of a block
- * scalar whose content lines are indented oddly (found by the round-trip
- * fuzzer). Outside double quotes, no escape can create a character, so
- * every byte of the text other than the line breaks and spaces that
- * folding and indentation move around must also occur (at least as many
- * times) in the scalar's source: a cheap check that garbage fails.
- */
 static int text_from_source(const char *text, size_t n, const char *raw,
                             size_t rn)
 {
@@ -911,7 +949,7 @@ static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
         }
         return text;
     }
-    if (lacks(raw, rn, '\n', '\r',
+    if (lacks(raw, rn, p->len - a->input_pos, '\n', '\r',
               style == FYSS_PLAIN           ? '\n'
               : style == FYSS_SINGLE_QUOTED ? '\''
                                             : '\\')) {

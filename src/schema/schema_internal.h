@@ -71,7 +71,8 @@ typedef struct hc__regex {
  * only newline). */
 void hc__dfa_compile(hc__regex *re, const char *pat, size_t len, bool dot_ok);
 /* 1 match, 0 no match; re->dfa must be set */
-static inline int hc__dfa_match(const hc__regex *re, const char *s, size_t len)
+static inline __attribute__((always_inline)) int
+hc__dfa_match(const hc__regex *re, const char *s, size_t len)
 {
     const uint16_t *next = re->dfa;
     const uint8_t *cls = re->dfa_class;

@@ -7,6 +7,7 @@
  * only tracked below nodes that use unevaluated*, as bitmaps indexed by
  * the instance's member order.
  */
+#include "jfast.h"
 #include "schema_internal.h"
 
 #include <math.h>
@@ -109,6 +110,8 @@ static inline bool collecting(const hc__vctx *c)
 
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e);
+static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
+                                   json_t *inst);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -407,11 +410,11 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
         }
         return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
     }
-    for (void *it = json_object_iter(inst); it;
-         it = json_object_iter_next(inst, it), idx++) {
-        const char *key = json_object_iter_key(it);
-        size_t kl = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
+    for (void *it = hc__jmember_first(inst); it;
+         it = hc__jmember_next(inst, it), idx++) {
+        size_t kl;
+        const char *key = hc__jmember_key(it, &kl);
+        json_t *v = hc__jmember_value(it);
         hc__seg ik = {c->ipath, key, kl};
         bool matched = false;
         if (p->n) {
@@ -466,29 +469,30 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                                    json_t *inst)
 {
+    const bool fast = hc__jfast_ok;
     uint64_t seen = 0;
-    if (!p->npat && !p->additional && json_object_size(inst) > 2 * p->n) {
+    if (!p->npat && !p->additional && hc__jobject_size(inst) > 2 * p->n) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!v_node(c, pr->node, v, NULL))
+            if (!v_node_q(c, pr->node, v))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    for (void *it = json_object_iter(inst); it;
-         it = json_object_iter_next(inst, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t kl = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
+    for (void *it = hc__jmember_first_f(fast, inst); it;
+         it = hc__jmember_next_f(fast, inst, it)) {
+        size_t kl;
+        const char *key = hc__jmember_key_f(fast, it, &kl);
+        json_t *v = hc__jmember_value_f(fast, it);
         const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!v_node(c, pr->node, v, NULL))
+            if (!v_node_q(c, pr->node, v))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -500,10 +504,10 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!v_node(c, p->pat[i].node, v, NULL))
+            if (!v_node_q(c, p->pat[i].node, v))
                 return false;
         }
-        if (!matched && p->additional && !v_node(c, p->additional, v, NULL))
+        if (!matched && p->additional && !v_node_q(c, p->additional, v))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
@@ -602,11 +606,11 @@ static NOINLINE void fill_defaults(hc__vctx *c, const hc__node *n, json_t *inst)
 
 static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 {
-    size_t n = json_array_size(inst), np = k->u.items.nprefix;
+    size_t n = hc__jarray_size(inst), np = k->u.items.nprefix;
     bool ok = true;
     for (size_t i = 0; i < n && i < np; i++) {
         hc__seg ik = {c->ipath, NULL, i};
-        if (!v_at(c, k->u.items.prefix[i], json_array_get(inst, i), NULL,
+        if (!v_at(c, k->u.items.prefix[i], hc__jarray_at(inst, i), NULL,
                   "prefixItems", NULL, i, true, &ik)) {
             ok = false;
             if (!collecting(c))
@@ -618,7 +622,7 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     if (k->u.items.items) {
         for (size_t i = np; i < n; i++) {
             hc__seg ik = {c->ipath, NULL, i};
-            if (!v_at(c, k->u.items.items, json_array_get(inst, i), NULL,
+            if (!v_at(c, k->u.items.items, hc__jarray_at(inst, i), NULL,
                       "items", NULL, 0, false, &ik)) {
                 ok = false;
                 if (!collecting(c))
@@ -634,14 +638,15 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 /* v_items for verdict-only runs without annotations. */
 static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    size_t n = json_array_size(inst), np = k->u.items.nprefix;
+    const bool fast = hc__jfast_ok;
+    size_t n = hc__jarray_size_f(fast, inst), np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_node(c, k->u.items.prefix[i], json_array_get(inst, i), NULL))
+        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at_f(fast, inst, i)))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_node(c, items, json_array_get(inst, i), NULL))
+            if (!v_node_q(c, items, hc__jarray_at_f(fast, inst, i)))
                 return false;
     return true;
 }
@@ -649,14 +654,14 @@ static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
 static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
                                 ev *e)
 {
-    size_t n = json_array_size(inst), count = 0;
+    size_t n = hc__jarray_size(inst), count = 0;
     size_t min = k->u.contains.min, max = k->u.contains.max;
     if (!e && min == 0 && max == SIZE_MAX)
         return true;
     c->quiet++;
     c->nofill++;
     for (size_t i = 0; i < n; i++) {
-        if (v_node(c, k->u.contains.node, json_array_get(inst, i), NULL)) {
+        if (v_node(c, k->u.contains.node, hc__jarray_at(inst, i), NULL)) {
             count++;
             if (e)
                 ev_set(c, e, i);
@@ -690,7 +695,7 @@ static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
 static NOINLINE bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst,
                                     ev *e)
 {
-    size_t n = json_array_size(inst);
+    size_t n = hc__jarray_size(inst);
     bool ok = true;
     if (e->all)
         return true;
@@ -698,7 +703,7 @@ static NOINLINE bool v_uneval_items(hc__vctx *c, const hc__kw *k, json_t *inst,
         hc__seg ik = {c->ipath, NULL, i};
         if (ev_has(e, i))
             continue;
-        if (!v_at(c, k->u.node, json_array_get(inst, i), NULL,
+        if (!v_at(c, k->u.node, hc__jarray_at(inst, i), NULL,
                   "unevaluatedItems", NULL, 0, false, &ik)) {
             ok = false;
             if (!collecting(c))
@@ -725,7 +730,7 @@ static int cmp_hash_index(const void *a, const void *b)
 
 static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
 {
-    size_t n = json_array_size(inst);
+    size_t n = hc__jarray_size(inst);
     size_t dup_a = 0, dup_b = 0;
     bool found = false;
     if (n < 2)
@@ -735,8 +740,8 @@ static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
     if (n <= 16) {
         for (size_t i = 0; i < n && !found; i++)
             for (size_t j = i + 1; j < n; j++)
-                if (hc__json_equal(json_array_get(inst, i),
-                                   json_array_get(inst, j))) {
+                if (hc__json_equal(hc__jarray_at(inst, i),
+                                   hc__jarray_at(inst, j))) {
                     dup_a = i;
                     dup_b = j;
                     found = true;
@@ -754,14 +759,14 @@ static NOINLINE bool v_unique(hc__vctx *c, json_t *inst)
             }
         }
         for (size_t i = 0; i < n; i++) {
-            o[i].h = hc__json_hash(json_array_get(inst, i));
+            o[i].h = hc__json_hash(hc__jarray_at(inst, i));
             o[i].i = i;
         }
         qsort(o, n, sizeof *o, cmp_hash_index);
         for (size_t i = 0; i + 1 < n && !found; i++) {
             for (size_t j = i + 1; j < n && o[j].h == o[i].h; j++)
-                if (hc__json_equal(json_array_get(inst, o[i].i),
-                                   json_array_get(inst, o[j].i))) {
+                if (hc__json_equal(hc__jarray_at(inst, o[i].i),
+                                   hc__jarray_at(inst, o[j].i))) {
                     /* sorted by index within a hash: i < j */
                     dup_a = o[i].i;
                     dup_b = o[j].i;
@@ -927,7 +932,7 @@ static NOINLINE bool v_one_of_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
     size_t count = 0;
     c->nofill++;
     for (size_t i = 0; i < k->u.list.n; i++) {
-        if (v_node(c, k->u.list.v[i], inst, NULL))
+        if (v_node_q(c, k->u.list.v[i], inst))
             count++;
         if (count > 1 || c->limit_hit)
             break;
@@ -1166,7 +1171,7 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
     case HC__K_FORMAT: return v_string(c, k, inst);
     case HC__K_MAX_ITEMS:
     case HC__K_MIN_ITEMS: {
-        size_t n = json_array_size(inst);
+        size_t n = hc__jarray_size(inst);
         if (k->kind == HC__K_MAX_ITEMS ? n <= k->u.count : n >= k->u.count)
             return true;
         return count_fail(c, k, n);
@@ -1427,8 +1432,8 @@ static NOINLINE bool v_kw_leaf(hc__vctx *c, const hc__kw *k, json_t *inst)
 /* v_leaf for a string: the string once for all its keywords. */
 static NOINLINE bool v_leaf_str(hc__vctx *c, const hc__node *n, json_t *inst)
 {
-    const char *s = json_string_value(inst);
-    size_t len = json_string_length(inst);
+    size_t len;
+    const char *s = hc__jstr(inst, &len);
     const hc__kw *const *k = n->bkw + n->boff[HC__B_STRING];
     const hc__kw *const *end = n->bkw + n->boff[HC__B_STRING + 1];
     for (; k < end; k++) {
@@ -1517,12 +1522,12 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
-                                 ev *e)
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep)
 {
     int hops = 0, b;
     unsigned act;
-    if (!c->rep && n->alias) {
+    if (!(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
@@ -1534,11 +1539,13 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     }
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
-    if (act == HC__ACT_DFA_STR && !c->rep &&
-        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
-        return hc__dfa_match(n->str_dfa, json_string_value(inst),
-                             json_string_length(inst));
-    if (act == HC__ACT_LEAF_STR && !c->rep &&
+    if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
+        c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+        size_t len;
+        const char *s = hc__jstr(inst, &len);
+        return hc__dfa_match(n->str_dfa, s, len);
+    }
+    if (act == HC__ACT_LEAF_STR && !(may_rep && c->rep) &&
         c->depth + hops < HC__SCHEMA_MAX_DEPTH)
         return v_leaf_str(c, n, inst);
     switch (act) {
@@ -1550,15 +1557,15 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
     case HC__ACT_TYPE: return type_fail(c, n, inst);
     case HC__ACT_FALSE: return false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
-        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf_str(c, n, inst);
         break;
     case HC__ACT_LEAF:
-        if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return v_leaf(c, n, inst, inst_bucket(inst));
         break;
     case HC__ACT_PROPS:
-        if (!c->rep && !e && !c->s->has_dynamic &&
+        if (!(may_rep && c->rep) && !e && !c->s->has_dynamic &&
             c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
             bool r;
             c->depth += hops + 1;
@@ -1578,13 +1585,26 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
         /* nothing applies to this kind of value (and nothing to fill) */
         if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
             return true;
-    } else if (!c->rep && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+    } else if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
         if ((n->leaf >> b) & 1)
             return v_leaf(c, n, inst, b);
         if (!n->flags && !c->s->has_dynamic && !e)
             return v_node_quick(c, n, inst, b, hops);
     }
     return v_node_body(c, n, inst, e, b, hops);
+}
+
+static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
+                                 ev *e)
+{
+    return v_node_in(c, n, inst, e, true);
+}
+
+/* v_node for the verdict-only loops (no report by construction): their
+ * per-member checks of c->rep fold away. */
+static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    return v_node_in(c, n, inst, NULL, false);
 }
 
 /* ---- public entry points
@@ -1601,6 +1621,7 @@ static int validate_pass(const hc_schema *schema, json_t *doc,
     c.s = schema;
     c.fill = schema->fill_defaults;
     c.rep = report;
+    hc__jfast_init();
     ok = v_node(&c, schema->root, doc, NULL);
     if (c.nomem)
         return HC_ENOMEM;
