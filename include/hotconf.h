@@ -1124,9 +1124,12 @@ typedef void (*hc_event_cb)(const hc_event *ev, void *user_data);
  * config's callbacks run (see "Threads and callbacks"), after the
  * config's own subscribers: per config in order; for different configs
  * possibly at the same time on different threads. Returns an id > 0 for
- * hc_engine_unsubscribe, HC_EINVAL or HC_ENOMEM. Thread-safe; callable
- * from a callback.
+ * hc_engine_unsubscribe, HC_EINVAL, HC_ENOMEM, or HC_ELIMIT when
+ * HC_ENGINE_SUBSCRIBERS_MAX are subscribed already (the dashboard and the
+ * etcd rollout reporter use one each). Thread-safe; callable from a
+ * callback.
  */
+#define HC_ENGINE_SUBSCRIBERS_MAX 8
 HC_API int hc_engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data,
                                hc_error *err);
 

@@ -340,6 +340,43 @@ static void test_engine_wide_subscription(void **state)
     assert_int_equal(hc_engine_unsubscribe(f->e, id, NULL), HC_ENOTWATCHED);
 }
 
+static int all_saw_one(void *arg)
+{
+    events *x = arg;
+    for (int i = 0; i < HC_ENGINE_SUBSCRIBERS_MAX; i++)
+        if (x[i].n < 1)
+            return 0;
+    return 1;
+}
+
+/* The engine calls at most HC_ENGINE_SUBSCRIBERS_MAX engine-wide
+ * subscribers: one more is refused with HC_ELIMIT (it used to be accepted
+ * and then never called), and every accepted one is called. */
+static void test_engine_wide_subscribers_are_bounded(void **state)
+{
+    fixture *f = *state;
+    events x[HC_ENGINE_SUBSCRIBERS_MAX + 1];
+    int ids[HC_ENGINE_SUBSCRIBERS_MAX];
+    hc_error err;
+    memset(x, 0, sizeof x);
+    for (int i = 0; i < HC_ENGINE_SUBSCRIBERS_MAX; i++)
+        assert_true(
+            (ids[i] = hc_engine_subscribe(f->e, on_event, &x[i], NULL)) > 0);
+    assert_int_equal(hc_engine_subscribe(f->e, on_event,
+                                         &x[HC_ENGINE_SUBSCRIBERS_MAX], &err),
+                     HC_ELIMIT);
+    assert_non_null(strstr(err.text, "engine-wide subscribers"));
+    write_v(f->path, 1);
+    assert_int_equal(hc_engine_watch(f->e, f->path, &f->wo, NULL), 0);
+    assert_true(te_wait(f->e, 0, &f->r, all_saw_one, x, TE_TIMEOUT_MS));
+    assert_int_equal(x[HC_ENGINE_SUBSCRIBERS_MAX].n, 0);
+    assert_int_equal(hc_engine_unsubscribe(f->e, ids[0], NULL), 0);
+    ids[0] = hc_engine_subscribe(f->e, on_event, &x[0], NULL);
+    assert_true(ids[0] > 0);
+    for (int i = 0; i < HC_ENGINE_SUBSCRIBERS_MAX; i++)
+        assert_int_equal(hc_engine_unsubscribe(f->e, ids[i], NULL), 0);
+}
+
 static void test_trigger_names(void **state)
 {
     (void)state;
@@ -363,6 +400,7 @@ int main(void)
         T(test_revert_policy_puts_the_previous_version_back),
         T(test_keep_policy_leaves_the_failed_version_live),
         T(test_engine_wide_subscription),
+        T(test_engine_wide_subscribers_are_bounded),
         T(test_trigger_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -224,7 +224,7 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
         int id;
         hc_event_cb cb;
         void *ud;
-    } evs[8];
+    } evs[HC_ENGINE_SUBSCRIBERS_MAX];
     hc_event ev;
     hc_error_record er;
 
@@ -250,7 +250,7 @@ static int deliver_record_locked(hc_engine *e, hc__record *r)
     }
     for (hc__esub *x = e->esubs; x; x = x->next) {
         if (x->id >= r->max_sub || nev == sizeof evs / sizeof evs[0])
-            continue; /* later subscribers; more than 8: the first 8 */
+            continue; /* subscribed after this record was made */
         evs[nev].id = x->id;
         evs[nev].cb = x->cb;
         evs[nev].ud = x->user_data;

@@ -427,13 +427,25 @@ int hc__engine_subscribe(hc_engine *e, hc_event_cb cb, void *user_data)
     if (!(x = calloc(1, sizeof *x)))
         return hc__engine_fail(e, HC_ENOMEM, "out of memory");
     pthread_mutex_lock(&e->lock);
+    {
+        int n = 0;
+        for (xp = &e->esubs; *xp; xp = &(*xp)->next)
+            n++;
+        if (n >= HC_ENGINE_SUBSCRIBERS_MAX) {
+            /* delivery calls at most this many (a fixed array per
+             * record): a further one would silently get nothing */
+            pthread_mutex_unlock(&e->lock);
+            free(x);
+            return hc__engine_fail(e, HC_ELIMIT,
+                                   "at most %d engine-wide subscribers",
+                                   HC_ENGINE_SUBSCRIBERS_MAX);
+        }
+    }
     id = x->id = e->next_sub_id++;
     if (e->next_sub_id <= 0)
         e->next_sub_id = 1;
     x->cb = cb;
     x->user_data = user_data;
-    for (xp = &e->esubs; *xp; xp = &(*xp)->next)
-        ;
     *xp = x;
     pthread_mutex_unlock(&e->lock);
     return id;
