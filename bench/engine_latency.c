@@ -12,6 +12,7 @@
  * load) and adds the p99.9 column; --pattern runs one save pattern only.
  * The tail run of issue 15: -n 10000 --busy.
  */
+#include "bench_util.h"
 #include "hotconf.h"
 
 #include <errno.h>
@@ -30,19 +31,6 @@
 #include <unistd.h>
 
 #define WAIT_NS ((int64_t)2000000000) /* a version not seen in 2 s: missed */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
 
 /* ---- save patterns ----------------------------------------------------- */
 

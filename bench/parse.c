@@ -6,6 +6,7 @@
  * and have no bare baseline.
  * Usage: bench_parse [seconds-per-measurement (default 0.5)]
  */
+#include "bench_util.h"
 #include "hotconf.h"
 
 #include <libfyaml.h>
@@ -16,73 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < b->cap - b->len)
-            break;
-        b->cap = b->cap ? b->cap * 2 : 4096;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s)
-            abort();
-    }
-    b->len += (size_t)n;
-}
-
 /* One "service" block per section: a realistic mix of ints, strings,
  * bools, reals, and (JSON/YAML) a nested object and a list. */
 static sbuf generate(hc_format f, size_t target)
 {
     sbuf b = {NULL, 0, 0};
     sb_printf(&b, "%s", f == HC_FORMAT_JSON ? "{\n" : "");
-    for (int i = 0; b.len < target; i++) {
-        switch (f) {
-        case HC_FORMAT_JSON:
-            sb_printf(&b,
-                      "%s  \"service%d\": {\"host\": \"svc%d.internal\", "
-                      "\"port\": %d, \"debug\": %s, \"ratio\": %d.25, "
-                      "\"tags\": [\"a\", \"b\", \"c\"], \"limits\": "
-                      "{\"cpu\": %d, \"memory\": \"512Mi\"}}",
-                      i ? ",\n" : "", i, i, 1024 + i, i % 2 ? "true" : "false",
-                      i, i % 8);
-            break;
-        case HC_FORMAT_YAML:
-            sb_printf(&b,
-                      "service%d:\n  host: svc%d.internal\n  port: %d\n"
-                      "  debug: %s\n  ratio: %d.25\n  tags: [a, b, c]\n"
-                      "  limits:\n    cpu: %d\n    memory: 512Mi\n",
-                      i, i, 1024 + i, i % 2 ? "true" : "false", i, i % 8);
-            break;
-        case HC_FORMAT_INI:
-            sb_printf(&b,
-                      "[service%d]\nhost = svc%d.internal\nport = %d\n"
-                      "debug = %s\nratio = %d.25\ntags = a,b,c ; list\n"
-                      "memory = 512Mi\n\n",
-                      i, i, 1024 + i, i % 2 ? "true" : "false", i);
-            break;
-        default:
-            sb_printf(&b,
-                      "SERVICE%d_HOST=svc%d.internal\nSERVICE%d_PORT=%d\n"
-                      "export SERVICE%d_DEBUG=%s\nSERVICE%d_NAME=\"svc "
-                      "%d\" # comment\nSERVICE%d_RATIO=%d.25\n",
-                      i, i, i, 1024 + i, i, i % 2 ? "true" : "false", i, i, i,
-                      i);
-            break;
-        }
-    }
+    bench_services(&b, f, target, 0);
     sb_printf(&b, "%s", f == HC_FORMAT_JSON ? "\n}\n" : "");
     return b;
 }

@@ -24,6 +24,7 @@
  * usage: bench_reload_steps [-n ROUNDS] [-s SIZE] [FORMAT...]
  * (formats: json yaml ini env; default all; SIZE default 10240 bytes)
  */
+#include "bench_util.h"
 #include "hotconf.h"
 
 #include <pthread.h>
@@ -34,45 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < b->cap - b->len)
-            break;
-        b->cap = b->cap ? b->cap * 2 : 16384;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s)
-            abort();
-    }
-    b->len += (size_t)n;
-}
 
 /* A structured config of about target bytes whose version field is v:
  * service blocks with strings, ints, bools, reals, a list and a nested
@@ -86,40 +48,7 @@ static char *generate(hc_format f, size_t target, long v, size_t *len)
     case HC_FORMAT_INI: sb_printf(&b, "v = %ld\n\n", v); break;
     default: sb_printf(&b, "V=%ld\n", v); break;
     }
-    for (int i = 0; b.len < target; i++) {
-        switch (f) {
-        case HC_FORMAT_JSON:
-            sb_printf(&b,
-                      ",\n  \"service%d\": {\"host\": \"svc%d.internal\", "
-                      "\"port\": %d, \"debug\": %s, \"ratio\": %d.25, "
-                      "\"tags\": [\"a\", \"b\", \"c\"], \"limits\": "
-                      "{\"cpu\": %d, \"memory\": \"512Mi\"}}",
-                      i, i, 1024 + i, i % 2 ? "true" : "false", i, i % 8);
-            break;
-        case HC_FORMAT_YAML:
-            sb_printf(&b,
-                      "service%d:\n  host: svc%d.internal\n  port: %d\n"
-                      "  debug: %s\n  ratio: %d.25\n  tags: [a, b, c]\n"
-                      "  limits:\n    cpu: %d\n    memory: 512Mi\n",
-                      i, i, 1024 + i, i % 2 ? "true" : "false", i, i % 8);
-            break;
-        case HC_FORMAT_INI:
-            sb_printf(&b,
-                      "[service%d]\nhost = svc%d.internal\nport = %d\n"
-                      "debug = %s\nratio = %d.25\ntags = a,b,c ; list\n"
-                      "memory = 512Mi\n\n",
-                      i, i, 1024 + i, i % 2 ? "true" : "false", i);
-            break;
-        default:
-            sb_printf(&b,
-                      "SERVICE%d_HOST=svc%d.internal\nSERVICE%d_PORT=%d\n"
-                      "export SERVICE%d_DEBUG=%s\nSERVICE%d_NAME=\"svc "
-                      "%d\" # comment\nSERVICE%d_RATIO=%d.25\n",
-                      i, i, i, 1024 + i, i, i % 2 ? "true" : "false", i, i, i,
-                      i);
-            break;
-        }
-    }
+    bench_services(&b, f, target, f == HC_FORMAT_JSON);
     if (f == HC_FORMAT_JSON)
         sb_printf(&b, "\n}\n");
     *len = b.len;
