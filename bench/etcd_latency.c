@@ -154,7 +154,6 @@ int main(int argc, char **argv)
     report("all watchers applied", all, rounds);
     report("floor: etcdctl watch printed it", flo, rounds);
     for (int i = 0; i < n; i++) {
-        hc__etcd_unfollow_all(e[i]);
         hc_engine_free(e[i]);
     }
     kill(floor_pid, SIGKILL);

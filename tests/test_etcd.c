@@ -193,7 +193,6 @@ static void open_engine(fixture *f, hc_schema *schema)
 
 static void close_engine(fixture *f)
 {
-    hc__etcd_unfollow_all(f->e);
     hc_engine_free(f->e);
     te_rec_free(&f->rec);
 }

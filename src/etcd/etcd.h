@@ -137,15 +137,13 @@ void hc__etcd_status_stop(hc_engine *e);
 
 /* ---- the source (src/sources/etcd.c) ---------------------------------- */
 
-/* Follows the config id (an etcd:// name already watched with
- * hc_engine_watch) from etcd on a thread of its own. Returns 0,
- * HC_EINVAL (not an etcd name), HC_ENOTWATCHED or HC_ESYS. */
+/* hc_engine_watch starts the follower of an etcd:// config itself: this
+ * only checks that id is followed by the etcd source. Returns 0, HC_EINVAL
+ * (not an etcd name) or HC_ENOTWATCHED; followers stop in hc_engine_free. */
 int hc__etcd_follow(hc_engine *e, const char *id, hc_error *err);
 /* The mod_revision of the version this follower made live (0: none, -1:
  * id not followed). The memory store does not keep source revisions, so
  * the follower remembers its own. */
 long long hc__etcd_live_revision(hc_engine *e, const char *id);
-/* Stops and joins e's followers; before hc_engine_free. */
-void hc__etcd_unfollow_all(hc_engine *e);
 
 #endif /* HC_ETCD_H */

@@ -390,9 +390,3 @@ long long hc__etcd_live_revision(hc_engine *e, const char *id)
     pthread_mutex_unlock(&st->lock);
     return rev;
 }
-
-/* hc_engine_free stops and joins the followers now; kept for callers. */
-void hc__etcd_unfollow_all(hc_engine *e)
-{
-    (void)e;
-}
