@@ -74,6 +74,17 @@ typedef struct hc__limits {
 /* opts may be NULL; zero fields take the defaults. */
 hc__limits hc__limits_from(const hc_parse_options *opts);
 
+/* Whether validating against schema modifies the document (it fills in
+ * defaults): such a document cannot share subtrees with another. */
+int hc__schema_fills_defaults(const hc_schema *schema);
+
+/* hc_parse's checks shared by every format, before its parser runs:
+ * resolves an AUTO format from source, defaults a NULL source and opts,
+ * enforces max_size and refuses NUL bytes. 0, or -1 with err filled. */
+int hc__parse_check(const char *buf, size_t len, hc_format *format,
+                    const char **source, const hc_parse_options **opts,
+                    hc_error *err);
+
 /* ---- per-format parsers ----------------------------------------------
  * Each is called by hc_parse() after the size and NUL-byte checks, with a
  * non-NULL source and non-NULL opts, and must return a new reference or

@@ -12,6 +12,7 @@
  * for the bookkeeping, never across parsing, a store write or a callback.
  */
 #include "engine_internal.h"
+#include "../format/reuse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,8 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
     uint64_t h;
     hc__snapshot *live;
     json_t *doc;
+    const hc__reuse *prev;
+    hc__reuse *next = NULL;
     /* A rollback or revert makes an older version live on purpose: the
      * "same as last seen" shortcuts do not apply. */
     int was_missing, claimed = 0,
@@ -238,17 +241,23 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
         hc__error_set(err, HC_EPARSE, c->path, 0, 0, 0, "file is empty");
         return rejected(e, c, err, h, trigger, HC__C_PARSE, detect_ns);
     }
-    doc = hc_parse(bytes, len, c->format, c->path, &c->popts, err);
+    /* The kept parse is the live version's, unless something else made
+     * another document live since (then it is of no use). */
+    prev = c->reuse && live && c->reuse->doc == live->doc ? c->reuse : NULL;
+    doc = hc__parse_reusing(bytes, len, c->format, c->path, &c->popts, prev,
+                            c->no_reuse ? NULL : &next, err);
     if (!doc)
         return rejected(e, c, err, h, trigger,
                         err->code == HC_ENOMEM ? HC__C_READ : HC__C_PARSE,
                         detect_ns);
     if (validate_doc(c, doc, err) != 0) {
+        hc__reuse_free(next);
         locate(c, bytes, len, err);
         json_decref(doc);
         return rejected(e, c, err, h, trigger, HC__C_VALIDATE, detect_ns);
     }
     if (!rollback && live && json_equal(live->doc, doc)) {
+        hc__reuse_free(next);
         /* New bytes, same document (a comment, key order, spacing): the
          * live config is unchanged, so there is no new version. */
         pthread_mutex_lock(&e->lock);
@@ -261,8 +270,12 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
         return HC__APPLY_UNCHANGED;
     }
     if (commit(e, c, doc, bytes, len, h, revision, trigger, !claimed, detect_ns,
-               err) == 0)
+               err) == 0) {
+        hc__reuse_free(next);
         return err->code ? err->code : HC_ENOTWATCHED;
+    }
+    hc__reuse_free(c->reuse);
+    c->reuse = next;
     return HC_OK;
 }
 

@@ -209,6 +209,12 @@ struct hc__config {
     size_t max_size;
 
     pthread_mutex_t apply_lock;
+    /* Under apply_lock: the live version's parse, which the next one
+     * shares unchanged subtrees with (src/format/reuse.h); NULL when none
+     * is kept. no_reuse: the schema fills in defaults, which modifies the
+     * document, so nothing may be shared. */
+    struct hc__reuse *reuse;
+    int no_reuse;
 
     /* Under e->lock. */
     int dead;

@@ -7,6 +7,7 @@
  * here runs under e->lock, with c->apply_lock around a first load.
  */
 #include "engine_internal.h"
+#include "../format/reuse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ void hc__config_destroy(void *p)
     if (c->store_cfg)
         c->engine->store.ops->detach(&c->engine->store, c->store_cfg, 0);
     free(c->last_error);
+    hc__reuse_free(c->reuse);
     pthread_mutex_destroy(&c->apply_lock);
     free(c->path);
     free(c->abspath);
@@ -80,6 +82,7 @@ static hc__config *config_new(hc_engine *e, const char *path, char *abspath,
     c->validate = o->validate;
     c->validate_data = o->validate_data;
     c->schema = o->schema;
+    c->no_reuse = hc__schema_fills_defaults(o->schema);
     c->prepare = o->prepare;
     c->prepare_data = o->prepare_data;
     c->on_failure = o->on_failure;

@@ -106,49 +106,58 @@ hc__limits hc__limits_from(const hc_parse_options *opts)
     return l;
 }
 
-json_t *hc_parse(const char *buf, size_t len, hc_format format,
-                 const char *source, const hc_parse_options *opts,
-                 hc_error *err)
+int hc__parse_check(const char *buf, size_t len, hc_format *format,
+                    const char **source, const hc_parse_options **opts,
+                    hc_error *err)
 {
     static const hc_parse_options defaults;
-    hc__limits lim = hc__limits_from(opts);
+    hc__limits lim = hc__limits_from(*opts);
     const char *nul;
 
     hc_error_init(err);
-    if (!source)
-        source = "<string>";
-    if (!opts)
-        opts = &defaults;
+    if (!*source)
+        *source = "<string>";
+    if (!*opts)
+        *opts = &defaults;
     if (!buf && len) {
-        hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no input buffer");
-        return NULL;
+        hc__error_set(err, HC_EINVAL, *source, 0, 0, 0, "no input buffer");
+        return -1;
     }
-    if (format == HC_FORMAT_AUTO) {
-        format = hc_format_from_name(source);
-        if (format == HC_FORMAT_AUTO) {
-            hc__error_set(err, HC_EFORMAT, source, 0, 0, 0,
+    if (*format == HC_FORMAT_AUTO) {
+        *format = hc_format_from_name(*source);
+        if (*format == HC_FORMAT_AUTO) {
+            hc__error_set(err, HC_EFORMAT, *source, 0, 0, 0,
                           "cannot tell the format from the file name; "
                           "name it .json, .jsonc, .yaml, .ini or .env, or "
                           "give "
                           "the format explicitly");
-            return NULL;
+            return -1;
         }
     }
     if (len > lim.max_size) {
-        hc__error_set(err, HC_ELIMIT, source, 0, 0, 0,
+        hc__error_set(err, HC_ELIMIT, *source, 0, 0, 0,
                       "input of %zu bytes exceeds the size limit (max_size) "
                       "of %zu bytes",
                       len, lim.max_size);
-        return NULL;
+        return -1;
     }
     /* A raw NUL is never valid text in any of our formats; checking here
      * also spares the parsers from C-string surprises. */
     nul = len ? memchr(buf, '\0', len) : NULL;
     if (nul) {
-        hc__error_at(err, HC_EPARSE, source, buf, len, (size_t)(nul - buf),
+        hc__error_at(err, HC_EPARSE, *source, buf, len, (size_t)(nul - buf),
                      "NUL byte in input");
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+json_t *hc_parse(const char *buf, size_t len, hc_format format,
+                 const char *source, const hc_parse_options *opts,
+                 hc_error *err)
+{
+    if (hc__parse_check(buf, len, &format, &source, &opts, err) != 0)
+        return NULL;
     switch (format) {
     case HC_FORMAT_JSON:
         return hc__parse_json(buf, len, source, opts, opts->json_comments, err);

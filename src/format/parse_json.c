@@ -7,6 +7,7 @@
  * (jansson's own is a compile-time 2048).
  */
 #include "internal.h"
+#include "reuse.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -886,4 +887,14 @@ json_t *hc__parse_json(const char *buf, size_t len, const char *source,
         scan_positions(buf, len, opts->positions);
     free(blanked);
     return doc;
+}
+
+json_t *hc__json_parse_reusing(const char *buf, size_t len, const char *source,
+                               const hc_parse_options *opts, int jsonc,
+                               const hc__reuse *prev, hc__reuse **next,
+                               hc_error *err)
+{
+    (void)prev;
+    *next = NULL;
+    return hc__parse_json(buf, len, source, opts, jsonc, err);
 }

@@ -1637,6 +1637,11 @@ static bool quick_first(const hc_schema *schema)
     return !schema->fill_defaults;
 }
 
+int hc__schema_fills_defaults(const hc_schema *schema)
+{
+    return schema && schema->fill_defaults;
+}
+
 int hc_schema_validate(const hc_schema *schema, json_t *doc,
                        hc_schema_report *report)
 {
