@@ -971,10 +971,26 @@ static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
 
 /* ---- the reusing parse's record (yaml_reuse.c) ------------------------- */
 
-static int key_start_byte(char c)
+int hc__yaml_key_start_byte(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || c == '_';
+}
+
+int hc__yaml_rec_push(hc__yaml_rec *r, size_t off, size_t len)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        hc__yaml_key *nk = realloc(r->keys, cap * sizeof *nk);
+        if (!nk)
+            return -1;
+        r->keys = nk;
+        r->cap = cap;
+    }
+    r->keys[r->n].off = off;
+    r->keys[r->n].len = len;
+    r->n++;
+    return 0;
 }
 
 /* A top-level key: kept when it is a one-line plain scalar at column 0
@@ -988,24 +1004,13 @@ static void rec_top_key(yparser *p, struct fy_event *ev, const char *s,
     hc__yaml_rec *r = p->rec;
     if (fy_token_scalar_style(ev->scalar.value) != FYSS_PLAIN || !a || !b ||
         a->column != 0 || a->input_pos != off || b->input_pos != off + n ||
-        s != p->buf + off || n == 0 || !key_start_byte(s[0]) ||
+        s != p->buf + off || n == 0 || !hc__yaml_key_start_byte(s[0]) ||
         (off > 0 && p->buf[off - 1] != '\n' && p->buf[off - 1] != '\r')) {
         r->bad = 1;
         return;
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        hc__yaml_key *nk = realloc(r->keys, cap * sizeof *nk);
-        if (!nk) {
-            r->bad = 1;
-            return;
-        }
-        r->keys = nk;
-        r->cap = cap;
-    }
-    r->keys[r->n].off = off;
-    r->keys[r->n].len = n;
-    r->n++;
+    if (hc__yaml_rec_push(r, off, n) != 0)
+        r->bad = 1;
 }
 
 /* Bytes from the start of off's line to off. */

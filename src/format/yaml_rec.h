@@ -29,4 +29,10 @@ json_t *hc__parse_yaml_rec(const char *buf, size_t len, const char *source,
                            const hc_parse_options *opts, hc__yaml_rec *rec,
                            hc_error *err);
 
+/* Appends a key to rec: 0, or -1 when out of memory. */
+int hc__yaml_rec_push(hc__yaml_rec *rec, size_t off, size_t len);
+/* Whether a top-level key may start with c ([A-Za-z0-9_]): such a byte at
+ * column 0 starts a plain scalar and nothing else. */
+int hc__yaml_key_start_byte(char c);
+
 #endif

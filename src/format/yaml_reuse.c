@@ -65,12 +65,6 @@ static hc__reuse *keep(const char *buf, size_t len,
                          spans_free);
 }
 
-static int key_start_byte(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '_';
-}
-
 static size_t common_prefix(const char *a, const char *b, size_t n)
 {
     size_t i = 0;
@@ -100,22 +94,6 @@ static size_t common_suffix(const char *a, size_t la, const char *b, size_t lb,
     while (i < max && a[la - i - 1] == b[lb - i - 1])
         i++;
     return i;
-}
-
-static int push_key(hc__yaml_rec *r, size_t off, size_t len)
-{
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        hc__yaml_key *nk = realloc(r->keys, cap * sizeof *nk);
-        if (!nk)
-            return -1;
-        r->keys = nk;
-        r->cap = cap;
-    }
-    r->keys[r->n].off = off;
-    r->keys[r->n].len = len;
-    r->n++;
-    return 0;
 }
 
 /* Adds from's value at key k to out; -1 when it is missing, a duplicate
@@ -155,7 +133,7 @@ static json_t *splice(const char *buf, size_t len, const char *source,
     for (k = 0; k < n; k++) {
         size_t end = k + 1 < n ? ps->keys[k + 1].off : lp;
         int ok = end < lp ? end < pre || (end == pre && pre < len &&
-                                          key_start_byte(buf[pre]))
+                                          hc__yaml_key_start_byte(buf[pre]))
                           : pre == lp && pre == len;
         if (!ok)
             break;
@@ -190,15 +168,16 @@ static json_t *splice(const char *buf, size_t len, const char *source,
         goto fail;
     for (size_t i = 0; i < k; i++)
         if (take(out, prev->doc, old + ps->keys[i].off, ps->keys[i].len) != 0 ||
-            push_key(rec, ps->keys[i].off, ps->keys[i].len) != 0)
+            hc__yaml_rec_push(rec, ps->keys[i].off, ps->keys[i].len) != 0)
             goto fail;
     for (size_t i = 0; i < n_mid; i++)
         if (take(out, mdoc, buf + m0 + mid.keys[i].off, mid.keys[i].len) != 0 ||
-            push_key(rec, m0 + mid.keys[i].off, mid.keys[i].len) != 0)
+            hc__yaml_rec_push(rec, m0 + mid.keys[i].off, mid.keys[i].len) != 0)
             goto fail;
     for (size_t i = b; i < n; i++)
         if (take(out, prev->doc, old + ps->keys[i].off, ps->keys[i].len) != 0 ||
-            push_key(rec, ps->keys[i].off + len - lp, ps->keys[i].len) != 0)
+            hc__yaml_rec_push(rec, ps->keys[i].off + len - lp,
+                              ps->keys[i].len) != 0)
             goto fail;
     json_decref(mdoc);
     free(mid.keys);
