@@ -14,3 +14,4 @@ for s in bench/engine*.sh; do
   if run engine; then echo "## $(basename "$s" .sh)"; sh "$s"; fi
 done
 if run http && [ -f bench/http.sh ]; then echo "## http"; sh bench/http.sh; fi
+if run yaml_reuse && [ -f bench/yaml_reuse.sh ]; then echo "## yaml_reuse"; sh bench/yaml_reuse.sh; fi
