@@ -16,8 +16,10 @@ typedef struct hc__yaml_key {
 typedef struct hc__yaml_rec {
     /* Nonzero when some entry's meaning may depend on text outside it: a
      * directive, a document marker, an anchor, alias, tag or merge key, a
-     * BOM, a root that is no block mapping, or a top-level key that is
-     * not a one-line plain scalar starting a line with [A-Za-z0-9_]. */
+     * BOM, a root that is no block mapping, a top-level key that is not
+     * a one-line plain scalar starting a line with [A-Za-z0-9_], or a
+     * block scalar whose first line is not indented more than its parent
+     * or whose indentation holds a tab. */
     int bad;
     size_t n, cap;
     hc__yaml_key *keys; /* the top-level keys in document order */

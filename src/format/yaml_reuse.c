@@ -5,7 +5,8 @@
  * kept only for a document whose entries can each be read on their own:
  * one implicit document, a block mapping at the root whose keys are
  * one-line plain scalars at column 0 starting with [A-Za-z0-9_], and no
- * directive, marker, anchor, alias, tag, merge key or BOM anywhere. Entry i
+ * directive, marker, anchor, alias, tag, merge key or BOM anywhere, nor a
+ * block scalar that libfyaml misreads (parse_yaml.c). Entry i
  * of such a document is its text from key i's line (from 0 for the first)
  * to key i+1's line (or the end).
  *
