@@ -811,6 +811,56 @@ static void test_deep_ref_chain_compiles_and_hits_the_depth_limit(void **state)
     hc_schema_free(s);
 }
 
+/* A property loop checks the depth limit once for all its children (their
+ * $ref hops included): at every nesting around the limit, both modes give
+ * the same verdict, through properties and additionalProperties. */
+static void test_depth_limit_in_property_loops_same_verdicts(void **state)
+{
+    size_t cap = 120 * 64 + 512, o = 0, dcap = 40 * 8 + 16;
+    char *text = malloc(cap), *doc = malloc(dcap);
+    bool hit = false;
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(doc);
+    for (int add = 0; add < 2; add++) {
+        hc_schema *s;
+        hc_schema_report *rep = hc_schema_report_new();
+        o = (size_t)snprintf(text, cap, "{\"$ref\":\"#/$defs/d0\",\"$defs\":{");
+        for (int i = 0; i < 120; i++)
+            o += (size_t)snprintf(text + o, cap - o,
+                                  "\"d%d\":{\"$ref\":\"#/$defs/d%d\"},", i,
+                                  i + 1);
+        snprintf(text + o, cap - o,
+                 "\"d120\":{\"type\":\"object\",\"%s\":%s"
+                 "{\"$ref\":\"#/$defs/d0\"}%s}}}",
+                 add ? "additionalProperties" : "properties",
+                 add ? "" : "{\"a\":", add ? "" : "}");
+        s = compile(text);
+        for (int depth = 1; depth <= 12; depth++) {
+            int quick, full;
+            o = 0;
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "{\"a\":");
+            o += (size_t)snprintf(doc + o, dcap - o, "{}");
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "}");
+            quick = validate(s, doc, NULL);
+            full = validate(s, doc, rep);
+            if (quick != full)
+                fail_msg("nesting %d (%s): verdict-only %d, with a report %d",
+                         depth, add ? "additionalProperties" : "properties",
+                         quick, full);
+            hit = hit || quick == HC_EVALIDATE;
+        }
+        hc_schema_report_free(rep);
+        hc_schema_free(s);
+    }
+    /* the limit was reached at some nesting */
+    assert_true(hit);
+    free(text);
+    free(doc);
+}
+
 static void test_catastrophic_regex_returns_promptly_with_error(void **state)
 {
     hc_schema *s = compile("{\"pattern\":\"^(a+)+$\"}");
@@ -1656,6 +1706,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ref_cycle_without_progress_is_a_compile_error),
         cmocka_unit_test(test_recursive_schema_through_properties_is_fine),
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
+        cmocka_unit_test(test_depth_limit_in_property_loops_same_verdicts),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),

@@ -1012,3 +1012,26 @@ fail:
     /* the keyword that failed may hold a compiled pattern too */
     track_patterns(c, kws, nk + 1);
 }
+
+static int child_hops(const hc__node *n)
+{
+    return n && n->alias ? n->hops : 0;
+}
+
+void hc__props_hops(hc__node *n)
+{
+    for (uint32_t i = 0; i < n->nkw; i++) {
+        hc__props *p = &n->kw[i].u.props;
+        int h;
+        if (n->kw[i].kind != HC__K_PROPS)
+            continue;
+        h = child_hops(p->additional);
+        for (size_t j = 0; j < p->n; j++)
+            if (child_hops(p->v[j].node) > h)
+                h = child_hops(p->v[j].node);
+        for (size_t j = 0; j < p->npat; j++)
+            if (child_hops(p->pat[j].node) > h)
+                h = child_hops(p->pat[j].node);
+        p->max_hops = h;
+    }
+}

@@ -270,6 +270,9 @@ typedef struct hc__props {
     hc__pattern_prop *pat;
     size_t npat;
     hc__node *additional; /* NULL: none */
+    /* the most $ref hops of a child skipped in verdict-only runs (one
+     * depth check covers them all) */
+    int max_hops;
     bool has_props, has_defaults;
 } hc__props;
 

@@ -112,6 +112,9 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e);
 static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
                                    json_t *inst);
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -380,9 +383,9 @@ static ALWAYS_INLINE const hc__prop *props_find(const hc__props *p,
     }
 }
 
-static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_props(hc__vctx *c, const hc__props *p, json_t *inst,
+                             ev *e)
 {
-    const hc__props *p = &k->u.props;
     bool ok = true;
     size_t idx = 0;
     uint64_t seen = 0; /* required properties present (verdict-only) */
@@ -464,35 +467,62 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
 }
 
+/* v_node_q for a child of a props or items loop that checked the depth
+ * limit for all its children at once (p->max_hops) */
+#define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
+
 /* v_props for verdict-only runs without annotations: no paths, no
- * errors, the first failure ends it. */
+ * errors, the first failure ends it. Its loop is the one most of a large
+ * document goes through: the member reads are jansson's structs (jfast.h;
+ * v_props does the same through the API when those were not verified),
+ * the children's depth checks are one check here, and the common shape
+ * (names with a perfect hash, no patternProperties) has a loop of its
+ * own. */
 static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                                    json_t *inst)
 {
-    const bool fast = hc__jfast_ok;
+    const hc__jobject *o = (const hc__jobject *)inst;
+    const hc__jlist *end = &o->ordered;
     uint64_t seen = 0;
-    if (!p->npat && !p->additional && hc__jobject_size(inst) > 2 * p->n) {
+    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_props(c, p, inst, NULL);
+    if (!p->npat && !p->additional && o->size > 2 * p->n) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!v_node_q(c, pr->node, v))
+            if (!V_CHILD(c, pr->node, v))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    for (void *it = hc__jmember_first_f(fast, inst); it;
-         it = hc__jmember_next_f(fast, inst, it)) {
-        size_t kl;
-        const char *key = hc__jmember_key_f(fast, it, &kl);
-        json_t *v = hc__jmember_value_f(fast, it);
+    if (p->ph && !p->npat) {
+        const hc__node *add = p->additional;
+        for (const hc__jlist *it = o->ordered.next; it != end; it = it->next) {
+            const hc__jpair *m = (const hc__jpair *)it;
+            const hc__prop *pr = props_find(p, m->key, m->key_len);
+            if (pr) {
+                seen |= pr->req_bit;
+                if (!V_CHILD(c, pr->node, m->value))
+                    return false;
+            } else if (add && !V_CHILD(c, add, m->value)) {
+                return false;
+            }
+        }
+        return (seen & p->req_mask) == p->req_mask;
+    }
+    for (const hc__jlist *it = o->ordered.next; it != end; it = it->next) {
+        const hc__jpair *m = (const hc__jpair *)it;
+        const char *key = m->key;
+        size_t kl = m->key_len;
+        json_t *v = m->value;
         const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!v_node_q(c, pr->node, v))
+            if (!V_CHILD(c, pr->node, v))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -504,10 +534,10 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!v_node_q(c, p->pat[i].node, v))
+            if (!V_CHILD(c, p->pat[i].node, v))
                 return false;
         }
-        if (!matched && p->additional && !v_node_q(c, p->additional, v))
+        if (!matched && p->additional && !V_CHILD(c, p->additional, v))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
@@ -1220,7 +1250,7 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
     }
     case HC__K_PROPS:
         return !c->rep && !e ? v_props_quick(c, &k->u.props, inst)
-                             : v_props(c, k, inst, e);
+                             : v_props(c, &k->u.props, inst, e);
     case HC__K_PROPERTY_NAMES: return v_property_names(c, k, inst);
     case HC__K_DEP_SCHEMAS: {
         bool ok = true;
@@ -1523,7 +1553,8 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
-                                    json_t *inst, ev *e, bool may_rep)
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok)
 {
     int hops = 0, b;
     unsigned act;
@@ -1532,7 +1563,7 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
          * modes give the same verdict */
         hops = n->hops;
         n = n->target;
-        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+        if (!depth_ok && c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
             c->limit_hit = true;
             return false;
         }
@@ -1540,33 +1571,33 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
     if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
-        c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+        (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
         size_t len;
         const char *s = hc__jstr(inst, &len);
         return hc__dfa_match(n->str_dfa, s, len);
     }
     if (act == HC__ACT_LEAF_STR && !(may_rep && c->rep) &&
-        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
         return v_leaf_str(c, n, inst);
     switch (act) {
     case HC__ACT_TRUE: return true;
     case HC__ACT_PASS:
-        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
         break;
     case HC__ACT_TYPE: return type_fail(c, n, inst);
     case HC__ACT_FALSE: return false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
-        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf_str(c, n, inst);
         break;
     case HC__ACT_LEAF:
-        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf(c, n, inst, inst_bucket(inst));
         break;
     case HC__ACT_PROPS:
         if (!(may_rep && c->rep) && !e && !c->s->has_dynamic &&
-            c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
             bool r;
             c->depth += hops + 1;
             r = v_props_quick(c, n->props, inst);
@@ -1583,9 +1614,9 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
         if (n->nkw == 0)
             return !(n->flags & HC__N_FALSE) || false_node(c, n, inst);
         /* nothing applies to this kind of value (and nothing to fill) */
-        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
-    } else if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+    } else if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
         if ((n->leaf >> b) & 1)
             return v_leaf(c, n, inst, b);
         if (!n->flags && !c->s->has_dynamic && !e)
@@ -1597,14 +1628,14 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e)
 {
-    return v_node_in(c, n, inst, e, true);
+    return v_node_in(c, n, inst, e, true, false);
 }
 
 /* v_node for the verdict-only loops (no report by construction): their
  * per-member checks of c->rep fold away. */
 static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n, json_t *inst)
 {
-    return v_node_in(c, n, inst, NULL, false);
+    return v_node_in(c, n, inst, NULL, false, false);
 }
 
 /* ---- public entry points
