@@ -861,6 +861,51 @@ static void test_depth_limit_in_property_loops_same_verdicts(void **state)
     free(doc);
 }
 
+/* Property names are found from jansson's own member hashes: keys that
+ * land on a name's slot (near misses: same length, same first and last
+ * bytes) go to additionalProperties, in both modes. */
+static void test_property_lookup_near_misses_same_verdicts(void **state)
+{
+    static const char *const names[] = {"path", "pat", "paths", "upstream",
+                                        "a",    "",    "timeout"};
+    hc_schema *s = compile("{\"properties\": {"
+                           "\"path\": {\"type\": \"integer\"},"
+                           "\"pat\": {\"type\": \"integer\"},"
+                           "\"paths\": {\"type\": \"integer\"},"
+                           "\"upstream\": {\"type\": \"integer\"},"
+                           "\"a\": {\"type\": \"integer\"},"
+                           "\"\": {\"type\": \"integer\"},"
+                           "\"timeout\": {\"type\": \"integer\"}},"
+                           "\"additionalProperties\": {\"type\": \"string\"}}");
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        json_t *d = json_object();
+        char key[16];
+        int want;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            json_object_set_new(d, names[i], json_integer(1));
+        /* near misses of every name, and many other keys */
+        for (int i = 0; i < 400; i++) {
+            snprintf(key, sizeof key, i % 2 ? "p%03dh" : "pa%dh", i);
+            json_object_set_new(d, key, json_string("x"));
+        }
+        json_object_set_new(d, "patH", json_string("x"));
+        json_object_set_new(d, "upstreaM", json_string("x"));
+        json_object_set_new(d, "b", json_string("x"));
+        if (variant == 1) /* a name with the other type */
+            json_object_set_new(d, "upstream", json_string("x"));
+        if (variant == 2) /* a near miss with a name's type */
+            json_object_set_new(d, "timeouT", json_integer(1));
+        want = variant ? HC_EVALIDATE : 0;
+        assert_int_equal(hc_schema_validate(s, d, NULL), want);
+        assert_int_equal(hc_schema_validate(s, d, rep), want);
+        json_decref(d);
+    }
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
 static void test_catastrophic_regex_returns_promptly_with_error(void **state)
 {
     hc_schema *s = compile("{\"pattern\":\"^(a+)+$\"}");
@@ -1707,6 +1752,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_recursive_schema_through_properties_is_fine),
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
         cmocka_unit_test(test_depth_limit_in_property_loops_same_verdicts),
+        cmocka_unit_test(test_property_lookup_near_misses_same_verdicts),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),

@@ -236,7 +236,7 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         n->hops = hops;
     }
     for (size_t q = 0; q < c.nq && !c.failed; q++)
-        hc__props_hops(c.queue[q]);
+        hc__loop_hops(c.queue[q]);
 done:
     free(c.res);
     free(c.res_json);

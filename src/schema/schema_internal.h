@@ -263,6 +263,12 @@ typedef struct hc__props {
      * ph[(hc__key_sig(name) * ph_seed) >> ph_shift] is index + 1 */
     uint16_t *ph;
     uint32_t ph_seed, ph_shift;
+    /* the same from the hash jansson already keeps in each member's pair
+     * (hc__jfast_key_hash; jhash[i] is v[i]'s): no bytes of the name read
+     * for the slot. NULL when not found or the layout is not verified. */
+    uint16_t *jph;
+    size_t *jhash;
+    uint32_t jph_seed, jph_shift;
     /* "required" of the same node, when every name in it is one of these
      * properties: verdict-only runs check it during the property scan
      * (the required keyword then has folded set) */
@@ -325,6 +331,7 @@ typedef struct hc__kw {
             hc__node **prefix;
             size_t nprefix;
             hc__node *items; /* NULL: none */
+            int max_hops;    /* as hc__props.max_hops */
         } items;
         struct {
             hc__node *node;

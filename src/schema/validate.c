@@ -498,11 +498,18 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    if (p->ph && !p->npat) {
+    if (p->jph && !p->npat) {
         const hc__node *add = p->additional;
+        const uint16_t *jph = p->jph;
+        const uint32_t seed = p->jph_seed, shift = p->jph_shift;
         for (const hc__jlist *it = o->ordered.next; it != end; it = it->next) {
             const hc__jpair *m = (const hc__jpair *)it;
-            const hc__prop *pr = props_find(p, m->key, m->key_len);
+            unsigned ix = jph[((uint32_t)m->hash * seed) >> shift];
+            const hc__prop *pr = ix ? &p->v[ix - 1] : NULL;
+            if (pr && (p->jhash[ix - 1] != m->hash ||
+                       pr->name.len != m->key_len ||
+                       !same_bytes(pr->name.s, m->key, m->key_len)))
+                pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
                 if (!V_CHILD(c, pr->node, m->value))
@@ -665,18 +672,24 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-/* v_items for verdict-only runs without annotations. */
+/* v_items for verdict-only runs without annotations (as v_props_quick:
+ * jansson's structs, one depth check). */
 static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
 {
-    const bool fast = hc__jfast_ok;
-    size_t n = hc__jarray_size_f(fast, inst), np = k->u.items.nprefix;
+    const hc__jarray *a = (const hc__jarray *)inst;
+    size_t n, np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
+    json_t *const *t;
+    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_items(c, k, inst, NULL);
+    n = a->entries;
+    t = a->table;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at_f(fast, inst, i)))
+        if (!V_CHILD(c, k->u.items.prefix[i], t[i]))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_node_q(c, items, hc__jarray_at_f(fast, inst, i)))
+            if (!V_CHILD(c, items, t[i]))
                 return false;
     return true;
 }
