@@ -467,6 +467,14 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__props *p, json_t *inst,
     return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
 }
 
+/* A string against a DFA pattern, out of the loops that call it: inlined,
+ * its registers crowd theirs out. */
+static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
+{
+    const hc__jstring *js = (const hc__jstring *)inst;
+    return hc__dfa_match(re, js->value, js->length);
+}
+
 /* v_node_q for a child of a props or items loop that checked the depth
  * limit for all its children at once (p->max_hops) */
 #define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
@@ -1202,6 +1210,9 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
         return (inst_type(inst) & k->u.types) != 0;
     case HC__K_ENUM: return enum_has(k, inst) || enum_fail(c, k, inst);
     case HC__K_CONST:
+        /* a string const (a oneOf branch, often) against another type */
+        if (k->u.en.strs && !json_is_string(inst) && !collecting(c))
+            return false;
         return hc__json_equal(inst, k->u.en.value) || const_fail(c, k, inst);
     case HC__K_MULTIPLE_OF:
     case HC__K_MAXIMUM:
@@ -1585,6 +1596,8 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     act = n->act[json_typeof(inst) & 7];
     if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
         (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
+        if (depth_ok)
+            return dfa_str(n->str_dfa, inst);
         size_t len;
         const char *s = hc__jstr(inst, &len);
         return hc__dfa_match(n->str_dfa, s, len);
@@ -1598,8 +1611,9 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
         if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
         break;
-    case HC__ACT_TYPE: return type_fail(c, n, inst);
-    case HC__ACT_FALSE: return false_node(c, n, inst);
+    /* in the verdict-only loops there is nothing to report */
+    case HC__ACT_TYPE: return may_rep && type_fail(c, n, inst);
+    case HC__ACT_FALSE: return may_rep && false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
         if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf_str(c, n, inst);
@@ -1622,10 +1636,11 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     }
     b = inst_bucket(inst);
     if (n->types && !type_ok(n->types, inst, b))
-        return type_fail(c, n, inst);
+        return may_rep && type_fail(c, n, inst);
     if (n->boff[b] == n->boff[b + 1]) {
         if (n->nkw == 0)
-            return !(n->flags & HC__N_FALSE) || false_node(c, n, inst);
+            return !(n->flags & HC__N_FALSE) ||
+                   (may_rep && false_node(c, n, inst));
         /* nothing applies to this kind of value (and nothing to fill) */
         if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
