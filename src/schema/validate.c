@@ -1594,18 +1594,16 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     }
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
-    if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
-        (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
-        if (depth_ok)
-            return dfa_str(n->str_dfa, inst);
-        size_t len;
-        const char *s = hc__jstr(inst, &len);
-        return hc__dfa_match(n->str_dfa, s, len);
-    }
-    if (act == HC__ACT_LEAF_STR && !(may_rep && c->rep) &&
-        (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
-        return v_leaf_str(c, n, inst);
     switch (act) {
+    case HC__ACT_DFA_STR:
+        if (depth_ok && !(may_rep && c->rep))
+            return dfa_str(n->str_dfa, inst);
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            size_t len;
+            const char *s = hc__jstr(inst, &len);
+            return hc__dfa_match(n->str_dfa, s, len);
+        }
+        break;
     case HC__ACT_TRUE: return true;
     case HC__ACT_PASS:
         if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
@@ -1615,11 +1613,13 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     case HC__ACT_TYPE: return may_rep && type_fail(c, n, inst);
     case HC__ACT_FALSE: return may_rep && false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
-        if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
+        if (!(may_rep && c->rep) &&
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf_str(c, n, inst);
         break;
     case HC__ACT_LEAF:
-        if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
+        if (!(may_rep && c->rep) &&
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf(c, n, inst, inst_bucket(inst));
         break;
     case HC__ACT_PROPS:
