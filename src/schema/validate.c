@@ -1210,9 +1210,6 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
         return (inst_type(inst) & k->u.types) != 0;
     case HC__K_ENUM: return enum_has(k, inst) || enum_fail(c, k, inst);
     case HC__K_CONST:
-        /* a string const (a oneOf branch, often) against another type */
-        if (k->u.en.strs && !json_is_string(inst) && !collecting(c))
-            return false;
         return hc__json_equal(inst, k->u.en.value) || const_fail(c, k, inst);
     case HC__K_MULTIPLE_OF:
     case HC__K_MAXIMUM:
@@ -1527,9 +1524,15 @@ static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
         }
         return true;
     }
-    for (; i < end; i++)
-        if (!v_kw_leaf(c, n->bkw[i], inst))
+    for (; i < end; i++) {
+        const hc__kw *k = n->bkw[i];
+        /* a const or enum of strings only (a oneOf branch, often) fails
+         * any other type */
+        if ((k->kind == HC__K_CONST || k->kind == HC__K_ENUM) && k->u.en.strs)
             return false;
+        if (!v_kw_leaf(c, k, inst))
+            return false;
+    }
     return true;
 }
 
