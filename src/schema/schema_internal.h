@@ -234,6 +234,10 @@ typedef struct hc__prop {
     uint64_t hash;
     uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
+    /* node's alias target and hops when it is an alias (else node, 0),
+     * for verdict-only runs (hc__loop_hops) */
+    const hc__node *qnode;
+    int qhops;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
 

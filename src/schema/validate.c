@@ -115,6 +115,10 @@ static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok);
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n,
+                                    int hops, json_t *inst, ev *e,
+                                    bool may_rep, bool depth_ok,
+                                    bool resolved);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -478,6 +482,9 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
 /* v_node_q for a child of a props or items loop that checked the depth
  * limit for all its children at once (p->max_hops) */
 #define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
+/* the same for a property, its $ref chain followed at compile time */
+#define V_PROP(c, pr, v)                                                       \
+    v_node_at((c), (pr)->qnode, (pr)->qhops, (v), NULL, false, true, true)
 
 /* v_props for verdict-only runs without annotations: no paths, no
  * errors, the first failure ends it. Its loop is the one most of a large
@@ -520,7 +527,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
-                if (!V_CHILD(c, pr->node, m->value))
+                if (!V_PROP(c, pr, m->value))
                     return false;
             } else if (add && !V_CHILD(c, add, m->value)) {
                 return false;
@@ -1579,13 +1586,14 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
-                                    json_t *inst, ev *e, bool may_rep,
-                                    bool depth_ok)
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n,
+                                    int hops, json_t *inst, ev *e,
+                                    bool may_rep, bool depth_ok,
+                                    bool resolved)
 {
-    int hops = 0, b;
+    int b;
     unsigned act;
-    if (!(may_rep && c->rep) && n->alias) {
+    if (!resolved && !(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
@@ -1654,6 +1662,13 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
             return v_node_quick(c, n, inst, b, hops);
     }
     return v_node_body(c, n, inst, e, b, hops);
+}
+
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok)
+{
+    return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
 }
 
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
