@@ -115,10 +115,9 @@ static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok);
-static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n,
-                                    int hops, json_t *inst, ev *e,
-                                    bool may_rep, bool depth_ok,
-                                    bool resolved);
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -521,9 +520,9 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             const hc__jpair *m = (const hc__jpair *)it;
             unsigned ix = jph[((uint32_t)m->hash * seed) >> shift];
             const hc__prop *pr = ix ? &p->v[ix - 1] : NULL;
-            if (pr && (p->jhash[ix - 1] != m->hash ||
-                       pr->name.len != m->key_len ||
-                       !same_bytes(pr->name.s, m->key, m->key_len)))
+            if (pr &&
+                (p->jhash[ix - 1] != m->hash || pr->name.len != m->key_len ||
+                 !same_bytes(pr->name.s, m->key, m->key_len)))
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
@@ -1585,11 +1584,12 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 }
 
 /* The checks every node gets, inlined into the callers: most nodes stop
- * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n,
-                                    int hops, json_t *inst, ev *e,
-                                    bool may_rep, bool depth_ok,
-                                    bool resolved)
+ * at them (a type, or nothing that applies to this kind of value).
+ * resolved: n is already the end of its $ref chain, hops deep (V_PROP);
+ * depth_ok: the caller checked the depth limit for hops (V_CHILD). */
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved)
 {
     int b;
     unsigned act;
@@ -1655,7 +1655,8 @@ static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n,
         /* nothing applies to this kind of value (and nothing to fill) */
         if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
-    } else if (!(may_rep && c->rep) && (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
+    } else if (!(may_rep && c->rep) &&
+               (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
         if ((n->leaf >> b) & 1)
             return v_leaf(c, n, inst, b);
         if (!n->flags && !c->s->has_dynamic && !e)
