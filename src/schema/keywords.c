@@ -1073,6 +1073,8 @@ void hc__loop_hops(hc__node *n)
                 if (child_hops(p->pat[j].node) > h)
                     h = child_hops(p->pat[j].node);
             p->max_hops = h;
+            p->lookup_over = !p->npat && !p->additional ? 2 * p->n : SIZE_MAX;
+            p->jph_loop = p->jph && !p->npat;
         } else if (k->kind == HC__K_ITEMS) {
             h = child_hops(k->u.items.items);
             for (size_t j = 0; j < k->u.items.nprefix; j++)

@@ -283,6 +283,12 @@ typedef struct hc__props {
     /* the most $ref hops of a child skipped in verdict-only runs (one
      * depth check covers them all) */
     int max_hops;
+    /* verdict-only scan, decided at compile time (hc__loop_hops): the
+     * names are looked up in an object of more members than lookup_over
+     * (SIZE_MAX: never, there are patterns or additionalProperties);
+     * jph_loop: jph is set and there are no patterns */
+    size_t lookup_over;
+    bool jph_loop;
     bool has_props, has_defaults;
 } hc__props;
 

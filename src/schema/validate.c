@@ -500,7 +500,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
     uint64_t seen = 0;
     if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
         return v_props(c, p, inst, NULL);
-    if (!p->npat && !p->additional && o->size > 2 * p->n) {
+    if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
@@ -512,7 +512,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    if (p->jph && !p->npat) {
+    if (p->jph_loop) {
         const hc__node *add = p->additional;
         const uint16_t *jph = p->jph;
         const uint32_t seed = p->jph_seed, shift = p->jph_shift;
