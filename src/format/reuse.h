@@ -37,8 +37,11 @@ typedef struct hc__reuse {
     void (*spans_free)(void *spans);
 } hc__reuse;
 
-/* Below this size a full parse costs a few microseconds: nothing is kept. */
+/* Below this size a full parse costs a few microseconds: nothing is kept.
+ * hc__reuse_min_size starts at it; the tests and the fuzzer set it to 0 so
+ * that small texts take the reusing paths too (set it before any parse). */
 #define HC__REUSE_MIN_SIZE 2048
+extern size_t hc__reuse_min_size;
 
 /*
  * Parses buf like hc_parse, sharing prev's unchanged subtrees when prev is
