@@ -151,6 +151,42 @@ static void edit(text *t)
 /* Parses t against *prev and checks the answer is hc_parse's; on success
  * *prev becomes the new record (as the engine does when a version goes
  * live). Returns 1 when the text parsed. */
+/* The schema the edit chains validate against, when set: the memo of
+ * verdicts (src/schema/memo.c) must give hc_schema_check's answer. */
+static hc_schema *chain_schema;
+
+static const char *chain_schema_text =
+    "{\"type\": \"object\", \"required\": [\"v\"],"
+    " \"properties\": {\"v\": {\"type\": \"integer\"}},"
+    " \"patternProperties\": {\"^svc[0-9]+$\": {\"type\": \"object\","
+    "   \"required\": [\"host\", \"port\"],"
+    "   \"properties\": {\"host\": {\"pattern\": \"^h[0-9]+\\\\.internal$\"},"
+    "     \"port\": {\"type\": \"integer\", \"maximum\": 1030},"
+    "     \"tags\": {\"type\": \"array\", \"items\": {\"anyOf\": ["
+    "       {\"type\": \"string\"}, {\"type\": \"array\", \"maxItems\": 2}]}},"
+    "     \"limits\": {\"$ref\": \"#/$defs/limits\"}}}},"
+    " \"$defs\": {\"limits\": {\"type\": \"object\","
+    "   \"properties\": {\"cpu\": {\"type\": \"integer\", \"maximum\": 7}},"
+    "   \"unevaluatedProperties\": {\"type\": [\"string\", \"object\"]}}}}";
+
+/* 1 when doc passes; the memo path (prev's verdicts, next's kept) must
+ * agree with a plain check, errors included. */
+static int check_schema(json_t *doc, const hc__reuse *prev, hc__reuse *next)
+{
+    hc_error e1, e2;
+    int r1 = hc_schema_check(chain_schema, doc, "t.json", NULL, &e1);
+    int r2 = hc__schema_check_memo(chain_schema, doc, "t.json",
+                                   prev ? prev->vmemo : NULL,
+                                   next ? &next->vmemo : NULL, &e2);
+    assert_int_equal(r1, r2);
+    if (r1 != 0) {
+        assert_string_equal(e1.text, e2.text);
+        assert_string_equal(e1.pointer, e2.pointer);
+        assert_null(next ? next->vmemo : NULL);
+    }
+    return r1 == 0;
+}
+
 static int check_one(const text *t, hc_format f, const hc_parse_options *o,
                      hc__reuse **prev)
 {
@@ -182,6 +218,13 @@ static int check_one(const text *t, hc_format f, const hc_parse_options *o,
         assert_string_equal(a, b);
         free(a);
         free(b);
+    }
+    if (chain_schema && !check_schema(got, *prev, next)) {
+        /* rejected: the live version and its record stay */
+        json_decref(full);
+        json_decref(got);
+        hc__reuse_free(next);
+        return 0;
     }
     json_decref(full);
     json_decref(got);
@@ -243,6 +286,22 @@ static void test_json_random_edit_chains(void **state)
     chain(HC_FORMAT_JSON, 0, 4096, 3000, NULL);
     chain(HC_FORMAT_JSON, 0, 300, 3000, NULL);
     chain(HC_FORMAT_JSON, 0, 20000, 600, NULL);
+}
+
+static void test_schema_memo_on_edit_chains(void **state)
+{
+    json_t *sj = json_loads(chain_schema_text, 0, NULL);
+    hc_error err;
+    (void)state;
+    assert_non_null(sj);
+    chain_schema = hc_schema_compile(sj, &err);
+    json_decref(sj);
+    assert_non_null(chain_schema);
+    hc__reuse_min_size = 0;
+    chain(HC_FORMAT_JSON, 0, 4096, 3000, NULL);
+    chain(HC_FORMAT_JSON, 0, 600, 3000, NULL);
+    hc_schema_free(chain_schema);
+    chain_schema = NULL;
 }
 
 static void test_jsonc_random_edit_chains(void **state)
@@ -475,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_random_edit_chains),
         cmocka_unit_test(test_jsonc_random_edit_chains),
+        cmocka_unit_test(test_schema_memo_on_edit_chains),
         cmocka_unit_test(test_unchanged_subtrees_are_shared),
         cmocka_unit_test(test_errors_are_the_full_parse_s),
         cmocka_unit_test(test_engine_shares_between_versions),

@@ -41,6 +41,7 @@ void hc__reuse_free(hc__reuse *r)
         return;
     if (r->spans_free)
         r->spans_free(r->spans);
+    hc__schema_memo_free(r->vmemo);
     json_decref(r->doc);
     free(r->src);
     free(r);

@@ -35,6 +35,9 @@ typedef struct hc__reuse {
     json_t *doc; /* one reference */
     void *spans; /* the format's own record of where values are */
     void (*spans_free)(void *spans);
+    /* The schema verdicts doc earned (hc__schema_check_memo), which the
+     * next version's shared values keep; NULL when none. */
+    void *vmemo;
 } hc__reuse;
 
 /* Below this size a full parse costs a few microseconds: nothing is kept.

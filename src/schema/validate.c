@@ -1522,8 +1522,8 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
-                                    json_t *inst, ev *e, bool may_rep)
+static ALWAYS_INLINE bool v_node_checks(hc__vctx *c, const hc__node *n,
+                                        json_t *inst, ev *e, bool may_rep)
 {
     int hops = 0, b;
     unsigned act;
@@ -1594,6 +1594,33 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     return v_node_body(c, n, inst, e, b, hops);
 }
 
+/* A container's verdict from the last validation's memo (memo.c), or
+ * evaluated and kept for the next one. Only on verdict-only evaluations
+ * that owe their caller no annotations (e == NULL). */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    bool ok;
+    if (c->mprev && hc__vmemo_has(c->mprev, n, inst, c->depth))
+        ok = true;
+    else
+        ok = v_node_checks(c, n, inst, NULL, false);
+    if (ok && c->mnext && hc__vmemo_add(c->mnext, n, inst, c->depth) != 0) {
+        /* out of memory: the next validation just runs in full */
+        hc__vmemo_free(c->mnext);
+        c->mnext = NULL;
+    }
+    return ok;
+}
+
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep)
+{
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, inst);
+    return v_node_checks(c, n, inst, e, may_rep);
+}
+
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e)
 {
@@ -1628,6 +1655,57 @@ static int validate_pass(const hc_schema *schema, json_t *doc,
     if (c.limit_hit)
         ok = false;
     return ok ? 0 : HC_EVALIDATE;
+}
+
+/* The verdict-only pass with the memo (memo.c). */
+static int validate_memo(const hc_schema *schema, json_t *doc,
+                         const hc__vmemo *prev, hc__vmemo **next)
+{
+    hc__vctx c;
+    bool ok;
+    memset(&c, 0, sizeof c);
+    c.s = schema;
+    c.mprev = prev;
+    c.mnext = next ? hc__vmemo_new(hc__vmemo_count(prev) + 8) : NULL;
+    hc__jfast_init();
+    ok = v_node(&c, schema->root, doc, NULL);
+    if (c.limit_hit)
+        ok = false;
+    if (next)
+        *next = ok && !c.nomem ? c.mnext : NULL;
+    if (!next || !ok || c.nomem)
+        hc__vmemo_free(c.mnext);
+    if (c.nomem)
+        return HC_ENOMEM;
+    return ok ? 0 : HC_EVALIDATE;
+}
+
+int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
+                          const char *source, const void *prev, void **next,
+                          hc_error *err)
+{
+    hc__vmemo *made = NULL;
+    int rc;
+    if (next)
+        *next = NULL;
+    /* no memo where a verdict is not a function of (node, value, depth):
+     * defaults modify documents, $dynamicRef depends on the path */
+    if (!schema || !doc || schema->fill_defaults || schema->has_dynamic)
+        return hc_schema_check(schema, doc, source, NULL, err);
+    hc_error_init(err);
+    rc = validate_memo(schema, doc, prev, next ? &made : NULL);
+    if (rc == 0) {
+        if (next)
+            *next = made;
+        return 0;
+    }
+    /* an invalid document: the full check names the error */
+    return hc_schema_check(schema, doc, source, NULL, err);
+}
+
+void hc__schema_memo_free(void *memo)
+{
+    hc__vmemo_free(memo);
 }
 
 /* Whether the verdict-only pass may run first: not when defaults are
