@@ -866,7 +866,7 @@ static void test_depth_limit_in_property_loops_same_verdicts(void **state)
  * bytes) go to additionalProperties, in both modes. */
 static void test_property_lookup_near_misses_same_verdicts(void **state)
 {
-    static const char *const names[] = {"path", "pat", "paths", "upstream",
+    static const char *const names[] = {"path", "pat", "paths",  "upstream",
                                         "a",    "",    "timeout"};
     hc_schema *s = compile("{\"properties\": {"
                            "\"path\": {\"type\": \"integer\"},"

@@ -164,8 +164,7 @@ static const json_t *prop_default(hc__comp *c, hc__node *n, const json_t *sub)
  * small table: *table, *seed_out, *shift set; false when none was found
  * (or no memory, with the error set). */
 static bool find_perfect(hc__comp *c, const uint32_t *keys, size_t n,
-                         uint16_t **table, uint32_t *seed_out,
-                         uint32_t *shift)
+                         uint16_t **table, uint32_t *seed_out, uint32_t *shift)
 {
     uint32_t seed = 0x9E3779B9u;
     uint16_t *t;

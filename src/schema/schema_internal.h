@@ -85,12 +85,12 @@ hc__dfa_match(const hc__regex *re, const char *s, size_t len)
     unsigned st = re->dfa_start;
     size_t i = 0;
     /* dead and matched absorb: checking every 4 bytes is enough */
-#define HC__C(j) ((unsigned)cls[(unsigned char)s[i + (j)]])
-#define HC__W(t, j) ((unsigned)w[(t) * 256 + (unsigned char)s[i + (j)]])
+#define HC__C(j)    ((unsigned)cls[(unsigned char)s[i + (j)]])
+#define HC__W(t, j) ((unsigned)w[(t)*256 + (unsigned char)s[i + (j)]])
     if (re->dfa_width == 4) {
         for (; st > matched && i + 4 <= len; i += 4)
-            st = next[st + (HC__W(0, 0) | HC__W(1, 1) | HC__W(2, 2) |
-                            HC__W(3, 3))];
+            st = next[st +
+                      (HC__W(0, 0) | HC__W(1, 1) | HC__W(2, 2) | HC__W(3, 3))];
     } else if (re->dfa_width == 2) {
         for (; st > matched && i + 4 <= len; i += 4) {
             st = next[st + (HC__W(0, 0) | HC__W(1, 1))];
