@@ -280,9 +280,23 @@ static int wait_v(long long v, int64_t *at)
     return ok;
 }
 
+/* The engine's warnings (a watch fallen back to polling would explain a
+ * wait of up to the poll interval): counted, and shown on stderr. */
+static atomic_int warnings;
+
+static void count_warning(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level != HC_LOG_WARN)
+        return;
+    atomic_fetch_add(&warnings, 1);
+    fprintf(stderr, "engine: %s\n", msg);
+}
+
 static void in_process(enum pattern p, int n)
 {
-    hc_engine *e = hc_engine_new(NULL);
+    hc_engine_options eo;
+    hc_engine *e;
     hc_watch_options wo;
     hc_stats st;
     result r;
@@ -291,6 +305,10 @@ static void in_process(enum pattern p, int n)
     r.lat = calloc((size_t)n, sizeof *r.lat);
     content(buf, sizeof buf, 0);
     setup(p, buf);
+    memset(&eo, 0, sizeof eo);
+    eo.log = count_warning;
+    e = hc_engine_new(&eo);
+    atomic_store(&warnings, 0);
     last_v = -1;
     dups = ooos = 0;
     memset(&wo, 0, sizeof wo);
@@ -321,6 +339,9 @@ static void in_process(enum pattern p, int n)
     hc_engine_free(e);
     /* The engine's own part: event read -> snapshot swapped (mean). */
     print_result(pattern_names[p], &r, n, (double)st.latency_mean_ns / 1e3);
+    /* Which source follows it at the end: a fallback would be "poll". */
+    printf("    -> watch mode at the end: %s, engine warnings: %d\n",
+           st.files_polled ? "poll" : "inotify", atomic_load(&warnings));
     free(r.lat);
 }
 

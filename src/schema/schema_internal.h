@@ -473,8 +473,24 @@ typedef struct hc__scope {
     const hc__resource *res;
 } hc__scope;
 
+/* Verdicts kept from the last validation (memo.c). */
+typedef struct hc__vmemo hc__vmemo;
+/* expect: about how many passes it will hold (the last memo's count). */
+hc__vmemo *hc__vmemo_new(size_t expect);
+size_t hc__vmemo_count(const hc__vmemo *m);
+void hc__vmemo_free(hc__vmemo *m);
+bool hc__vmemo_has(const hc__vmemo *m, const void *node, const json_t *inst,
+                   int depth);
+/* 0, or -1 when out of memory. */
+int hc__vmemo_add(hc__vmemo *m, const void *node, const json_t *inst,
+                  int depth);
+
 typedef struct hc__vctx {
     const hc_schema *s;
+    /* memo.c: the last validation's passes, and this one's (either may be
+     * NULL; both NULL outside hc__schema_check_memo) */
+    const hc__vmemo *mprev;
+    hc__vmemo *mnext;
     hc_schema_report *rep;
     int quiet;  /* >0: inside a branch whose errors are not reported */
     int nofill; /* >0: inside a branch that must not fill defaults */

@@ -479,11 +479,18 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
 }
 
 /* v_node_q for a child of a props or items loop that checked the depth
- * limit for all its children at once (p->max_hops) */
-#define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
+ * limit for all its children at once (p->max_hops), and knows there is
+ * no memo (memo.c) to consult */
+static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v)
+{
+    return v_node_at(c, n, 0, v, NULL, false, true, false);
+}
+
 /* the same for a property, its $ref chain followed at compile time */
-#define V_PROP(c, pr, v)                                                       \
-    v_node_at((c), (pr)->qnode, (pr)->qhops, (v), NULL, false, true, true)
+static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v)
+{
+    return v_node_at(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
+}
 
 /* v_props for verdict-only runs without annotations: no paths, no
  * errors, the first failure ends it. Its loop is the one most of a large
@@ -498,7 +505,9 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
     const hc__jobject *o = (const hc__jobject *)inst;
     const hc__jlist *end = &o->ordered;
     uint64_t seen = 0;
-    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
+    /* with a memo, each member's container goes through it (v_node_in) */
+    if (!hc__jfast_ok || c->mprev || c->mnext ||
+        c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
         return v_props(c, p, inst, NULL);
     if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
@@ -507,7 +516,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!V_CHILD(c, pr->node, v))
+            if (!v_child(c, pr->node, v))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
@@ -526,9 +535,9 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
-                if (!V_PROP(c, pr, m->value))
+                if (!v_prop(c, pr, m->value))
                     return false;
-            } else if (add && !V_CHILD(c, add, m->value)) {
+            } else if (add && !v_child(c, add, m->value)) {
                 return false;
             }
         }
@@ -543,7 +552,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!V_CHILD(c, pr->node, v))
+            if (!v_child(c, pr->node, v))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -555,10 +564,10 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!V_CHILD(c, p->pat[i].node, v))
+            if (!v_child(c, p->pat[i].node, v))
                 return false;
         }
-        if (!matched && p->additional && !V_CHILD(c, p->additional, v))
+        if (!matched && p->additional && !v_child(c, p->additional, v))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
@@ -694,16 +703,17 @@ static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
     size_t n, np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
     json_t *const *t;
-    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
+    if (!hc__jfast_ok || c->mprev || c->mnext ||
+        c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
         return v_items(c, k, inst, NULL);
     n = a->entries;
     t = a->table;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!V_CHILD(c, k->u.items.prefix[i], t[i]))
+        if (!v_child(c, k->u.items.prefix[i], t[i]))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!V_CHILD(c, items, t[i]))
+            if (!v_child(c, items, t[i]))
                 return false;
     return true;
 }
@@ -1585,8 +1595,8 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 
 /* The checks every node gets, inlined into the callers: most nodes stop
  * at them (a type, or nothing that applies to this kind of value).
- * resolved: n is already the end of its $ref chain, hops deep (V_PROP);
- * depth_ok: the caller checked the depth limit for hops (V_CHILD). */
+ * resolved: n is already the end of its $ref chain, hops deep (v_prop);
+ * depth_ok: the caller checked the depth limit for hops (v_child). */
 static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok, bool resolved)
@@ -1665,10 +1675,31 @@ static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
     return v_node_body(c, n, inst, e, b, hops);
 }
 
+/* A container's verdict from the last validation's memo (memo.c), or
+ * evaluated and kept for the next one. Only on verdict-only evaluations
+ * that owe their caller no annotations (e == NULL). */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
+{
+    bool ok;
+    if (c->mprev && hc__vmemo_has(c->mprev, n, inst, c->depth))
+        ok = true;
+    else
+        ok = v_node_at(c, n, 0, inst, NULL, false, false, false);
+    if (ok && c->mnext && hc__vmemo_add(c->mnext, n, inst, c->depth) != 0) {
+        /* out of memory: the next validation just runs in full */
+        hc__vmemo_free(c->mnext);
+        c->mnext = NULL;
+    }
+    return ok;
+}
+
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok)
 {
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, inst);
     return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
 }
 
@@ -1706,6 +1737,57 @@ static int validate_pass(const hc_schema *schema, json_t *doc,
     if (c.limit_hit)
         ok = false;
     return ok ? 0 : HC_EVALIDATE;
+}
+
+/* The verdict-only pass with the memo (memo.c). */
+static int validate_memo(const hc_schema *schema, json_t *doc,
+                         const hc__vmemo *prev, hc__vmemo **next)
+{
+    hc__vctx c;
+    bool ok;
+    memset(&c, 0, sizeof c);
+    c.s = schema;
+    c.mprev = prev;
+    c.mnext = next ? hc__vmemo_new(hc__vmemo_count(prev) + 8) : NULL;
+    hc__jfast_init();
+    ok = v_node(&c, schema->root, doc, NULL);
+    if (c.limit_hit)
+        ok = false;
+    if (next)
+        *next = ok && !c.nomem ? c.mnext : NULL;
+    if (!next || !ok || c.nomem)
+        hc__vmemo_free(c.mnext);
+    if (c.nomem)
+        return HC_ENOMEM;
+    return ok ? 0 : HC_EVALIDATE;
+}
+
+int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
+                          const char *source, const void *prev, void **next,
+                          hc_error *err)
+{
+    hc__vmemo *made = NULL;
+    int rc;
+    if (next)
+        *next = NULL;
+    /* no memo where a verdict is not a function of (node, value, depth):
+     * defaults modify documents, $dynamicRef depends on the path */
+    if (!schema || !doc || schema->fill_defaults || schema->has_dynamic)
+        return hc_schema_check(schema, doc, source, NULL, err);
+    hc_error_init(err);
+    rc = validate_memo(schema, doc, prev, next ? &made : NULL);
+    if (rc == 0) {
+        if (next)
+            *next = made;
+        return 0;
+    }
+    /* an invalid document: the full check names the error */
+    return hc_schema_check(schema, doc, source, NULL, err);
+}
+
+void hc__schema_memo_free(void *memo)
+{
+    hc__vmemo_free(memo);
 }
 
 /* Whether the verdict-only pass may run first: not when defaults are
