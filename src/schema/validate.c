@@ -478,17 +478,27 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
     return hc__dfa_match(re, js->value, js->length);
 }
 
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst);
+
 /* v_node_q for a child of a props or items loop that checked the depth
- * limit for all its children at once (p->max_hops), and knows there is
- * no memo (memo.c) to consult */
-static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v)
+ * limit for all its children at once (p->max_hops). memo: a constant of
+ * the loop's copy (c->mprev || c->mnext), so the copy without one has no
+ * memo test per member; with one, a container goes through it as in
+ * v_node_in. */
+static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v,
+                                  bool memo)
 {
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, n, v);
     return v_node_at(c, n, 0, v, NULL, false, true, false);
 }
 
 /* the same for a property, its $ref chain followed at compile time */
-static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v)
+static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v,
+                                 bool memo)
 {
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, pr->node, v);
     return v_node_at(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
 }
 
@@ -499,16 +509,12 @@ static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v)
  * the children's depth checks are one check here, and the common shape
  * (names with a perfect hash, no patternProperties) has a loop of its
  * own. */
-static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
-                                   json_t *inst)
+static ALWAYS_INLINE bool props_quick(hc__vctx *c, const hc__props *p,
+                                      json_t *inst, bool memo)
 {
     const hc__jobject *o = (const hc__jobject *)inst;
     const hc__jlist *end = &o->ordered;
     uint64_t seen = 0;
-    /* with a memo, each member's container goes through it (v_node_in) */
-    if (!hc__jfast_ok || c->mprev || c->mnext ||
-        c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
-        return v_props(c, p, inst, NULL);
     if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
@@ -516,7 +522,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!v_child(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
@@ -535,9 +541,9 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
-                if (!v_prop(c, pr, m->value))
+                if (!v_prop(c, pr, m->value, memo))
                     return false;
-            } else if (add && !v_child(c, add, m->value)) {
+            } else if (add && !v_child(c, add, m->value, memo)) {
                 return false;
             }
         }
@@ -552,7 +558,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!v_child(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -564,13 +570,29 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!v_child(c, p->pat[i].node, v))
+            if (!v_child(c, p->pat[i].node, v, memo))
                 return false;
         }
-        if (!matched && p->additional && !v_child(c, p->additional, v))
+        if (!matched && p->additional && !v_child(c, p->additional, v, memo))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
+}
+
+static NOINLINE bool v_props_quick_memo(hc__vctx *c, const hc__props *p,
+                                        json_t *inst)
+{
+    return props_quick(c, p, inst, true);
+}
+
+static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
+                                   json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_props(c, p, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_props_quick_memo(c, p, inst);
+    return props_quick(c, p, inst, false);
 }
 
 static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -697,25 +719,36 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 
 /* v_items for verdict-only runs without annotations (as v_props_quick:
  * jansson's structs, one depth check). */
-static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+static ALWAYS_INLINE bool items_quick(hc__vctx *c, const hc__kw *k,
+                                      json_t *inst, bool memo)
 {
     const hc__jarray *a = (const hc__jarray *)inst;
-    size_t n, np = k->u.items.nprefix;
+    size_t n = a->entries, np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
-    json_t *const *t;
-    if (!hc__jfast_ok || c->mprev || c->mnext ||
-        c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
-        return v_items(c, k, inst, NULL);
-    n = a->entries;
-    t = a->table;
+    json_t *const *t = a->table;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_child(c, k->u.items.prefix[i], t[i]))
+        if (!v_child(c, k->u.items.prefix[i], t[i], memo))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_child(c, items, t[i]))
+            if (!v_child(c, items, t[i], memo))
                 return false;
     return true;
+}
+
+static NOINLINE bool v_items_quick_memo(hc__vctx *c, const hc__kw *k,
+                                        json_t *inst)
+{
+    return items_quick(c, k, inst, true);
+}
+
+static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_items(c, k, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_items_quick_memo(c, k, inst);
+    return items_quick(c, k, inst, false);
 }
 
 static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
