@@ -1062,13 +1062,19 @@ void hc__loop_hops(hc__node *n)
         if (k->kind == HC__K_PROPS) {
             hc__props *p = &k->u.props;
             h = child_hops(p->additional);
-            for (size_t j = 0; j < p->n; j++)
-                if (child_hops(p->v[j].node) > h)
-                    h = child_hops(p->v[j].node);
+            for (size_t j = 0; j < p->n; j++) {
+                hc__prop *pr = &p->v[j];
+                if (child_hops(pr->node) > h)
+                    h = child_hops(pr->node);
+                pr->qnode = pr->node->alias ? pr->node->target : pr->node;
+                pr->qhops = child_hops(pr->node);
+            }
             for (size_t j = 0; j < p->npat; j++)
                 if (child_hops(p->pat[j].node) > h)
                     h = child_hops(p->pat[j].node);
             p->max_hops = h;
+            p->lookup_over = !p->npat && !p->additional ? 2 * p->n : SIZE_MAX;
+            p->jph_loop = p->jph && !p->npat;
         } else if (k->kind == HC__K_ITEMS) {
             h = child_hops(k->u.items.items);
             for (size_t j = 0; j < k->u.items.nprefix; j++)

@@ -234,6 +234,10 @@ typedef struct hc__prop {
     uint64_t hash;
     uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
+    /* node's alias target and hops when it is an alias (else node, 0),
+     * for verdict-only runs (hc__loop_hops) */
+    const hc__node *qnode;
+    int qhops;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
 
@@ -279,6 +283,12 @@ typedef struct hc__props {
     /* the most $ref hops of a child skipped in verdict-only runs (one
      * depth check covers them all) */
     int max_hops;
+    /* verdict-only scan, decided at compile time (hc__loop_hops): the
+     * names are looked up in an object of more members than lookup_over
+     * (SIZE_MAX: never, there are patterns or additionalProperties);
+     * jph_loop: jph is set and there are no patterns */
+    size_t lookup_over;
+    bool jph_loop;
     bool has_props, has_defaults;
 } hc__props;
 

@@ -115,6 +115,9 @@ static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok);
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -478,6 +481,9 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
 /* v_node_q for a child of a props or items loop that checked the depth
  * limit for all its children at once (p->max_hops) */
 #define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
+/* the same for a property, its $ref chain followed at compile time */
+#define V_PROP(c, pr, v)                                                       \
+    v_node_at((c), (pr)->qnode, (pr)->qhops, (v), NULL, false, true, true)
 
 /* v_props for verdict-only runs without annotations: no paths, no
  * errors, the first failure ends it. Its loop is the one most of a large
@@ -494,7 +500,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
     uint64_t seen = 0;
     if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
         return v_props(c, p, inst, NULL);
-    if (!p->npat && !p->additional && o->size > 2 * p->n) {
+    if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
@@ -506,7 +512,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    if (p->jph && !p->npat) {
+    if (p->jph_loop) {
         const hc__node *add = p->additional;
         const uint16_t *jph = p->jph;
         const uint32_t seed = p->jph_seed, shift = p->jph_shift;
@@ -520,7 +526,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
-                if (!V_CHILD(c, pr->node, m->value))
+                if (!V_PROP(c, pr, m->value))
                     return false;
             } else if (add && !V_CHILD(c, add, m->value)) {
                 return false;
@@ -1578,14 +1584,17 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 }
 
 /* The checks every node gets, inlined into the callers: most nodes stop
- * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_checks(hc__vctx *c, const hc__node *n,
-                                        json_t *inst, ev *e, bool may_rep,
-                                        bool depth_ok)
+ * at them (a type, or nothing that applies to this kind of value).
+ * resolved: n is already the end of its $ref chain, hops deep (V_PROP);
+ * depth_ok: the caller checked the depth limit for hops (V_CHILD). */
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved)
 {
-    int hops = 0, b;
+    int b;
     unsigned act;
-    if (!(may_rep && c->rep) && n->alias) {
+    if (!resolved && !(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
@@ -1659,15 +1668,21 @@ static ALWAYS_INLINE bool v_node_checks(hc__vctx *c, const hc__node *n,
 
 /* A container's verdict from the last validation's memo (memo.c), or
  * evaluated and kept for the next one. Only on verdict-only evaluations
- * that owe their caller no annotations (e == NULL). */
-static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
+ * that owe their caller no annotations (e == NULL). The key is the node as
+ * the caller names it with its $ref hops, and the depth: a call resolved
+ * by the caller (V_PROP) and one that is not are different keys for the
+ * same evaluation, never one key for two. */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved)
 {
+    int key = c->depth * 2048 + hops * 2 + resolved; /* depth <= 1000 */
     bool ok;
-    if (c->mprev && hc__vmemo_has(c->mprev, n, inst, c->depth))
+    if (c->mprev && hops < 1024 && hc__vmemo_has(c->mprev, n, inst, key))
         ok = true;
     else
-        ok = v_node_checks(c, n, inst, NULL, false, false);
-    if (ok && c->mnext && hc__vmemo_add(c->mnext, n, inst, c->depth) != 0) {
+        ok = v_node_at_body(c, n, hops, inst, NULL, false, depth_ok, resolved);
+    if (ok && c->mnext && hops < 1024 &&
+        hc__vmemo_add(c->mnext, n, inst, key) != 0) {
         /* out of memory: the next validation just runs in full */
         hc__vmemo_free(c->mnext);
         c->mnext = NULL;
@@ -1675,14 +1690,21 @@ static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
     return ok;
 }
 
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved)
+{
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, hops, inst, depth_ok, resolved);
+    return v_node_at_body(c, n, hops, inst, e, may_rep, depth_ok, resolved);
+}
+
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok)
 {
-    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
-        (json_is_object(inst) || json_is_array(inst)))
-        return v_node_memo(c, n, inst);
-    return v_node_checks(c, n, inst, e, may_rep, depth_ok);
+    return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
 }
 
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
