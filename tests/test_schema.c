@@ -811,6 +811,101 @@ static void test_deep_ref_chain_compiles_and_hits_the_depth_limit(void **state)
     hc_schema_free(s);
 }
 
+/* A property loop checks the depth limit once for all its children (their
+ * $ref hops included): at every nesting around the limit, both modes give
+ * the same verdict, through properties and additionalProperties. */
+static void test_depth_limit_in_property_loops_same_verdicts(void **state)
+{
+    size_t cap = 120 * 64 + 512, o = 0, dcap = 40 * 8 + 16;
+    char *text = malloc(cap), *doc = malloc(dcap);
+    bool hit = false;
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(doc);
+    for (int add = 0; add < 2; add++) {
+        hc_schema *s;
+        hc_schema_report *rep = hc_schema_report_new();
+        o = (size_t)snprintf(text, cap, "{\"$ref\":\"#/$defs/d0\",\"$defs\":{");
+        for (int i = 0; i < 120; i++)
+            o += (size_t)snprintf(text + o, cap - o,
+                                  "\"d%d\":{\"$ref\":\"#/$defs/d%d\"},", i,
+                                  i + 1);
+        snprintf(text + o, cap - o,
+                 "\"d120\":{\"type\":\"object\",\"%s\":%s"
+                 "{\"$ref\":\"#/$defs/d0\"}%s}}}",
+                 add ? "additionalProperties" : "properties",
+                 add ? "" : "{\"a\":", add ? "" : "}");
+        s = compile(text);
+        for (int depth = 1; depth <= 12; depth++) {
+            int quick, full;
+            o = 0;
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "{\"a\":");
+            o += (size_t)snprintf(doc + o, dcap - o, "{}");
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "}");
+            quick = validate(s, doc, NULL);
+            full = validate(s, doc, rep);
+            if (quick != full)
+                fail_msg("nesting %d (%s): verdict-only %d, with a report %d",
+                         depth, add ? "additionalProperties" : "properties",
+                         quick, full);
+            hit = hit || quick == HC_EVALIDATE;
+        }
+        hc_schema_report_free(rep);
+        hc_schema_free(s);
+    }
+    /* the limit was reached at some nesting */
+    assert_true(hit);
+    free(text);
+    free(doc);
+}
+
+/* Property names are found from jansson's own member hashes: keys that
+ * land on a name's slot (near misses: same length, same first and last
+ * bytes) go to additionalProperties, in both modes. */
+static void test_property_lookup_near_misses_same_verdicts(void **state)
+{
+    static const char *const names[] = {"path", "pat", "paths", "upstream",
+                                        "a",    "",    "timeout"};
+    hc_schema *s = compile("{\"properties\": {"
+                           "\"path\": {\"type\": \"integer\"},"
+                           "\"pat\": {\"type\": \"integer\"},"
+                           "\"paths\": {\"type\": \"integer\"},"
+                           "\"upstream\": {\"type\": \"integer\"},"
+                           "\"a\": {\"type\": \"integer\"},"
+                           "\"\": {\"type\": \"integer\"},"
+                           "\"timeout\": {\"type\": \"integer\"}},"
+                           "\"additionalProperties\": {\"type\": \"string\"}}");
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        json_t *d = json_object();
+        char key[16];
+        int want;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            json_object_set_new(d, names[i], json_integer(1));
+        /* near misses of every name, and many other keys */
+        for (int i = 0; i < 400; i++) {
+            snprintf(key, sizeof key, i % 2 ? "p%03dh" : "pa%dh", i);
+            json_object_set_new(d, key, json_string("x"));
+        }
+        json_object_set_new(d, "patH", json_string("x"));
+        json_object_set_new(d, "upstreaM", json_string("x"));
+        json_object_set_new(d, "b", json_string("x"));
+        if (variant == 1) /* a name with the other type */
+            json_object_set_new(d, "upstream", json_string("x"));
+        if (variant == 2) /* a near miss with a name's type */
+            json_object_set_new(d, "timeouT", json_integer(1));
+        want = variant ? HC_EVALIDATE : 0;
+        assert_int_equal(hc_schema_validate(s, d, NULL), want);
+        assert_int_equal(hc_schema_validate(s, d, rep), want);
+        json_decref(d);
+    }
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
 static void test_catastrophic_regex_returns_promptly_with_error(void **state)
 {
     hc_schema *s = compile("{\"pattern\":\"^(a+)+$\"}");
@@ -1656,6 +1751,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ref_cycle_without_progress_is_a_compile_error),
         cmocka_unit_test(test_recursive_schema_through_properties_is_fine),
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
+        cmocka_unit_test(test_depth_limit_in_property_loops_same_verdicts),
+        cmocka_unit_test(test_property_lookup_near_misses_same_verdicts),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),

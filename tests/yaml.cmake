@@ -6,3 +6,5 @@ hc_unit_test(test_yaml_conformance
 hc_unit_test(test_yaml_threads
   SOURCES ${CMAKE_SOURCE_DIR}/tests/test_yaml_threads.c
   LABELS threaded)
+# the reusing parse (src/format/yaml_reuse.c) against full parses
+hc_unit_test(test_yaml_reuse SOURCES ${CMAKE_SOURCE_DIR}/tests/test_yaml_reuse.c)

@@ -37,6 +37,7 @@
  */
 #include "internal.h"
 #include "format/yaml_core.h"
+#include "format/yaml_rec.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -171,6 +172,8 @@ typedef struct yparser {
     size_t sq_cap;
 
     char diag_text[HC_ERROR_TEXT_LENGTH]; /* fallback: first diag output */
+
+    hc__yaml_rec *rec; /* the reusing parse's record, or NULL */
 } yparser;
 
 /* ---- errors and positions --------------------------------------------- */
@@ -966,6 +969,45 @@ static const char *scalar_text(yparser *p, struct fy_event *ev, size_t *n)
     return text;
 }
 
+/* ---- the reusing parse's record (yaml_reuse.c) ------------------------- */
+
+static int key_start_byte(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A top-level key: kept when it is a one-line plain scalar at column 0
+ * whose first byte cannot start anything but a plain scalar, so that the
+ * entry before it ends at its line whatever that line holds after it. */
+static void rec_top_key(yparser *p, struct fy_event *ev, const char *s,
+                        size_t n, size_t off)
+{
+    const struct fy_mark *a = fy_event_start_mark(ev);
+    const struct fy_mark *b = fy_token_end_mark(ev->scalar.value);
+    hc__yaml_rec *r = p->rec;
+    if (fy_token_scalar_style(ev->scalar.value) != FYSS_PLAIN || !a || !b ||
+        a->column != 0 || a->input_pos != off || b->input_pos != off + n ||
+        s != p->buf + off || n == 0 || !key_start_byte(s[0]) ||
+        (off > 0 && p->buf[off - 1] != '\n' && p->buf[off - 1] != '\r')) {
+        r->bad = 1;
+        return;
+    }
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        hc__yaml_key *nk = realloc(r->keys, cap * sizeof *nk);
+        if (!nk) {
+            r->bad = 1;
+            return;
+        }
+        r->keys = nk;
+        r->cap = cap;
+    }
+    r->keys[r->n].off = off;
+    r->keys[r->n].len = n;
+    r->n++;
+}
+
 static void on_scalar(yparser *p, struct fy_event *ev)
 {
     size_t off = event_off(p, ev), n = 0;
@@ -1009,6 +1051,12 @@ static void on_scalar(yparser *p, struct fy_event *ev)
     }
     if (ev->scalar.anchor && !(aname = anchor_name(p, ev->scalar.anchor)))
         return;
+    if (p->rec) {
+        if (ev->scalar.anchor || ev->scalar.tag || !f)
+            p->rec->bad = 1;
+        else if (f->is_map && f->want_key && p->depth == 1)
+            rec_top_key(p, ev, s, n, off);
+    }
     if (f && f->is_map && f->want_key) {
         /* Keys are text: a plain 1 or true is the key "1" or "true". */
         int tk = classify_tag(ev->scalar.tag);
@@ -1023,6 +1071,8 @@ static void on_scalar(yparser *p, struct fy_event *ev)
             }
             f->has_merge = 1;
             f->key_merge = 1;
+            if (p->rec)
+                p->rec->bad = 1;
             f->merge_at = json_object_size(f->node);
             f->merge_off = off;
         }
@@ -1056,6 +1106,8 @@ static void on_alias(yparser *p, struct fy_event *ev)
     json_t *copy;
 
     off = back_over(p, off, '*');
+    if (p->rec)
+        p->rec->bad = 1;
     if (!name) {
         fail_nomem(p);
         return;
@@ -1194,6 +1246,8 @@ static void on_start(yparser *p, struct fy_event *ev, int is_map)
             tt == FYTT_FLOW_SEQUENCE_START || tt == FYTT_FLOW_MAPPING_START;
     }
     f->ptr_len = ptr == (size_t)-1 ? 0 : ptr;
+    if (p->rec && (anch || tag || (p->depth == 1 && (!is_map || f->flow))))
+        p->rec->bad = 1;
     if (anch)
         f->anchor = anchor_name(p, anch);
     if (ptr != (size_t)-1)
@@ -1421,6 +1475,13 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
         }
         switch (ev->type) {
         case FYET_DOCUMENT_START:
+            if (p->rec && (!ev->document_start.implicit || p->docs > 0 ||
+                           (ev->document_start.document_state &&
+                            (fy_document_state_version_explicit(
+                                 ev->document_start.document_state) ||
+                             fy_document_state_tags_explicit(
+                                 ev->document_start.document_state)))))
+                p->rec->bad = 1;
             if (p->docs++ == 0 || p->multi != HC_YAML_MULTI_ERROR)
                 break;
             if (ev->document_start.document_start)
@@ -1430,6 +1491,8 @@ static void run(yparser *p, struct fy_parser *fyp, struct fy_diag *diag)
             break;
         case FYET_DOCUMENT_END:
             (void)event_off(p, ev);
+            if (p->rec && !ev->document_end.implicit)
+                p->rec->bad = 1;
             if (p->multi != HC_YAML_MULTI_ERROR)
                 end_document(p);
             break;
@@ -1550,7 +1613,8 @@ static char *strip_prefix_boms(const char *buf, size_t len, size_t *out_len,
 }
 
 static json_t *parse_text(const char *buf, size_t len, const char *source,
-                          const hc_parse_options *opts, hc_error *err)
+                          const hc_parse_options *opts, hc__yaml_rec *rec,
+                          hc_error *err)
 {
     yparser p;
     struct fy_diag_cfg dcfg;
@@ -1565,6 +1629,7 @@ static json_t *parse_text(const char *buf, size_t len, const char *source,
     p.len = len;
     p.source = source;
     p.err = err;
+    p.rec = rec;
     p.lim = hc__limits_from(opts);
     p.positions = opts ? opts->positions : NULL;
     p.multi = opts ? opts->yaml_multi : HC_YAML_MULTI_ERROR;
@@ -1657,8 +1722,8 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
         hc__error_set(err, HC_ENOMEM, source, 0, 0, 0, "out of memory");
         return NULL;
     }
-    doc = copy ? parse_text(copy, slen, source, opts, err)
-               : parse_text(buf, len, source, opts, err);
+    doc = copy ? parse_text(copy, slen, source, opts, NULL, err)
+               : parse_text(buf, len, source, opts, NULL, err);
     if (!doc && err && copy) {
         /* the byte offset is the original's: add back the BOMs before it */
         size_t at = err->position;
@@ -1667,5 +1732,25 @@ json_t *hc__parse_yaml(const char *buf, size_t len, const char *source,
     }
     free(copy);
     free(removed);
+    return doc;
+}
+
+json_t *hc__parse_yaml_rec(const char *buf, size_t len, const char *source,
+                           const hc_parse_options *opts, hc__yaml_rec *rec,
+                           hc_error *err)
+{
+    json_t *doc;
+    if (!rec)
+        return hc__parse_yaml(buf, len, source, opts, err);
+    /* a BOM anywhere: hc__parse_yaml's BOM rules see the whole stream, and
+     * libfyaml skips one at the start of whatever text it is given */
+    if (has_bom(buf ? buf : "", len) || !buf) {
+        rec->bad = 1;
+        return hc__parse_yaml(buf, len, source, opts, err);
+    }
+    doc = parse_text(buf, len, source, opts, rec, err);
+    /* no document at all, or not a mapping at the root */
+    if (doc && rec->n == 0)
+        rec->bad = 1;
     return doc;
 }
