@@ -7,9 +7,11 @@
  * missed, duplicate and out-of-order versions.
  *
  * usage: bench_engine_latency [-n N] [--cli PATH-TO-hotconf] [--busy]
- *                             [--pattern NAME]
+ *                             [--pattern NAME] [--slow MS]
  * --busy runs a busy loop on each core meanwhile (the tails under CPU
- * load) and adds the p99.9 column; --pattern runs one save pattern only.
+ * load) and adds the p99.9 column; --pattern runs one save pattern only;
+ * --slow prints each save that waited MS or longer on stderr, with its
+ * CLOCK_MONOTONIC time (to line up with a sampler of steal time).
  * The tail run of issue 15: -n 10000 --busy.
  */
 #include "bench_util.h"
@@ -189,7 +191,18 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int busy; /* --busy: also print p99.9 */
+static int busy;        /* --busy: also print p99.9 */
+static int64_t slow_ns; /* --slow MS: each save that waited longer, on stderr */
+
+/* The save's time is CLOCK_MONOTONIC: line it up with a sampler of
+ * /proc/stat (steal time) or a trace. */
+static void note_slow(const char *how, enum pattern p, long long v, int64_t t,
+                      int64_t lat)
+{
+    if (slow_ns && lat >= slow_ns)
+        fprintf(stderr, "slow: %s %s v%lld saved at %.6f s waited %.1f ms\n",
+                how, pattern_names[p], v, (double)t / 1e9, (double)lat / 1e6);
+}
 
 static void print_result(const char *name, result *r, int total,
                          double apply_us)
@@ -323,9 +336,10 @@ static void in_process(enum pattern p, int n)
         content(buf, sizeof buf, v);
         fd = save(p, buf);
         t = t_done;
-        if (wait_v(v, &at))
+        if (wait_v(v, &at)) {
             r.lat[r.n++] = at - t;
-        else
+            note_slow("in-process", p, v, t, at - t);
+        } else
             r.missed++;
         if (fd >= 0)
             close(fd);
@@ -449,6 +463,7 @@ static void through_cli(const char *cli, enum pattern p, int n)
             seen = ev > seen ? ev : seen;
             if (ev == v) {
                 r.lat[r.n++] = at - t;
+                note_slow("cli", p, v, t, at - t);
                 got = 1;
             }
         }
@@ -486,6 +501,8 @@ int main(int argc, char **argv)
             cli = argv[++i];
         } else if (!strcmp(argv[i], "--busy")) {
             busy = 1;
+        } else if (!strcmp(argv[i], "--slow") && i + 1 < argc) {
+            slow_ns = (int64_t)atoi(argv[++i]) * 1000000;
         } else if (!strcmp(argv[i], "--pattern") && i + 1 < argc) {
             i++;
             for (int p = 0; p < NPATTERNS; p++)
@@ -498,7 +515,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: %s [-n N] [--cli PATH-TO-hotconf] [--busy] "
-                    "[--pattern NAME]\n",
+                    "[--pattern NAME] [--slow MS]\n",
                     argv[0]);
             return 2;
         }

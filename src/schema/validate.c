@@ -478,19 +478,24 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
     return hc__dfa_match(re, js->value, js->length);
 }
 
-static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst);
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved);
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved);
 
 /* v_node_q for a child of a props or items loop that checked the depth
  * limit for all its children at once (p->max_hops). memo: a constant of
  * the loop's copy (c->mprev || c->mnext), so the copy without one has no
- * memo test per member; with one, a container goes through it as in
- * v_node_in. */
+ * memo test per member; with one, a container goes through it with the
+ * keys v_node_at gives it. */
 static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v,
                                   bool memo)
 {
     if (memo && (json_is_object(v) || json_is_array(v)))
-        return v_node_memo(c, n, v);
-    return v_node_at(c, n, 0, v, NULL, false, true, false);
+        return v_node_memo(c, n, 0, v, true, false);
+    return v_node_at_body(c, n, 0, v, NULL, false, true, false);
 }
 
 /* the same for a property, its $ref chain followed at compile time */
@@ -498,8 +503,8 @@ static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v,
                                  bool memo)
 {
     if (memo && (json_is_object(v) || json_is_array(v)))
-        return v_node_memo(c, pr->node, v);
-    return v_node_at(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
+        return v_node_memo(c, pr->qnode, pr->qhops, v, true, true);
+    return v_node_at_body(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
 }
 
 /* v_props for verdict-only runs without annotations: no paths, no
@@ -1630,9 +1635,10 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
  * at them (a type, or nothing that applies to this kind of value).
  * resolved: n is already the end of its $ref chain, hops deep (v_prop);
  * depth_ok: the caller checked the depth limit for hops (v_child). */
-static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
-                                    json_t *inst, ev *e, bool may_rep,
-                                    bool depth_ok, bool resolved)
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved)
 {
     int b;
     unsigned act;
@@ -1710,15 +1716,21 @@ static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
 
 /* A container's verdict from the last validation's memo (memo.c), or
  * evaluated and kept for the next one. Only on verdict-only evaluations
- * that owe their caller no annotations (e == NULL). */
-static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
+ * that owe their caller no annotations (e == NULL). The key is the node as
+ * the caller names it with its $ref hops, and the depth: a call resolved
+ * by the caller (v_prop) and one that is not are different keys for the
+ * same evaluation, never one key for two. */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved)
 {
+    int key = c->depth * 2048 + hops * 2 + resolved; /* depth <= 1000 */
     bool ok;
-    if (c->mprev && hc__vmemo_has(c->mprev, n, inst, c->depth))
+    if (c->mprev && hops < 1024 && hc__vmemo_has(c->mprev, n, inst, key))
         ok = true;
     else
-        ok = v_node_at(c, n, 0, inst, NULL, false, false, false);
-    if (ok && c->mnext && hc__vmemo_add(c->mnext, n, inst, c->depth) != 0) {
+        ok = v_node_at_body(c, n, hops, inst, NULL, false, depth_ok, resolved);
+    if (ok && c->mnext && hops < 1024 &&
+        hc__vmemo_add(c->mnext, n, inst, key) != 0) {
         /* out of memory: the next validation just runs in full */
         hc__vmemo_free(c->mnext);
         c->mnext = NULL;
@@ -1726,13 +1738,20 @@ static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
     return ok;
 }
 
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved)
+{
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, hops, inst, depth_ok, resolved);
+    return v_node_at_body(c, n, hops, inst, e, may_rep, depth_ok, resolved);
+}
+
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok)
 {
-    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
-        (json_is_object(inst) || json_is_array(inst)))
-        return v_node_memo(c, n, inst);
     return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
 }
 
