@@ -7,9 +7,11 @@
  * missed, duplicate and out-of-order versions.
  *
  * usage: bench_engine_latency [-n N] [--cli PATH-TO-hotconf] [--busy]
- *                             [--pattern NAME]
+ *                             [--pattern NAME] [--slow MS]
  * --busy runs a busy loop on each core meanwhile (the tails under CPU
- * load) and adds the p99.9 column; --pattern runs one save pattern only.
+ * load) and adds the p99.9 column; --pattern runs one save pattern only;
+ * --slow prints each save that waited MS or longer on stderr, with its
+ * CLOCK_MONOTONIC time (to line up with a sampler of steal time).
  * The tail run of issue 15: -n 10000 --busy.
  */
 #include "bench_util.h"
@@ -189,7 +191,18 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int busy; /* --busy: also print p99.9 */
+static int busy;        /* --busy: also print p99.9 */
+static int64_t slow_ns; /* --slow MS: each save that waited longer, on stderr */
+
+/* The save's time is CLOCK_MONOTONIC: line it up with a sampler of
+ * /proc/stat (steal time) or a trace. */
+static void note_slow(const char *how, enum pattern p, long long v, int64_t t,
+                      int64_t lat)
+{
+    if (slow_ns && lat >= slow_ns)
+        fprintf(stderr, "slow: %s %s v%lld saved at %.6f s waited %.1f ms\n",
+                how, pattern_names[p], v, (double)t / 1e9, (double)lat / 1e6);
+}
 
 static void print_result(const char *name, result *r, int total,
                          double apply_us)
@@ -280,9 +293,23 @@ static int wait_v(long long v, int64_t *at)
     return ok;
 }
 
+/* The engine's warnings (a watch fallen back to polling would explain a
+ * wait of up to the poll interval): counted, and shown on stderr. */
+static atomic_int warnings;
+
+static void count_warning(int level, const char *msg, void *ud)
+{
+    (void)ud;
+    if (level != HC_LOG_WARN)
+        return;
+    atomic_fetch_add(&warnings, 1);
+    fprintf(stderr, "engine: %s\n", msg);
+}
+
 static void in_process(enum pattern p, int n)
 {
-    hc_engine *e = hc_engine_new(NULL);
+    hc_engine_options eo;
+    hc_engine *e;
     hc_watch_options wo;
     hc_stats st;
     result r;
@@ -291,6 +318,10 @@ static void in_process(enum pattern p, int n)
     r.lat = calloc((size_t)n, sizeof *r.lat);
     content(buf, sizeof buf, 0);
     setup(p, buf);
+    memset(&eo, 0, sizeof eo);
+    eo.log = count_warning;
+    e = hc_engine_new(&eo);
+    atomic_store(&warnings, 0);
     last_v = -1;
     dups = ooos = 0;
     memset(&wo, 0, sizeof wo);
@@ -305,9 +336,10 @@ static void in_process(enum pattern p, int n)
         content(buf, sizeof buf, v);
         fd = save(p, buf);
         t = t_done;
-        if (wait_v(v, &at))
+        if (wait_v(v, &at)) {
             r.lat[r.n++] = at - t;
-        else
+            note_slow("in-process", p, v, t, at - t);
+        } else
             r.missed++;
         if (fd >= 0)
             close(fd);
@@ -321,6 +353,9 @@ static void in_process(enum pattern p, int n)
     hc_engine_free(e);
     /* The engine's own part: event read -> snapshot swapped (mean). */
     print_result(pattern_names[p], &r, n, (double)st.latency_mean_ns / 1e3);
+    /* Which source follows it at the end: a fallback would be "poll". */
+    printf("    -> watch mode at the end: %s, engine warnings: %d\n",
+           st.files_polled ? "poll" : "inotify", atomic_load(&warnings));
     free(r.lat);
 }
 
@@ -428,6 +463,7 @@ static void through_cli(const char *cli, enum pattern p, int n)
             seen = ev > seen ? ev : seen;
             if (ev == v) {
                 r.lat[r.n++] = at - t;
+                note_slow("cli", p, v, t, at - t);
                 got = 1;
             }
         }
@@ -465,6 +501,8 @@ int main(int argc, char **argv)
             cli = argv[++i];
         } else if (!strcmp(argv[i], "--busy")) {
             busy = 1;
+        } else if (!strcmp(argv[i], "--slow") && i + 1 < argc) {
+            slow_ns = (int64_t)atoi(argv[++i]) * 1000000;
         } else if (!strcmp(argv[i], "--pattern") && i + 1 < argc) {
             i++;
             for (int p = 0; p < NPATTERNS; p++)
@@ -477,7 +515,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: %s [-n N] [--cli PATH-TO-hotconf] [--busy] "
-                    "[--pattern NAME]\n",
+                    "[--pattern NAME] [--slow MS]\n",
                     argv[0]);
             return 2;
         }

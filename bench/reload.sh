@@ -15,7 +15,7 @@ if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null 2>&1; then
     valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" -n $n \
       --no-engine $f >/dev/null 2>&1
     printf '%-5s instructions per round:' "$f"
-    for s in read hash parse positions schema equal diff; do
+    for s in read hash parse reparse positions schema equal diff; do
       ir=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
         sed -n "s/^ *\([0-9,]*\) .*:step_$s .*/\1/p" | head -1 | tr -d ,)
       printf ' %s %s' "$s" "$(( ${ir:-0} / n ))"

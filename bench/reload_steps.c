@@ -10,21 +10,29 @@
  * changed, so the hash, parse and diff see a real change):
  *   read      hc_read_file of the saved file
  *   hash      XXH3_64bits of the bytes (the "same content" shortcut)
- *   parse     hc_parse, no positions (what every reload pays)
+ *   parse     hc_parse, no positions (a full parse)
+ *   reparse   the parse the engine runs: against the live version's record,
+ *             sharing its unchanged subtrees (src/format/reuse.h); schema,
+ *             equal and diff below run on its document
  *   positions hc_parse with a position map (paid only by a version that
  *             fails validation, to name the line of the offending value)
- *   schema    hc_schema_check on the new document
+ *   schema    the schema check on the new document, as the engine runs it:
+ *             with the last version's verdicts (src/schema/memo.c)
  *   equal     json_equal(old, new) (the "same document" shortcut)
  *   diff      hc_diff(old, new)
- *   total     the sum of read..diff without positions
+ *   total     read + hash + reparse + schema + equal + diff
  * Engine (real saves): detect = save's rename -> change seen by the engine;
  * apply = seen -> snapshot swapped (read..diff + history + publish, the
  * `latency_us` of the applied event); deliver = swapped -> callback.
  *
- * usage: bench_reload_steps [-n ROUNDS] [-s SIZE] [FORMAT...]
- * (formats: json yaml ini env; default all; SIZE default 10240 bytes)
+ * usage: bench_reload_steps [-n ROUNDS] [-s SIZE] [--no-engine] [--no-schema]
+ *                           [--rewrite] [--engine-only] [FORMAT...]
+ * (formats: json yaml ini env; default all; SIZE default 10240 bytes;
+ * --no-schema: the engine validates nothing; --rewrite: every version
+ * changes every block, so nothing can be shared: the worst case)
  */
 #include "bench_util.h"
+#include "format/reuse.h"
 #include "hotconf.h"
 
 #include <pthread.h>
@@ -39,6 +47,9 @@
 /* A structured config of about target bytes whose version field is v:
  * service blocks with strings, ints, bools, reals, a list and a nested
  * object (INI and .env: flat keys). */
+/* --rewrite: every version changes every block (the worst case). */
+static int rewrite_all;
+
 static char *generate(hc_format f, size_t target, long v, size_t *len)
 {
     sbuf b = {NULL, 0, 0};
@@ -51,6 +62,17 @@ static char *generate(hc_format f, size_t target, long v, size_t *len)
     bench_services(&b, f, target, f == HC_FORMAT_JSON);
     if (f == HC_FORMAT_JSON)
         sb_printf(&b, "\n}\n");
+    if (rewrite_all) {
+        /* every block changes: each "internal" becomes "i" + 7 digits of v,
+         * so nothing of the last version can be shared */
+        char *p = b.s;
+        while ((p = strstr(p, "internal")) != NULL) {
+            char d[9];
+            snprintf(d, sizeof d, "i%07ld", v % 10000000);
+            memcpy(p, d, 8);
+            p += 8;
+        }
+    }
     *len = b.len;
     return b.s;
 }
@@ -118,9 +140,21 @@ static void row(const char *name, int64_t *v, int n)
     printf("  %-10s %9.1f %9.1f\n", name, pct(v, n, 50), pct(v, n, 99));
 }
 
-enum step { READ, HASH, PARSE, POSITIONS, SCHEMA, EQUAL, DIFF, TOTAL, NSTEPS };
-static const char *step_names[] = {"read",   "hash",  "parse", "positions",
-                                   "schema", "equal", "diff",  "total"};
+enum step {
+    READ,
+    HASH,
+    PARSE,
+    REPARSE,
+    POSITIONS,
+    SCHEMA,
+    EQUAL,
+    DIFF,
+    TOTAL,
+    NSTEPS
+};
+static const char *step_names[] = {"read",    "hash",      "parse",
+                                   "reparse", "positions", "schema",
+                                   "equal",   "diff",      "total"};
 
 /* ---- engine ------------------------------------------------------------ */
 
@@ -243,6 +277,16 @@ static void run_engine(hc_format f, const char *dir, size_t size, int n,
  * which unlike times do not depend on the machine's load. */
 #define STEP __attribute__((noinline))
 
+/* A full parse frees thousands of small blocks into glibc's fast bins,
+ * which the next allocation of 1 KB or more consolidates: done untimed
+ * after each full parse, so that the next step is not charged for what
+ * the engine never does (it parses once). */
+static void consolidate(void)
+{
+    void *volatile big = malloc(8192); /* volatile: not elided */
+    free(big);
+}
+
 STEP static char *step_read(const char *path, size_t *len)
 {
     hc_error err;
@@ -261,6 +305,14 @@ STEP static json_t *step_parse(const char *b, size_t len, hc_format f,
     return hc_parse(b, len, f, path, NULL, &err);
 }
 
+STEP static json_t *step_reparse(const char *b, size_t len, hc_format f,
+                                 const char *path, const hc__reuse *prev,
+                                 hc__reuse **next)
+{
+    hc_error err;
+    return hc__parse_reusing(b, len, f, path, NULL, prev, next, &err);
+}
+
 STEP static void step_positions(const char *b, size_t len, hc_format f,
                                 const char *path)
 {
@@ -272,10 +324,14 @@ STEP static void step_positions(const char *b, size_t len, hc_format f,
     hc_posmap_free(po.positions);
 }
 
-STEP static int step_schema(const hc_schema *s, json_t *doc, const char *path)
+/* As the engine checks: with the memo of the last version's verdicts,
+ * keeping this one's (src/schema/memo.c). */
+STEP static int step_schema(const hc_schema *s, json_t *doc, const char *path,
+                            const hc__reuse *prev, hc__reuse *next)
 {
     hc_error err;
-    return hc_schema_check(s, doc, path, NULL, &err);
+    return hc__schema_check_memo(s, doc, path, prev ? prev->vmemo : NULL,
+                                 next ? &next->vmemo : NULL, &err);
 }
 
 STEP static int step_equal(const json_t *a, const json_t *b)
@@ -294,6 +350,7 @@ static void run_steps(hc_format f, const char *dir, size_t size, int n,
     char path[4200];
     int64_t *t[NSTEPS];
     json_t *old;
+    hc__reuse *prev = NULL, *next = NULL;
     size_t len;
     char *b = generate(f, size, 0, &len);
     hc_error err;
@@ -301,7 +358,7 @@ static void run_steps(hc_format f, const char *dir, size_t size, int n,
     for (int s = 0; s < NSTEPS; s++)
         t[s] = calloc((size_t)n, sizeof *t[s]);
     snprintf(path, sizeof path, "%s/steps.%s", dir, hc_format_name(f));
-    old = hc_parse(b, len, f, path, NULL, &err);
+    old = hc__parse_reusing(b, len, f, path, NULL, NULL, &prev, &err);
     if (!old) {
         fprintf(stderr, "%s\n", err.text);
         exit(1);
@@ -348,14 +405,26 @@ static void run_steps(hc_format f, const char *dir, size_t size, int n,
         t[PARSE][i] = t1 - t0;
         if (!doc)
             die("parse");
+        json_decref(doc);
+        consolidate();
+
+        /* what the engine runs: the parse against the live version's
+         * record (src/format/reuse.h); the steps below use its document */
+        t0 = now_ns();
+        doc = step_reparse(rd, rlen, f, path, prev, &next);
+        t1 = now_ns();
+        t[REPARSE][i] = t1 - t0;
+        if (!doc)
+            die("reparse");
 
         t0 = now_ns();
         step_positions(rd, rlen, f, path);
         t1 = now_ns();
         t[POSITIONS][i] = t1 - t0;
+        consolidate();
 
         t0 = now_ns();
-        if (step_schema(schema, doc, path) != 0)
+        if (step_schema(schema, doc, path, prev, next) != 0)
             die("schema");
         t1 = now_ns();
         t[SCHEMA][i] = t1 - t0;
@@ -371,12 +440,14 @@ static void run_steps(hc_format f, const char *dir, size_t size, int n,
         cs = step_diff(old, doc);
         t1 = now_ns();
         t[DIFF][i] = t1 - t0;
-        if (!cs || hc_changeset_count(cs) != 1)
+        if (!cs || (hc_changeset_count(cs) != 1) != rewrite_all)
             die("diff");
         hc_changeset_free(cs);
 
-        t[TOTAL][i] = t[READ][i] + t[HASH][i] + t[PARSE][i] + t[SCHEMA][i] +
+        t[TOTAL][i] = t[READ][i] + t[HASH][i] + t[REPARSE][i] + t[SCHEMA][i] +
                       t[EQUAL][i] + t[DIFF][i];
+        hc__reuse_free(prev);
+        prev = next;
         json_decref(old);
         old = doc;
         free(rd);
@@ -385,13 +456,14 @@ static void run_steps(hc_format f, const char *dir, size_t size, int n,
         row(step_names[s], t[s], n);
         free(t[s]);
     }
+    hc__reuse_free(prev);
     json_decref(old);
     unlink(path);
 }
 
 int main(int argc, char **argv)
 {
-    int n = 2000, any = 0, engine = 1;
+    int n = 2000, any = 0, engine = 1, use_schema = 1, steps = 1;
     size_t size = 10240;
     hc_format fs[4] = {HC_FORMAT_JSON, HC_FORMAT_YAML, HC_FORMAT_INI,
                        HC_FORMAT_ENV};
@@ -408,6 +480,12 @@ int main(int argc, char **argv)
             size = (size_t)atol(argv[++i]);
         } else if (!strcmp(argv[i], "--no-engine")) {
             engine = 0;
+        } else if (!strcmp(argv[i], "--engine-only")) {
+            steps = 0;
+        } else if (!strcmp(argv[i], "--no-schema")) {
+            use_schema = 0;
+        } else if (!strcmp(argv[i], "--rewrite")) {
+            rewrite_all = 1;
         } else if (hc_format_parse(argv[i], &f) == 0) {
             for (int k = 0; k < 4; k++)
                 if (fs[k] == f)
@@ -415,6 +493,7 @@ int main(int argc, char **argv)
         } else {
             fprintf(stderr,
                     "usage: %s [-n ROUNDS] [-s SIZE] [--no-engine] "
+                    "[--no-schema] [--rewrite] [--engine-only] "
                     "[json|yaml|ini|env]...\n",
                     argv[0]);
             return 2;
@@ -441,9 +520,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "schema: %s\n", sj ? err.text : "bad JSON");
             return 1;
         }
-        run_steps(fs[k], dir, size, n, schema);
+        if (steps)
+            run_steps(fs[k], dir, size, n, schema);
         if (engine)
-            run_engine(fs[k], dir, size, n < 500 ? n : 500, schema);
+            run_engine(fs[k], dir, size, steps && n > 500 ? 500 : n,
+                       use_schema ? schema : NULL);
         hc_schema_free(schema);
         json_decref(sj);
     }

@@ -667,8 +667,9 @@ static void on_error(const hc_error_record *rec, void *ud)
 
 /* ---- --state ------------------------------------------------------------ */
 
-/* The engine's warnings (a corrupt database moved aside, a store that
- * cannot write) on stderr. */
+/* The engine's warnings on stderr: a watch fallen back to polling, an
+ * inotify queue overflow, a corrupt database moved aside, a store that
+ * cannot write. */
 static void watch_log(int level, const char *msg, void *ud)
 {
     (void)ud;
@@ -1014,10 +1015,11 @@ int cmd_watch(int argc, char **argv)
         hc_engine_options eo;
         hc_engine_options_init(&eo);
         eo.history_depth = (int)history;
-        if (state_dir) {
+        /* Always: a watch that falls back to polling is seen late (up to
+         * the poll interval), and only this line says why. */
+        eo.log = watch_log;
+        if (state_dir)
             eo.state_dir = state_dir;
-            eo.log = watch_log;
-        }
         e = hc_engine_create(&eo);
     }
     c.wcap = nfiles + 1;

@@ -5,9 +5,12 @@
  * Any bytes must parse or fail cleanly (no crash, hang or leak); what
  * parses goes through diff and the emitters, and for the formats whose
  * emitter is exact (JSON, JSONC, YAML, .env) dump + re-parse must give the same
- * document back. YAML also goes through the reusing parse (a reload
- * parsed against the live version's record, src/format/reuse.h), which
- * must give exactly what a full parse gives.
+ * document back. JSON, JSONC and YAML also go through the reusing parse
+ * (a reload parsed against the live version's record, src/format/reuse.h),
+ * which must give exactly what a full parse gives: the input parsed again
+ * against its own record after an edit the input chooses (or as a second
+ * version after a NUL byte), and, for YAML, inside a config of service
+ * blocks.
  */
 #include "hotconf.h"
 #include "../src/format/reuse.h"
@@ -47,8 +50,8 @@ static hc__reuse *reload(const char *text, size_t len,
 {
     hc_error e1, e2;
     hc__reuse *next = NULL;
-    json_t *full = hc_parse(text, len, HC_FORMAT_YAML, "fuzz", o, &e1);
-    json_t *re = hc__parse_reusing(text, len, HC_FORMAT_YAML, "fuzz", o, prev,
+    json_t *full = hc_parse(text, len, HC_FUZZ_FORMAT, "fuzz", o, &e1);
+    json_t *re = hc__parse_reusing(text, len, HC_FUZZ_FORMAT, "fuzz", o, prev,
                                    &next, &e2);
     int same;
     if (!full || !re) {
@@ -78,8 +81,8 @@ static hc__reuse *reload(const char *text, size_t len,
  * reusing parse sees the input as the changed text between entries it
  * keeps. The base's record is made once (a record is not modified by its
  * use). An input of a record's size is also reloaded with a byte changed. */
-static void reuse_check(const uint8_t *data, size_t size,
-                        const hc_parse_options *o)
+static void reuse_check_yaml(const uint8_t *data, size_t size,
+                             const hc_parse_options *o)
 {
     static char base[2400];
     static size_t base_len, starts[256], n_starts;
@@ -126,6 +129,40 @@ static void reuse_check(const uint8_t *data, size_t size,
     free(text);
 }
 
+/* Version 1 is data up to a NUL byte and version 2 what follows it, or,
+ * without one, version 1 with a byte changed where its last bytes say:
+ * version 2 reloaded against version 1's record. */
+static void reuse_check(const uint8_t *data, size_t size,
+                        const hc_parse_options *opts)
+{
+    const char *nul = memchr(data, '\0', size);
+    const char *v1 = (const char *)data, *v2;
+    size_t n1 = nul ? (size_t)(nul - v1) : size, n2;
+    char *edited = NULL;
+    hc__reuse *r1, *r2;
+    hc__reuse_min_size = 0;
+    if (!(r1 = reload(v1, n1, opts, NULL)))
+        return;
+    if (nul) {
+        v2 = nul + 1;
+        n2 = size - n1 - 1;
+    } else {
+        if (n1 < 4 || !(edited = malloc(n1)))
+            goto out;
+        memcpy(edited, v1, n1);
+        /* the last two bytes pick a place and a byte for it */
+        edited[((size_t)data[n1 - 1] * 257 + data[n1 - 2]) % (n1 - 2)] =
+            (char)data[n1 - 3];
+        v2 = edited;
+        n2 = n1 - 2;
+    }
+    r2 = reload(v2, n2, opts, r1);
+    hc__reuse_free(r2);
+out:
+    free(edited);
+    hc__reuse_free(r1);
+}
+
 static unsigned long reuse_calls;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -150,13 +187,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         round_trip(doc, HC_FORMAT_YAML);
         json_decref(doc);
     }
+    /* only the formats with a reusing parse; a share of the inputs keeps
+     * the smoke run's time (each check parses three times more) */
+    if ((HC_FUZZ_FORMAT == HC_FORMAT_JSON ||
+         HC_FUZZ_FORMAT == HC_FORMAT_JSONC) &&
+        size && (data[size / 2] & 1) == 0)
+        reuse_check(data, size, &opts);
+    if (HC_FUZZ_FORMAT == HC_FORMAT_YAML && size && (data[size / 2] & 3) == 0)
+        reuse_check(data, size, &opts);
     /* every 32nd input (the first included, so that a crash file run
      * alone is checked): the check parses a 2 KB config four times. By a
      * count, not by the input's bytes: the fuzzer learnt to pass a gate on
      * a byte (its coverage grows there), and the smoke run (300,000
      * inputs) took three times as long; one in 8 takes twice as long */
     if (HC_FUZZ_FORMAT == HC_FORMAT_YAML && reuse_calls++ % 32 == 0)
-        reuse_check(data, size, &opts);
+        reuse_check_yaml(data, size, &opts);
     /* the format options: YAML streams as an array and merged, INI names
      * without a value; same checks on what parses */
     for (int variant = 1; variant <= 2; variant++) {

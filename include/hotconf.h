@@ -18,7 +18,9 @@
  *  - Threads: a function is not thread-safe unless its comment says so.
  *    Documents returned by the library are never modified by it afterwards,
  *    so read-only sharing across threads is safe (jansson refcounts are
- *    atomic).
+ *    atomic). The engine's versions of a config share the values that did
+ *    not change (the same json_t in the old and the new document), which
+ *    is one more reason never to modify a document you did not build.
  */
 #ifndef HOTCONF_H
 #define HOTCONF_H

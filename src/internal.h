@@ -78,6 +78,17 @@ hc__limits hc__limits_from(const hc_parse_options *opts);
  * defaults): such a document cannot share subtrees with another. */
 int hc__schema_fills_defaults(const hc_schema *schema);
 
+/* hc_schema_check for the engine's reloads: prev is the memo of the last
+ * validation that passed (NULL: none), and *next (when next is non-NULL)
+ * receives this one's when it passes (free with hc__schema_memo_free).
+ * A value of prev's document shared into doc that passed a node then
+ * passes it again without being walked (src/schema/memo.c). The caller
+ * keeps prev's document alive while prev is in use. */
+int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
+                          const char *source, const void *prev, void **next,
+                          hc_error *err);
+void hc__schema_memo_free(void *memo);
+
 /* hc_parse's checks shared by every format, before its parser runs:
  * resolves an AUTO format from source, defaults a NULL source and opts,
  * enforces max_size and refuses NUL bytes. 0, or -1 with err filled. */

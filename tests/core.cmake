@@ -16,3 +16,7 @@ add_test(NAME test_install COMMAND sh ${CMAKE_SOURCE_DIR}/tests/test_install.sh
 set_tests_properties(test_install PROPERTIES LABELS "install" TIMEOUT 300)
 # hc_changeset_touches (src/diff.c): conditional reload on a prefix.
 hc_unit_test(test_diff_touches SOURCES ${CMAKE_SOURCE_DIR}/tests/test_diff_touches.c)
+# The reusing parse (src/format/reuse.h): equal to hc_parse on random edit
+# chains, sharing what did not change; the engine shares between versions.
+hc_unit_test(test_reuse SOURCES ${CMAKE_SOURCE_DIR}/tests/test_reuse.c
+             ${CMAKE_SOURCE_DIR}/tests/test_engine_common.c LABELS threaded)

@@ -10,12 +10,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "engine/engine_internal.h"
 #include "test_engine_common.h"
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERSIONS 6
@@ -136,6 +138,87 @@ PATTERN_TESTS(TE_SYMLINK_SWAP, configmap_symlink_swap_is_applied)
 PATTERN_TESTS(TE_DIR_RECREATE, directory_recreated_is_applied)
 PATTERN_TESTS(TE_KEEP_OPEN, writer_keeping_file_open_is_applied)
 
+/* ---- a directory made again between the walk and its watch (issue 15) -- */
+
+typedef struct dir_race {
+    const char *dir;
+    int made;
+} dir_race;
+
+/* Runs between the engine's walk of the path and its inotify_add_watch
+ * calls: the walk found the directory missing, and it is made again
+ * before the watch on its parent exists, so no event ever reports it. */
+static void make_dir_after_walk(void *arg)
+{
+    dir_race *dr = arg;
+    if (!dr->made && access(dr->dir, F_OK) != 0) {
+        assert_int_equal(mkdir(dr->dir, 0755), 0);
+        dr->made = 1;
+    }
+}
+
+static int dir_made(void *arg)
+{
+    return ((dir_race *)arg)->made;
+}
+
+/* The 50 ms tail of bench_engine_latency's dir-recreate pattern, in the
+ * order that caused it: the file is written in the new directory after
+ * the engine looked (and found nothing). Only the events of a watch on
+ * that directory can apply it before the settle time, made 30 s here so
+ * that a version waiting for it fails te_wait_v's bound. */
+static void test_directory_recreated_before_its_watch_is_applied(void **s)
+{
+    char *tmp = tu_mkdtemp(), *dir = tu_join(tmp, "conf");
+    char *path = tu_join(dir, "app.json"), *data;
+    dir_race dr = {dir, 0};
+    hc_engine_options eo;
+    hc_watch_options wo;
+    te_recorder r;
+    hc_engine *e;
+    (void)s;
+
+    assert_int_equal(mkdir(dir, 0755), 0);
+    data = te_content(HC_FORMAT_JSON, 1);
+    tu_write(path, data, (size_t)-1);
+    free(data);
+    memset(&eo, 0, sizeof eo);
+    eo.settle_ms = 30000;
+    e = hc_engine_new(&eo);
+    assert_non_null(e);
+    te_rec_init(&r);
+    memset(&wo, 0, sizeof wo);
+    wo.on_change = te_on_change;
+    wo.user_data = &r;
+    wo.on_error = te_on_error;
+    wo.on_error_data = &r;
+    assert_int_equal(hc_watch(e, path, &wo), 0);
+    assert_true(te_wait_v(e, 0, &r, path, 1));
+
+    hc__engine_after_walk(e, make_dir_after_walk, &dr);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    /* The dispatch that made it also finished that round's check. */
+    assert_true(te_wait(e, 0, &r, dir_made, &dr, TE_TIMEOUT_MS));
+    hc__engine_after_walk(e, NULL, NULL);
+    data = te_content(HC_FORMAT_JSON, 2);
+    tu_write(path, data, (size_t)-1);
+    free(data);
+    if (!te_wait_v(e, 0, &r, path, 2))
+        fail_msg("version 2 not applied on an event (live: %lld)",
+                 te_live_v(e, path));
+    assert_int_equal(te_rec_at(&r, 1).trigger, HC_TRIGGER_CREATE);
+    assert_int_equal(te_rec_count_errors(&r, 0), 0);
+    assert_int_equal(te_rec_count(&r), 2);
+
+    hc_engine_free(e);
+    te_rec_free(&r);
+    tu_rmtree(tmp);
+    free(path);
+    free(dir);
+    free(tmp);
+}
+
 #define T(pname)                                                               \
     cmocka_unit_test(test_##pname##_json),                                     \
         cmocka_unit_test(test_##pname##_yaml),                                 \
@@ -152,6 +235,7 @@ int main(void)
         T(configmap_symlink_swap_is_applied),
         T(directory_recreated_is_applied),
         T(writer_keeping_file_open_is_applied),
+        cmocka_unit_test(test_directory_recreated_before_its_watch_is_applied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

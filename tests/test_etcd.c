@@ -659,6 +659,32 @@ static void test_status_report(void **state)
 }
 
 /* hc_etcd_configure's contract. */
+static void count_event(const hc_event *ev, void *ud)
+{
+    (void)ev;
+    (void)ud;
+}
+
+/* The reporter learns of removed configs from an engine subscription:
+ * where none is left (HC_ENGINE_SUBSCRIBERS_MAX), it does not start. */
+static void test_status_needs_a_subscription(void **state)
+{
+    hc_engine *e = hc_engine_new(NULL);
+    int ids[HC_ENGINE_SUBSCRIBERS_MAX];
+    hc_error err;
+    (void)state;
+    for (int i = 0; i < HC_ENGINE_SUBSCRIBERS_MAX; i++)
+        assert_true((ids[i] = hc_engine_subscribe(e, count_event, NULL, &err)) >
+                    0);
+    assert_int_equal(hc_etcd_report_status(e, "node-1", 3, &err), HC_ELIMIT);
+    assert_int_equal(hc_engine_unsubscribe(e, ids[0], &err), 0);
+    assert_int_equal(hc_etcd_report_status(e, "node-1", 3, &err), 0);
+    /* the reporter holds the freed slot */
+    assert_int_equal(hc_engine_subscribe(e, count_event, NULL, &err),
+                     HC_ELIMIT);
+    hc_engine_free(e);
+}
+
 static void test_options_contract(void **state)
 {
     hc_etcd_options o;
@@ -700,6 +726,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_report, setup, teardown),
         cmocka_unit_test(test_options_contract),
+        cmocka_unit_test(test_status_needs_a_subscription),
     };
     if (access(ETCD_BIN, X_OK) != 0) {
         printf("SKIPPED: %s is not installed (apt-get install etcd-server "

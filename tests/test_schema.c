@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "hotconf.h"
+#include "schema/jfast.h"
 #include "schema/schema_internal.h"
 #include "testutil.h"
 
@@ -808,6 +809,141 @@ static void test_deep_ref_chain_compiles_and_hits_the_depth_limit(void **state)
     assert_non_null(
         strstr(hc_schema_report_at(rep, 0)->message, "nested deeper than"));
     hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
+/* A property loop checks the depth limit once for all its children (their
+ * $ref hops included): at every nesting around the limit, both modes give
+ * the same verdict, through properties and additionalProperties. */
+static void test_depth_limit_in_property_loops_same_verdicts(void **state)
+{
+    size_t cap = 120 * 64 + 512, o = 0, dcap = 40 * 8 + 16;
+    char *text = malloc(cap), *doc = malloc(dcap);
+    bool hit = false;
+    (void)state;
+    assert_non_null(text);
+    assert_non_null(doc);
+    for (int add = 0; add < 2; add++) {
+        hc_schema *s;
+        hc_schema_report *rep = hc_schema_report_new();
+        o = (size_t)snprintf(text, cap, "{\"$ref\":\"#/$defs/d0\",\"$defs\":{");
+        for (int i = 0; i < 120; i++)
+            o += (size_t)snprintf(text + o, cap - o,
+                                  "\"d%d\":{\"$ref\":\"#/$defs/d%d\"},", i,
+                                  i + 1);
+        snprintf(text + o, cap - o,
+                 "\"d120\":{\"type\":\"object\",\"%s\":%s"
+                 "{\"$ref\":\"#/$defs/d0\"}%s}}}",
+                 add ? "additionalProperties" : "properties",
+                 add ? "" : "{\"a\":", add ? "" : "}");
+        s = compile(text);
+        for (int depth = 1; depth <= 12; depth++) {
+            int quick, full;
+            o = 0;
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "{\"a\":");
+            o += (size_t)snprintf(doc + o, dcap - o, "{}");
+            for (int i = 0; i < depth; i++)
+                o += (size_t)snprintf(doc + o, dcap - o, "}");
+            quick = validate(s, doc, NULL);
+            full = validate(s, doc, rep);
+            if (quick != full)
+                fail_msg("nesting %d (%s): verdict-only %d, with a report %d",
+                         depth, add ? "additionalProperties" : "properties",
+                         quick, full);
+            hit = hit || quick == HC_EVALIDATE;
+        }
+        hc_schema_report_free(rep);
+        hc_schema_free(s);
+    }
+    /* the limit was reached at some nesting */
+    assert_true(hit);
+    free(text);
+    free(doc);
+}
+
+/* Property names are found from jansson's own member hashes: keys that
+ * land on a name's slot (near misses: same length, same first and last
+ * bytes) go to additionalProperties, in both modes. */
+static void test_property_lookup_near_misses_same_verdicts(void **state)
+{
+    static const char *const names[] = {"path", "pat", "paths",  "upstream",
+                                        "a",    "",    "timeout"};
+    hc_schema *s = compile("{\"properties\": {"
+                           "\"path\": {\"type\": \"integer\"},"
+                           "\"pat\": {\"type\": \"integer\"},"
+                           "\"paths\": {\"type\": \"integer\"},"
+                           "\"upstream\": {\"type\": \"integer\"},"
+                           "\"a\": {\"type\": \"integer\"},"
+                           "\"\": {\"type\": \"integer\"},"
+                           "\"timeout\": {\"type\": \"integer\"}},"
+                           "\"additionalProperties\": {\"type\": \"string\"}}");
+    hc_schema_report *rep = hc_schema_report_new();
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        json_t *d = json_object();
+        char key[16];
+        int want;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            json_object_set_new(d, names[i], json_integer(1));
+        /* near misses of every name, and many other keys */
+        for (int i = 0; i < 400; i++) {
+            snprintf(key, sizeof key, i % 2 ? "p%03dh" : "pa%dh", i);
+            json_object_set_new(d, key, json_string("x"));
+        }
+        json_object_set_new(d, "patH", json_string("x"));
+        json_object_set_new(d, "upstreaM", json_string("x"));
+        json_object_set_new(d, "b", json_string("x"));
+        if (variant == 1) /* a name with the other type */
+            json_object_set_new(d, "upstream", json_string("x"));
+        if (variant == 2) /* a near miss with a name's type */
+            json_object_set_new(d, "timeouT", json_integer(1));
+        want = variant ? HC_EVALIDATE : 0;
+        assert_int_equal(hc_schema_validate(s, d, NULL), want);
+        assert_int_equal(hc_schema_validate(s, d, rep), want);
+        json_decref(d);
+    }
+    hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
+/* Without a verified jansson layout (another jansson), the verdict-only
+ * loops read members through the API: the same verdicts. */
+static void test_verdicts_same_without_the_jansson_layout(void **state)
+{
+    static const char *const docs[] = {
+        "{\"a\": 1, \"b\": \"x\", \"c\": [1, 2], \"zz\": \"s\"}",
+        "{\"a\": \"1\"}",
+        "{\"c\": [1, \"2\"]}",
+        "{\"zz\": 3}",
+        "{\"p-1\": true, \"a\": 2}",
+        "{\"p-1\": 0}",
+        "{\"b\": \"ab\"}",
+        "{}",
+    };
+    hc_schema *s =
+        compile("{\"required\": [\"a\"],"
+                "\"properties\": {"
+                "\"a\": {\"type\": \"integer\"},"
+                "\"b\": {\"pattern\": \"^x+$\"},"
+                "\"c\": {\"items\": {\"type\": \"integer\"}}},"
+                "\"patternProperties\": {\"^p-\": {\"type\": \"boolean\"}},"
+                "\"additionalProperties\": {\"type\": \"string\"}}");
+    bool saved;
+    int want[sizeof docs / sizeof docs[0]];
+    (void)state;
+    hc__jfast_init();
+    saved = hc__jfast_ok;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        want[i] = validate(s, docs[i], NULL);
+    assert_int_equal(want[0], 0);
+    assert_int_equal(want[1], HC_EVALIDATE);
+    /* single-threaded here: nothing else validates meanwhile */
+    hc__jfast_ok = false;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        if (validate(s, docs[i], NULL) != want[i])
+            fail_msg("%s: another verdict through jansson's API", docs[i]);
+    hc__jfast_ok = saved;
     hc_schema_free(s);
 }
 
@@ -1656,6 +1792,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ref_cycle_without_progress_is_a_compile_error),
         cmocka_unit_test(test_recursive_schema_through_properties_is_fine),
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
+        cmocka_unit_test(test_depth_limit_in_property_loops_same_verdicts),
+        cmocka_unit_test(test_property_lookup_near_misses_same_verdicts),
+        cmocka_unit_test(test_verdicts_same_without_the_jansson_layout),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),

@@ -96,12 +96,14 @@ static int rejected(hc_engine *e, hc__config *c, const hc_error *err,
 }
 
 /*
- * Runs the validators: the callback, then the schema. Positions are not
+ * Runs the validators: the callback, then the schema (with the memo of
+ * prev's verdicts, keeping this one's in next). Positions are not
  * tracked on the way (that would cost every reload a pointer table); when
  * a version fails, locate() re-parses it once with positions to name the
  * line of the offending value.
  */
-static int validate_doc(hc__config *c, json_t *doc, hc_error *err)
+static int validate_doc(hc__config *c, json_t *doc, const hc__reuse *prev,
+                        hc__reuse *next, hc_error *err)
 {
     if (c->validate && c->validate(doc, err, c->validate_data) != 0) {
         if (err->code == 0)
@@ -113,7 +115,11 @@ static int validate_doc(hc__config *c, json_t *doc, hc_error *err)
         return -1;
     }
     if (c->schema) {
-        int rc = hc_schema_check(c->schema, doc, c->path, NULL, err);
+        /* the verdicts of the live version's shared values are kept
+         * with its record (src/schema/memo.c) */
+        int rc = hc__schema_check_memo(c->schema, doc, c->path,
+                                       prev ? prev->vmemo : NULL,
+                                       next ? &next->vmemo : NULL, err);
         if (rc != 0) {
             if (err->code == 0)
                 err->code = rc;
@@ -250,7 +256,7 @@ int hc__apply(hc__config *c, const char *bytes, size_t len,
         return rejected(e, c, err, h, trigger,
                         err->code == HC_ENOMEM ? HC__C_READ : HC__C_PARSE,
                         detect_ns);
-    if (validate_doc(c, doc, err) != 0) {
+    if (validate_doc(c, doc, prev, next, err) != 0) {
         hc__reuse_free(next);
         locate(c, bytes, len, err);
         json_decref(doc);

@@ -433,6 +433,11 @@ void hc__engine_drop_events(hc_engine *e, int on);
 /* Every later inotify_add_watch fails with err (0: stop). */
 void hc__engine_refuse_watches(hc_engine *e, int err);
 int hc__engine_watch_count(hc_engine *e);
+/* inotify: fn(data) runs after each walk of a config's path and before
+ * the watches it found are added, on the thread resolving it, no lock
+ * held (a test changes the tree in that window). NULL: none. Set it
+ * while nothing dispatches. */
+void hc__engine_after_walk(hc_engine *e, void (*fn)(void *), void *data);
 /* inotify: 1 while a writer of path's file is at work (IN_MODIFY seen,
  * no IN_CLOSE_WRITE yet), 0 when none, -1 when inotify does not follow
  * path. */

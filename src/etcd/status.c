@@ -325,6 +325,14 @@ int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
     r->ttl = ttl_s ? ttl_s : 10;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
+    /* Subscribed first: without the removals, a node would go on
+     * reporting configs it no longer watches, so no subscription (the
+     * engine's subscribers are bounded, HC_ELIMIT) means no reporter. An
+     * event before the thread runs only updates an entry. */
+    rc = hc_engine_subscribe(e, on_event, r, err);
+    if (rc < 0)
+        goto fail;
+    r->sub = rc;
     pthread_mutex_lock(&reporters_lock);
     if (reporter_of(e)) {
         pthread_mutex_unlock(&reporters_lock);
@@ -342,11 +350,10 @@ int hc_etcd_report_status(hc_engine *e, const char *node, int ttl_s,
     r->next = reporters;
     reporters = r;
     pthread_mutex_unlock(&reporters_lock);
-    rc = hc_engine_subscribe(e, on_event, r, err);
-    if (rc > 0)
-        r->sub = rc;
     return 0;
 fail:
+    if (r->sub > 0)
+        hc_engine_unsubscribe(e, r->sub, NULL);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);

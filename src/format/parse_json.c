@@ -272,9 +272,139 @@ typedef struct fast {
     const char *line_at; /* lines counted up to here */
     int line;
     const char *line_start;
+    /* reuse (reuse.h): the live version's text and container spans, and
+     * the spans of this parse being recorded (each NULL when not used) */
+    const struct jspans *old_sp;
+    const char *old_src;
+    struct jspans *rec;
 } fast;
 
-static json_t *fast_value(fast *f);
+/* ---- container spans, for the reusing parse ------------------------------
+ * Where each object and array of a document lies in its text: a subtree
+ * of the next version is the live one's when the bytes at its place are
+ * its span's bytes (a JSON value's text determines the value, and its
+ * extent ends at its closing bracket). Keyed by node, open addressing. */
+typedef struct jspan {
+    const json_t *node;
+    uint32_t off, len;
+    /* Spans are added as containers end, so a subtree's containers are
+     * the ndesc entries just before its own: copied as one run. */
+    uint32_t ndesc;
+} jspan;
+
+typedef struct jspans {
+    jspan *v;
+    size_t n, cap;
+    uint32_t *slot; /* index + 1; 0: empty */
+    size_t mask;
+} jspans;
+
+static void jspans_free(void *p)
+{
+    jspans *sp = p;
+    if (!sp)
+        return;
+    free(sp->v);
+    free(sp->slot);
+    free(sp);
+}
+
+static size_t jspans_hash(const json_t *node, size_t mask)
+{
+    return (size_t)(((uintptr_t)node >> 4) * UINT64_C(0x9E3779B97F4A7C15) >>
+                    32) &
+           mask;
+}
+
+static int jspans_reserve(jspans *sp, size_t more)
+{
+    size_t ncap = sp->cap ? sp->cap : 64;
+    jspan *nv;
+    if (sp->n + more <= sp->cap)
+        return 0;
+    while (ncap < sp->n + more)
+        ncap *= 2;
+    if (!(nv = realloc(sp->v, ncap * sizeof *nv)))
+        return -1;
+    sp->v = nv;
+    sp->cap = ncap;
+    return 0;
+}
+
+/* The container that began at off, whose own containers were added from
+ * entry first on. */
+static int jspans_add(jspans *sp, const json_t *node, size_t off, size_t len,
+                      size_t first)
+{
+    if (off > UINT32_MAX || len > UINT32_MAX || jspans_reserve(sp, 1) != 0)
+        return -1;
+    sp->v[sp->n].node = node;
+    sp->v[sp->n].off = (uint32_t)off;
+    sp->v[sp->n].len = (uint32_t)len;
+    sp->v[sp->n].ndesc = (uint32_t)(sp->n - first);
+    sp->n++;
+    return 0;
+}
+
+/* Builds the index once the parse is done (spans are added bottom-up,
+ * so a table grown on the way would be rehashed for nothing). */
+static int jspans_index(jspans *sp)
+{
+    size_t size = 16;
+    while (size < sp->n * 2)
+        size *= 2;
+    sp->slot = calloc(size, sizeof *sp->slot);
+    if (!sp->slot)
+        return -1;
+    sp->mask = size - 1;
+    for (size_t i = 0; i < sp->n; i++) {
+        size_t h = jspans_hash(sp->v[i].node, sp->mask);
+        while (sp->slot[h])
+            h = (h + 1) & sp->mask;
+        sp->slot[h] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+static const jspan *jspans_find(const jspans *sp, const json_t *node)
+{
+    size_t h = jspans_hash(node, sp->mask);
+    while (sp->slot[h]) {
+        const jspan *s = &sp->v[sp->slot[h] - 1];
+        if (s->node == node)
+            return s;
+        h = (h + 1) & sp->mask;
+    }
+    return NULL;
+}
+
+/* A reused subtree's containers lie in the new text where they lay in the
+ * old one, moved by the subtree's shift: recorded for the version after,
+ * so that a later change deeper inside still shares the rest. */
+static int jspans_copy(jspans *rec, const jspan *s, size_t new_off)
+{
+    size_t n = (size_t)s->ndesc + 1;
+    const jspan *from = s - s->ndesc;
+    jspan *to;
+    if (new_off > UINT32_MAX || jspans_reserve(rec, n) != 0)
+        return -1;
+    to = rec->v + rec->n;
+    for (size_t i = 0; i < n; i++) {
+        to[i] = from[i];
+        to[i].off = (uint32_t)((size_t)from[i].off - s->off + new_off);
+    }
+    rec->n += n;
+    return 0;
+}
+
+static json_t *fast_value(fast *f, const json_t *old);
+
+/* The live version's counterpart of a member or element about to be
+ * parsed, when it is a container (scalars are cheaper parsed again). */
+static int fast_at_container(const fast *f)
+{
+    return f->old_sp && f->p < f->end && (*f->p == '{' || *f->p == '[');
+}
 
 static void fast_ws(fast *f)
 {
@@ -535,7 +665,7 @@ static void fast_ptr_reset(fast *f, size_t base)
     }
 }
 
-static json_t *fast_object(fast *f)
+static json_t *fast_object(fast *f, const json_t *old)
 {
     json_t *obj = json_object();
     size_t base = f->ptr_len;
@@ -571,7 +701,9 @@ static json_t *fast_object(fast *f)
         fast_ws(f);
         if (f->map)
             f->ptr_len = hc__pointer_push(&f->ptr, &f->ptr_cap, base, k, klen);
-        v = fast_value(f);
+        v = fast_value(f, old && fast_at_container(f)
+                              ? json_object_getn(old, k, klen)
+                              : NULL);
         if (!v) {
             free(kcopy);
             goto fail;
@@ -598,7 +730,7 @@ fail:
     return NULL;
 }
 
-static json_t *fast_array(fast *f)
+static json_t *fast_array(fast *f, const json_t *old)
 {
     json_t *arr = json_array();
     size_t base = f->ptr_len, i = 0;
@@ -619,7 +751,8 @@ static json_t *fast_array(fast *f)
             f->ptr_len =
                 hc__pointer_push(&f->ptr, &f->ptr_cap, base, idx, (size_t)n);
         }
-        v = fast_value(f);
+        v = fast_value(f, old && fast_at_container(f) ? json_array_get(old, i)
+                                                      : NULL);
         if (!v || json_array_append_new(arr, v) != 0)
             goto fail;
         more = fast_next(f, ']');
@@ -635,11 +768,29 @@ fail:
     return NULL;
 }
 
-/* The value at f->p (whitespace skipped), or NULL: give up. */
-static json_t *fast_value(fast *f)
+/* The live version's container old, taken again when the text at f->p is
+ * its text; NULL when it is not. */
+static json_t *fast_reuse(fast *f, const json_t *old)
+{
+    const jspan *s;
+    size_t at = (size_t)(f->p - f->buf);
+    if (json_typeof(old) != (*f->p == '{' ? JSON_OBJECT : JSON_ARRAY) ||
+        !(s = jspans_find(f->old_sp, old)) ||
+        (size_t)(f->end - f->p) < s->len ||
+        memcmp(f->p, f->old_src + s->off, s->len) != 0)
+        return NULL;
+    if (f->rec && jspans_copy(f->rec, s, at) != 0)
+        return NULL;
+    f->p += s->len;
+    return json_incref((json_t *)old);
+}
+
+/* The value at f->p (whitespace skipped), or NULL: give up. old: its
+ * counterpart in the live version, or NULL. */
+static json_t *fast_value(fast *f, const json_t *old)
 {
     const char *s;
-    size_t n;
+    size_t n, at, first;
     json_t *v;
     if (f->p >= f->end)
         return NULL;
@@ -648,10 +799,21 @@ static json_t *fast_value(fast *f)
     switch (*f->p) {
     case '{':
     case '[':
+        if (old && (v = fast_reuse(f, old)) != NULL)
+            return v;
         if (++f->depth > f->max_depth)
             return NULL;
-        v = *f->p == '{' ? fast_object(f) : fast_array(f);
+        at = (size_t)(f->p - f->buf);
+        first = f->rec ? f->rec->n : 0;
+        v = *f->p == '{' ? fast_object(f, json_is_object(old) ? old : NULL)
+                         : fast_array(f, json_is_array(old) ? old : NULL);
         f->depth--;
+        if (v && f->rec &&
+            jspans_add(f->rec, v, at, (size_t)(f->p - f->buf) - at, first) !=
+                0) {
+            json_decref(v);
+            return NULL;
+        }
         return v;
     case '"':
         if (fast_string(f, &s, &n) != 0)
@@ -664,12 +826,17 @@ static json_t *fast_value(fast *f)
     }
 }
 
-json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
-                            hc_posmap *map)
+static json_t *fast_parse(const char *buf, size_t len, int max_depth,
+                          hc_posmap *map, const hc__reuse *prev, jspans *rec)
 {
     fast f;
     json_t *doc;
     memset(&f, 0, sizeof f);
+    if (prev && prev->spans) {
+        f.old_sp = prev->spans;
+        f.old_src = prev->src;
+    }
+    f.rec = rec;
     f.p = f.buf = buf;
     f.end = buf + len;
     /* jansson's own limit: beyond it, its loader reports the error */
@@ -679,7 +846,7 @@ json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
     f.line = 1;
     f.line_at = f.line_start = buf;
     fast_ws(&f);
-    doc = fast_value(&f);
+    doc = fast_value(&f, f.old_sp ? prev->doc : NULL);
     if (doc) {
         fast_ws(&f);
         if (f.p != f.end) {
@@ -692,6 +859,12 @@ json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
     if (!doc && map)
         hc_posmap_clear(map); /* the slow path records them again */
     return doc;
+}
+
+json_t *hc__parse_json_fast(const char *buf, size_t len, int max_depth,
+                            hc_posmap *map)
+{
+    return fast_parse(buf, len, max_depth, map, NULL, NULL);
 }
 
 /* ---- JSONC ---------------------------------------------------------------
@@ -894,7 +1067,40 @@ json_t *hc__json_parse_reusing(const char *buf, size_t len, const char *source,
                                const hc__reuse *prev, hc__reuse **next,
                                hc_error *err)
 {
-    (void)prev;
+    hc__limits lim = hc__limits_from(opts);
+    hc_format fmt = jsonc ? HC_FORMAT_JSONC : HC_FORMAT_JSON;
+    size_t bom = hc__bom_len(buf, len);
+    const char *text = buf + bom;
+    size_t tlen = len - bom;
+    char *blanked = NULL;
+    jspans *rec = NULL;
+    json_t *doc;
+
     *next = NULL;
-    return hc__parse_json(buf, len, source, opts, jsonc, err);
+    if (!hc__reuse_fits(prev, fmt, &lim))
+        prev = NULL;
+    if (!prev && tlen < hc__reuse_min_size)
+        return hc__parse_json(buf, len, source, opts, jsonc, err);
+    if (jsonc) {
+        /* spans index the blanked text, which is what is parsed */
+        if (!(blanked = jsonc_blank(text, tlen, source, err)))
+            return NULL;
+        text = blanked;
+    }
+    /* spans hold 32-bit offsets: nothing is kept past 4 GiB */
+    if (tlen >= hc__reuse_min_size && tlen <= UINT32_MAX)
+        rec = calloc(1, sizeof *rec);
+    doc = fast_parse(text, tlen, lim.max_depth, NULL, prev, rec);
+    if (!doc) {
+        /* anything unusual: the full parse decides, and names the error */
+        jspans_free(rec);
+        free(blanked);
+        return hc__parse_json(buf, len, source, opts, jsonc, err);
+    }
+    if (rec && jspans_index(rec) == 0)
+        *next = hc__reuse_new(fmt, &lim, text, tlen, doc, rec, jspans_free);
+    else
+        jspans_free(rec);
+    free(blanked);
+    return doc;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t hc__reuse_min_size = HC__REUSE_MIN_SIZE;
+
 hc__reuse *hc__reuse_new(hc_format format, const hc__limits *lim,
                          const char *src, size_t len, json_t *doc, void *spans,
                          void (*spans_free)(void *spans))
@@ -39,6 +41,7 @@ void hc__reuse_free(hc__reuse *r)
         return;
     if (r->spans_free)
         r->spans_free(r->spans);
+    hc__schema_memo_free(r->vmemo);
     json_decref(r->doc);
     free(r->src);
     free(r);

@@ -35,10 +35,16 @@ typedef struct hc__reuse {
     json_t *doc; /* one reference */
     void *spans; /* the format's own record of where values are */
     void (*spans_free)(void *spans);
+    /* The schema verdicts doc earned (hc__schema_check_memo), which the
+     * next version's shared values keep; NULL when none. */
+    void *vmemo;
 } hc__reuse;
 
-/* Below this size a full parse costs a few microseconds: nothing is kept. */
+/* Below this size a full parse costs a few microseconds: nothing is kept.
+ * hc__reuse_min_size starts at it; the tests and the fuzzer set it to 0 so
+ * that small texts take the reusing paths too (set it before any parse). */
 #define HC__REUSE_MIN_SIZE 2048
+extern size_t hc__reuse_min_size;
 
 /*
  * Parses buf like hc_parse, sharing prev's unchanged subtrees when prev is

@@ -235,6 +235,8 @@ static hc_schema *compile_doc(json_t *schema, const hc_schema_options *opts,
         n->target = t;
         n->hops = hops;
     }
+    for (size_t q = 0; q < c.nq && !c.failed; q++)
+        hc__loop_hops(c.queue[q]);
 done:
     free(c.res);
     free(c.res_json);

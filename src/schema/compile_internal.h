@@ -70,6 +70,9 @@ const char *hc__draft_uri(int draft);
 
 /* keywords.c */
 void hc__compile_node(hc__comp *c, hc__node *n);
+/* Sets max_hops of n's properties and items keywords, once every alias
+ * is known. */
+void hc__loop_hops(hc__node *n);
 
 /* cycles.c */
 bool hc__check_cycles(hc__comp *c);

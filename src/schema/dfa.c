@@ -738,6 +738,19 @@ static bool make_dfa(hc__regex *re, const nfa *m, int start, int accept,
         re->dfa_single = (uint16_t)single;
         re->dfa_shift = (uint8_t)k;
         re->dfa_width = (uint8_t)width;
+        if (width > 1) {
+            re->dfa_wcls = malloc((size_t)width * 256 * sizeof *re->dfa_wcls);
+            if (!re->dfa_wcls) {
+                free(re->dfa);
+                re->dfa = NULL;
+                free(perm);
+                goto done;
+            }
+            for (unsigned j = 0; j < width; j++)
+                for (unsigned c = 0; c < 256; c++)
+                    re->dfa_wcls[j * 256 + c] =
+                        (uint16_t)(cls[c] << (k * (width - 1 - j)));
+        }
         free(perm);
     }
     memcpy(re->dfa_class, cls, sizeof cls);

@@ -63,3 +63,20 @@ void hc__jfast_init(void)
 {
     pthread_once(&jfast_once, jfast_check);
 }
+
+bool hc__jfast_key_hash(const char *name, size_t len, size_t *hash)
+{
+    json_t *o;
+    bool ok;
+    hc__jfast_init();
+    if (!hc__jfast_ok)
+        return false;
+    o = json_object();
+    ok = o && json_object_setn_new(o, name, len, json_null()) == 0;
+    if (ok) {
+        const hc__jobject *jo = (const hc__jobject *)o;
+        *hash = ((const hc__jpair *)jo->ordered.next)->hash;
+    }
+    json_decref(o);
+    return ok;
+}

@@ -59,6 +59,11 @@ extern bool hc__jfast_ok;
 /* Verifies the layout once per process (thread-safe). */
 void hc__jfast_init(void);
 
+/* The hash jansson keeps in the pair of member name (len bytes) in every
+ * object of this process (its seed is fixed from the first object on);
+ * false when the layout is not verified or out of memory. */
+bool hc__jfast_key_hash(const char *name, size_t len, size_t *hash);
+
 /* Member iteration: it = hc__jmember_first(o); it; it = hc__jmember_next(o,
  * it). The _f forms take hc__jfast_ok as read once by a hot loop: a local
  * stays in a register across the loop's calls, the global is reloaded. */

@@ -3,6 +3,7 @@
  * keyword structs of schema_internal.h, bucketed by instance type.
  */
 #include "compile_internal.h"
+#include "jfast.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -159,20 +160,19 @@ static const json_t *prop_default(hc__comp *c, hc__node *n, const json_t *sub)
     return NULL;
 }
 
-/* Looks for a multiplier that maps the names' signatures to distinct
- * slots of a small table; names with equal signatures (same length and
- * first, middle and last bytes) keep the ordinary hash index. */
-static bool perfect_hash(hc__comp *c, hc__props *p)
+/* A multiplier that maps the keys (n of them) to distinct slots of a
+ * small table: *table, *seed_out, *shift set; false when none was found
+ * (or no memory, with the error set). */
+static bool find_perfect(hc__comp *c, const uint32_t *keys, size_t n,
+                         uint16_t **table, uint32_t *seed_out, uint32_t *shift)
 {
     uint32_t seed = 0x9E3779B9u;
     uint16_t *t;
-    if (p->n == 0 || p->n > 1024)
-        return true;
     for (uint32_t bits = 1; bits <= 14; bits++) {
         size_t size = (size_t)1 << bits;
-        if (size < p->n)
+        if (size < n)
             continue;
-        if (size > p->n * 16)
+        if (size > n * 16)
             break;
         t = hc__arena_alloc(&c->s->arena, size * sizeof *t);
         if (!t)
@@ -182,22 +182,58 @@ static bool perfect_hash(hc__comp *c, hc__props *p)
             seed = seed * 1664525u + 1013904223u;
             seed |= 1;
             memset(t, 0, size * sizeof *t);
-            for (m = 0; m < p->n; m++) {
-                uint32_t h = hc__key_sig(p->v[m].name.s, p->v[m].name.len);
-                uint32_t slot = (uint32_t)((h * seed) >> (32 - bits));
+            for (m = 0; m < n; m++) {
+                uint32_t slot = (uint32_t)((keys[m] * seed) >> (32 - bits));
                 if (t[slot])
                     break;
                 t[slot] = (uint16_t)(m + 1);
             }
-            if (m == p->n) {
-                p->ph = t;
-                p->ph_seed = seed;
-                p->ph_shift = 32 - bits;
+            if (m == n) {
+                *table = t;
+                *seed_out = seed;
+                *shift = 32 - bits;
                 return true;
             }
         }
     }
-    return true;
+    return false;
+}
+
+/* The perfect hash of the names from jansson's own member hashes (see
+ * hc__props.jph): names whose hashes collide keep the other lookups. */
+static bool jansson_perfect_hash(hc__comp *c, hc__props *p)
+{
+    uint32_t *keys = hc__arena_alloc(&c->s->arena, p->n * sizeof *keys);
+    size_t *h = hc__arena_alloc(&c->s->arena, p->n * sizeof *h);
+    if (!keys || !h)
+        return hc__schema_oom(c), false;
+    for (size_t m = 0; m < p->n; m++) {
+        if (!hc__jfast_key_hash(p->v[m].name.s, p->v[m].name.len, &h[m]))
+            return true;
+        keys[m] = (uint32_t)h[m];
+    }
+    if (find_perfect(c, keys, p->n, &p->jph, &p->jph_seed, &p->jph_shift))
+        p->jhash = h;
+    return !c->failed;
+}
+
+/* Looks for a multiplier that maps the names' signatures to distinct
+ * slots of a small table; names with equal signatures (same length and
+ * first, middle and last bytes) keep the ordinary hash index. */
+static bool perfect_hash(hc__comp *c, hc__props *p)
+{
+    uint32_t *keys;
+    if (p->n == 0 || p->n > 1024)
+        return true;
+    if (!jansson_perfect_hash(c, p))
+        return false;
+    keys = hc__arena_alloc(&c->s->arena, p->n * sizeof *keys);
+    if (!keys)
+        return hc__schema_oom(c), false;
+    for (size_t m = 0; m < p->n; m++)
+        keys[m] = hc__key_sig(p->v[m].name.s, p->v[m].name.len);
+    (void)find_perfect(c, keys, p->n, &p->ph, &p->ph_seed, &p->ph_shift);
+    return !c->failed;
 }
 
 /* Lets the properties scan check "required" (verdict-only runs) when
@@ -1011,4 +1047,40 @@ void hc__compile_node(hc__comp *c, hc__node *n)
 fail:
     /* the keyword that failed may hold a compiled pattern too */
     track_patterns(c, kws, nk + 1);
+}
+
+static int child_hops(const hc__node *n)
+{
+    return n && n->alias ? n->hops : 0;
+}
+
+void hc__loop_hops(hc__node *n)
+{
+    for (uint32_t i = 0; i < n->nkw; i++) {
+        hc__kw *k = &n->kw[i];
+        int h = 0;
+        if (k->kind == HC__K_PROPS) {
+            hc__props *p = &k->u.props;
+            h = child_hops(p->additional);
+            for (size_t j = 0; j < p->n; j++) {
+                hc__prop *pr = &p->v[j];
+                if (child_hops(pr->node) > h)
+                    h = child_hops(pr->node);
+                pr->qnode = pr->node->alias ? pr->node->target : pr->node;
+                pr->qhops = child_hops(pr->node);
+            }
+            for (size_t j = 0; j < p->npat; j++)
+                if (child_hops(p->pat[j].node) > h)
+                    h = child_hops(p->pat[j].node);
+            p->max_hops = h;
+            p->lookup_over = !p->npat && !p->additional ? 2 * p->n : SIZE_MAX;
+            p->jph_loop = p->jph && !p->npat;
+        } else if (k->kind == HC__K_ITEMS) {
+            h = child_hops(k->u.items.items);
+            for (size_t j = 0; j < k->u.items.nprefix; j++)
+                if (child_hops(k->u.items.prefix[j]) > h)
+                    h = child_hops(k->u.items.prefix[j]);
+            k->u.items.max_hops = h;
+        }
+    }
 }

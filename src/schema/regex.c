@@ -206,6 +206,8 @@ void hc__regex_free(hc__regex *re)
     if (re) {
         free(re->dfa);
         re->dfa = NULL;
+        free(re->dfa_wcls);
+        re->dfa_wcls = NULL;
     }
 }
 

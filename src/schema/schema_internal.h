@@ -61,6 +61,10 @@ typedef struct hc__regex {
      * the first one highest. 0 is "no match", dfa_stride "matched", and
      * from dfa_acc_off on, states where the end of the input is a match. */
     uint16_t *dfa;
+    /* with dfa_width 2 or 4: dfa_wcls[j * 256 + byte] is the byte's class
+     * already shifted for position j of a multi-byte step (a shift by a
+     * variable count costs a register the step loops lack) */
+    uint16_t *dfa_wcls;
     uint16_t dfa_stride, dfa_single, dfa_start, dfa_acc_off;
     uint8_t dfa_shift, dfa_width;
     uint8_t dfa_class[256];
@@ -76,20 +80,21 @@ hc__dfa_match(const hc__regex *re, const char *s, size_t len)
 {
     const uint16_t *next = re->dfa;
     const uint8_t *cls = re->dfa_class;
+    const uint16_t *w = re->dfa_wcls;
     const unsigned matched = re->dfa_stride; /* the row of state 1 */
-    const unsigned k = re->dfa_shift;
     unsigned st = re->dfa_start;
     size_t i = 0;
     /* dead and matched absorb: checking every 4 bytes is enough */
-#define HC__C(j) ((unsigned)cls[(unsigned char)s[i + (j)]])
+#define HC__C(j)    ((unsigned)cls[(unsigned char)s[i + (j)]])
+#define HC__W(t, j) ((unsigned)w[(t)*256 + (unsigned char)s[i + (j)]])
     if (re->dfa_width == 4) {
         for (; st > matched && i + 4 <= len; i += 4)
-            st = next[st + (HC__C(0) << 3 * k | HC__C(1) << 2 * k |
-                            HC__C(2) << k | HC__C(3))];
+            st = next[st +
+                      (HC__W(0, 0) | HC__W(1, 1) | HC__W(2, 2) | HC__W(3, 3))];
     } else if (re->dfa_width == 2) {
         for (; st > matched && i + 4 <= len; i += 4) {
-            st = next[st + (HC__C(0) << k | HC__C(1))];
-            st = next[st + (HC__C(2) << k | HC__C(3))];
+            st = next[st + (HC__W(0, 0) | HC__W(1, 1))];
+            st = next[st + (HC__W(0, 2) | HC__W(1, 3))];
         }
     } else {
         for (; st > matched && i + 4 <= len; i += 4) {
@@ -100,6 +105,7 @@ hc__dfa_match(const hc__regex *re, const char *s, size_t len)
         }
     }
 #undef HC__C
+#undef HC__W
     next += re->dfa_single;
     for (; st > matched && i < len; i++)
         st = next[st + cls[(unsigned char)s[i]]];
@@ -228,6 +234,10 @@ typedef struct hc__prop {
     uint64_t hash;
     uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
+    /* node's alias target and hops when it is an alias (else node, 0),
+     * for verdict-only runs (hc__loop_hops) */
+    const hc__node *qnode;
+    int qhops;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
 
@@ -257,6 +267,12 @@ typedef struct hc__props {
      * ph[(hc__key_sig(name) * ph_seed) >> ph_shift] is index + 1 */
     uint16_t *ph;
     uint32_t ph_seed, ph_shift;
+    /* the same from the hash jansson already keeps in each member's pair
+     * (hc__jfast_key_hash; jhash[i] is v[i]'s): no bytes of the name read
+     * for the slot. NULL when not found or the layout is not verified. */
+    uint16_t *jph;
+    size_t *jhash;
+    uint32_t jph_seed, jph_shift;
     /* "required" of the same node, when every name in it is one of these
      * properties: verdict-only runs check it during the property scan
      * (the required keyword then has folded set) */
@@ -264,6 +280,15 @@ typedef struct hc__props {
     hc__pattern_prop *pat;
     size_t npat;
     hc__node *additional; /* NULL: none */
+    /* the most $ref hops of a child skipped in verdict-only runs (one
+     * depth check covers them all) */
+    int max_hops;
+    /* verdict-only scan, decided at compile time (hc__loop_hops): the
+     * names are looked up in an object of more members than lookup_over
+     * (SIZE_MAX: never, there are patterns or additionalProperties);
+     * jph_loop: jph is set and there are no patterns */
+    size_t lookup_over;
+    bool jph_loop;
     bool has_props, has_defaults;
 } hc__props;
 
@@ -316,6 +341,7 @@ typedef struct hc__kw {
             hc__node **prefix;
             size_t nprefix;
             hc__node *items; /* NULL: none */
+            int max_hops;    /* as hc__props.max_hops */
         } items;
         struct {
             hc__node *node;
@@ -447,8 +473,24 @@ typedef struct hc__scope {
     const hc__resource *res;
 } hc__scope;
 
+/* Verdicts kept from the last validation (memo.c). */
+typedef struct hc__vmemo hc__vmemo;
+/* expect: about how many passes it will hold (the last memo's count). */
+hc__vmemo *hc__vmemo_new(size_t expect);
+size_t hc__vmemo_count(const hc__vmemo *m);
+void hc__vmemo_free(hc__vmemo *m);
+bool hc__vmemo_has(const hc__vmemo *m, const void *node, const json_t *inst,
+                   int depth);
+/* 0, or -1 when out of memory. */
+int hc__vmemo_add(hc__vmemo *m, const void *node, const json_t *inst,
+                  int depth);
+
 typedef struct hc__vctx {
     const hc_schema *s;
+    /* memo.c: the last validation's passes, and this one's (either may be
+     * NULL; both NULL outside hc__schema_check_memo) */
+    const hc__vmemo *mprev;
+    hc__vmemo *mnext;
     hc_schema_report *rep;
     int quiet;  /* >0: inside a branch whose errors are not reported */
     int nofill; /* >0: inside a branch that must not fill defaults */

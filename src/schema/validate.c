@@ -112,6 +112,12 @@ static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e);
 static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
                                    json_t *inst);
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok);
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -380,9 +386,9 @@ static ALWAYS_INLINE const hc__prop *props_find(const hc__props *p,
     }
 }
 
-static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
+static NOINLINE bool v_props(hc__vctx *c, const hc__props *p, json_t *inst,
+                             ev *e)
 {
-    const hc__props *p = &k->u.props;
     bool ok = true;
     size_t idx = 0;
     uint64_t seen = 0; /* required properties present (verdict-only) */
@@ -464,35 +470,100 @@ static NOINLINE bool v_props(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok && (c->rep || (seen & p->req_mask) == p->req_mask);
 }
 
-/* v_props for verdict-only runs without annotations: no paths, no
- * errors, the first failure ends it. */
-static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
-                                   json_t *inst)
+/* A string against a DFA pattern, out of the loops that call it: inlined,
+ * its registers crowd theirs out. */
+static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
 {
-    const bool fast = hc__jfast_ok;
+    const hc__jstring *js = (const hc__jstring *)inst;
+    return hc__dfa_match(re, js->value, js->length);
+}
+
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved);
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved);
+
+/* v_node_q for a child of a props or items loop that checked the depth
+ * limit for all its children at once (p->max_hops). memo: a constant of
+ * the loop's copy (c->mprev || c->mnext), so the copy without one has no
+ * memo test per member; with one, a container goes through it with the
+ * keys v_node_at gives it. */
+static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v,
+                                  bool memo)
+{
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, n, 0, v, true, false);
+    return v_node_at_body(c, n, 0, v, NULL, false, true, false);
+}
+
+/* the same for a property, its $ref chain followed at compile time */
+static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v,
+                                 bool memo)
+{
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, pr->qnode, pr->qhops, v, true, true);
+    return v_node_at_body(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
+}
+
+/* v_props for verdict-only runs without annotations: no paths, no
+ * errors, the first failure ends it. Its loop is the one most of a large
+ * document goes through: the member reads are jansson's structs (jfast.h;
+ * v_props does the same through the API when those were not verified),
+ * the children's depth checks are one check here, and the common shape
+ * (names with a perfect hash, no patternProperties) has a loop of its
+ * own. */
+static ALWAYS_INLINE bool props_quick(hc__vctx *c, const hc__props *p,
+                                      json_t *inst, bool memo)
+{
+    const hc__jobject *o = (const hc__jobject *)inst;
+    const hc__jlist *end = &o->ordered;
     uint64_t seen = 0;
-    if (!p->npat && !p->additional && hc__jobject_size(inst) > 2 * p->n) {
+    if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!v_node_q(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    for (void *it = hc__jmember_first_f(fast, inst); it;
-         it = hc__jmember_next_f(fast, inst, it)) {
-        size_t kl;
-        const char *key = hc__jmember_key_f(fast, it, &kl);
-        json_t *v = hc__jmember_value_f(fast, it);
+    if (p->jph_loop) {
+        const hc__node *add = p->additional;
+        const uint16_t *jph = p->jph;
+        const uint32_t seed = p->jph_seed, shift = p->jph_shift;
+        for (const hc__jlist *it = o->ordered.next; it != end; it = it->next) {
+            const hc__jpair *m = (const hc__jpair *)it;
+            unsigned ix = jph[((uint32_t)m->hash * seed) >> shift];
+            const hc__prop *pr = ix ? &p->v[ix - 1] : NULL;
+            if (pr &&
+                (p->jhash[ix - 1] != m->hash || pr->name.len != m->key_len ||
+                 !same_bytes(pr->name.s, m->key, m->key_len)))
+                pr = NULL;
+            if (pr) {
+                seen |= pr->req_bit;
+                if (!v_prop(c, pr, m->value, memo))
+                    return false;
+            } else if (add && !v_child(c, add, m->value, memo)) {
+                return false;
+            }
+        }
+        return (seen & p->req_mask) == p->req_mask;
+    }
+    for (const hc__jlist *it = o->ordered.next; it != end; it = it->next) {
+        const hc__jpair *m = (const hc__jpair *)it;
+        const char *key = m->key;
+        size_t kl = m->key_len;
+        json_t *v = m->value;
         const hc__prop *pr = p->n ? props_find(p, key, kl) : NULL;
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!v_node_q(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -504,13 +575,29 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!v_node_q(c, p->pat[i].node, v))
+            if (!v_child(c, p->pat[i].node, v, memo))
                 return false;
         }
-        if (!matched && p->additional && !v_node_q(c, p->additional, v))
+        if (!matched && p->additional && !v_child(c, p->additional, v, memo))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
+}
+
+static NOINLINE bool v_props_quick_memo(hc__vctx *c, const hc__props *p,
+                                        json_t *inst)
+{
+    return props_quick(c, p, inst, true);
+}
+
+static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
+                                   json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_props(c, p, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_props_quick_memo(c, p, inst);
+    return props_quick(c, p, inst, false);
 }
 
 static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -635,20 +722,38 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
     return ok;
 }
 
-/* v_items for verdict-only runs without annotations. */
-static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+/* v_items for verdict-only runs without annotations (as v_props_quick:
+ * jansson's structs, one depth check). */
+static ALWAYS_INLINE bool items_quick(hc__vctx *c, const hc__kw *k,
+                                      json_t *inst, bool memo)
 {
-    const bool fast = hc__jfast_ok;
-    size_t n = hc__jarray_size_f(fast, inst), np = k->u.items.nprefix;
+    const hc__jarray *a = (const hc__jarray *)inst;
+    size_t n = a->entries, np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
+    json_t *const *t = a->table;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!v_node_q(c, k->u.items.prefix[i], hc__jarray_at_f(fast, inst, i)))
+        if (!v_child(c, k->u.items.prefix[i], t[i], memo))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!v_node_q(c, items, hc__jarray_at_f(fast, inst, i)))
+            if (!v_child(c, items, t[i], memo))
                 return false;
     return true;
+}
+
+static NOINLINE bool v_items_quick_memo(hc__vctx *c, const hc__kw *k,
+                                        json_t *inst)
+{
+    return items_quick(c, k, inst, true);
+}
+
+static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_items(c, k, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_items_quick_memo(c, k, inst);
+    return items_quick(c, k, inst, false);
 }
 
 static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -1220,7 +1325,7 @@ static ALWAYS_INLINE bool v_kw(hc__vctx *c, const hc__kw *k, json_t *inst,
     }
     case HC__K_PROPS:
         return !c->rep && !e ? v_props_quick(c, &k->u.props, inst)
-                             : v_props(c, k, inst, e);
+                             : v_props(c, &k->u.props, inst, e);
     case HC__K_PROPERTY_NAMES: return v_property_names(c, k, inst);
     case HC__K_DEP_SCHEMAS: {
         bool ok = true;
@@ -1473,9 +1578,15 @@ static NOINLINE bool v_leaf(hc__vctx *c, const hc__node *n, json_t *inst, int b)
         }
         return true;
     }
-    for (; i < end; i++)
-        if (!v_kw_leaf(c, n->bkw[i], inst))
+    for (; i < end; i++) {
+        const hc__kw *k = n->bkw[i];
+        /* a const or enum of strings only (a oneOf branch, often) fails
+         * any other type */
+        if ((k->kind == HC__K_CONST || k->kind == HC__K_ENUM) && k->u.en.strs)
             return false;
+        if (!v_kw_leaf(c, k, inst))
+            return false;
+    }
     return true;
 }
 
@@ -1521,52 +1632,59 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 }
 
 /* The checks every node gets, inlined into the callers: most nodes stop
- * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
-                                    json_t *inst, ev *e, bool may_rep)
+ * at them (a type, or nothing that applies to this kind of value).
+ * resolved: n is already the end of its $ref chain, hops deep (v_prop);
+ * depth_ok: the caller checked the depth limit for hops (v_child). */
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved)
 {
-    int hops = 0, b;
+    int b;
     unsigned act;
-    if (!(may_rep && c->rep) && n->alias) {
+    if (!resolved && !(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
         n = n->target;
-        if (c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
+        if (!depth_ok && c->depth + hops >= HC__SCHEMA_MAX_DEPTH) {
             c->limit_hit = true;
             return false;
         }
     }
     /* the common cases, decided at compile time by the value's type */
     act = n->act[json_typeof(inst) & 7];
-    if (act == HC__ACT_DFA_STR && !(may_rep && c->rep) &&
-        c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
-        size_t len;
-        const char *s = hc__jstr(inst, &len);
-        return hc__dfa_match(n->str_dfa, s, len);
-    }
-    if (act == HC__ACT_LEAF_STR && !(may_rep && c->rep) &&
-        c->depth + hops < HC__SCHEMA_MAX_DEPTH)
-        return v_leaf_str(c, n, inst);
     switch (act) {
+    case HC__ACT_DFA_STR:
+        if (depth_ok && !(may_rep && c->rep))
+            return dfa_str(n->str_dfa, inst);
+        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            size_t len;
+            const char *s = hc__jstr(inst, &len);
+            return hc__dfa_match(n->str_dfa, s, len);
+        }
+        break;
     case HC__ACT_TRUE: return true;
     case HC__ACT_PASS:
-        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
         break;
-    case HC__ACT_TYPE: return type_fail(c, n, inst);
-    case HC__ACT_FALSE: return false_node(c, n, inst);
+    /* in the verdict-only loops there is nothing to report */
+    case HC__ACT_TYPE: return may_rep && type_fail(c, n, inst);
+    case HC__ACT_FALSE: return may_rep && false_node(c, n, inst);
     case HC__ACT_LEAF_STR:
-        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) &&
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf_str(c, n, inst);
         break;
     case HC__ACT_LEAF:
-        if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if (!(may_rep && c->rep) &&
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return v_leaf(c, n, inst, inst_bucket(inst));
         break;
     case HC__ACT_PROPS:
         if (!(may_rep && c->rep) && !e && !c->s->has_dynamic &&
-            c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+            (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
             bool r;
             c->depth += hops + 1;
             r = v_props_quick(c, n->props, inst);
@@ -1578,14 +1696,16 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     }
     b = inst_bucket(inst);
     if (n->types && !type_ok(n->types, inst, b))
-        return type_fail(c, n, inst);
+        return may_rep && type_fail(c, n, inst);
     if (n->boff[b] == n->boff[b + 1]) {
         if (n->nkw == 0)
-            return !(n->flags & HC__N_FALSE) || false_node(c, n, inst);
+            return !(n->flags & HC__N_FALSE) ||
+                   (may_rep && false_node(c, n, inst));
         /* nothing applies to this kind of value (and nothing to fill) */
-        if (c->depth + hops < HC__SCHEMA_MAX_DEPTH)
+        if ((depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH))
             return true;
-    } else if (!(may_rep && c->rep) && c->depth + hops < HC__SCHEMA_MAX_DEPTH) {
+    } else if (!(may_rep && c->rep) &&
+               (depth_ok || c->depth + hops < HC__SCHEMA_MAX_DEPTH)) {
         if ((n->leaf >> b) & 1)
             return v_leaf(c, n, inst, b);
         if (!n->flags && !c->s->has_dynamic && !e)
@@ -1594,17 +1714,58 @@ static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
     return v_node_body(c, n, inst, e, b, hops);
 }
 
+/* A container's verdict from the last validation's memo (memo.c), or
+ * evaluated and kept for the next one. Only on verdict-only evaluations
+ * that owe their caller no annotations (e == NULL). The key is the node as
+ * the caller names it with its $ref hops, and the depth: a call resolved
+ * by the caller (v_prop) and one that is not are different keys for the
+ * same evaluation, never one key for two. */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved)
+{
+    int key = c->depth * 2048 + hops * 2 + resolved; /* depth <= 1000 */
+    bool ok;
+    if (c->mprev && hops < 1024 && hc__vmemo_has(c->mprev, n, inst, key))
+        ok = true;
+    else
+        ok = v_node_at_body(c, n, hops, inst, NULL, false, depth_ok, resolved);
+    if (ok && c->mnext && hops < 1024 &&
+        hc__vmemo_add(c->mnext, n, inst, key) != 0) {
+        /* out of memory: the next validation just runs in full */
+        hc__vmemo_free(c->mnext);
+        c->mnext = NULL;
+    }
+    return ok;
+}
+
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved)
+{
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, hops, inst, depth_ok, resolved);
+    return v_node_at_body(c, n, hops, inst, e, may_rep, depth_ok, resolved);
+}
+
+static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok)
+{
+    return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
+}
+
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
                                  ev *e)
 {
-    return v_node_in(c, n, inst, e, true);
+    return v_node_in(c, n, inst, e, true, false);
 }
 
 /* v_node for the verdict-only loops (no report by construction): their
  * per-member checks of c->rep fold away. */
 static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n, json_t *inst)
 {
-    return v_node_in(c, n, inst, NULL, false);
+    return v_node_in(c, n, inst, NULL, false, false);
 }
 
 /* ---- public entry points
@@ -1628,6 +1789,57 @@ static int validate_pass(const hc_schema *schema, json_t *doc,
     if (c.limit_hit)
         ok = false;
     return ok ? 0 : HC_EVALIDATE;
+}
+
+/* The verdict-only pass with the memo (memo.c). */
+static int validate_memo(const hc_schema *schema, json_t *doc,
+                         const hc__vmemo *prev, hc__vmemo **next)
+{
+    hc__vctx c;
+    bool ok;
+    memset(&c, 0, sizeof c);
+    c.s = schema;
+    c.mprev = prev;
+    c.mnext = next ? hc__vmemo_new(hc__vmemo_count(prev) + 8) : NULL;
+    hc__jfast_init();
+    ok = v_node(&c, schema->root, doc, NULL);
+    if (c.limit_hit)
+        ok = false;
+    if (next)
+        *next = ok && !c.nomem ? c.mnext : NULL;
+    if (!next || !ok || c.nomem)
+        hc__vmemo_free(c.mnext);
+    if (c.nomem)
+        return HC_ENOMEM;
+    return ok ? 0 : HC_EVALIDATE;
+}
+
+int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
+                          const char *source, const void *prev, void **next,
+                          hc_error *err)
+{
+    hc__vmemo *made = NULL;
+    int rc;
+    if (next)
+        *next = NULL;
+    /* no memo where a verdict is not a function of (node, value, depth):
+     * defaults modify documents, $dynamicRef depends on the path */
+    if (!schema || !doc || schema->fill_defaults || schema->has_dynamic)
+        return hc_schema_check(schema, doc, source, NULL, err);
+    hc_error_init(err);
+    rc = validate_memo(schema, doc, prev, next ? &made : NULL);
+    if (rc == 0) {
+        if (next)
+            *next = made;
+        return 0;
+    }
+    /* an invalid document: the full check names the error */
+    return hc_schema_check(schema, doc, source, NULL, err);
+}
+
+void hc__schema_memo_free(void *memo)
+{
+    hc__vmemo_free(memo);
 }
 
 /* Whether the verdict-only pass may run first: not when defaults are

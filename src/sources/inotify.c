@@ -48,7 +48,9 @@ typedef struct ino_state {
     hc__map dw_by_wd, dw_by_path; /* under st->lock */
     /* test hooks */
     atomic_int drop_events;
-    atomic_int refuse_watches; /* inotify_add_watch fails with this errno */
+    atomic_int refuse_watches;  /* inotify_add_watch fails with this errno */
+    void (*after_walk)(void *); /* hc__engine_after_walk */
+    void *after_walk_data;
 } ino_state;
 
 struct hc__dirwatch {
@@ -359,24 +361,36 @@ static int resolve(hc__source *src, hc__config *c)
     specs s = {NULL, 0, 0};
     int rc = 0, err = 0;
 
-    /* A directory can vanish between the walk and inotify_add_watch
-     * (ENOENT, ENOTDIR): walk again. Any other refusal (the watch limit,
+    /* The walk and the watches it asks for are not atomic: an entry can
+     * change between its lstat and the inotify_add_watch on its
+     * directory, and that event is lost. A directory recreated there
+     * (mkdir just before the watch on its parent) leaves an ANCESTOR
+     * interest on an entry that exists, and nothing reports the file
+     * written in it: the check waited for the confirm time (issue 15's
+     * 50 ms). So every install is followed by another walk, until a walk
+     * finds what is installed: that walk ran with every watch in place,
+     * so whatever changes after it is reported.
+     *
+     * A directory can also vanish before its inotify_add_watch (ENOENT,
+     * ENOTDIR): walk again. Any other refusal (the watch limit,
      * permissions) means this path cannot be watched: poll it. */
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int stable;
         specs_free(&s);
         if (compute_specs(hc__config_abspath(c), &s) != 0) {
             specs_free(&s);
             return 0; /* out of memory: keep the old interests */
         }
+        if (st->after_walk)
+            st->after_walk(st->after_walk_data);
         pthread_mutex_lock(&e->lock);
         {
             hc__file_slot *fs = hc__file_slot_of(c);
-            rc = (c->dead || !fs || same_interests(fs, &s))
-                     ? 0
-                     : install(st, c, fs, &s, &err);
+            stable = c->dead || !fs || same_interests(fs, &s);
+            rc = stable ? 0 : install(st, c, fs, &s, &err);
         }
         pthread_mutex_unlock(&e->lock);
-        if (rc == 0 || (err != ENOENT && err != ENOTDIR))
+        if (stable || (rc != 0 && err != ENOENT && err != ENOTDIR))
             break;
     }
     if (rc != 0)
@@ -677,6 +691,15 @@ void hc__engine_refuse_watches(hc_engine *e, int err)
     ino_state *st = state_of(e);
     if (st)
         atomic_store(&st->refuse_watches, err);
+}
+
+void hc__engine_after_walk(hc_engine *e, void (*fn)(void *), void *data)
+{
+    ino_state *st = state_of(e);
+    if (st) {
+        st->after_walk = fn;
+        st->after_walk_data = data;
+    }
 }
 
 int hc__engine_watch_count(hc_engine *e)
