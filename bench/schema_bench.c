@@ -5,9 +5,12 @@
  *   bench_schema SCHEMA DOC...        time validation of each DOC
  *   bench_schema --generate SRC OUT N  write OUT: SRC with its "routes"
  *                                      repeated until OUT is >= N bytes
- *   bench_schema --count N SCHEMA DOC  exactly N verdict-only validations,
- *                                      untimed: for callgrind, whose
- *                                      instruction counts are repeatable
+ *   bench_schema --count N SCHEMA DOC [--report]
+ *                                      exactly N verdict-only validations
+ *                                      (with --report: with a report, every
+ *                                      error collected), untimed: for
+ *                                      callgrind, whose instruction counts
+ *                                      are repeatable
  *
  * Documents are parsed once; only validation is timed, verdict-only (no
  * report, like Ajv's default) and with a full report. Each figure is the
@@ -15,6 +18,7 @@
  */
 #include "hotconf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,20 +107,23 @@ static int generate(const char *src, const char *out, long target)
 }
 
 /* A fixed amount of work, so instruction counts compare across builds. */
-static int count_mode(long n, const char *schema_path, const char *doc_path)
+static int count_mode(long n, const char *schema_path, const char *doc_path,
+                      bool report)
 {
     hc_error err;
     hc_schema *s = hc_schema_load(schema_path, &err);
     json_t *doc = hc_parse_file(doc_path, HC_FORMAT_JSON, NULL, &err);
+    hc_schema_report *rep = report ? hc_schema_report_new() : NULL;
     int rc = 0;
-    if (!s || !doc) {
+    if (!s || !doc || (report && !rep)) {
         char buf[512];
         fprintf(stderr, "%s\n", hc_error_format(&err, buf, sizeof buf));
         return 1;
     }
     for (long i = 0; i < n; i++)
-        rc |= hc_schema_validate(s, doc, NULL);
+        rc |= hc_schema_validate(s, doc, rep);
     printf("%ld validations: %s\n", n, rc == 0 ? "valid" : "INVALID");
+    hc_schema_report_free(rep);
     json_decref(doc);
     hc_schema_free(s);
     return rc != 0;
@@ -132,12 +139,14 @@ int main(int argc, char **argv)
 
     if (argc == 5 && !strcmp(argv[1], "--generate"))
         return generate(argv[2], argv[3], atol(argv[4]));
-    if (argc == 5 && !strcmp(argv[1], "--count"))
-        return count_mode(atol(argv[2]), argv[3], argv[4]);
+    if ((argc == 5 || (argc == 6 && !strcmp(argv[5], "--report"))) &&
+        !strcmp(argv[1], "--count"))
+        return count_mode(atol(argv[2]), argv[3], argv[4], argc == 6);
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_schema SCHEMA DOC...\n"
-                        "       bench_schema --generate SRC OUT BYTES\n"
-                        "       bench_schema --count N SCHEMA DOC\n");
+        fprintf(stderr,
+                "usage: bench_schema SCHEMA DOC...\n"
+                "       bench_schema --generate SRC OUT BYTES\n"
+                "       bench_schema --count N SCHEMA DOC [--report]\n");
         return 2;
     }
     t0 = now();

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "hotconf.h"
+#include "schema/jfast.h"
 #include "schema/schema_internal.h"
 #include "testutil.h"
 
@@ -866,7 +867,7 @@ static void test_depth_limit_in_property_loops_same_verdicts(void **state)
  * bytes) go to additionalProperties, in both modes. */
 static void test_property_lookup_near_misses_same_verdicts(void **state)
 {
-    static const char *const names[] = {"path", "pat", "paths", "upstream",
+    static const char *const names[] = {"path", "pat", "paths",  "upstream",
                                         "a",    "",    "timeout"};
     hc_schema *s = compile("{\"properties\": {"
                            "\"path\": {\"type\": \"integer\"},"
@@ -903,6 +904,46 @@ static void test_property_lookup_near_misses_same_verdicts(void **state)
         json_decref(d);
     }
     hc_schema_report_free(rep);
+    hc_schema_free(s);
+}
+
+/* Without a verified jansson layout (another jansson), the verdict-only
+ * loops read members through the API: the same verdicts. */
+static void test_verdicts_same_without_the_jansson_layout(void **state)
+{
+    static const char *const docs[] = {
+        "{\"a\": 1, \"b\": \"x\", \"c\": [1, 2], \"zz\": \"s\"}",
+        "{\"a\": \"1\"}",
+        "{\"c\": [1, \"2\"]}",
+        "{\"zz\": 3}",
+        "{\"p-1\": true, \"a\": 2}",
+        "{\"p-1\": 0}",
+        "{\"b\": \"ab\"}",
+        "{}",
+    };
+    hc_schema *s =
+        compile("{\"required\": [\"a\"],"
+                "\"properties\": {"
+                "\"a\": {\"type\": \"integer\"},"
+                "\"b\": {\"pattern\": \"^x+$\"},"
+                "\"c\": {\"items\": {\"type\": \"integer\"}}},"
+                "\"patternProperties\": {\"^p-\": {\"type\": \"boolean\"}},"
+                "\"additionalProperties\": {\"type\": \"string\"}}");
+    bool saved;
+    int want[sizeof docs / sizeof docs[0]];
+    (void)state;
+    hc__jfast_init();
+    saved = hc__jfast_ok;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        want[i] = validate(s, docs[i], NULL);
+    assert_int_equal(want[0], 0);
+    assert_int_equal(want[1], HC_EVALIDATE);
+    /* single-threaded here: nothing else validates meanwhile */
+    hc__jfast_ok = false;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        if (validate(s, docs[i], NULL) != want[i])
+            fail_msg("%s: another verdict through jansson's API", docs[i]);
+    hc__jfast_ok = saved;
     hc_schema_free(s);
 }
 
@@ -1753,6 +1794,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_deep_ref_chain_compiles_and_hits_the_depth_limit),
         cmocka_unit_test(test_depth_limit_in_property_loops_same_verdicts),
         cmocka_unit_test(test_property_lookup_near_misses_same_verdicts),
+        cmocka_unit_test(test_verdicts_same_without_the_jansson_layout),
         cmocka_unit_test(test_catastrophic_regex_returns_promptly_with_error),
         cmocka_unit_test(test_regex_limit_inside_not_still_fails),
         cmocka_unit_test(test_simple_patterns_match_like_pcre2),

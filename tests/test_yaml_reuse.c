@@ -29,15 +29,19 @@ typedef struct tbuf {
 
 static void tb_add(tbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
+    if (!b->s || b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
+        char *ns;
         while (cap < b->len + n + 1)
             cap *= 2;
-        b->s = realloc(b->s, cap);
-        assert_non_null(b->s);
+        ns = realloc(b->s, cap);
+        if (!ns)
+            abort();
+        b->s = ns;
         b->cap = cap;
     }
-    memcpy(b->s + b->len, s, n);
+    if (n)
+        memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
 }
@@ -206,6 +210,22 @@ static size_t shared_values(const json_t *a, const json_t *b)
 }
 
 static hc__reuse *live;
+
+/* A failing case in files (the messages are cut short): the live text and
+ * the new one, for a look with a diff. */
+static void keep_case(const char *text, size_t len)
+{
+    char *dir = tu_mkdtemp(), *a = tu_join(dir, "live.yaml"),
+         *b = tu_join(dir, "new.yaml");
+    if (live)
+        tu_write(a, live->src, live->len);
+    tu_write(b, text, len);
+    print_error("failing case kept in %s\n", dir);
+    free(a);
+    free(b);
+    free(dir);
+}
+
 static size_t n_steps, n_shared, n_failed, n_with_record;
 
 /* One version of the config: parsed with the live record, held to a full
@@ -225,11 +245,14 @@ static int step(const char *text, size_t len)
     if (!full) {
         if (re) {
             char *d = dump(re);
+            keep_case(text, len);
             fail_msg("reusing parse gave %s where the full parse fails with "
                      "%d:%d: %s\n--- text ---\n%.*s",
                      d, e1.line, e1.column, e1.text, (int)len, text);
         }
         assert_null(next);
+        if (strcmp(e1.text, e2.text) != 0 || e1.position != e2.position)
+            keep_case(text, len);
         assert_int_equal(e1.code, e2.code);
         assert_string_equal(e1.text, e2.text);
         assert_int_equal(e1.line, e2.line);
@@ -240,11 +263,28 @@ static int step(const char *text, size_t len)
         return 0;
     }
     if (!re)
+        keep_case(text, len);
+    if (!re)
         fail_msg("reusing parse fails (%d:%d: %s) where the full parse "
                  "succeeds\n--- text ---\n%.*s",
                  e2.line, e2.column, e2.text, (int)len, text);
     {
         char *a = dump(full), *b = dump(re);
+        if (strcmp(a, b) != 0) {
+            const char *k;
+            json_t *v;
+            keep_case(text, len);
+            json_object_foreach(full, k, v)
+            {
+                json_t *w = json_object_get(re, k);
+                if (!w || !json_equal(v, w)) {
+                    char *x = dump(v), *y = w ? dump(w) : strdup("(none)");
+                    print_error("key %s\nfull:  %s\nreuse: %s\n", k, x, y);
+                    free(x);
+                    free(y);
+                }
+            }
+        }
         if (strcmp(a, b) != 0)
             fail_msg("documents differ\nfull:  %s\nreuse: %s\n--- text "
                      "---\n%.*s",
@@ -282,6 +322,10 @@ static void replace(tbuf *t, size_t at, size_t del, const char *ins,
                     size_t ins_len)
 {
     tbuf o = {0};
+    if (at > t->len)
+        at = t->len;
+    if (del > t->len - at)
+        del = t->len - at;
     tb_add(&o, t->s, at);
     tb_add(&o, ins, ins_len);
     tb_add(&o, t->s + at + del, t->len - at - del);
@@ -438,6 +482,14 @@ static void edit(tbuf *t)
     }
 }
 
+/* HC_TEST_REUSE_SCALE=N runs N times as many edits (for a longer hunt). */
+static int scale(void)
+{
+    const char *s = getenv("HC_TEST_REUSE_SCALE");
+    int n = s ? atoi(s) : 1;
+    return n > 0 ? n : 1;
+}
+
 /* A chain of edits from base: each edit goes to the latest text, or back
  * to the latest one that parsed once three in a row have failed. */
 static void chain(const char *base, size_t len, int edits)
@@ -450,6 +502,7 @@ static void chain(const char *base, size_t len, int edits)
     live = NULL;
     assert_true(step(cur.s, cur.len));
     assert_non_null(live);
+    edits *= scale();
     for (int i = 0; i < edits; i++) {
         if (!live) {
             /* an anchor, a tag, a "---"...: a full parse from now on, so

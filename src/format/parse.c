@@ -244,8 +244,10 @@ char *hc_read_file(const char *path, size_t max_size, size_t *len,
         return NULL;
     }
     /* The size may change while we read (a writer racing us): read until
-     * EOF, bounded by max_size + 1. */
-    cap = (size_t)st.st_size + 1;
+     * EOF, bounded by max_size + 1. Room for one byte more than fstat
+     * said (and the NUL), so that the read that sees EOF needs no larger
+     * buffer first. */
+    cap = (size_t)st.st_size + 2;
     for (;;) {
         ssize_t got;
         if (n + 1 >= cap || !buf) {

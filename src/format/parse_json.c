@@ -1087,7 +1087,8 @@ json_t *hc__json_parse_reusing(const char *buf, size_t len, const char *source,
             return NULL;
         text = blanked;
     }
-    if (tlen >= hc__reuse_min_size)
+    /* spans hold 32-bit offsets: nothing is kept past 4 GiB */
+    if (tlen >= hc__reuse_min_size && tlen <= UINT32_MAX)
         rec = calloc(1, sizeof *rec);
     doc = fast_parse(text, tlen, lim.max_depth, NULL, prev, rec);
     if (!doc) {

@@ -1008,7 +1008,96 @@ static void rec_top_key(yparser *p, struct fy_event *ev, const char *s,
     r->n++;
 }
 
-static void on_scalar(yparser *p, struct fy_event *ev)
+/* Bytes from the start of off's line to off. */
+static size_t column_of(const yparser *p, size_t off)
+{
+    size_t i = off;
+    while (i > 0 && p->buf[i - 1] != '\n' && p->buf[i - 1] != '\r')
+        i--;
+    return off - i;
+}
+
+/*
+ * The first non-blank line of a literal or folded scalar (libfyaml marks
+ * a block scalar from the line after its header): 1 with its offset and
+ * indentation, 0 when none is left, -1 when a tab starts one or the mark
+ * is missing.
+ */
+static int block_first_line(const yparser *p, struct fy_event *ev, size_t *at,
+                            size_t *indent)
+{
+    const struct fy_mark *a = fy_token_start_mark(ev->scalar.value);
+    size_t i;
+    if (!a || a->input_pos > p->len)
+        return -1;
+    i = a->input_pos;
+    if (column_of(p, i) != 0) { /* not at a line start: the next one */
+        while (i < p->len && p->buf[i] != '\n' && p->buf[i] != '\r')
+            i++;
+        i += (i + 1 < p->len && p->buf[i] == '\r' && p->buf[i + 1] == '\n') ? 2
+                                                                            : 1;
+    }
+    while (i < p->len) {
+        size_t j = i;
+        while (j < p->len && p->buf[j] == ' ')
+            j++;
+        if (j < p->len && p->buf[j] == '\t')
+            return -1;
+        if (j >= p->len)
+            return 0;
+        if (p->buf[j] != '\n' && p->buf[j] != '\r') {
+            *at = j;
+            *indent = j - i;
+            return 1;
+        }
+        i = j + ((j + 1 < p->len && p->buf[j] == '\r' && p->buf[j + 1] == '\n')
+                     ? 2
+                     : 1);
+    }
+    return 0;
+}
+
+/*
+ * A literal or folded scalar whose first non-blank line is indented no
+ * more than its parent (the column of its mapping's keys, or of its
+ * sequence's '-')
+ * is empty (YAML 1.2, 8.1.1.1), and that line is the parent's next entry.
+ * libfyaml 0.7.12 reads the lines from there into the scalar when they
+ * are at the parent's own column (not at column 0), and returns text that
+ * varies from run to run (valgrind: uninitialised bytes): refused here
+ * with a message, before its text is read. Returns -1 when refused.
+ *
+ * For the reusing parse's record, any such scalar, or a tab in a block
+ * scalar's indentation, makes the document one that keeps no record,
+ * rather than reasoning about it.
+ */
+static int check_block_scalar(yparser *p, struct fy_event *ev, const frame *f)
+{
+    size_t at = 0, indent = 0, parent;
+    int r = block_first_line(p, ev, &at, &indent);
+    if (!f || f->flow) {
+        if (p->rec)
+            p->rec->bad = 1;
+        return 0;
+    }
+    /* a block mapping's start is its first key; an explicit key's '?' */
+    parent = column_of(p, f->off);
+    if (r == 1 && parent > 0 && indent == parent &&
+        !(f->is_map && f->want_key)) {
+        fail_at(p, HC_EPARSE, at,
+                "this line is not indented more than the %s before it, so "
+                "the block scalar there is empty, which libfyaml 0.7.12 "
+                "misreads: write the empty value as \"\", or indent the "
+                "text under it",
+                f->is_map ? "key" : "'-'");
+        return -1;
+    }
+    if (p->rec && (r < 0 || (r == 1 && indent <= parent)))
+        p->rec->bad = 1;
+    return 0;
+}
+
+static void on_scalar_text(yparser *p, struct fy_event *ev)
 {
     size_t off = event_off(p, ev), n = 0;
     enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
@@ -1094,6 +1183,15 @@ static void on_scalar(yparser *p, struct fy_event *ev)
     add_value(p, v, 1, 0, off);
 out:
     free(aname);
+}
+
+static void on_scalar(yparser *p, struct fy_event *ev)
+{
+    enum fy_scalar_style st = fy_token_scalar_style(ev->scalar.value);
+    if ((st == FYSS_LITERAL || st == FYSS_FOLDED) &&
+        check_block_scalar(p, ev, top(p)) != 0)
+        return;
+    on_scalar_text(p, ev);
 }
 
 static void on_alias(yparser *p, struct fy_event *ev)

@@ -55,7 +55,7 @@ static hc__reuse *keep(const char *buf, size_t len,
 {
     hc__limits lim = hc__limits_from(opts);
     hc__yaml_rec *spans;
-    if (!doc || rec->bad || rec->n == 0 || len < HC__REUSE_MIN_SIZE ||
+    if (!doc || rec->bad || rec->n == 0 || len < hc__reuse_min_size ||
         !(spans = malloc(sizeof *spans))) {
         free(rec->keys);
         return NULL;
@@ -221,7 +221,7 @@ json_t *hc__yaml_parse_reusing(const char *buf, size_t len, const char *source,
     *next = NULL;
     /* the reusing parse reads one document, without positions */
     if (opts->yaml_multi != HC_YAML_MULTI_ERROR || opts->positions ||
-        len < HC__REUSE_MIN_SIZE)
+        len < hc__reuse_min_size)
         return hc__parse_yaml(buf, len, source, opts, err);
     if (hc__reuse_fits(prev, HC_FORMAT_YAML, &lim) &&
         prev->spans_free == spans_free && prev->spans) {

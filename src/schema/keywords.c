@@ -164,8 +164,7 @@ static const json_t *prop_default(hc__comp *c, hc__node *n, const json_t *sub)
  * small table: *table, *seed_out, *shift set; false when none was found
  * (or no memory, with the error set). */
 static bool find_perfect(hc__comp *c, const uint32_t *keys, size_t n,
-                         uint16_t **table, uint32_t *seed_out,
-                         uint32_t *shift)
+                         uint16_t **table, uint32_t *seed_out, uint32_t *shift)
 {
     uint32_t seed = 0x9E3779B9u;
     uint16_t *t;
@@ -1063,13 +1062,19 @@ void hc__loop_hops(hc__node *n)
         if (k->kind == HC__K_PROPS) {
             hc__props *p = &k->u.props;
             h = child_hops(p->additional);
-            for (size_t j = 0; j < p->n; j++)
-                if (child_hops(p->v[j].node) > h)
-                    h = child_hops(p->v[j].node);
+            for (size_t j = 0; j < p->n; j++) {
+                hc__prop *pr = &p->v[j];
+                if (child_hops(pr->node) > h)
+                    h = child_hops(pr->node);
+                pr->qnode = pr->node->alias ? pr->node->target : pr->node;
+                pr->qhops = child_hops(pr->node);
+            }
             for (size_t j = 0; j < p->npat; j++)
                 if (child_hops(p->pat[j].node) > h)
                     h = child_hops(p->pat[j].node);
             p->max_hops = h;
+            p->lookup_over = !p->npat && !p->additional ? 2 * p->n : SIZE_MAX;
+            p->jph_loop = p->jph && !p->npat;
         } else if (k->kind == HC__K_ITEMS) {
             h = child_hops(k->u.items.items);
             for (size_t j = 0; j < k->u.items.nprefix; j++)

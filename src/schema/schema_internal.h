@@ -85,12 +85,12 @@ hc__dfa_match(const hc__regex *re, const char *s, size_t len)
     unsigned st = re->dfa_start;
     size_t i = 0;
     /* dead and matched absorb: checking every 4 bytes is enough */
-#define HC__C(j) ((unsigned)cls[(unsigned char)s[i + (j)]])
-#define HC__W(t, j) ((unsigned)w[(t) * 256 + (unsigned char)s[i + (j)]])
+#define HC__C(j)    ((unsigned)cls[(unsigned char)s[i + (j)]])
+#define HC__W(t, j) ((unsigned)w[(t)*256 + (unsigned char)s[i + (j)]])
     if (re->dfa_width == 4) {
         for (; st > matched && i + 4 <= len; i += 4)
-            st = next[st + (HC__W(0, 0) | HC__W(1, 1) | HC__W(2, 2) |
-                            HC__W(3, 3))];
+            st = next[st +
+                      (HC__W(0, 0) | HC__W(1, 1) | HC__W(2, 2) | HC__W(3, 3))];
     } else if (re->dfa_width == 2) {
         for (; st > matched && i + 4 <= len; i += 4) {
             st = next[st + (HC__W(0, 0) | HC__W(1, 1))];
@@ -234,6 +234,10 @@ typedef struct hc__prop {
     uint64_t hash;
     uint64_t req_bit; /* its bit in the node's "required" (see req_mask) */
     hc__node *node;
+    /* node's alias target and hops when it is an alias (else node, 0),
+     * for verdict-only runs (hc__loop_hops) */
+    const hc__node *qnode;
+    int qhops;
     const json_t *def; /* "default" of the subschema, for fill_defaults */
 } hc__prop;
 
@@ -279,6 +283,12 @@ typedef struct hc__props {
     /* the most $ref hops of a child skipped in verdict-only runs (one
      * depth check covers them all) */
     int max_hops;
+    /* verdict-only scan, decided at compile time (hc__loop_hops): the
+     * names are looked up in an object of more members than lookup_over
+     * (SIZE_MAX: never, there are patterns or additionalProperties);
+     * jph_loop: jph is set and there are no patterns */
+    size_t lookup_over;
+    bool jph_loop;
     bool has_props, has_defaults;
 } hc__props;
 

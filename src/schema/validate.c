@@ -115,6 +115,9 @@ static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n,
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok);
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved);
 
 /* Evaluates child n at a keyword (+ sub segment) and, when ikey is given,
  * at a member of the instance. */
@@ -475,9 +478,34 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
     return hc__dfa_match(re, js->value, js->length);
 }
 
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved);
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved);
+
 /* v_node_q for a child of a props or items loop that checked the depth
- * limit for all its children at once (p->max_hops) */
-#define V_CHILD(c, n, v) v_node_in((c), (n), (v), NULL, false, true)
+ * limit for all its children at once (p->max_hops). memo: a constant of
+ * the loop's copy (c->mprev || c->mnext), so the copy without one has no
+ * memo test per member; with one, a container goes through it with the
+ * keys v_node_at gives it. */
+static ALWAYS_INLINE bool v_child(hc__vctx *c, const hc__node *n, json_t *v,
+                                  bool memo)
+{
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, n, 0, v, true, false);
+    return v_node_at_body(c, n, 0, v, NULL, false, true, false);
+}
+
+/* the same for a property, its $ref chain followed at compile time */
+static ALWAYS_INLINE bool v_prop(hc__vctx *c, const hc__prop *pr, json_t *v,
+                                 bool memo)
+{
+    if (memo && (json_is_object(v) || json_is_array(v)))
+        return v_node_memo(c, pr->qnode, pr->qhops, v, true, true);
+    return v_node_at_body(c, pr->qnode, pr->qhops, v, NULL, false, true, true);
+}
 
 /* v_props for verdict-only runs without annotations: no paths, no
  * errors, the first failure ends it. Its loop is the one most of a large
@@ -486,27 +514,25 @@ static NOINLINE bool dfa_str(const hc__regex *re, const json_t *inst)
  * the children's depth checks are one check here, and the common shape
  * (names with a perfect hash, no patternProperties) has a loop of its
  * own. */
-static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
-                                   json_t *inst)
+static ALWAYS_INLINE bool props_quick(hc__vctx *c, const hc__props *p,
+                                      json_t *inst, bool memo)
 {
     const hc__jobject *o = (const hc__jobject *)inst;
     const hc__jlist *end = &o->ordered;
     uint64_t seen = 0;
-    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
-        return v_props(c, p, inst, NULL);
-    if (!p->npat && !p->additional && o->size > 2 * p->n) {
+    if (o->size > p->lookup_over) {
         for (size_t i = 0; i < p->n; i++) {
             const hc__prop *pr = &p->v[i];
             json_t *v = json_object_getn(inst, pr->name.s, pr->name.len);
             if (!v)
                 continue;
             seen |= pr->req_bit;
-            if (!V_CHILD(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         return (seen & p->req_mask) == p->req_mask;
     }
-    if (p->jph && !p->npat) {
+    if (p->jph_loop) {
         const hc__node *add = p->additional;
         const uint16_t *jph = p->jph;
         const uint32_t seed = p->jph_seed, shift = p->jph_shift;
@@ -520,9 +546,9 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
                 pr = NULL;
             if (pr) {
                 seen |= pr->req_bit;
-                if (!V_CHILD(c, pr->node, m->value))
+                if (!v_prop(c, pr, m->value, memo))
                     return false;
-            } else if (add && !V_CHILD(c, add, m->value)) {
+            } else if (add && !v_child(c, add, m->value, memo)) {
                 return false;
             }
         }
@@ -537,7 +563,7 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
         bool matched = pr != NULL;
         if (pr) {
             seen |= pr->req_bit;
-            if (!V_CHILD(c, pr->node, v))
+            if (!v_child(c, pr->node, v, memo))
                 return false;
         }
         for (size_t i = 0; i < p->npat; i++) {
@@ -549,13 +575,29 @@ static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
             if (rc == 0)
                 continue;
             matched = true;
-            if (!V_CHILD(c, p->pat[i].node, v))
+            if (!v_child(c, p->pat[i].node, v, memo))
                 return false;
         }
-        if (!matched && p->additional && !V_CHILD(c, p->additional, v))
+        if (!matched && p->additional && !v_child(c, p->additional, v, memo))
             return false;
     }
     return (seen & p->req_mask) == p->req_mask;
+}
+
+static NOINLINE bool v_props_quick_memo(hc__vctx *c, const hc__props *p,
+                                        json_t *inst)
+{
+    return props_quick(c, p, inst, true);
+}
+
+static NOINLINE bool v_props_quick(hc__vctx *c, const hc__props *p,
+                                   json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + p->max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_props(c, p, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_props_quick_memo(c, p, inst);
+    return props_quick(c, p, inst, false);
 }
 
 static NOINLINE bool v_uneval_props(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -682,24 +724,36 @@ static NOINLINE bool v_items(hc__vctx *c, const hc__kw *k, json_t *inst, ev *e)
 
 /* v_items for verdict-only runs without annotations (as v_props_quick:
  * jansson's structs, one depth check). */
-static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+static ALWAYS_INLINE bool items_quick(hc__vctx *c, const hc__kw *k,
+                                      json_t *inst, bool memo)
 {
     const hc__jarray *a = (const hc__jarray *)inst;
-    size_t n, np = k->u.items.nprefix;
+    size_t n = a->entries, np = k->u.items.nprefix;
     const hc__node *items = k->u.items.items;
-    json_t *const *t;
-    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
-        return v_items(c, k, inst, NULL);
-    n = a->entries;
-    t = a->table;
+    json_t *const *t = a->table;
     for (size_t i = 0; i < n && i < np; i++)
-        if (!V_CHILD(c, k->u.items.prefix[i], t[i]))
+        if (!v_child(c, k->u.items.prefix[i], t[i], memo))
             return false;
     if (items)
         for (size_t i = np; i < n; i++)
-            if (!V_CHILD(c, items, t[i]))
+            if (!v_child(c, items, t[i], memo))
                 return false;
     return true;
+}
+
+static NOINLINE bool v_items_quick_memo(hc__vctx *c, const hc__kw *k,
+                                        json_t *inst)
+{
+    return items_quick(c, k, inst, true);
+}
+
+static NOINLINE bool v_items_quick(hc__vctx *c, const hc__kw *k, json_t *inst)
+{
+    if (!hc__jfast_ok || c->depth + k->u.items.max_hops >= HC__SCHEMA_MAX_DEPTH)
+        return v_items(c, k, inst, NULL);
+    if (c->mprev || c->mnext)
+        return v_items_quick_memo(c, k, inst);
+    return items_quick(c, k, inst, false);
 }
 
 static NOINLINE bool v_contains(hc__vctx *c, const hc__kw *k, json_t *inst,
@@ -1578,14 +1632,17 @@ static NOINLINE bool v_node_quick(hc__vctx *c, const hc__node *n, json_t *inst,
 }
 
 /* The checks every node gets, inlined into the callers: most nodes stop
- * at them (a type, or nothing that applies to this kind of value). */
-static ALWAYS_INLINE bool v_node_checks(hc__vctx *c, const hc__node *n,
-                                        json_t *inst, ev *e, bool may_rep,
-                                        bool depth_ok)
+ * at them (a type, or nothing that applies to this kind of value).
+ * resolved: n is already the end of its $ref chain, hops deep (v_prop);
+ * depth_ok: the caller checked the depth limit for hops (v_child). */
+static ALWAYS_INLINE bool v_node_at_body(hc__vctx *c, const hc__node *n,
+                                         int hops, json_t *inst, ev *e,
+                                         bool may_rep, bool depth_ok,
+                                         bool resolved)
 {
-    int hops = 0, b;
+    int b;
     unsigned act;
-    if (!(may_rep && c->rep) && n->alias) {
+    if (!resolved && !(may_rep && c->rep) && n->alias) {
         /* each skipped $ref still counts toward the depth limit, so both
          * modes give the same verdict */
         hops = n->hops;
@@ -1659,15 +1716,21 @@ static ALWAYS_INLINE bool v_node_checks(hc__vctx *c, const hc__node *n,
 
 /* A container's verdict from the last validation's memo (memo.c), or
  * evaluated and kept for the next one. Only on verdict-only evaluations
- * that owe their caller no annotations (e == NULL). */
-static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
+ * that owe their caller no annotations (e == NULL). The key is the node as
+ * the caller names it with its $ref hops, and the depth: a call resolved
+ * by the caller (v_prop) and one that is not are different keys for the
+ * same evaluation, never one key for two. */
+static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, int hops,
+                                 json_t *inst, bool depth_ok, bool resolved)
 {
+    int key = c->depth * 2048 + hops * 2 + resolved; /* depth <= 1000 */
     bool ok;
-    if (c->mprev && hc__vmemo_has(c->mprev, n, inst, c->depth))
+    if (c->mprev && hops < 1024 && hc__vmemo_has(c->mprev, n, inst, key))
         ok = true;
     else
-        ok = v_node_checks(c, n, inst, NULL, false, false);
-    if (ok && c->mnext && hc__vmemo_add(c->mnext, n, inst, c->depth) != 0) {
+        ok = v_node_at_body(c, n, hops, inst, NULL, false, depth_ok, resolved);
+    if (ok && c->mnext && hops < 1024 &&
+        hc__vmemo_add(c->mnext, n, inst, key) != 0) {
         /* out of memory: the next validation just runs in full */
         hc__vmemo_free(c->mnext);
         c->mnext = NULL;
@@ -1675,14 +1738,21 @@ static NOINLINE bool v_node_memo(hc__vctx *c, const hc__node *n, json_t *inst)
     return ok;
 }
 
+static ALWAYS_INLINE bool v_node_at(hc__vctx *c, const hc__node *n, int hops,
+                                    json_t *inst, ev *e, bool may_rep,
+                                    bool depth_ok, bool resolved)
+{
+    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
+        (json_is_object(inst) || json_is_array(inst)))
+        return v_node_memo(c, n, hops, inst, depth_ok, resolved);
+    return v_node_at_body(c, n, hops, inst, e, may_rep, depth_ok, resolved);
+}
+
 static ALWAYS_INLINE bool v_node_in(hc__vctx *c, const hc__node *n,
                                     json_t *inst, ev *e, bool may_rep,
                                     bool depth_ok)
 {
-    if ((c->mprev || c->mnext) && !e && !(may_rep && c->rep) &&
-        (json_is_object(inst) || json_is_array(inst)))
-        return v_node_memo(c, n, inst);
-    return v_node_checks(c, n, inst, e, may_rep, depth_ok);
+    return v_node_at(c, n, 0, inst, e, may_rep, depth_ok, false);
 }
 
 static ALWAYS_INLINE bool v_node(hc__vctx *c, const hc__node *n, json_t *inst,
