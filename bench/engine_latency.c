@@ -195,13 +195,29 @@ static int busy;        /* --busy: also print p99.9 */
 static int64_t slow_ns; /* --slow MS: each save that waited longer, on stderr */
 
 /* The save's time is CLOCK_MONOTONIC: line it up with a sampler of
- * /proc/stat (steal time) or a trace. */
+ * /proc/stat (steal time) or a trace. Where the wait went: in-process,
+ * the record's detected_ns and applied_ns (same clock) split it into
+ * save -> event read, the engine's work, and delivery to the callback;
+ * through the CLI, the event's latency_us is the engine's part. */
 static void note_slow(const char *how, enum pattern p, long long v, int64_t t,
-                      int64_t lat)
+                      int64_t at, int64_t detected, int64_t applied,
+                      long long engine_us)
 {
-    if (slow_ns && lat >= slow_ns)
-        fprintf(stderr, "slow: %s %s v%lld saved at %.6f s waited %.1f ms\n",
-                how, pattern_names[p], v, (double)t / 1e9, (double)lat / 1e6);
+    int64_t lat = at - t;
+    if (!slow_ns || lat < slow_ns)
+        return;
+    fprintf(stderr, "slow: %s %s v%lld saved at %.6f s waited %.1f ms", how,
+            pattern_names[p], v, (double)t / 1e9, (double)lat / 1e6);
+    if (detected)
+        fprintf(stderr,
+                " (save -> detected %.1f ms, detected -> swapped %.1f ms, "
+                "swapped -> callback %.1f ms)",
+                (double)(detected - t) / 1e6,
+                (double)(applied - detected) / 1e6,
+                (double)(at - applied) / 1e6);
+    if (engine_us >= 0)
+        fprintf(stderr, " (event latency_us %lld)", engine_us);
+    fprintf(stderr, "\n");
 }
 
 static void print_result(const char *name, result *r, int total,
@@ -257,7 +273,7 @@ static void *spin(void *arg)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long long last_v;
-static int64_t cb_ns;
+static int64_t cb_ns, cb_detected, cb_applied;
 static int dups, ooos;
 
 static int on_change(const hc_change_record *rec, void *ud)
@@ -272,6 +288,8 @@ static int on_change(const hc_change_record *rec, void *ud)
         ooos++;
     last_v = v;
     cb_ns = t;
+    cb_detected = rec->detected_ns;
+    cb_applied = rec->applied_ns;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
     return 0;
@@ -337,8 +355,13 @@ static void in_process(enum pattern p, int n)
         fd = save(p, buf);
         t = t_done;
         if (wait_v(v, &at)) {
+            int64_t detected, applied;
+            pthread_mutex_lock(&mu);
+            detected = cb_detected;
+            applied = cb_applied;
+            pthread_mutex_unlock(&mu);
             r.lat[r.n++] = at - t;
-            note_slow("in-process", p, v, t, at - t);
+            note_slow("in-process", p, v, t, at, detected, applied, -1);
         } else
             r.missed++;
         if (fd >= 0)
@@ -393,12 +416,15 @@ static char *read_line(reader *rd, int64_t deadline)
     }
 }
 
-/* The "v" in an applied event's changes, -1 otherwise. */
-static long long event_v(const char *line)
+/* The "v" in an applied event's changes, -1 otherwise; *engine_us its
+ * latency_us. */
+static long long event_v(const char *line, long long *engine_us)
 {
     json_t *ev = json_loads(line, 0, NULL);
     long long v = -1;
     if (ev && strcmp(hc_get_string(ev, "event", "", NULL), "applied") == 0) {
+        if (engine_us)
+            *engine_us = (long long)hc_get_int(ev, "latency_us", -1, NULL);
         json_t *changes = json_object_get(ev, "changes");
         size_t i;
         json_t *c;
@@ -451,7 +477,7 @@ static void through_cli(const char *cli, enum pattern p, int n)
         t = t_done;
         deadline = now_ns() + WAIT_NS;
         while (!got && (line = read_line(rd, deadline))) {
-            long long ev = event_v(line);
+            long long engine_us = -1, ev = event_v(line, &engine_us);
             int64_t at = now_ns();
             free(line);
             if (ev < 0)
@@ -463,7 +489,7 @@ static void through_cli(const char *cli, enum pattern p, int n)
             seen = ev > seen ? ev : seen;
             if (ev == v) {
                 r.lat[r.n++] = at - t;
-                note_slow("cli", p, v, t, at - t);
+                note_slow("cli", p, v, t, at, 0, 0, engine_us);
                 got = 1;
             }
         }
@@ -474,7 +500,7 @@ static void through_cli(const char *cli, enum pattern p, int n)
     }
     /* Late duplicates. */
     while ((line = read_line(rd, now_ns() + 200000000))) {
-        long long ev = event_v(line);
+        long long ev = event_v(line, NULL);
         free(line);
         if (ev >= 0 && ev <= seen)
             r.dup++;

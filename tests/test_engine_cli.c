@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -628,6 +629,78 @@ static void test_unwatchable_glob_is_refused(void **state)
     free(tmp);
 }
 
+/* ---- the engine's warnings ---------------------------------------------- */
+
+/* hotconf watch --events file with at most nofile descriptors; returns
+ * what it wrote on stderr (malloc'd) once it said "ready" or exited. */
+static char *watch_stderr_with_nofile(const char *file, int nofile)
+{
+    int out[2], err[2];
+    pid_t pid;
+    child c;
+    char *line, *text = calloc(1, 65536);
+    size_t len = 0;
+    ssize_t got;
+    assert_non_null(text);
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(err), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]);
+        close(out[1]);
+        close(err[0]);
+        close(err[1]);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(126);
+        execl(cli, cli, "watch", "--events", file, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    c.pid = pid;
+    c.out = out[0];
+    c.len = 0;
+    while ((line = next_line(&c)) != NULL) {
+        int ready = strstr(line, "\"ready\"") != NULL;
+        free(line);
+        if (ready)
+            break;
+    }
+    stop(&c, SIGTERM); /* closes out[0] */
+    while (len < 65535 && (got = read(err[0], text + len, 65535 - len)) > 0)
+        len += (size_t)got;
+    close(err[0]);
+    return text;
+}
+
+/* A watch that cannot use inotify polls, and is seen up to the poll
+ * interval late: hotconf watch must say so on stderr, also without
+ * --state (it said nothing: the engine's log was only set with --state).
+ * Out of descriptors is the one way to refuse inotify to a process
+ * without privileges: the limit is raised until the engine starts and
+ * inotify_init1 is the call that fails. */
+static void test_fallback_to_polling_is_said_on_stderr(void **state)
+{
+    char *tmp = tu_mkdtemp(), *file = file_in(tmp, "app.json", "{\"a\": 1}");
+    int said = 0;
+    (void)state;
+    for (int nofile = 4; nofile <= 32 && !said; nofile++) {
+        char *text = watch_stderr_with_nofile(file, nofile);
+        said = strstr(text, "warning: inotify unavailable") != NULL &&
+               strstr(text, "every watch will poll") != NULL;
+        free(text);
+    }
+    assert_true(said);
+    tu_rmtree(tmp);
+    free(file);
+    free(tmp);
+}
+
 /* ---- the demo ------------------------------------------------------------ */
 
 static void test_demo_runs_to_the_end_by_itself(void **state)
@@ -691,6 +764,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pid_option_is_parsed_strictly),
         cmocka_unit_test(test_format_applies_to_the_files_after_it),
         cmocka_unit_test(test_unwatchable_glob_is_refused),
+        cmocka_unit_test(test_fallback_to_polling_is_said_on_stderr),
         cmocka_unit_test(test_demo_runs_to_the_end_by_itself),
     };
     if (argc < 2) {
