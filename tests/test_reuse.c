@@ -65,15 +65,6 @@ static char *config(size_t target, int jsonc, long v, size_t *len)
     return t.s;
 }
 
-static unsigned long long rng_state = 88172645463325252ULL;
-static unsigned rnd(unsigned n)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (unsigned)(rng_state % n);
-}
-
 /* One random edit of t: a digit, a token, a line, a byte. */
 static void edit(text *t)
 {
@@ -82,19 +73,19 @@ static void edit(text *t)
         ":",           "\"x\"", "1",           "-0.5e3",   " ",
         "\n",          "null",  "\"dup\"",     "\"v\"",    "true",
         "\"\\u00e9\"", "1e999", "\"\\ud800\"", "/* c */ ", "// c\n"};
-    size_t at = t->len ? rnd((unsigned)t->len) : 0;
-    unsigned op = rnd(10);
+    size_t at = t->len ? tu_rand((unsigned)t->len) : 0;
+    unsigned op = tu_rand(10);
     /* half of the edits keep the text valid, as most saves do */
     switch (op < 3 ? 0 : op < 5 ? 5 : op - 4) {
     case 0: /* a digit somewhere changes */
         for (size_t i = at; i < t->len; i++)
             if (t->s[i] >= '0' && t->s[i] <= '9') {
-                t->s[i] = (char)('0' + rnd(10));
+                t->s[i] = (char)('0' + tu_rand(10));
                 return;
             }
         return;
     case 1: { /* a token inserted */
-        const char *tok = tokens[rnd(sizeof tokens / sizeof tokens[0])];
+        const char *tok = tokens[tu_rand(sizeof tokens / sizeof tokens[0])];
         size_t n = strlen(tok);
         if (t->len + n + 1 > t->cap) {
             t->cap = t->len + n + 64;
@@ -107,7 +98,7 @@ static void edit(text *t)
     }
     case 2: /* bytes deleted */
     {
-        size_t n = 1 + rnd(4);
+        size_t n = 1 + tu_rand(4);
         if (at + n > t->len)
             n = t->len - at;
         memmove(t->s + at, t->s + at + n, t->len - at - n);
@@ -116,7 +107,7 @@ static void edit(text *t)
     }
     case 3: /* a byte replaced */
         if (t->len)
-            t->s[at] = "{}[],:\"a1 \\"[rnd(11)];
+            t->s[at] = "{}[],:\"a1 \\"[tu_rand(11)];
         return;
     case 4: { /* a line duplicated (often a duplicate key) */
         size_t b = at, e = at;
@@ -261,7 +252,7 @@ static void chain(hc_format f, int jsonc_text, size_t size, int edits,
             memcpy(good.s, t.s, t.len);
             good.len = t.len;
             good.cap = t.cap;
-        } else if (++bad > 2 || rnd(4)) {
+        } else if (++bad > 2 || tu_rand(4)) {
             /* a rejected version is most often fixed by the next save */
             free(t.s);
             t.s = malloc(good.cap);

@@ -1352,15 +1352,6 @@ static void test_dump_scalar_and_empty_roots(void **state)
 }
 
 /* Random documents from pieces that trouble YAML emitters. */
-static unsigned long long rng = 88172645463325252ULL;
-
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
 
 static json_t *random_string(void)
 {
@@ -1421,9 +1412,9 @@ static json_t *random_string(void)
                                    "\xF0\x9F\x98\x80"};
     char buf[512];
     size_t n = 0;
-    int k = (int)rnd(14);
+    int k = (int)tu_rand(14);
     for (int i = 0; i < k; i++) {
-        const char *p = pieces[rnd(sizeof pieces / sizeof pieces[0])];
+        const char *p = pieces[tu_rand(sizeof pieces / sizeof pieces[0])];
         size_t l = strlen(p);
         memcpy(buf + n, p, l);
         n += l;
@@ -1434,21 +1425,21 @@ static json_t *random_string(void)
 static json_t *random_value(int depth)
 {
     json_t *v;
-    switch (rnd(depth > 3 ? 6 : 9)) {
+    switch (tu_rand(depth > 3 ? 6 : 9)) {
     case 0: return json_null();
-    case 1: return json_boolean(rnd(2));
-    case 2: return json_integer((json_int_t)rnd(2000000) - 1000000);
+    case 1: return json_boolean(tu_rand(2));
+    case 2: return json_integer((json_int_t)tu_rand(2000000) - 1000000);
     case 3: {
-        double x = (double)rnd(2000000) / (1 + rnd(1000));
-        if (rnd(4) == 0)
-            x *= rnd(2) ? 1e200 : 1e-200;
-        return json_real(rnd(2) ? x : -x);
+        double x = (double)tu_rand(2000000) / (1 + tu_rand(1000));
+        if (tu_rand(4) == 0)
+            x *= tu_rand(2) ? 1e200 : 1e-200;
+        return json_real(tu_rand(2) ? x : -x);
     }
     case 4:
     case 5: return random_string();
     case 6:
     case 7: {
-        int n = (int)rnd(5);
+        int n = (int)tu_rand(5);
         v = json_object();
         for (int i = 0; i < n; i++) {
             json_t *k = random_string();
@@ -1460,7 +1451,7 @@ static json_t *random_value(int depth)
     }
     default:
         v = json_array();
-        for (int i = (int)rnd(5); i > 0; i--)
+        for (int i = (int)tu_rand(5); i > 0; i--)
             json_array_append_new(v, random_value(depth + 1));
         return v;
     }

@@ -109,3 +109,12 @@ const char *tu_conformance_dir(void)
         return d;
     return NULL;
 }
+
+unsigned tu_rand(unsigned n)
+{
+    static unsigned long long state = 88172645463325252ULL;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (unsigned)(state % n);
+}

@@ -22,4 +22,9 @@ char *tu_join(const char *a, const char *b);
  * and exits 77). The env var HC_CONFORMANCE_DIR overrides the build's. */
 const char *tu_conformance_dir(void);
 
+/* The tests' random cases: a number in [0, n) (n > 0) from one
+ * deterministic xorshift64 sequence per process, so a failure repeats.
+ * Not thread-safe. */
+unsigned tu_rand(unsigned n);
+
 #endif
