@@ -36,12 +36,31 @@ static hc_trigger expected_trigger(te_pattern p)
     return HC_TRIGGER_INITIAL;
 }
 
+/* An engine (dispatch mode, not started) watching path, recording into r
+ * (initialised here) every change and error. */
+static hc_engine *watch_into(const char *path, int settle_ms, te_recorder *r)
+{
+    hc_engine_options eo;
+    hc_watch_options wo;
+    hc_engine *e;
+    memset(&eo, 0, sizeof eo);
+    eo.settle_ms = settle_ms;
+    e = hc_engine_new(&eo);
+    assert_non_null(e);
+    te_rec_init(r);
+    memset(&wo, 0, sizeof wo);
+    wo.on_change = te_on_change;
+    wo.user_data = r;
+    wo.on_error = te_on_error;
+    wo.on_error_data = r;
+    assert_int_equal(hc_watch(e, path, &wo), 0);
+    return e;
+}
+
 static void run_pattern(te_pattern p, hc_format f)
 {
     char *tmp = tu_mkdtemp(), *dir = tu_join(tmp, "conf");
     char name[64], *path, *data;
-    hc_engine_options eo;
-    hc_watch_options wo;
     te_recorder r;
     hc_engine *e;
     hc_stats st;
@@ -52,17 +71,8 @@ static void run_pattern(te_pattern p, hc_format f)
     te_setup(p, path, data);
     free(data);
 
-    memset(&eo, 0, sizeof eo);
-    eo.settle_ms = 200; /* generous: a loaded CI box must not split saves */
-    e = hc_engine_new(&eo);
-    assert_non_null(e);
-    te_rec_init(&r);
-    memset(&wo, 0, sizeof wo);
-    wo.on_change = te_on_change;
-    wo.user_data = &r;
-    wo.on_error = te_on_error;
-    wo.on_error_data = &r;
-    assert_int_equal(hc_watch(e, path, &wo), 0);
+    /* generous settle time: a loaded CI box must not split saves */
+    e = watch_into(path, 200, &r);
     if (!te_wait_v(e, 0, &r, path, 1)) {
         hc_error err;
         hc_config_last_error(e, path, &err);
@@ -172,8 +182,6 @@ static void test_directory_recreated_before_its_watch_is_applied(void **s)
     char *tmp = tu_mkdtemp(), *dir = tu_join(tmp, "conf");
     char *path = tu_join(dir, "app.json"), *data;
     dir_race dr = {dir, 0};
-    hc_engine_options eo;
-    hc_watch_options wo;
     te_recorder r;
     hc_engine *e;
     (void)s;
@@ -182,17 +190,7 @@ static void test_directory_recreated_before_its_watch_is_applied(void **s)
     data = te_content(HC_FORMAT_JSON, 1);
     tu_write(path, data, (size_t)-1);
     free(data);
-    memset(&eo, 0, sizeof eo);
-    eo.settle_ms = 30000;
-    e = hc_engine_new(&eo);
-    assert_non_null(e);
-    te_rec_init(&r);
-    memset(&wo, 0, sizeof wo);
-    wo.on_change = te_on_change;
-    wo.user_data = &r;
-    wo.on_error = te_on_error;
-    wo.on_error_data = &r;
-    assert_int_equal(hc_watch(e, path, &wo), 0);
+    e = watch_into(path, 30000, &r);
     assert_true(te_wait_v(e, 0, &r, path, 1));
 
     hc__engine_after_walk(e, make_dir_after_walk, &dr);

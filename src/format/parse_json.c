@@ -386,7 +386,8 @@ static int jspans_copy(jspans *rec, const jspan *s, size_t new_off)
     size_t n = (size_t)s->ndesc + 1;
     const jspan *from = s - s->ndesc;
     jspan *to;
-    if (new_off > UINT32_MAX || jspans_reserve(rec, n) != 0)
+    /* offsets fit: nothing is recorded for a text past 4 GiB */
+    if (jspans_reserve(rec, n) != 0)
         return -1;
     to = rec->v + rec->n;
     for (size_t i = 0; i < n; i++) {

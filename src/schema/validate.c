@@ -1772,9 +1772,12 @@ static ALWAYS_INLINE bool v_node_q(hc__vctx *c, const hc__node *n, json_t *inst)
  * ------------------------------------------------------------- */
 
 /* One pass over doc: the verdict only when report is NULL (the fast
- * verdict-only paths, no allocation), else every error into report. */
+ * verdict-only paths, no allocation), else every error into report.
+ * Verdict-only passes may use the memo (memo.c): prev's verdicts are
+ * taken, and when next is non-NULL a valid doc's are kept in *next. */
 static int validate_pass(const hc_schema *schema, json_t *doc,
-                         hc_schema_report *report)
+                         hc_schema_report *report, const hc__vmemo *prev,
+                         hc__vmemo **next)
 {
     hc__vctx c;
     bool ok;
@@ -1782,37 +1785,27 @@ static int validate_pass(const hc_schema *schema, json_t *doc,
     c.s = schema;
     c.fill = schema->fill_defaults;
     c.rep = report;
-    hc__jfast_init();
-    ok = v_node(&c, schema->root, doc, NULL);
-    if (c.nomem)
-        return HC_ENOMEM;
-    if (c.limit_hit)
-        ok = false;
-    return ok ? 0 : HC_EVALIDATE;
-}
-
-/* The verdict-only pass with the memo (memo.c). */
-static int validate_memo(const hc_schema *schema, json_t *doc,
-                         const hc__vmemo *prev, hc__vmemo **next)
-{
-    hc__vctx c;
-    bool ok;
-    memset(&c, 0, sizeof c);
-    c.s = schema;
     c.mprev = prev;
     c.mnext = next ? hc__vmemo_new(hc__vmemo_count(prev) + 8) : NULL;
     hc__jfast_init();
     ok = v_node(&c, schema->root, doc, NULL);
     if (c.limit_hit)
         ok = false;
-    if (next)
-        *next = ok && !c.nomem ? c.mnext : NULL;
-    if (!next || !ok || c.nomem)
+    if (next && ok && !c.nomem)
+        *next = c.mnext;
+    else
         hc__vmemo_free(c.mnext);
     if (c.nomem)
         return HC_ENOMEM;
     return ok ? 0 : HC_EVALIDATE;
 }
+
+/* hc_schema_check after a verdict-only pass gave rc: nothing more for a
+ * valid document, the reporting pass (which names the error) for an
+ * invalid one. */
+static int check_after_verdict(const hc_schema *schema, json_t *doc,
+                               const char *source, const hc_posmap *positions,
+                               int rc, hc_error *err);
 
 int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
                           const char *source, const void *prev, void **next,
@@ -1827,14 +1820,12 @@ int hc__schema_check_memo(const hc_schema *schema, json_t *doc,
     if (!schema || !doc || schema->fill_defaults || schema->has_dynamic)
         return hc_schema_check(schema, doc, source, NULL, err);
     hc_error_init(err);
-    rc = validate_memo(schema, doc, prev, next ? &made : NULL);
-    if (rc == 0) {
-        if (next)
-            *next = made;
-        return 0;
-    }
-    /* an invalid document: the full check names the error */
-    return hc_schema_check(schema, doc, source, NULL, err);
+    rc = validate_pass(schema, doc, NULL, prev, next ? &made : NULL);
+    if (rc == 0 && next)
+        *next = made;
+    if (rc == HC_ENOMEM) /* the memo's own allocations: try without it */
+        return hc_schema_check(schema, doc, source, NULL, err);
+    return check_after_verdict(schema, doc, source, NULL, rc, err);
 }
 
 void hc__schema_memo_free(void *memo)
@@ -1864,17 +1855,16 @@ int hc_schema_validate(const hc_schema *schema, json_t *doc,
         /* The verdict first: a valid document (the common case) leaves the
          * report empty, so only an invalid one pays for the reporting
          * pass. */
-        if (quick_first(schema) && validate_pass(schema, doc, NULL) == 0)
+        if (quick_first(schema) &&
+            validate_pass(schema, doc, NULL, NULL, NULL) == 0)
             return 0;
     }
-    return validate_pass(schema, doc, report);
+    return validate_pass(schema, doc, report, NULL, NULL);
 }
 
 int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
                     const hc_posmap *positions, hc_error *err)
 {
-    hc_schema_report *rep;
-    int rc;
     hc_error_init(err);
     if (!schema || !doc) {
         hc__error_set(err, HC_EINVAL, source, 0, 0, 0, "no schema or document");
@@ -1882,13 +1872,22 @@ int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
     }
     /* the verdict first, without a report: a valid document (the common
      * case on reload) costs no allocation */
-    if (quick_first(schema)) {
-        rc = validate_pass(schema, doc, NULL);
-        if (rc != HC_EVALIDATE) {
-            if (rc)
-                hc__error_set(err, rc, source, 0, 0, 0, "%s", hc_strerror(rc));
-            return rc;
-        }
+    return check_after_verdict(
+        schema, doc, source, positions,
+        quick_first(schema) ? validate_pass(schema, doc, NULL, NULL, NULL)
+                            : HC_EVALIDATE,
+        err);
+}
+
+static int check_after_verdict(const hc_schema *schema, json_t *doc,
+                               const char *source, const hc_posmap *positions,
+                               int rc, hc_error *err)
+{
+    hc_schema_report *rep;
+    if (rc != HC_EVALIDATE) {
+        if (rc)
+            hc__error_set(err, rc, source, 0, 0, 0, "%s", hc_strerror(rc));
+        return rc;
     }
     rep = hc_schema_report_new();
     if (!rep) {
@@ -1897,7 +1896,7 @@ int hc_schema_check(const hc_schema *schema, json_t *doc, const char *source,
     }
     hc_schema_report_set_source(rep, source, positions);
     /* straight to the reporting pass: the verdict is already known */
-    rc = validate_pass(schema, doc, rep);
+    rc = validate_pass(schema, doc, rep, NULL, NULL);
     if (rc == HC_EVALIDATE)
         hc_schema_report_error(rep, 0, err);
     else if (rc)
