@@ -499,6 +499,15 @@ static void threaded_group_optional_layer(void **state)
     doc = hc_config_get(e, hc_group_id(g));
     assert_int_equal(hc_get_int(doc, "v", 0, NULL), 2);
     hc_doc_release(doc);
+    /* The event reaches the group's callback on a delivery thread after
+     * readers already see the version: wait for it (bounded) before the
+     * group goes, or a slow delivery fails the count below (the rare
+     * failure seen under -j2). */
+    for (end = ms_now() + 10000;
+         atomic_load(&changed_n) < 1 && ms_now() < end;) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
     hc_group_free(g);
     hc_engine_free(e);
     assert_true(atomic_load(&changed_n) >= 1);
